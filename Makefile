@@ -1,0 +1,80 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# passt: vhost-user network back-end with live migration of its state
+
+CC	?= cc
+PREFIX	?= /usr/local
+
+WARN	:= -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes \
+	   -Wmissing-prototypes -Wvla -Wframe-larger-than=8192
+# Probe what the compiler lacks or already does
+cc-opt	= $(shell $(CC) -Werror $(1) -x c -c -o /dev/null /dev/null 2>/dev/null && echo $(1))
+FORTIFY	:= $(shell $(CC) -dM -E -x c /dev/null -O2 | grep -q _FORTIFY_SOURCE || echo -D_FORTIFY_SOURCE=2)
+HARDEN	:= -O2 -g $(FORTIFY) -fstack-protector-strong \
+	   $(call cc-opt,-fstack-clash-protection) $(call cc-opt,-fcf-protection) -fPIE
+LDHARD	:= -pie -Wl,-z,relro,-z,now,-z,noexecstack
+
+CPPFLAGS += -D_GNU_SOURCE
+CFLAGS	+= -std=c11 $(WARN) $(HARDEN)
+LDFLAGS	+= $(LDHARD)
+
+SRCS	:= passt.c conf.c log.c util.c netlink.c checksum.c vhost_user.c \
+	   virtio.c vu_common.c tap.c arp.c dhcp.c icmp.c
+OBJS	:= $(SRCS:.c=.o)
+BIN	:= passt
+
+# Unit tests: test/unit/<name>.c linked with the real modules it tests
+UNIT	:= virtio vhost_user dhcp arp conf
+UNIT_BIN := $(UNIT:%=test/unit/test_%)
+unit_deps_virtio	:= virtio.o util.o log.o
+unit_deps_vhost_user	:= vhost_user.o virtio.o util.o log.o
+unit_deps_dhcp		:= dhcp.o checksum.o util.o log.o
+unit_deps_arp		:= arp.o util.o log.o
+unit_deps_conf		:= conf.o netlink.o util.o log.o
+unit_wrap_conf		:=
+
+.PHONY: all clean check unit integration valgrind cppcheck clang-tidy demo
+
+all: $(BIN)
+
+$(BIN): $(OBJS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
+
+%.o: %.c $(wildcard *.h)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+.SECONDEXPANSION:
+test/unit/test_%: test/unit/%.c $$(unit_deps_$$*) $(wildcard *.h)
+	$(CC) $(CPPFLAGS) -I. $(CFLAGS) -Wno-missing-prototypes $(LDFLAGS) \
+		-o $@ $< $(unit_deps_$*) $(unit_wrap_$*) -lcmocka
+
+unit: $(UNIT_BIN)
+	@for t in $(UNIT_BIN); do echo "== $$t"; ./$$t || exit 1; done
+
+valgrind: $(UNIT_BIN)
+	@for t in $(UNIT_BIN); do echo "== valgrind $$t"; \
+		valgrind -q --error-exitcode=99 --leak-check=full \
+			--errors-for-leak-kinds=definite ./$$t || exit 1; done
+
+integration: $(BIN)
+	test/run.sh
+
+check: unit valgrind integration
+
+demo: $(BIN)
+	test/demo.sh
+
+cppcheck:
+	cppcheck --std=c11 --error-exitcode=1 --enable=warning,portability \
+		--inline-suppr --quiet -D_GNU_SOURCE $(SRCS)
+
+clang-tidy:
+	clang-tidy --quiet --warnings-as-errors='*' \
+		--checks='-*,bugprone-*,-bugprone-easily-swappable-parameters,-bugprone-reserved-identifier,-bugprone-narrowing-conversions,-bugprone-macro-parentheses,cert-err34-c' \
+		$(SRCS) -- $(CPPFLAGS) -std=c11
+
+install: $(BIN)
+	install -D -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/$(BIN)
+	install -D -m 644 doc/passt.1 $(DESTDIR)$(PREFIX)/share/man/man1/passt.1
+
+clean:
+	rm -f $(BIN) *.o $(UNIT_BIN)

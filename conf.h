@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef CONF_H
+#define CONF_H
+
+#include "passt.h"
+
+void conf(struct ctx *c, int argc, char **argv);
+int conf_ports(struct fwd_ports *fwd, const char *spec);
+
+#endif /* CONF_H */

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef PASST_H
+#define PASST_H
+
+#include <limits.h>
+#include <net/ethernet.h>
+#include <netinet/in.h>
+
+#include "util.h"
+#include "vhost_user.h"
+
+#define VERSION			"0.1"
+#define MAXDNS			4
+#define MAXDNSRCH		4
+#define DNSRCH_LEN		254
+#define HOSTNAME_LEN		64
+#define MTU_DEFAULT		65520
+#define MTU_MIN			576	/* RFC 791 minimum for IPv4 */
+#define MTU_MAX			65520
+#define ETH_MAX_FRAME		(ETH_HLEN + MTU_MAX)
+
+/**
+ * struct fwd_ports - Port forwarding for one protocol (host to guest)
+ * @mode:	FWD_NONE, FWD_SPEC (listed ports) or FWD_ALL
+ * @map:	Bitmap of forwarded host ports
+ * @excl:	Bitmap of ports excluded with ~N (with FWD_ALL)
+ * @delta:	Guest port minus host port, modulo 2^16, per host port
+ * @addr:	Host address to bind, AF_UNSPEC for any
+ */
+struct fwd_ports {
+	enum { FWD_NONE = 0, FWD_SPEC, FWD_ALL } mode;
+	uint8_t map[65536 / 8];
+	uint8_t excl[65536 / 8];
+	uint16_t delta[65536];
+	struct {
+		sa_family_t family;
+		union {
+			struct in_addr a4;
+			struct in6_addr a6;
+		};
+	} addr;
+};
+
+/**
+ * struct ip4_ctx - IPv4 configuration, all addresses in network order
+ * @addr:	Address given to the guest (DHCP), from -a or the host's
+ * @prefix_len:	Prefix length of @addr
+ * @gw:		Default gateway, from -g or the host's; maps to host loopback
+ * @dns:	DNS servers announced to the guest, 0.0.0.0 terminated
+ * @addr_seen:	Source address last seen from the guest
+ * @ifname:	Host interface the defaults came from
+ */
+struct ip4_ctx {
+	struct in_addr addr;
+	int prefix_len;
+	struct in_addr gw;
+	struct in_addr dns[MAXDNS + 1];
+	struct in_addr addr_seen;
+};
+
+/**
+ * struct ip6_ctx - IPv6 configuration
+ * @addr:	Address given to the guest, from -a or the host's
+ * @prefix_len:	Prefix length of @addr
+ * @gw:		Default gateway, from -g or the host's
+ * @dns:	DNS servers, :: terminated
+ * @addr_seen:	Global source address last seen from the guest
+ * @addr_ll_seen: Link-local source address last seen from the guest
+ * @our_ll:	Our link-local address, as seen by the guest
+ */
+struct ip6_ctx {
+	struct in6_addr addr;
+	int prefix_len;
+	struct in6_addr gw;
+	struct in6_addr dns[MAXDNS + 1];
+	struct in6_addr addr_seen;
+	struct in6_addr addr_ll_seen;
+	struct in6_addr our_ll;
+};
+
+/**
+ * struct ctx - Execution context: everything the process knows
+ * @mode_vu:	--vhost-user given (the only mode we implement)
+ * @sock_path:	vhost-user socket path
+ * @fd_conn:	--fd: already connected vhost-user socket, -1 if none
+ * @one_off:	Exit when the first front-end disconnects
+ * @foreground:	Don't daemonise
+ * @pid_file:	Path to write our PID to, empty if none
+ * @debug, @trace, @quiet: Log levels
+ * @log_file:	Log file path, empty for syslog/stderr
+ * @log_size:	Log file size limit, bytes
+ * @mtu:	MTU given to the guest (DHCP option 26, NDP)
+ * @our_mac:	MAC address of the gateway as seen by the guest
+ * @guest_mac:	Guest's MAC (-M or learnt from its frames)
+ * @ifi4, @ifi6: Host interface index for IPv4/IPv6 defaults, 0 if none
+ * @ifname:	-i: host interface name for the defaults
+ * @ip4, @ip6:	Address configuration
+ * @v4, @v6:	IPv4 and IPv6 enabled
+ * @dns_search:	Search domains, in order, empty-string terminated
+ * @hostname:	-H: hostname for DHCP option 12, empty if none
+ * @fqdn:	--fqdn: FQDN for DHCP option 81, empty if none
+ * @tcp, @udp:	Port forwarding specs (-t, -u)
+ * @epollfd:	The epoll instance
+ * @timerfd:	Periodic timer
+ * @vdev:	The vhost-user device
+ * @now:	Time of the current batch of events (CLOCK_MONOTONIC)
+ */
+struct ctx {
+	bool mode_vu;
+	char sock_path[108];
+	int fd_conn;
+	bool one_off;
+	bool foreground;
+	char pid_file[PATH_MAX];
+	bool debug, trace, quiet;
+	char log_file[PATH_MAX];
+	size_t log_size;
+
+	unsigned mtu;
+	uint8_t our_mac[ETH_ALEN];
+	uint8_t guest_mac[ETH_ALEN];
+	bool guest_mac_set;
+	unsigned ifi4, ifi6;
+	char ifname[16];
+	struct ip4_ctx ip4;
+	struct ip6_ctx ip6;
+	bool v4, v6;
+	char dns_search[MAXDNSRCH + 1][DNSRCH_LEN + 1];
+	char hostname[HOSTNAME_LEN + 1];
+	char fqdn[DNSRCH_LEN + 1];
+	struct fwd_ports tcp, udp;
+
+	int epollfd;
+	int timerfd;
+	struct vu_dev vdev;
+	struct timespec now;
+};
+
+#endif /* PASST_H */

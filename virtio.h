@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef VIRTIO_H
+#define VIRTIO_H
+
+#include "util.h"
+
+/* Feature bits (virtio 1.x, 6 and 5.1.3) */
+#define VIRTIO_F_INDIRECT_DESC		28
+#define VIRTIO_F_EVENT_IDX		29
+#define VIRTIO_F_VERSION_1		32
+#define VIRTIO_NET_F_MTU		3
+#define VIRTIO_NET_F_MAC		5
+#define VIRTIO_NET_F_MRG_RXBUF		15
+#define VIRTIO_NET_F_STATUS		16
+#define VIRTIO_NET_F_GUEST_ANNOUNCE	21
+#define VHOST_F_LOG_ALL			26
+#define VHOST_USER_F_PROTOCOL_FEATURES	30
+
+#define BIT_ULL(n)			(1ULL << (n))
+
+#define VIRTQUEUE_MAX_SIZE		32768	/* split ring limit, 2.7.1 */
+#define VU_ELEM_MAX_SG			64	/* iovecs in one element */
+#define VU_MAX_REGIONS			8	/* VHOST_MEMORY_BASELINE_NREGIONS */
+
+/* Split ring layout (virtio 1.x, 2.7), all little-endian */
+#define VRING_DESC_F_NEXT		1
+#define VRING_DESC_F_WRITE		2
+#define VRING_DESC_F_INDIRECT		4
+#define VRING_AVAIL_F_NO_INTERRUPT	1
+#define VRING_USED_F_NO_NOTIFY		1
+
+struct vring_desc {
+	__le64 addr;		/* guest physical address */
+	__le32 len;		/* bytes */
+	__le16 flags;		/* VRING_DESC_F_* */
+	__le16 next;		/* index of next descriptor if F_NEXT */
+} PACKED;
+static_assert(sizeof(struct vring_desc) == 16, "wire size");
+
+struct vring_avail {
+	__le16 flags;
+	__le16 idx;
+	__le16 ring[];		/* then __le16 used_event with EVENT_IDX */
+} PACKED;
+
+struct vring_used_elem {
+	__le32 id;
+	__le32 len;
+} PACKED;
+static_assert(sizeof(struct vring_used_elem) == 8, "wire size");
+
+struct vring_used {
+	__le16 flags;
+	__le16 idx;
+	struct vring_used_elem ring[];	/* then __le16 avail_event */
+} PACKED;
+
+/**
+ * struct vu_region - One guest memory region mapped from the front-end
+ * @gpa:	Guest physical address of the region start
+ * @size:	Region size, bytes
+ * @qva:	Address of the region in the front-end's (QEMU's) space
+ * @mmap_offset: Offset of the region in the mapping, bytes
+ * @mmap_addr:	Our mapping (start of the mmap()ed area), 0 if unused
+ * @mmap_size:	Size of our mapping, bytes
+ */
+struct vu_region {
+	uint64_t gpa;
+	uint64_t size;
+	uint64_t qva;
+	uint64_t mmap_offset;
+	uint64_t mmap_addr;
+	uint64_t mmap_size;
+};
+
+/**
+ * struct vu_mem - Guest memory as seen by the back-end, plus the dirty log
+ * @nregions:	Valid entries in @r
+ * @r:		Regions, non-overlapping in gpa and in qva
+ * @log:	Dirty log bitmap mapped from SET_LOG_BASE, NULL if none
+ * @log_size:	Size of @log, bytes (one bit per 4 KiB guest page)
+ * @log_all:	VHOST_F_LOG_ALL negotiated: log every write to guest memory
+ */
+struct vu_mem {
+	unsigned nregions;
+	struct vu_region r[VU_MAX_REGIONS];
+	uint8_t *log;
+	uint64_t log_size;
+	bool log_all;
+};
+
+#define VHOST_LOG_PAGE			4096
+
+/**
+ * struct vu_virtq - State of one split virtqueue
+ * @num:	Queue size (descriptors), power of two, 0 if not set
+ * @desc_gpa, @avail_gpa, @used_gpa: Ring addresses as guest physical
+ *		addresses (for the dirty log: the used ring's log address)
+ * @desc, @avail, @used: Ring pointers in our mapping, NULL until started
+ * @log_used:	VHOST_VRING_F_LOG was set in SET_VRING_ADDR
+ * @last_avail_idx: Next avail ring entry to consume (free-running)
+ * @shadow_avail_idx: Last avail->idx value read from the guest
+ * @used_idx:	Next used ring entry to write (free-running)
+ * @signalled_used: used_idx at the last guest notification
+ * @signalled_used_valid: @signalled_used is meaningful
+ * @inuse:	Elements popped and not yet returned
+ * @event_idx:	VIRTIO_F_EVENT_IDX negotiated
+ * @started:	Rings mapped and kick fd set: the queue may be processed
+ * @enabled:	SET_VRING_ENABLE state
+ * @broken:	The guest corrupted this ring: stop processing until reset
+ * @kick_fd, @call_fd, @err_fd: eventfds from the front-end, -1 if none
+ */
+struct vu_virtq {
+	unsigned num;
+	uint64_t desc_gpa, avail_gpa, used_gpa;
+	struct vring_desc *desc;
+	struct vring_avail *avail;
+	struct vring_used *used;
+	bool log_used;
+	uint16_t last_avail_idx;
+	uint16_t shadow_avail_idx;
+	uint16_t used_idx;
+	uint16_t signalled_used;
+	bool signalled_used_valid;
+	unsigned inuse;
+	bool event_idx;
+	bool started;
+	bool enabled;
+	bool broken;
+	int kick_fd;
+	int call_fd;
+	int err_fd;
+};
+
+/**
+ * struct vu_elem - One descriptor chain popped from a queue
+ * @index:	Head descriptor index, to give back in the used ring
+ * @out_num:	Device-readable (guest to us) iovecs in @sg, first
+ * @in_num:	Device-writable (us to guest) iovecs in @sg, after @out_num
+ * @sg:		Buffers, mapped into our address space
+ */
+struct vu_elem {
+	unsigned index;
+	unsigned out_num;
+	unsigned in_num;
+	struct iovec sg[VU_ELEM_MAX_SG];
+};
+
+void *vu_gpa_to_va(const struct vu_mem *m, uint64_t gpa, uint64_t *len);
+void *vu_qva_to_va(const struct vu_mem *m, uint64_t qva, uint64_t *len);
+void vu_log_write(struct vu_mem *m, uint64_t gpa, uint64_t len);
+void vu_log_write_va(struct vu_mem *m, const void *va, uint64_t len);
+
+void vu_queue_init(struct vu_virtq *vq);
+int vu_queue_map(const struct vu_mem *m, struct vu_virtq *vq, uint64_t desc_qva,
+		 uint64_t avail_qva, uint64_t used_qva);
+bool vu_queue_empty(struct vu_virtq *vq);
+int vu_queue_pop(struct vu_mem *m, struct vu_virtq *vq, struct vu_elem *elem);
+void vu_queue_rewind(struct vu_virtq *vq, unsigned num);
+void vu_queue_fill(struct vu_mem *m, struct vu_virtq *vq,
+		   const struct vu_elem *elem, uint32_t len, unsigned idx);
+void vu_queue_flush(struct vu_mem *m, struct vu_virtq *vq, unsigned count);
+bool vu_queue_should_notify(struct vu_virtq *vq);
+void vu_queue_notify(struct vu_virtq *vq);
+void vu_queue_set_broken(struct vu_virtq *vq, const char *why);
+
+#endif /* VIRTIO_H */
