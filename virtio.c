@@ -1,0 +1,902 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/**
+ * DOC: virtio.c - split virtqueue mechanics
+ *
+ * This module owns the device side of a virtio 1.x split virtqueue
+ * (virtio 1.x, 2.7): translating guest addresses into our mapping of guest
+ * memory, walking descriptor chains into iovecs, returning buffers through
+ * the used ring, deciding when the guest needs an interrupt, and marking
+ * guest pages dirty while a migration logs writes. It knows nothing about
+ * what the buffers carry, nor about the vhost-user messages that set the
+ * rings up: it is handed a struct vu_mem and a struct vu_virtq.
+ *
+ * Everything in guest memory is hostile. The guest may rewrite any ring
+ * field at any time, so each field is read exactly once into a local
+ * (descriptors are copied, then a compiler barrier keeps the compiler from
+ * reading the shared copy again) and only the local is validated and used.
+ * Indices are checked against the queue size before use, every walk is
+ * bounded (a direct chain by the queue size, an indirect one by the size of
+ * its table), and lengths are checked for wrap-around before any
+ * arithmetic. All ring fields are little-endian.
+ *
+ * Bad input, by kind:
+ * - a ring the guest corrupted (index jump, head or next index out of
+ *   range, loop, address outside guest memory, nested indirect table,
+ *   indirect with NEXT, bad indirect length, device-readable buffer after a
+ *   device-writable one): the queue is marked broken, logged once, and
+ *   vu_queue_pop() returns -EIO until the queue is set up again;
+ * - a well-formed chain with more than VU_ELEM_MAX_SG segments: we can't
+ *   serve it, so it goes straight back to the guest as used with length 0
+ *   (logged at a bounded rate), and popping goes on with the next chain.
+ *
+ * Callers pop one or more elements, then fill them at used ring offsets
+ * 0..n-1 and flush n. They must not keep unflushed fills across a pop:
+ * returning an oversized chain fills and flushes one used entry at once.
+ *
+ * Dirty logging (vhost-user "LOG_ALL", for live migration): every write we
+ * make to the rings is logged here when the ring has VHOST_VRING_F_LOG;
+ * writes to the guest's buffers are logged by whoever writes the data.
+ */
+
+#include <endian.h>
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+#include "virtio.h"
+
+/* Byte offsets inside the rings (virtio 1.x, 2.7.6 and 2.7.8) */
+#define AVAIL_FLAGS_OFF		0
+#define AVAIL_IDX_OFF		2
+#define AVAIL_RING_OFF(i)	(4 + 2 * (size_t)(i))	/* [num]: used_event */
+#define USED_IDX_OFF		2
+#define USED_RING_OFF(i)	(4 + 8 * (size_t)(i))	/* [num]: avail_event */
+
+/* Ring sizes for a queue of num entries, event index fields included */
+#define DESC_SIZE(num)		(16 * (uint64_t)(num))
+#define AVAIL_SIZE(num)		(6 + 2 * (uint64_t)(num))
+#define USED_SIZE(num)		(6 + 8 * (uint64_t)(num))
+
+/* Alignment required by 2.7 for each part */
+#define DESC_ALIGN		16
+#define AVAIL_ALIGN		2
+#define USED_ALIGN		4
+
+/* Keep the compiler from re-reading guest memory in place of a local copy */
+#define COMPILER_BARRIER()	__asm__ __volatile__("" ::: "memory")
+
+/**
+ * struct desc - A descriptor copied out of guest memory, host byte order
+ * @addr:	Guest physical address of the buffer
+ * @len:	Buffer length, bytes
+ * @flags:	VRING_DESC_F_*
+ * @next:	Next descriptor index, meaningful with VRING_DESC_F_NEXT
+ */
+struct desc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags;
+	uint16_t next;
+};
+
+/**
+ * region_xlate() - Translate an address through the region table
+ * @m:		Guest memory
+ * @addr:	Address, guest physical (@qva false) or front-end virtual
+ * @len:	In: wanted length, out: contiguous length mapped from @addr
+ * @qva:	Translate front-end virtual addresses instead of guest physical
+ *
+ * Return: pointer into our mapping, NULL if @addr is in no region
+ */
+static void *region_xlate(const struct vu_mem *m, uint64_t addr,
+			  uint64_t *len, bool qva)
+{
+	unsigned i;
+
+	for (i = 0; i < m->nregions && i < VU_MAX_REGIONS; i++) {
+		const struct vu_region *r = &m->r[i];
+		uint64_t start = qva ? r->qva : r->gpa;
+		uint64_t off;
+
+		if (!r->mmap_addr || addr < start)
+			continue;
+
+		off = addr - start;
+		if (off >= r->size)
+			continue;
+
+		*len = MIN(*len, r->size - off);
+		return (void *)(uintptr_t)(r->mmap_addr + r->mmap_offset + off);
+	}
+
+	return NULL;
+}
+
+/**
+ * vu_gpa_to_va() - Translate a guest physical address into our mapping
+ * @m:		Guest memory
+ * @gpa:	Guest physical address
+ * @len:	In: wanted length, out: contiguous length available (may be less)
+ *
+ * Return: pointer into our mapping, NULL if @gpa is in no region
+ */
+void *vu_gpa_to_va(const struct vu_mem *m, uint64_t gpa, uint64_t *len)
+{
+	return region_xlate(m, gpa, len, false);
+}
+
+/**
+ * vu_qva_to_va() - Translate a front-end virtual address into our mapping
+ * @m:		Guest memory
+ * @qva:	Address in the front-end's address space (SET_VRING_ADDR)
+ * @len:	In: wanted length, out: contiguous length available (may be less)
+ *
+ * Return: pointer into our mapping, NULL if @qva is in no region
+ */
+void *vu_qva_to_va(const struct vu_mem *m, uint64_t qva, uint64_t *len)
+{
+	return region_xlate(m, qva, len, true);
+}
+
+/**
+ * vu_log_write() - Mark guest pages dirty in the migration log
+ * @m:		Guest memory, with the log bitmap
+ * @gpa:	Guest physical address written
+ * @len:	Bytes written
+ *
+ * Bit n (bit n % 8 of byte n / 8) stands for guest page n. Pages beyond the
+ * bitmap are silently ignored: we never write outside it.
+ */
+void vu_log_write(struct vu_mem *m, uint64_t gpa, uint64_t len)
+{
+	uint64_t page, last, npages;
+
+	if (!m->log_all || !m->log || !m->log_size || !len)
+		return;
+
+	npages = m->log_size > UINT64_MAX / 8 ? UINT64_MAX : m->log_size * 8;
+	page = gpa / VHOST_LOG_PAGE;
+	if (len - 1 > UINT64_MAX - gpa)		/* gpa + len wraps */
+		last = UINT64_MAX / VHOST_LOG_PAGE;
+	else
+		last = (gpa + len - 1) / VHOST_LOG_PAGE;
+	last = MIN(last, npages - 1);
+
+	for (; page <= last; page++) {
+		__atomic_fetch_or(&m->log[page / 8], (uint8_t)(1U << (page % 8)),
+				  __ATOMIC_RELAXED);
+	}
+}
+
+/**
+ * va_region() - Find the region our mapping of which contains an address
+ * @m:		Guest memory
+ * @p:		Address in our mapping
+ *
+ * Return: region, NULL if none
+ */
+static const struct vu_region *va_region(const struct vu_mem *m, uintptr_t p)
+{
+	unsigned i;
+
+	for (i = 0; i < m->nregions && i < VU_MAX_REGIONS; i++) {
+		const struct vu_region *r = &m->r[i];
+		uint64_t base = r->mmap_addr + r->mmap_offset;
+
+		if (r->mmap_addr && p >= base && p - base < r->size)
+			return r;
+	}
+	return NULL;
+}
+
+/**
+ * vu_log_write_va() - Mark guest pages dirty, given a pointer into our mapping
+ * @m:		Guest memory, with the log bitmap
+ * @va:		Start of the written area, in our mapping of guest memory
+ * @len:	Bytes written
+ *
+ * An area spanning several regions is logged region by region; bytes
+ * outside every region are not guest memory and are ignored.
+ */
+void vu_log_write_va(struct vu_mem *m, const void *va, uint64_t len)
+{
+	uintptr_t p = (uintptr_t)va;
+
+	if (!m->log_all || !m->log)
+		return;
+
+	while (len) {
+		const struct vu_region *r = va_region(m, p);
+		uint64_t off, l;
+
+		if (!r)
+			return;
+
+		off = p - (r->mmap_addr + r->mmap_offset);
+		l = MIN(len, r->size - off);
+		vu_log_write(m, r->gpa + off, l);
+		p += l;
+		len -= l;
+	}
+}
+
+/**
+ * ring_load16() - Read a little-endian 16-bit ring field once
+ * @base:	Ring start, in our mapping
+ * @off:	Field offset, bytes, a multiple of 2
+ *
+ * Return: field value, host byte order
+ */
+static uint16_t ring_load16(const void *base, size_t off)
+{
+	const uint16_t *p = (const uint16_t *)((const uint8_t *)base + off);
+
+	return le16toh(__atomic_load_n(p, __ATOMIC_RELAXED));
+}
+
+/**
+ * ring_store16() - Write a little-endian 16-bit ring field
+ * @base:	Ring start, in our mapping
+ * @off:	Field offset, bytes, a multiple of 2
+ * @v:		Value, host byte order
+ */
+static void ring_store16(void *base, size_t off, uint16_t v)
+{
+	uint16_t *p = (uint16_t *)((uint8_t *)base + off);
+
+	__atomic_store_n(p, htole16(v), __ATOMIC_RELAXED);
+}
+
+/**
+ * ring_store32() - Write a little-endian 32-bit ring field
+ * @base:	Ring start, in our mapping
+ * @off:	Field offset, bytes, a multiple of 4
+ * @v:		Value, host byte order
+ */
+static void ring_store32(void *base, size_t off, uint32_t v)
+{
+	uint32_t *p = (uint32_t *)((uint8_t *)base + off);
+
+	__atomic_store_n(p, htole32(v), __ATOMIC_RELAXED);
+}
+
+/**
+ * vu_queue_init() - Reset a virtqueue to its initial, unconfigured state
+ * @vq:		Virtqueue
+ */
+void vu_queue_init(struct vu_virtq *vq)
+{
+	memset(vq, 0, sizeof(*vq));
+	vq->kick_fd = vq->call_fd = vq->err_fd = -1;
+}
+
+/**
+ * qva_to_gpa() - Find the guest physical address of a front-end address
+ * @m:		Guest memory
+ * @qva:	Front-end virtual address
+ * @gpa:	Guest physical address, set on success
+ *
+ * Return: true if @qva is in a region
+ */
+static bool qva_to_gpa(const struct vu_mem *m, uint64_t qva, uint64_t *gpa)
+{
+	unsigned i;
+
+	for (i = 0; i < m->nregions && i < VU_MAX_REGIONS; i++) {
+		const struct vu_region *r = &m->r[i];
+
+		if (r->mmap_addr && qva >= r->qva && qva - r->qva < r->size) {
+			*gpa = r->gpa + (qva - r->qva);
+			return true;
+		}
+	}
+	return false;
+}
+
+/**
+ * ring_map() - Map one part of a ring, checking size and alignment
+ * @m:		Guest memory
+ * @qva:	Front-end virtual address of the ring part
+ * @size:	Bytes that must be contiguously mapped
+ * @align:	Required alignment, bytes, power of two
+ * @va:		Pointer in our mapping, set on success
+ * @gpa:	Guest physical address, set on success
+ *
+ * Return: 0 on success, -EINVAL if misaligned, -EFAULT if not mapped
+ */
+static int ring_map(const struct vu_mem *m, uint64_t qva, uint64_t size,
+		    uint64_t align, void **va, uint64_t *gpa)
+{
+	uint64_t len = size;
+	void *p;
+
+	if (qva & (align - 1))
+		return -EINVAL;
+
+	p = vu_qva_to_va(m, qva, &len);
+	if (!p || len != size || !qva_to_gpa(m, qva, gpa))
+		return -EFAULT;
+
+	/* We access fields atomically: our mapping must be aligned, too */
+	if ((uintptr_t)p & (align - 1))
+		return -EINVAL;
+
+	*va = p;
+	return 0;
+}
+
+/**
+ * vu_queue_map() - Map the three parts of a ring given by SET_VRING_ADDR
+ * @m:		Guest memory
+ * @vq:		Virtqueue, with @num already set
+ * @desc_qva:	Front-end address of the descriptor table
+ * @avail_qva:	Front-end address of the available ring
+ * @used_qva:	Front-end address of the used ring
+ *
+ * On success, sets ring pointers and guest physical addresses in @vq (the
+ * caller may then override @used_gpa with the log address). On failure,
+ * @vq is left untouched.
+ *
+ * Return: 0 on success, -EINVAL for a bad size or alignment, -EFAULT if a
+ *	   ring is not contiguously mapped
+ */
+int vu_queue_map(const struct vu_mem *m, struct vu_virtq *vq, uint64_t desc_qva,
+		 uint64_t avail_qva, uint64_t used_qva)
+{
+	uint64_t desc_gpa, avail_gpa, used_gpa;
+	void *desc, *avail, *used;
+	unsigned num = vq->num;
+	int rc;
+
+	if (!num || num > VIRTQUEUE_MAX_SIZE || (num & (num - 1)))
+		return -EINVAL;
+
+	rc = ring_map(m, desc_qva, DESC_SIZE(num), DESC_ALIGN, &desc, &desc_gpa);
+	if (rc)
+		return rc;
+	rc = ring_map(m, avail_qva, AVAIL_SIZE(num), AVAIL_ALIGN, &avail,
+		      &avail_gpa);
+	if (rc)
+		return rc;
+	rc = ring_map(m, used_qva, USED_SIZE(num), USED_ALIGN, &used, &used_gpa);
+	if (rc)
+		return rc;
+
+	vq->desc = desc;
+	vq->avail = avail;
+	vq->used = used;
+	vq->desc_gpa = desc_gpa;
+	vq->avail_gpa = avail_gpa;
+	vq->used_gpa = used_gpa;
+	return 0;
+}
+
+/**
+ * vu_queue_set_broken() - Stop processing a queue the guest corrupted
+ * @vq:		Virtqueue
+ * @why:	Reason, logged the first time only
+ */
+void vu_queue_set_broken(struct vu_virtq *vq, const char *why)
+{
+	if (vq->broken)
+		return;
+
+	vq->broken = true;
+	err("virtqueue broken: %s", why);
+}
+
+/**
+ * queue_ready() - Check that a queue can be processed
+ * @vq:		Virtqueue
+ *
+ * Return: true if started, mapped and not broken
+ */
+static bool queue_ready(const struct vu_virtq *vq)
+{
+	return vq->started && !vq->broken && vq->num && vq->desc &&
+	       vq->avail && vq->used;
+}
+
+/**
+ * avail_pending() - Read the available index, count entries not yet popped
+ * @vq:		Virtqueue, ready
+ *
+ * Orders later reads of ring entries and descriptors after the index read.
+ *
+ * Return: number of new entries, or -EIO (queue now broken) if the guest
+ *	   claims more than the queue holds
+ */
+static int avail_pending(struct vu_virtq *vq)
+{
+	uint16_t idx = ring_load16(vq->avail, AVAIL_IDX_OFF), n;
+
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	vq->shadow_avail_idx = idx;
+
+	n = idx - vq->last_avail_idx;
+	if (n > vq->num) {
+		vu_queue_set_broken(vq, "available index jumped");
+		return -EIO;
+	}
+	return n;
+}
+
+/**
+ * vu_queue_empty() - Check whether the guest made no new buffers available
+ * @vq:		Virtqueue
+ *
+ * Return: true if there is nothing to pop (or the queue can't be processed)
+ */
+bool vu_queue_empty(struct vu_virtq *vq)
+{
+	if (!queue_ready(vq))
+		return true;
+
+	return ring_load16(vq->avail, AVAIL_IDX_OFF) == vq->last_avail_idx;
+}
+
+/**
+ * avail_event_set() - Ask the guest to kick once it passes last_avail_idx
+ * @m:		Guest memory, for the dirty log
+ * @vq:		Virtqueue, ready, with event index negotiated
+ *
+ * Followed by a full barrier: a later read of the available index must not
+ * be ordered before this store, or we could miss the guest's next kick.
+ */
+static void avail_event_set(struct vu_mem *m, struct vu_virtq *vq)
+{
+	size_t off = USED_RING_OFF(vq->num);
+
+	/* The field is ours: skip rewriting (and logging) an unchanged value */
+	if (ring_load16(vq->used, off) != vq->last_avail_idx) {
+		ring_store16(vq->used, off, vq->last_avail_idx);
+		if (vq->log_used)
+			vu_log_write(m, vq->used_gpa + off, sizeof(__le16));
+	}
+
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+/**
+ * desc_get() - Copy a descriptor out of guest memory, once
+ * @src:	Descriptor in our mapping of guest memory
+ * @d:		Local copy, host byte order
+ */
+static void desc_get(const void *src, struct desc *d)
+{
+	struct vring_desc raw;
+
+	memcpy(&raw, src, sizeof(raw));
+	COMPILER_BARRIER();
+
+	d->addr = le64toh(raw.addr);
+	d->len = le32toh(raw.len);
+	d->flags = le16toh(raw.flags);
+	d->next = le16toh(raw.next);
+}
+
+/**
+ * guest_read() - Copy bytes from guest memory, possibly across regions
+ * @m:		Guest memory
+ * @gpa:	Guest physical address, @gpa + @len must not wrap
+ * @buf:	Destination
+ * @len:	Bytes to copy
+ *
+ * Return: 0 on success, -EFAULT if any byte is outside guest memory
+ */
+static int guest_read(const struct vu_mem *m, uint64_t gpa, void *buf,
+		      size_t len)
+{
+	uint8_t *p = buf;
+
+	while (len) {
+		uint64_t l = len;
+		const void *va = vu_gpa_to_va(m, gpa, &l);
+
+		if (!va)
+			return -EFAULT;
+
+		memcpy(p, va, l);
+		p += l;
+		gpa += l;
+		len -= l;
+	}
+	COMPILER_BARRIER();
+
+	return 0;
+}
+
+/**
+ * elem_add() - Map one descriptor's buffer and append it to an element
+ * @m:		Guest memory
+ * @vq:		Virtqueue, marked broken on a bad descriptor
+ * @elem:	Element being built
+ * @d:		Descriptor, not indirect
+ *
+ * Return: 0 on success, -E2BIG if the element has no more room for
+ *	   segments, -EIO if the queue is now broken
+ */
+static int elem_add(const struct vu_mem *m, struct vu_virtq *vq,
+		    struct vu_elem *elem, const struct desc *d)
+{
+	bool write = d->flags & VRING_DESC_F_WRITE;
+	uint64_t gpa = d->addr, left = d->len;
+
+	if (!left)		/* zero-length: nothing to map, not an error */
+		return 0;
+
+	if (!write && elem->in_num) {
+		vu_queue_set_broken(vq, "device-readable after device-writable descriptor");
+		return -EIO;
+	}
+
+	if (left - 1 > UINT64_MAX - gpa) {
+		vu_queue_set_broken(vq, "descriptor wraps around address space");
+		return -EIO;
+	}
+
+	while (left) {
+		unsigned n = elem->out_num + elem->in_num;
+		uint64_t l = left;
+		void *va;
+
+		if (n >= VU_ELEM_MAX_SG)
+			return -E2BIG;
+
+		va = vu_gpa_to_va(m, gpa, &l);
+		if (!va) {
+			vu_queue_set_broken(vq, "descriptor outside guest memory");
+			return -EIO;
+		}
+
+		elem->sg[n].iov_base = va;
+		elem->sg[n].iov_len = l;
+		if (write)
+			elem->in_num++;
+		else
+			elem->out_num++;
+
+		gpa += l;
+		left -= l;
+	}
+
+	return 0;
+}
+
+/**
+ * chain_indirect() - Walk an indirect descriptor table into an element
+ * @m:		Guest memory
+ * @vq:		Virtqueue, marked broken on a bad table
+ * @elem:	Element being built, empty
+ * @ind:	The descriptor pointing to the table
+ *
+ * Return: 0 on success, -E2BIG if too many segments, -EIO if broken
+ */
+static int chain_indirect(const struct vu_mem *m, struct vu_virtq *vq,
+			  struct vu_elem *elem, const struct desc *ind)
+{
+	uint32_t entries = ind->len / sizeof(struct vring_desc), i = 0, seen;
+	struct desc d;
+	int rc;
+
+	if (ind->flags & VRING_DESC_F_NEXT) {
+		vu_queue_set_broken(vq, "indirect descriptor with NEXT");
+		return -EIO;
+	}
+	if (!ind->len || ind->len % sizeof(struct vring_desc)) {
+		vu_queue_set_broken(vq, "bad indirect table length");
+		return -EIO;
+	}
+	if (ind->len - 1 > UINT64_MAX - ind->addr) {
+		vu_queue_set_broken(vq, "indirect table wraps around");
+		return -EIO;
+	}
+
+	for (seen = 0; ; seen++) {
+		struct vring_desc raw;
+
+		if (seen >= entries) {
+			vu_queue_set_broken(vq, "loop in indirect descriptor table");
+			return -EIO;
+		}
+
+		if (guest_read(m, ind->addr + (uint64_t)i * sizeof(raw),
+			       &raw, sizeof(raw))) {
+			vu_queue_set_broken(vq, "indirect table outside guest memory");
+			return -EIO;
+		}
+		desc_get(&raw, &d);
+
+		if (d.flags & VRING_DESC_F_INDIRECT) {
+			vu_queue_set_broken(vq, "nested indirect descriptor");
+			return -EIO;
+		}
+
+		rc = elem_add(m, vq, elem, &d);
+		if (rc)
+			return rc;
+
+		if (!(d.flags & VRING_DESC_F_NEXT))
+			return 0;
+
+		i = d.next;
+		if (i >= entries) {
+			vu_queue_set_broken(vq, "indirect next index out of range");
+			return -EIO;
+		}
+	}
+}
+
+/**
+ * chain_walk() - Walk a descriptor chain from its head into an element
+ * @m:		Guest memory
+ * @vq:		Virtqueue, ready, marked broken on a bad chain
+ * @head:	Head descriptor index, below @vq->num
+ * @elem:	Element to fill
+ *
+ * Return: 0 on success, -E2BIG if too many segments, -EIO if broken
+ */
+static int chain_walk(const struct vu_mem *m, struct vu_virtq *vq,
+		      unsigned head, struct vu_elem *elem)
+{
+	unsigned i = head, seen;
+	struct desc d;
+	int rc;
+
+	elem->index = head;
+	elem->out_num = elem->in_num = 0;
+
+	for (seen = 0; ; seen++) {
+		if (seen >= vq->num) {
+			vu_queue_set_broken(vq, "loop in descriptor chain");
+			return -EIO;
+		}
+
+		desc_get(&vq->desc[i], &d);
+
+		if (d.flags & VRING_DESC_F_INDIRECT) {
+			if (seen) {
+				vu_queue_set_broken(vq, "indirect descriptor not at chain head");
+				return -EIO;
+			}
+			return chain_indirect(m, vq, elem, &d);
+		}
+
+		rc = elem_add(m, vq, elem, &d);
+		if (rc)
+			return rc;
+
+		if (!(d.flags & VRING_DESC_F_NEXT))
+			return 0;
+
+		i = d.next;
+		if (i >= vq->num) {
+			vu_queue_set_broken(vq, "next descriptor index out of range");
+			return -EIO;
+		}
+	}
+}
+
+/**
+ * elem_discard() - Give a chain we can't serve back to the guest, unused
+ * @m:		Guest memory
+ * @vq:		Virtqueue
+ * @elem:	Element popped for the chain, with its head index
+ *
+ * #syscalls write
+ */
+static void elem_discard(struct vu_mem *m, struct vu_virtq *vq,
+			 const struct vu_elem *elem)
+{
+	err_ratelimit("virtqueue: chain %u has more than %u segments, dropped",
+		      elem->index, VU_ELEM_MAX_SG);
+
+	vu_queue_fill(m, vq, elem, 0, 0);
+	vu_queue_flush(m, vq, 1);
+	vu_queue_notify(vq);
+}
+
+/**
+ * vu_queue_pop() - Take the next available descriptor chain from a queue
+ * @m:		Guest memory
+ * @vq:		Virtqueue
+ * @elem:	Element to fill: buffers, out (device-readable) first
+ *
+ * Chains with too many segments are given back to the guest as used with
+ * length 0, and we go on with the next one.
+ *
+ * #syscalls write
+ *
+ * Return: 1 with @elem filled, 0 if nothing is available (or the queue is
+ *	   not started), -EIO if the queue is broken
+ */
+int vu_queue_pop(struct vu_mem *m, struct vu_virtq *vq, struct vu_elem *elem)
+{
+	unsigned tries;
+	int n, rc;
+
+	if (vq->broken)
+		return -EIO;
+	if (!queue_ready(vq))
+		return 0;
+
+	for (tries = 0; tries < vq->num; tries++) {
+		uint16_t head;
+
+		if (vq->event_idx)
+			avail_event_set(m, vq);
+
+		n = avail_pending(vq);
+		if (n <= 0)
+			return n;
+
+		if (vq->inuse >= vq->num) {
+			vu_queue_set_broken(vq, "more buffers in flight than queue size");
+			return -EIO;
+		}
+
+		head = ring_load16(vq->avail,
+				   AVAIL_RING_OFF(vq->last_avail_idx % vq->num));
+		if (head >= vq->num) {
+			vu_queue_set_broken(vq, "head index out of range");
+			return -EIO;
+		}
+
+		vq->last_avail_idx++;
+		vq->inuse++;
+
+		rc = chain_walk(m, vq, head, elem);
+		if (rc == -E2BIG) {
+			elem_discard(m, vq, elem);
+			continue;
+		}
+		if (rc)
+			return rc;
+
+		if (vq->event_idx)
+			avail_event_set(m, vq);
+		return 1;
+	}
+
+	return 0;
+}
+
+/**
+ * vu_queue_rewind() - Give back elements popped but not used
+ * @vq:		Virtqueue
+ * @num:	Number of elements, the last ones popped
+ */
+void vu_queue_rewind(struct vu_virtq *vq, unsigned num)
+{
+	num = MIN(num, vq->inuse);
+	vq->last_avail_idx -= num;
+	vq->inuse -= num;
+}
+
+/**
+ * vu_queue_fill() - Write a used ring entry, not yet visible to the guest
+ * @m:		Guest memory, for the dirty log
+ * @vq:		Virtqueue
+ * @elem:	Element being returned
+ * @len:	Bytes we wrote into its device-writable buffers
+ * @idx:	Offset from the current used index (n-th element of a batch)
+ *
+ * The caller logs the data it wrote to the buffers; we log the ring entry.
+ */
+void vu_queue_fill(struct vu_mem *m, struct vu_virtq *vq,
+		   const struct vu_elem *elem, uint32_t len, unsigned idx)
+{
+	size_t off;
+
+	if (vq->broken || !vq->used || !vq->num)
+		return;
+
+	off = USED_RING_OFF((uint16_t)(vq->used_idx + idx) % vq->num);
+	ring_store32(vq->used, off, elem->index);
+	ring_store32(vq->used, off + sizeof(__le32), len);
+
+	if (vq->log_used)
+		vu_log_write(m, vq->used_gpa + off, sizeof(struct vring_used_elem));
+}
+
+/**
+ * vu_queue_flush() - Publish filled used ring entries to the guest
+ * @m:		Guest memory, for the dirty log
+ * @vq:		Virtqueue
+ * @count:	Number of entries filled since the last flush
+ */
+void vu_queue_flush(struct vu_mem *m, struct vu_virtq *vq, unsigned count)
+{
+	uint16_t old = vq->used_idx, new = old + count;
+
+	if (vq->broken || !vq->used || !vq->num)
+		return;
+
+	/* Entries and buffer contents before the index that publishes them */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	ring_store16(vq->used, USED_IDX_OFF, new);
+	if (vq->log_used)
+		vu_log_write(m, vq->used_gpa + USED_IDX_OFF, sizeof(__le16));
+
+	vq->used_idx = new;
+	vq->inuse -= MIN(count, vq->inuse);
+
+	/* If the index just ran past the last signalled value again (2^16
+	 * entries later), that value no longer tells whether the guest was
+	 * already told about these entries: forget it, notify next time.
+	 */
+	if ((uint16_t)(new - vq->signalled_used) < (uint16_t)(new - old))
+		vq->signalled_used_valid = false;
+}
+
+/**
+ * need_event() - Event index rule (virtio 1.x, 2.7.10): is @event in (@old, @new]?
+ * @event:	Index the other side asked to be notified at
+ * @new:	Index after our update
+ * @old:	Index at the last notification
+ *
+ * Return: true if moving from @old to @new crossed @event
+ */
+static bool need_event(uint16_t event, uint16_t new, uint16_t old)
+{
+	return (uint16_t)(new - event - 1) < (uint16_t)(new - old);
+}
+
+/**
+ * vu_queue_should_notify() - Decide whether the guest wants an interrupt
+ * @vq:		Virtqueue
+ *
+ * With VIRTIO_F_EVENT_IDX, notify if the used index crossed used_event
+ * since the last notification (and record this one); otherwise, unless the
+ * guest set VRING_AVAIL_F_NO_INTERRUPT. VIRTIO_F_NOTIFY_ON_EMPTY is a
+ * legacy feature we never offer, so it's not handled.
+ *
+ * Return: true if the guest should be notified
+ */
+bool vu_queue_should_notify(struct vu_virtq *vq)
+{
+	uint16_t old, new;
+	bool valid;
+
+	if (vq->broken || !vq->avail || !vq->num)
+		return false;
+
+	/* Our used index store before the guest's flags or used_event load */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+
+	if (!vq->event_idx) {
+		return !(ring_load16(vq->avail, AVAIL_FLAGS_OFF) &
+			 VRING_AVAIL_F_NO_INTERRUPT);
+	}
+
+	old = vq->signalled_used;
+	valid = vq->signalled_used_valid;
+	new = vq->signalled_used = vq->used_idx;
+	vq->signalled_used_valid = true;
+
+	if (!valid)
+		return true;
+
+	return need_event(ring_load16(vq->avail, AVAIL_RING_OFF(vq->num)),
+			  new, old);
+}
+
+/**
+ * vu_queue_notify() - Send the guest an interrupt through the call eventfd
+ * @vq:		Virtqueue
+ *
+ * #syscalls write
+ */
+void vu_queue_notify(struct vu_virtq *vq)
+{
+	uint64_t one = 1;
+
+	if (vq->call_fd < 0 || !vu_queue_should_notify(vq))
+		return;
+
+	/* EAGAIN: the counter is saturated, the guest will wake up anyway */
+	if (write(vq->call_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		warn_ratelimit("virtqueue: call eventfd write failed: %s",
+			       strerror(errno));
+}
