@@ -1,0 +1,1620 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* vhost_user.c - vhost-user protocol, back-end side
+ *
+ * DOC: Theory of operation
+ *
+ * We serve exactly one front-end (QEMU, or DPDK's virtio-user) over a UNIX
+ * stream socket, for one virtio-net device with one queue pair. A second
+ * front-end connecting while the first is still there is accepted and
+ * closed at once: the first one keeps being served.
+ *
+ * Each readable event on the control socket carries one message: a 12-byte
+ * header (request, flags, payload size), up to VHOST_USER_MAX_FDS file
+ * descriptors as SCM_RIGHTS ancillary data, then the payload. The socket is
+ * blocking: the front-end sends header and payload together, so reading the
+ * payload right after the header doesn't stall the loop.
+ *
+ * Every request has one entry in a table indexed by request number: its
+ * name, its handler, the exact payload size it takes and how many file
+ * descriptors it may carry. Generic code checks what the table says before
+ * the handler runs; the handler checks the rest (queue index, values).
+ * Handlers take ownership of the file descriptors they keep by setting the
+ * message slot to -1; whatever is left in the message afterwards is closed,
+ * so no descriptor received from the front-end survives a message unless
+ * it was deliberately stored.
+ *
+ * Bad input, by kind:
+ * - malformed message (wrong version, payload size not what the request
+ *   takes, wrong number of file descriptors, truncated read, queue index
+ *   out of range, control data truncated): we log it, drop the connection
+ *   and reset the device, as the front-end and we no longer agree on the
+ *   state of the session;
+ * - well-formed request we refuse (features we didn't offer, a ring size
+ *   that isn't a power of two, a memory table with overlapping regions or a
+ *   file smaller than announced, ring addresses outside guest memory): the
+ *   previous state is left as it was, we log a warning and, if the
+ *   front-end asked for an acknowledgement (REPLY_ACK), reply non-zero;
+ * - unknown request: payload and descriptors are discarded, a failure is
+ *   returned if the front-end asked for an acknowledgement, and we go on.
+ *
+ * Guest memory regions are mapped whole from the file descriptors we are
+ * given, after checking that the file is as large as announced (a smaller
+ * one would deliver SIGBUS on access). A new memory table is built and
+ * mapped completely before the old one is unmapped, so a failure leaves the
+ * old table in place, and rings that were mapped are translated again
+ * against the new table (front-end addresses of RAM don't move).
+ *
+ * Ring states follow the specification ("Ring states"): a ring starts
+ * stopped and disabled; SET_VRING_KICK starts it once its addresses are
+ * known; GET_VRING_BASE stops it; SET_VRING_ENABLE enables or disables it.
+ * Without VHOST_USER_F_PROTOCOL_FEATURES acked, rings count as enabled.
+ */
+
+#include <endian.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "util.h"
+#include "virtio.h"
+#include "vhost_user.h"
+
+#define VU_SIZE_ANY	UINT32_MAX	/* payload size checked by the handler */
+#define VU_ACK_FAIL	1		/* REPLY_ACK payload on failure */
+#define VU_MTU_MIN	68		/* RFC 791 minimum for any link */
+#define VU_MTU_MAX	65535
+#define VU_LISTEN_BACKLOG 1
+
+/* Handler return value: the message now holds a reply of its own */
+#define VU_REPLY	1
+
+/**
+ * typedef vu_handler_t - Handle one request, header already checked
+ * @vdev:	vhost-user device
+ * @msg:	Message, reply built in place when returning VU_REPLY
+ *
+ * Return: 0 if done with no reply of its own, VU_REPLY if @msg holds the
+ *	   reply, -EPROTO if malformed, other -errno if refused
+ */
+typedef int (*vu_handler_t)(struct vu_dev *vdev, struct vhost_user_msg *msg);
+
+/**
+ * struct vu_req - What we know about one front-end request
+ * @name:	Name for logs, NULL if we don't know the request
+ * @fn:		Handler, NULL if we don't implement the request
+ * @size:	Exact payload size, bytes, or VU_SIZE_ANY (handler checks)
+ * @max_fds:	File descriptors the request may carry (handler checks the
+ *		exact count when non-zero)
+ */
+struct vu_req {
+	const char *name;
+	vu_handler_t fn;
+	uint32_t size;
+	unsigned max_fds;
+};
+
+/**
+ * vu_u64() - Read the u64 payload of a message
+ * @msg:	Message
+ *
+ * Return: payload, host order
+ */
+static uint64_t vu_u64(const struct vhost_user_msg *msg)
+{
+	return le64toh(msg->payload.u64);
+}
+
+/**
+ * vu_reply_u64() - Make a message its own reply, with a u64 payload
+ * @msg:	Message
+ * @v:		Value, host order
+ *
+ * Return: VU_REPLY
+ */
+static int vu_reply_u64(struct vhost_user_msg *msg, uint64_t v)
+{
+	msg->payload.u64 = htole64(v);
+	msg->hdr.size = htole32(sizeof(uint64_t));
+	return VU_REPLY;
+}
+
+/**
+ * vu_vq() - Look up the virtqueue a message refers to
+ * @vdev:	vhost-user device
+ * @idx:	Queue index from the front-end
+ *
+ * Return: virtqueue, NULL if @idx is out of range (logged)
+ */
+static struct vu_virtq *vu_vq(struct vu_dev *vdev, uint32_t idx)
+{
+	if (idx >= VHOST_USER_MAX_QUEUES) {
+		err("vhost-user: queue index %" PRIu32 " out of range", idx);
+		return NULL;
+	}
+	return &vdev->vq[idx];
+}
+
+/**
+ * vu_rings_mapped() - Check that the rings of a queue are translated
+ * @vq:		Virtqueue
+ *
+ * Return: true if descriptor table, available and used rings are mapped
+ */
+static bool vu_rings_mapped(const struct vu_virtq *vq)
+{
+	return vq->num && vq->desc && vq->avail && vq->used;
+}
+
+/**
+ * vu_rings_unmap() - Forget ring addresses and stop the queue
+ * @vq:		Virtqueue
+ */
+static void vu_rings_unmap(struct vu_virtq *vq)
+{
+	vq->started = false;
+	vq->desc = NULL;
+	vq->avail = NULL;
+	vq->used = NULL;
+}
+
+/**
+ * vu_queue_start() - Start a queue whose rings are mapped
+ * @vq:		Virtqueue
+ * @idx:	Index of @vq, for logs
+ *
+ * The next used ring index is the one in guest memory (vhost-user.rst,
+ * SET_VRING_BASE): read it once, here, as the rings become ours.
+ */
+static void vu_queue_start(struct vu_virtq *vq, unsigned idx)
+{
+	if (vq->started || !vu_rings_mapped(vq))
+		return;
+
+	vq->used_idx = le16toh(vq->used->idx);
+	vq->signalled_used_valid = false;
+	vq->inuse = 0;
+	vq->broken = false;
+	vq->started = true;
+	debug("vhost-user: queue %u started, size %u, avail %u, used %u", idx,
+	      vq->num, vq->last_avail_idx, vq->used_idx);
+}
+
+/**
+ * vu_vq_fds_close() - Close the eventfds of a queue
+ * @vdev:	vhost-user device, for the epoll instance
+ * @vq:		Virtqueue
+ */
+static void vu_vq_fds_close(struct vu_dev *vdev, struct vu_virtq *vq)
+{
+	ev_del(vdev->epollfd, vq->kick_fd);
+	close_fd(&vq->kick_fd);
+	close_fd(&vq->call_fd);
+	close_fd(&vq->err_fd);
+}
+
+/**
+ * vu_regions_unmap() - Unmap guest memory regions
+ * @r:		Regions
+ * @n:		Number of regions
+ *
+ * #syscalls munmap
+ */
+static void vu_regions_unmap(struct vu_region *r, unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		if (r[i].mmap_addr)
+			munmap((void *)(uintptr_t)r[i].mmap_addr, r[i].mmap_size);
+		memset(&r[i], 0, sizeof(r[i]));
+	}
+}
+
+/**
+ * vu_log_unmap() - Unmap the dirty log, if any
+ * @m:		Guest memory
+ *
+ * #syscalls munmap
+ */
+static void vu_log_unmap(struct vu_mem *m)
+{
+	if (m->log)
+		munmap(m->log, m->log_size);
+	m->log = NULL;
+	m->log_size = 0;
+}
+
+/**
+ * vu_reset() - Drop all session state but the connection itself
+ * @vdev:	vhost-user device
+ *
+ * Leaves no file descriptor (other than the listening and control sockets)
+ * and no mapping behind.
+ */
+static void vu_reset(struct vu_dev *vdev)
+{
+	unsigned i;
+
+	for (i = 0; i < VHOST_USER_MAX_QUEUES; i++) {
+		vu_vq_fds_close(vdev, &vdev->vq[i]);
+		vu_queue_init(&vdev->vq[i]);
+	}
+
+	vu_regions_unmap(vdev->mem.r, VU_MAX_REGIONS);
+	vu_log_unmap(&vdev->mem);
+	memset(&vdev->mem, 0, sizeof(vdev->mem));
+
+	ev_del(vdev->epollfd, vdev->devstate_fd);
+	close_fd(&vdev->devstate_fd);
+	vdev->devstate_dir = 0;
+	vdev->devstate_result = 0;
+
+	vdev->features = 0;
+	vdev->protocol_features = 0;
+	vdev->owned = false;
+	vdev->mtu = 0;
+}
+
+/* Handlers, in request order */
+
+/**
+ * vu_get_features() - GET_FEATURES: virtio features we offer
+ * @vdev:	vhost-user device
+ * @msg:	Message
+ *
+ * Return: VU_REPLY
+ */
+static int vu_get_features(struct vu_dev *vdev, struct vhost_user_msg *msg)
+{
+	(void)vdev;
+	return vu_reply_u64(msg, VU_FEATURES);
+}
+
+/**
+ * vu_set_features() - SET_FEATURES: virtio features the driver acked
+ * @vdev:	vhost-user device
+ * @msg:	Message
+ *
+ * Sent again with VHOST_F_LOG_ALL when a migration starts and stops.
+ *
+ * Return: 0, -EINVAL for features we did not offer
+ */
+static int vu_set_features(struct vu_dev *vdev, struct vhost_user_msg *msg)
+{
+	uint64_t f = vu_u64(msg);
+	unsigned i;
+
+	if (f & ~VU_FEATURES) {
+		warn("vhost-user: features 0x%" PRIx64 " were not offered",
+		     (uint64_t)(f & ~VU_FEATURES));
+		return -EINVAL;
+	}
+	if (!(f & BIT_ULL(VIRTIO_F_VERSION_1)))
+		warn("vhost-user: VIRTIO_F_VERSION_1 not acked, legacy driver?");
+
+	vdev->features = f;
+	vdev->mem.log_all = !!(f & BIT_ULL(VHOST_F_LOG_ALL));
+	for (i = 0; i < VHOST_USER_MAX_QUEUES; i++) {
+		struct vu_virtq *vq = &vdev->vq[i];
+		bool ev = !!(f & BIT_ULL(VIRTIO_F_EVENT_IDX));
+
+		if (vq->event_idx != ev)
+			vq->signalled_used_valid = false;
+		vq->event_idx = ev;
+	}
+
+	debug("vhost-user: features 0x%" PRIx64 "%s%s%s", f,
+	      (f & BIT_ULL(VIRTIO_F_EVENT_IDX)) ? " event_idx" : "",
+	      (f & BIT_ULL(VIRTIO_NET_F_MRG_RXBUF)) ? " mrg_rxbuf" : "",
+	      vdev->mem.log_all ? " log_all" : "");
+	return 0;
+}
+
+/**
+ * vu_set_owner() - SET_OWNER: the front-end claims the session
+ * @vdev:	vhost-user device
+ * @msg:	Message
+ *
+ * Return: 0
+ */
+static int vu_set_owner(struct vu_dev *vdev, struct vhost_user_msg *msg)
+{
+	(void)msg;
+	vdev->owned = true;
+	return 0;
+}
+
+/**
+ * vu_reset_owner() - RESET_OWNER: reset the device, keep the connection
+ * @vdev:	vhost-user device
+ * @msg:	Message
+ *
+ * Return: 0
+ */
+static int vu_reset_owner(struct vu_dev *vdev, struct vhost_user_msg *msg)
+{
+	(void)msg;
+	info("vhost-user: front-end reset the device");
+	vu_reset(vdev);
+	return 0;
+}
+
+/**
+ * vu_region_parse() - Validate one memory region description and its file
+ * @d:		Region description, as received
+ * @fd:		File descriptor to map the region from
+ * @r:		Region to fill (not mapped yet)
+ *
+ * Return: 0 if acceptable, -EINVAL otherwise, -errno from fstat()
+ *
+ * #syscalls fstat
+ */
+static int vu_region_parse(const struct vhost_user_mem_region_desc *d, int fd,
+			   struct vu_region *r)
+{
+	struct vhost_user_mem_region_desc raw;
+	struct stat st;
+
+	memcpy(&raw, d, sizeof(raw));
+	r->gpa = le64toh(raw.guest_phys_addr);
+	r->size = le64toh(raw.memory_size);
+	r->qva = le64toh(raw.userspace_addr);
+	r->mmap_offset = le64toh(raw.mmap_offset);
+
+	if (!r->size || r->size > UINT64_MAX - r->gpa ||
+	    r->size > UINT64_MAX - r->qva ||
+	    r->size > UINT64_MAX - r->mmap_offset ||
+	    r->mmap_offset + r->size > SIZE_MAX) {
+		warn("vhost-user: bad region size 0x%" PRIx64 " at gpa 0x%"
+		     PRIx64 ", offset 0x%" PRIx64, r->size, r->gpa,
+		     r->mmap_offset);
+		return -EINVAL;
+	}
+
+	if (fstat(fd, &st))
+		return -errno;
+	if (st.st_size < 0 ||
+	    (uint64_t)st.st_size < r->mmap_offset + r->size) {
+		warn("vhost-user: region file of %jd bytes, 0x%" PRIx64
+		     " needed", (intmax_t)st.st_size, r->mmap_offset + r->size);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/**
+ * vu_range_overlap() - Check whether two address ranges overlap
+ * @a:		Start of first range
+ * @alen:	Length of first range, non-zero, no wrap-around
+ * @b:		Start of second range
+ * @blen:	Length of second range, non-zero, no wrap-around
+ *
+ * Return: true if they share at least one byte
+ */
+static bool vu_range_overlap(uint64_t a, uint64_t alen, uint64_t b,
+			     uint64_t blen)
+{
+	return a < b + blen && b < a + alen;
+}
+
+/**
+ * vu_region_overlaps() - Check a new region against the ones before it
+ * @r:		Regions
+ * @n:		Index of the new region in @r
+ *
+ * Return: true if region @n overlaps another one in guest physical or in
+ *	   front-end virtual address space
+ */
+static bool vu_region_overlaps(const struct vu_region *r, unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		if (vu_range_overlap(r[i].gpa, r[i].size, r[n].gpa, r[n].size) ||
+		    vu_range_overlap(r[i].qva, r[i].size, r[n].qva, r[n].size)) {
+			warn("vhost-user: memory regions %u and %u overlap",
+			     i, n);
+			return true;
+		}
+	}
+	return false;
+}
+
+/**
+ * vu_region_map() - Map one validated region
+ * @r:		Region, mmap_addr and mmap_size set on success
+ * @fd:		File descriptor of the region
+ *
+ * Return: 0 on success, -errno from mmap()
+ *
+ * #syscalls mmap
+ */
+static int vu_region_map(struct vu_region *r, int fd)
+{
+	size_t len = r->mmap_offset + r->size;
+	void *p;
+
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
+		 fd, 0);
+	if (p == MAP_FAILED) {
+		int rc = -errno;
+
+		warn("vhost-user: can't map region: %s", strerror(-rc));
+		return rc;
+	}
+
+	r->mmap_addr = (uintptr_t)p;
+	r->mmap_size = len;
+	return 0;
+}
+
+/**
+ * vu_va_to_qva() - Find the front-end address of a pointer in our mapping
+ * @m:		Guest memory
+ * @p:		Pointer into one of the regions of @m
+ * @qva:	Front-end virtual address, set on success
+ *
+ * Return: true if @p is in a region
+ */
+static bool vu_va_to_qva(const struct vu_mem *m, const void *p, uint64_t *qva)
+{
+	uint64_t a = (uintptr_t)p;
+	unsigned i;
+
+	for (i = 0; i < m->nregions && i < VU_MAX_REGIONS; i++) {
+		const struct vu_region *r = &m->r[i];
+		uint64_t base = r->mmap_addr + r->mmap_offset;
+
+		if (r->mmap_addr && a >= base && a - base < r->size) {
+			*qva = r->qva + (a - base);
+			return true;
+		}
+	}
+	return false;
+}
+
+/**
+ * vu_mem_replace() - Install a new, mapped memory table; remap the rings
+ * @vdev:	vhost-user device
+ * @r:		New regions, mapped: ownership passes to @vdev
+ * @n:		Number of regions
+ */
+static void vu_mem_replace(struct vu_dev *vdev, const struct vu_region *r,
+			   unsigned n)
+{
+	uint64_t qva[VHOST_USER_MAX_QUEUES][3];
+	bool remap[VHOST_USER_MAX_QUEUES];
+	unsigned i;
+
+	for (i = 0; i < VHOST_USER_MAX_QUEUES; i++) {
+		const struct vu_virtq *vq = &vdev->vq[i];
+
+		remap[i] = vu_rings_mapped(vq) &&
+			   vu_va_to_qva(&vdev->mem, vq->desc, &qva[i][0]) &&
+			   vu_va_to_qva(&vdev->mem, vq->avail, &qva[i][1]) &&
+			   vu_va_to_qva(&vdev->mem, vq->used, &qva[i][2]);
+	}
+
+	vu_regions_unmap(vdev->mem.r, VU_MAX_REGIONS);
+	memcpy(vdev->mem.r, r, sizeof(*r) * n);
+	vdev->mem.nregions = n;
+
+	for (i = 0; i < VHOST_USER_MAX_QUEUES; i++) {
+		struct vu_virtq *vq = &vdev->vq[i];
+		uint64_t used_gpa = vq->used_gpa;
+
+		if (!remap[i]) {
+			vu_rings_unmap(vq);
+			continue;
+		}
+		if (vu_queue_map(&vdev->mem, vq, qva[i][0], qva[i][1],
+				 qva[i][2])) {
+			warn("vhost-user: queue %u rings not in new memory table,"
+			     " stopping it", i);
+			vu_rings_unmap(vq);
+			continue;
+		}
+		if (vq->log_used)
+			vq->used_gpa = used_gpa;
+	}
+}
+
+/**
+ * vu_set_mem_table() - SET_MEM_TABLE: map guest memory
+ * @vdev:	vhost-user device
+ * @msg:	Message: regions, one file descriptor per region
+ *
+ * Return: 0, -EPROTO if malformed, -EINVAL or -errno if refused (the old
+ *	   table is then left in place)
+ */
+static int vu_set_mem_table(struct vu_dev *vdev, struct vhost_user_msg *msg)
+{
+	uint32_t size = le32toh(msg->hdr.size), n = 0;
+	struct vu_region r[VU_MAX_REGIONS];
+	unsigned i;
+	int rc;
+
+	if (size >= offsetof(struct vhost_user_mem_table, regions))
+		n = le32toh(msg->payload.mem.nregions);
+	if (!n || n > VU_MAX_REGIONS ||
+	    size != offsetof(struct vhost_user_mem_table, regions) +
+		    n * sizeof(struct vhost_user_mem_region_desc) ||
+	    msg->nfds != n) {
+		err("vhost-user: memory table with %" PRIu32 " regions, %"
+		    PRIu32 " bytes, %u fds", n, size, msg->nfds);
+		return -EPROTO;
+	}
+
+	memset(r, 0, sizeof(r));
+	for (i = 0; i < n; i++) {
+		rc = vu_region_parse(&msg->payload.mem.regions[i],
+				     msg->fds[i], &r[i]);
+		if (!rc && vu_region_overlaps(r, i))
+			rc = -EINVAL;
+		if (!rc)
+			rc = vu_region_map(&r[i], msg->fds[i]);
+		if (rc)
+			goto err_unmap;
+	}
+
+	vu_mem_replace(vdev, r, n);
+
+	for (i = 0; i < n; i++) {
+		debug("vhost-user: region %u: gpa 0x%" PRIx64 " size 0x%" PRIx64
+		      " qva 0x%" PRIx64 " offset 0x%" PRIx64, i, r[i].gpa,
+		      r[i].size, r[i].qva, r[i].mmap_offset);
+	}
+	return 0;
+
+err_unmap:
+	vu_regions_unmap(r, i + 1);
+	return rc;
+}
+
+/**
+ * vu_log_covers() - Check that a dirty log covers all of guest memory
+ * @m:		Guest memory
+ * @size:	Log size, bytes
+ *
+ * Return: true if every page of every region has a bit in the log
+ */
+static bool vu_log_covers(const struct vu_mem *m, uint64_t size)
+{
+	uint64_t end = 0, pages;
+	unsigned i;
+
+	for (i = 0; i < m->nregions && i < VU_MAX_REGIONS; i++)
+		end = MAX(end, m->r[i].gpa + m->r[i].size);
+
+	pages = end / VHOST_LOG_PAGE + !!(end % VHOST_LOG_PAGE);
+	return size >= pages / 8 + !!(pages % 8);
+}
+
+/**
+ * vu_set_log_base() - SET_LOG_BASE: map the dirty log for a migration
+ * @vdev:	vhost-user device
+ * @msg:	Message: struct vhost_user_log, one file descriptor
+ *
+ * Replaces any previous log. With LOG_SHMFD, the front-end waits for a
+ * reply (vhost-user.rst, "Communication"): vu_msg_handle() sends it, as
+ * for REPLY_ACK, u64 0 on success.
+ *
+ * Return: 0, -EPROTO if malformed, -EINVAL or -errno if refused
+ *
+ * #syscalls fstat mmap
+ */
+static int vu_set_log_base(struct vu_dev *vdev, struct vhost_user_msg *msg)
+{
+	uint64_t size = le64toh(msg->payload.log.mmap_size);
+	uint64_t off = le64toh(msg->payload.log.mmap_offset);
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	struct stat st;
+	void *p;
+
+	if (msg->nfds != 1) {
+		err("vhost-user: SET_LOG_BASE with %u fds", msg->nfds);
+		return -EPROTO;
+	}
+	if (!size || size > SIZE_MAX || size > UINT64_MAX - off || off % page ||
+	    !vu_log_covers(&vdev->mem, size)) {
+		warn("vhost-user: bad log, size 0x%" PRIx64 " offset 0x%" PRIx64,
+		     size, off);
+		return -EINVAL;
+	}
+	if (fstat(msg->fds[0], &st))
+		return -errno;
+	if (st.st_size < 0 || (uint64_t)st.st_size < off + size) {
+		warn("vhost-user: log file of %jd bytes, 0x%" PRIx64 " needed",
+		     (intmax_t)st.st_size, off + size);
+		return -EINVAL;
+	}
+
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
+		 msg->fds[0], (off_t)off);
+	if (p == MAP_FAILED)
+		return -errno;
+
+	vu_log_unmap(&vdev->mem);
+	vdev->mem.log = p;
+	vdev->mem.log_size = size;
+	debug("vhost-user: dirty log of %" PRIu64 " bytes", size);
+	return 0;
+}
+
+/**
+ * vu_set_log_fd() - SET_LOG_FD: eventfd for log updates, which we don't use
+ * @vdev:	vhost-user device
+ * @msg:	Message: the descriptor is closed by the caller
+ *
+ * Return: 0
+ */
+static int vu_set_log_fd(struct vu_dev *vdev, struct vhost_user_msg *msg)
+{
+	(void)vdev;
+	(void)msg;
+	return 0;
+}
+
+/**
+ * vu_set_vring_num() - SET_VRING_NUM: queue size
+ * @vdev:	vhost-user device
+ * @msg:	Message: vring state
+ *
+ * A size change forgets ring addresses validated for the old size.
+ *
+ * Return: 0, -EPROTO if the index is out of range, -EINVAL for a bad size,
+ *	   -EBUSY if the queue is started
+ */
+static int vu_set_vring_num(struct vu_dev *vdev, struct vhost_user_msg *msg)
+{
+	struct vu_virtq *vq = vu_vq(vdev, le32toh(msg->payload.state.index));
+	uint32_t num = le32toh(msg->payload.state.num);
+
+	if (!vq)
+		return -EPROTO;
+	if (!num || num > VIRTQUEUE_MAX_SIZE || (num & (num - 1))) {
+		warn("vhost-user: bad queue size %" PRIu32, num);
+		return -EINVAL;
+	}
+	if (vq->started) {
+		warn("vhost-user: queue size change on a started queue");
+		return -EBUSY;
+	}
+
+	if (vq->num != num)
+		vu_rings_unmap(vq);
+	vq->num = num;
+	return 0;
+}
+
+/**
+ * vu_set_vring_addr() - SET_VRING_ADDR: ring addresses, logging flag
+ * @vdev:	vhost-user device
+ * @msg:	Message: vring address description
+ *
+ * During a migration, QEMU sends this again for started rings, with the log
+ * flag: rings are then remapped in place, indices untouched.
+ *
+ * Return: 0, -EPROTO if the index is out of range, -EINVAL or -EFAULT if
+ *	   the rings can't be used (the queue is then stopped)
+ */
+static int vu_set_vring_addr(struct vu_dev *vdev, struct vhost_user_msg *msg)
+{
+	struct vhost_user_vring_addr a;
+	struct vu_virtq *vq;
+	uint32_t idx, flags;
+	int rc;
+
+	memcpy(&a, &msg->payload.addr, sizeof(a));
+	idx = le32toh(a.index);
+	flags = le32toh(a.flags);
+
+	if (!(vq = vu_vq(vdev, idx)))
+		return -EPROTO;
+	if (flags & ~(1U << VHOST_VRING_F_LOG)) {
+		warn("vhost-user: unknown ring flags 0x%" PRIx32, flags);
+		return -EINVAL;
+	}
+
+	rc = vu_queue_map(&vdev->mem, vq, le64toh(a.desc_user_addr),
+			  le64toh(a.avail_user_addr), le64toh(a.used_user_addr));
+	if (rc) {
+		warn("vhost-user: queue %" PRIu32 " rings not in guest memory: %s",
+		     idx, strerror(-rc));
+		vu_rings_unmap(vq);
+		return rc;
+	}
+
+	vq->log_used = !!(flags & (1U << VHOST_VRING_F_LOG));
+	if (vq->log_used)
+		vq->used_gpa = le64toh(a.log_guest_addr);
+
+	debug("vhost-user: queue %" PRIu32 " rings: desc 0x%" PRIx64 " avail 0x%"
+	      PRIx64 " used 0x%" PRIx64 "%s", idx, vq->desc_gpa, vq->avail_gpa,
+	      vq->used_gpa, vq->log_used ? " (logged)" : "");
+
+	if (vq->kick_fd >= 0)
+		vu_queue_start(vq, idx);
+	return 0;
+}
+
+/**
+ * vu_set_vring_base() - SET_VRING_BASE: next available index to process
+ * @vdev:	vhost-user device
+ * @msg:	Message: vring state
+ *
+ * Return: 0, -EPROTO if the index is out of range, -EINVAL for a value
+ *	   wider than 16 bits, -EBUSY if the queue is started
+ */
+static int vu_set_vring_base(struct vu_dev *vdev, struct vhost_user_msg *msg)
+{
+	struct vu_virtq *vq = vu_vq(vdev, le32toh(msg->payload.state.index));
+	uint32_t num = le32toh(msg->payload.state.num);
+
+	if (!vq)
+		return -EPROTO;
+	if (num > UINT16_MAX) {
+		warn("vhost-user: bad ring base %" PRIu32, num);
+		return -EINVAL;
+	}
+	if (vq->started) {
+		warn("vhost-user: ring base change on a started queue");
+		return -EBUSY;
+	}
+
+	vq->last_avail_idx = vq->shadow_avail_idx = vq->used_idx = num;
+	vq->signalled_used_valid = false;
+	return 0;
+}
+
+/**
+ * vu_get_vring_base() - GET_VRING_BASE: stop a queue, return its index
+ * @vdev:	vhost-user device
+ * @msg:	Message: vring state, reply in place
+ *
+ * Return: VU_REPLY, -EPROTO if the index is out of range
+ */
+static int vu_get_vring_base(struct vu_dev *vdev, struct vhost_user_msg *msg)
+{
+	uint32_t idx = le32toh(msg->payload.state.index);
+	struct vu_virtq *vq = vu_vq(vdev, idx);
+
+	if (!vq)
+		return -EPROTO;
+
+	vq->started = false;
+	ev_del(vdev->epollfd, vq->kick_fd);
+	close_fd(&vq->kick_fd);
+	debug("vhost-user: queue %" PRIu32 " stopped at %u", idx,
+	      vq->last_avail_idx);
+
+	msg->payload.state.index = htole32(idx);
+	msg->payload.state.num = htole32(vq->last_avail_idx);
+	msg->hdr.size = htole32(sizeof(msg->payload.state));
+	return VU_REPLY;
+}
+
+/**
+ * vu_vring_fd() - Parse the payload of SET_VRING_KICK, _CALL and _ERR
+ * @vdev:	vhost-user device
+ * @msg:	Message: u64 with queue index and NOFD flag, maybe one fd
+ * @fd:		Received file descriptor, -1 with NOFD; taken from @msg
+ *
+ * Return: virtqueue, NULL if malformed (logged)
+ */
+static struct vu_virtq *vu_vring_fd(struct vu_dev *vdev,
+				    struct vhost_user_msg *msg, int *fd)
+{
+	uint64_t v = vu_u64(msg);
+	bool nofd = v & VHOST_USER_VRING_NOFD_MASK;
+	struct vu_virtq *vq;
+
+	if (v & ~(uint64_t)(VHOST_USER_VRING_IDX_MASK |
+			    VHOST_USER_VRING_NOFD_MASK)) {
+		err("vhost-user: bad ring fd payload 0x%" PRIx64, v);
+		return NULL;
+	}
+	if (msg->nfds != (nofd ? 0U : 1U)) {
+		err("vhost-user: %u fds with ring fd payload 0x%" PRIx64,
+		    msg->nfds, v);
+		return NULL;
+	}
+	if (!(vq = vu_vq(vdev, v & VHOST_USER_VRING_IDX_MASK)))
+		return NULL;
+
+	*fd = -1;
+	if (!nofd) {
+		*fd = msg->fds[0];
+		msg->fds[0] = -1;
+	}
+	return vq;
+}
+
+/**
+ * vu_set_vring_kick() - SET_VRING_KICK: eventfd the guest kicks, start
+ * @vdev:	vhost-user device
+ * @msg:	Message
+ *
+ * Without a file descriptor, the front-end asks us to poll the ring, which
+ * we don't do: the queue starts, and is served when the other one kicks.
+ *
+ * Return: 0, -EPROTO if malformed, -errno if the fd can't be watched
+ */
+static int vu_set_vring_kick(struct vu_dev *vdev, struct vhost_user_msg *msg)
+{
+	struct vu_virtq *vq;
+	unsigned idx;
+	int fd, rc;
+
+	if (!(vq = vu_vring_fd(vdev, msg, &fd)))
+		return -EPROTO;
+	idx = vq - vdev->vq;
+
+	ev_del(vdev->epollfd, vq->kick_fd);
+	close_fd(&vq->kick_fd);
+	vq->started = false;
+
+	if (fd < 0) {
+		warn("vhost-user: queue %u without kick fd: polling "
+		     "not supported", idx);
+	} else {
+		rc = ev_add(vdev->epollfd, fd, EPOLLIN, EV_VU_KICK, idx);
+		if (rc) {
+			err("vhost-user: can't watch kick fd: %s", strerror(-rc));
+			close(fd);
+			return rc;
+		}
+		vq->kick_fd = fd;
+	}
+
+	vu_queue_start(vq, idx);
+	return 0;
+}
+
+/**
+ * vu_set_vring_call() - SET_VRING_CALL: eventfd to notify the guest
+ * @vdev:	vhost-user device
+ * @msg:	Message
+ *
+ * Return: 0, -EPROTO if malformed
+ */
+static int vu_set_vring_call(struct vu_dev *vdev, struct vhost_user_msg *msg)
+{
+	struct vu_virtq *vq;
+	int fd;
+
+	if (!(vq = vu_vring_fd(vdev, msg, &fd)))
+		return -EPROTO;
+
+	close_fd(&vq->call_fd);
+	vq->call_fd = fd;
+	return 0;
+}
+
+/**
+ * vu_set_vring_err() - SET_VRING_ERR: eventfd to report ring errors
+ * @vdev:	vhost-user device
+ * @msg:	Message
+ *
+ * Return: 0, -EPROTO if malformed
+ */
+static int vu_set_vring_err(struct vu_dev *vdev, struct vhost_user_msg *msg)
+{
+	struct vu_virtq *vq;
+	int fd;
+
+	if (!(vq = vu_vring_fd(vdev, msg, &fd)))
+		return -EPROTO;
+
+	close_fd(&vq->err_fd);
+	vq->err_fd = fd;
+	return 0;
+}
+
+/**
+ * vu_get_protocol_features() - GET_PROTOCOL_FEATURES: what we offer
+ * @vdev:	vhost-user device
+ * @msg:	Message
+ *
+ * Return: VU_REPLY
+ */
+static int vu_get_protocol_features(struct vu_dev *vdev,
+				    struct vhost_user_msg *msg)
+{
+	(void)vdev;
+	return vu_reply_u64(msg, VU_PROTOCOL_FEATURES);
+}
+
+/**
+ * vu_set_protocol_features() - SET_PROTOCOL_FEATURES: what the front-end acks
+ * @vdev:	vhost-user device
+ * @msg:	Message
+ *
+ * Return: 0, -EINVAL for features we did not offer
+ */
+static int vu_set_protocol_features(struct vu_dev *vdev,
+				    struct vhost_user_msg *msg)
+{
+	uint64_t f = vu_u64(msg);
+
+	if (f & ~VU_PROTOCOL_FEATURES) {
+		warn("vhost-user: protocol features 0x%" PRIx64
+		     " were not offered", (uint64_t)(f & ~VU_PROTOCOL_FEATURES));
+		return -EINVAL;
+	}
+
+	vdev->protocol_features = f;
+	debug("vhost-user: protocol features 0x%" PRIx64, f);
+	return 0;
+}
+
+/**
+ * vu_get_queue_num() - GET_QUEUE_NUM: number of queue pairs
+ * @vdev:	vhost-user device
+ * @msg:	Message
+ *
+ * Return: VU_REPLY
+ */
+static int vu_get_queue_num(struct vu_dev *vdev, struct vhost_user_msg *msg)
+{
+	(void)vdev;
+	return vu_reply_u64(msg, VHOST_USER_MAX_QUEUES / 2);
+}
+
+/**
+ * vu_set_vring_enable() - SET_VRING_ENABLE: enable or disable a ring
+ * @vdev:	vhost-user device
+ * @msg:	Message: vring state, num 0 or 1
+ *
+ * Return: 0, -EPROTO if the index is out of range, -EINVAL for other values
+ */
+static int vu_set_vring_enable(struct vu_dev *vdev, struct vhost_user_msg *msg)
+{
+	uint32_t idx = le32toh(msg->payload.state.index);
+	uint32_t num = le32toh(msg->payload.state.num);
+	struct vu_virtq *vq = vu_vq(vdev, idx);
+
+	if (!vq)
+		return -EPROTO;
+	if (num > 1) {
+		warn("vhost-user: bad ring enable value %" PRIu32, num);
+		return -EINVAL;
+	}
+
+	vq->enabled = num;
+	debug("vhost-user: queue %" PRIu32 " %s", idx,
+	      num ? "enabled" : "disabled");
+	return 0;
+}
+
+/**
+ * vu_send_rarp() - SEND_RARP: announce the guest after a migration
+ * @vdev:	vhost-user device
+ * @msg:	Message: guest MAC address in the first six bytes
+ *
+ * There's no physical network segment behind us whose switches would need
+ * to learn where the guest went: nothing to do.
+ *
+ * Return: 0
+ */
+static int vu_send_rarp(struct vu_dev *vdev, struct vhost_user_msg *msg)
+{
+	const uint8_t *mac = msg->payload.raw;
+
+	(void)vdev;
+	debug("vhost-user: RARP request for %02x:%02x:%02x:%02x:%02x:%02x, "
+	      "nothing to announce", mac[0], mac[1], mac[2], mac[3], mac[4],
+	      mac[5]);
+	return 0;
+}
+
+/**
+ * vu_net_set_mtu() - NET_SET_MTU: MTU the front-end exposes to the guest
+ * @vdev:	vhost-user device
+ * @msg:	Message
+ *
+ * Return: 0, -EINVAL if out of range
+ */
+static int vu_net_set_mtu(struct vu_dev *vdev, struct vhost_user_msg *msg)
+{
+	uint64_t mtu = vu_u64(msg);
+
+	if (mtu < VU_MTU_MIN || mtu > VU_MTU_MAX) {
+		warn("vhost-user: bad MTU %" PRIu64, mtu);
+		return -EINVAL;
+	}
+
+	vdev->mtu = mtu;
+	debug("vhost-user: MTU %u", vdev->mtu);
+	return 0;
+}
+
+#define REQ(r, f, sz, nfd)						\
+	[VHOST_USER_ ## r] = { .name = #r, .fn = (f), .size = (sz),	\
+			       .max_fds = (nfd) }
+#define U64		sizeof(uint64_t)
+#define STATE		sizeof(struct vhost_user_vring_state)
+
+static const struct vu_req vu_reqs[VHOST_USER_REQUEST_MAX] = {
+	REQ(NONE,		NULL,			0,	0),
+	REQ(GET_FEATURES,	vu_get_features,	0,	0),
+	REQ(SET_FEATURES,	vu_set_features,	U64,	0),
+	REQ(SET_OWNER,		vu_set_owner,		0,	0),
+	REQ(RESET_OWNER,	vu_reset_owner,		0,	0),
+	REQ(SET_MEM_TABLE,	vu_set_mem_table,	VU_SIZE_ANY, VU_MAX_REGIONS),
+	REQ(SET_LOG_BASE,	vu_set_log_base,
+	    sizeof(struct vhost_user_log),			1),
+	REQ(SET_LOG_FD,		vu_set_log_fd,		0,	1),
+	REQ(SET_VRING_NUM,	vu_set_vring_num,	STATE,	0),
+	REQ(SET_VRING_ADDR,	vu_set_vring_addr,
+	    sizeof(struct vhost_user_vring_addr),		0),
+	REQ(SET_VRING_BASE,	vu_set_vring_base,	STATE,	0),
+	REQ(GET_VRING_BASE,	vu_get_vring_base,	STATE,	0),
+	REQ(SET_VRING_KICK,	vu_set_vring_kick,	U64,	1),
+	REQ(SET_VRING_CALL,	vu_set_vring_call,	U64,	1),
+	REQ(SET_VRING_ERR,	vu_set_vring_err,	U64,	1),
+	REQ(GET_PROTOCOL_FEATURES, vu_get_protocol_features, 0,	0),
+	REQ(SET_PROTOCOL_FEATURES, vu_set_protocol_features, U64, 0),
+	REQ(GET_QUEUE_NUM,	vu_get_queue_num,	0,	0),
+	REQ(SET_VRING_ENABLE,	vu_set_vring_enable,	STATE,	0),
+	REQ(SEND_RARP,		vu_send_rarp,		U64,	0),
+	REQ(NET_SET_MTU,	vu_net_set_mtu,		U64,	0),
+	/* Known by name only: we offer no feature that enables them */
+	REQ(GET_MAX_MEM_SLOTS,	NULL,			0,	0),
+	REQ(SET_DEVICE_STATE_FD, NULL,			0,	0),
+	REQ(CHECK_DEVICE_STATE,	NULL,			0,	0),
+};
+static_assert(ARRAY_SIZE(vu_reqs) == VHOST_USER_REQUEST_MAX,
+	      "one entry per request");
+static_assert(U64 == sizeof(((struct vhost_user_msg *)0)->payload.u64),
+	      "u64 payload");
+static_assert(STATE == 8, "vring state wire size");
+static_assert(sizeof(struct vhost_user_log) == 16, "log wire size");
+static_assert(VU_MAX_REGIONS <= VHOST_USER_MAX_FDS, "one fd per region");
+
+#undef REQ
+#undef U64
+#undef STATE
+
+/**
+ * vu_req_name() - Name of a request, for logs
+ * @req:	Request number
+ *
+ * Return: name, "unknown" if we don't know it
+ */
+static const char *vu_req_name(uint32_t req)
+{
+	if (req < ARRAY_SIZE(vu_reqs) && vu_reqs[req].name)
+		return vu_reqs[req].name;
+	return "unknown";
+}
+
+/**
+ * vu_msg_fds_close() - Close the file descriptors left in a message
+ * @msg:	Message
+ */
+static void vu_msg_fds_close(struct vhost_user_msg *msg)
+{
+	unsigned i;
+
+	for (i = 0; i < msg->nfds && i < VHOST_USER_MAX_FDS; i++) {
+		if (msg->fds[i] >= 0)
+			close(msg->fds[i]);
+		msg->fds[i] = -1;
+	}
+	msg->nfds = 0;
+}
+
+/**
+ * vu_msg_dispatch() - Check a message against its table entry, handle it
+ * @vdev:	vhost-user device
+ * @msg:	Message
+ *
+ * Return: as vu_handler_t, -EOPNOTSUPP for requests we don't implement
+ */
+static int vu_msg_dispatch(struct vu_dev *vdev, struct vhost_user_msg *msg)
+{
+	uint32_t req = le32toh(msg->hdr.request);
+	uint32_t flags = le32toh(msg->hdr.flags);
+	uint32_t size = le32toh(msg->hdr.size);
+	const struct vu_req *r;
+
+	if ((flags & VHOST_USER_FLAG_VERSION_MASK) != VHOST_USER_VERSION ||
+	    size > VHOST_USER_MAX_PAYLOAD || msg->nfds > VHOST_USER_MAX_FDS) {
+		err("vhost-user: bad header: flags 0x%" PRIx32 ", size %" PRIu32,
+		    flags, size);
+		return -EPROTO;
+	}
+
+	if (req >= ARRAY_SIZE(vu_reqs) || !vu_reqs[req].fn) {
+		warn_ratelimit("vhost-user: unsupported request %" PRIu32
+			       " (%s), ignored", req, vu_req_name(req));
+		return -EOPNOTSUPP;
+	}
+
+	r = &vu_reqs[req];
+	if ((r->size != VU_SIZE_ANY && size != r->size) ||
+	    msg->nfds > r->max_fds) {
+		err("vhost-user: %s with %" PRIu32 " bytes, %u fds", r->name,
+		    size, msg->nfds);
+		return -EPROTO;
+	}
+
+	return r->fn(vdev, msg);
+}
+
+/**
+ * vu_msg_handle() - Handle one received message, build the reply if any
+ * @vdev:	vhost-user device
+ * @msg:	Message, replaced by the reply when @reply is set
+ * @reply:	Set if @msg now holds a reply to send
+ *
+ * All file descriptors in @msg are consumed or closed on return. With
+ * NEED_REPLY (REPLY_ACK) on a request without a reply of its own, the reply
+ * is a u64: 0 on success, non-zero on failure. A refused SET_LOG_BASE gets
+ * a failure reply too when the front-end waits for one (LOG_SHMFD).
+ *
+ * Return: 0 on success, -EPROTO if malformed (the caller must disconnect,
+ *	   no reply), other -errno if refused or unknown (the session goes on)
+ */
+int vu_msg_handle(struct vu_dev *vdev, struct vhost_user_msg *msg,
+		  bool *reply)
+{
+	uint32_t req = le32toh(msg->hdr.request);
+	uint32_t flags = le32toh(msg->hdr.flags);
+	bool must_reply;
+	int rc;
+
+	*reply = false;
+	trace("vhost-user: %s (%" PRIu32 "), flags 0x%" PRIx32 ", %" PRIu32
+	      " bytes, %u fds", vu_req_name(req), req, flags,
+	      le32toh(msg->hdr.size), msg->nfds);
+
+	rc = vu_msg_dispatch(vdev, msg);
+	vu_msg_fds_close(msg);
+	if (rc == -EPROTO)
+		return rc;
+
+	if (rc == VU_REPLY) {
+		rc = 0;
+		*reply = true;
+	} else {
+		must_reply = (flags & VHOST_USER_FLAG_NEED_REPLY) ||
+			     (req == VHOST_USER_SET_LOG_BASE &&
+			      (vdev->protocol_features &
+			       BIT_ULL(VHOST_USER_PROTOCOL_F_LOG_SHMFD)));
+		if (must_reply) {
+			vu_reply_u64(msg, rc ? VU_ACK_FAIL : 0);
+			*reply = true;
+		}
+	}
+
+	if (rc && rc != -EOPNOTSUPP)
+		warn("vhost-user: %s refused: %s", vu_req_name(req),
+		     strerror(-rc));
+
+	if (*reply) {
+		msg->hdr.flags = htole32(VHOST_USER_VERSION |
+					 VHOST_USER_FLAG_REPLY);
+		trace("vhost-user: reply to %s, %" PRIu32 " bytes",
+		      vu_req_name(req), le32toh(msg->hdr.size));
+	}
+	return rc;
+}
+
+/**
+ * vu_read_full() - Read exactly the given number of bytes from a socket
+ * @fd:		Socket, blocking
+ * @buf:	Destination
+ * @len:	Bytes to read
+ *
+ * Return: 0 on success, -EPROTO on end of file, -errno on failure
+ *
+ * #syscalls recvfrom
+ */
+static int vu_read_full(int fd, void *buf, size_t len)
+{
+	uint8_t *p = buf;
+
+	while (len) {
+		ssize_t n = recv(fd, p, len, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (!n)
+			return -EPROTO;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/**
+ * vu_cmsg_fds() - Collect file descriptors from received control messages
+ * @mh:		Received message header
+ * @msg:	Message to store descriptors in (nfds updated)
+ *
+ * Return: 0, -EPROTO if control data was truncated or unexpected
+ */
+static int vu_cmsg_fds(struct msghdr *mh, struct vhost_user_msg *msg)
+{
+	struct cmsghdr *cmsg;
+	int rc = 0;
+
+	for (cmsg = CMSG_FIRSTHDR(mh); cmsg; cmsg = CMSG_NXTHDR(mh, cmsg)) {
+		size_t n, i;
+
+		if (cmsg->cmsg_level != SOL_SOCKET ||
+		    cmsg->cmsg_type != SCM_RIGHTS) {
+			rc = -EPROTO;
+			continue;
+		}
+
+		n = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < n; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int),
+			       sizeof(fd));
+			if (msg->nfds < VHOST_USER_MAX_FDS) {
+				msg->fds[msg->nfds++] = fd;
+			} else {
+				close(fd);
+				rc = -EPROTO;
+			}
+		}
+	}
+
+	if (mh->msg_flags & MSG_CTRUNC)
+		rc = -EPROTO;
+	return rc;
+}
+
+/**
+ * vu_msg_recv() - Receive one message with its file descriptors
+ * @fd:		Control socket, blocking
+ * @msg:	Message to fill
+ *
+ * Return: 0 on success, -ECONNRESET on end of file before a message,
+ *	   -EPROTO for a truncated message or control data, -EMSGSIZE for a
+ *	   payload larger than any request takes, -errno on failure. On
+ *	   failure, no descriptor is left open.
+ *
+ * #syscalls recvmsg recvfrom
+ */
+int vu_msg_recv(int fd, struct vhost_user_msg *msg)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * VHOST_USER_MAX_FDS)];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { &msg->hdr, sizeof(msg->hdr) };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
+	};
+	uint32_t size;
+	unsigned i;
+	ssize_t n;
+	int rc;
+
+	msg->nfds = 0;
+	for (i = 0; i < VHOST_USER_MAX_FDS; i++)
+		msg->fds[i] = -1;
+
+	do
+		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (!n)
+		return -ECONNRESET;
+
+	if ((rc = vu_cmsg_fds(&mh, msg)))
+		goto err;
+
+	if ((size_t)n < sizeof(msg->hdr) &&
+	    (rc = vu_read_full(fd, (uint8_t *)&msg->hdr + n,
+			       sizeof(msg->hdr) - n)))
+		goto err;
+
+	size = le32toh(msg->hdr.size);
+	if (size > sizeof(msg->payload)) {
+		rc = -EMSGSIZE;
+		goto err;
+	}
+	if ((rc = vu_read_full(fd, msg->payload.raw, size)))
+		goto err;
+	return 0;
+
+err:
+	vu_msg_fds_close(msg);
+	return rc;
+}
+
+/**
+ * vu_msg_send() - Send a reply
+ * @fd:		Control socket
+ * @msg:	Reply: header and payload of the size given in the header
+ *
+ * Return: 0 on success, -errno on failure
+ *
+ * #syscalls sendto
+ */
+static int vu_msg_send(int fd, const struct vhost_user_msg *msg)
+{
+	size_t len = sizeof(msg->hdr) + le32toh(msg->hdr.size);
+	const uint8_t *p = (const uint8_t *)msg;
+
+	ASSERT(len <= sizeof(msg->hdr) + sizeof(msg->payload));
+	while (len) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/**
+ * vu_dev_init() - Set up the device with no connection and no state
+ * @vdev:	vhost-user device
+ * @epollfd:	epoll instance for our file descriptors
+ */
+void vu_dev_init(struct vu_dev *vdev, int epollfd)
+{
+	unsigned i;
+
+	memset(vdev, 0, sizeof(*vdev));
+	vdev->epollfd = epollfd;
+	vdev->listen_fd = -1;
+	vdev->conn_fd = -1;
+	vdev->devstate_fd = -1;
+	for (i = 0; i < VHOST_USER_MAX_QUEUES; i++)
+		vu_queue_init(&vdev->vq[i]);
+}
+
+/**
+ * vu_sock_stale() - Check a socket path before binding it
+ * @path:	Socket path
+ * @addr:	Same, as a socket address
+ *
+ * The probe connection shows up at the listener as a front-end that
+ * connects and leaves at once.
+ *
+ * Return: 0 if the path is free or was a stale socket (now removed),
+ *	   -EADDRINUSE if somebody listens on it, -EEXIST if it isn't a socket
+ *
+ * #syscalls socket connect close lstat unlink
+ */
+static int vu_sock_stale(const char *path, const struct sockaddr_un *addr)
+{
+	struct stat st;
+	int fd, rc;
+
+	if (lstat(path, &st))
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode))
+		return -EEXIST;
+
+	/* Non-blocking: a listener with a full backlog fails with EAGAIN */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	rc = connect(fd, (const struct sockaddr *)addr, sizeof(*addr));
+	if (rc)
+		rc = -errno;
+	close(fd);
+	if (!rc || rc == -EAGAIN)
+		return -EADDRINUSE;
+
+	if (unlink(path) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+/**
+ * vu_listen() - Listen for a front-end on a UNIX socket
+ * @vdev:	vhost-user device
+ * @path:	Socket path; a stale socket there is removed
+ *
+ * The listening socket is non-blocking: a front-end going away between
+ * the event and accept4() must not block us.
+ *
+ * Return: 0 on success, -errno on failure
+ *
+ * #syscalls socket bind listen close
+ */
+int vu_listen(struct vu_dev *vdev, const char *path)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int fd, rc;
+
+	if (vdev->listen_fd >= 0)
+		return -EALREADY;
+	if (strlen(path) >= sizeof(addr.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(addr.sun_path, path, strlen(path) + 1);
+
+	if ((rc = vu_sock_stale(path, &addr)))
+		return rc;
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) ||
+	    listen(fd, VU_LISTEN_BACKLOG)) {
+		rc = -errno;
+		goto err_close;
+	}
+	if ((rc = ev_add(vdev->epollfd, fd, EPOLLIN, EV_VU_LISTEN, 0)))
+		goto err_unlink;
+
+	vdev->listen_fd = fd;
+	info("vhost-user: listening on %s", path);
+	return 0;
+
+err_unlink:
+	unlink(path);
+err_close:
+	close(fd);
+	return rc;
+}
+
+/**
+ * vu_accept() - Accept a front-end connection
+ * @vdev:	vhost-user device
+ *
+ * A second front-end while one is connected is closed at once.
+ *
+ * Return: 0 on success, -EBUSY if refused, -errno on failure
+ *
+ * #syscalls accept4 close
+ */
+int vu_accept(struct vu_dev *vdev)
+{
+	int fd, rc;
+
+	fd = accept4(vdev->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+
+	if (vdev->conn_fd >= 0) {
+		warn("vhost-user: front-end already connected, refusing another");
+		close(fd);
+		return -EBUSY;
+	}
+
+	if ((rc = vu_set_conn(vdev, fd))) {
+		close(fd);
+		return rc;
+	}
+	info("vhost-user: front-end connected");
+	return 0;
+}
+
+/**
+ * vu_set_conn() - Use a connected socket as control connection
+ * @vdev:	vhost-user device
+ * @fd:		Connected socket, blocking; ours on success
+ *
+ * Return: 0 on success, -EBUSY if already connected, -errno on failure
+ */
+int vu_set_conn(struct vu_dev *vdev, int fd)
+{
+	int rc;
+
+	if (vdev->conn_fd >= 0)
+		return -EBUSY;
+
+	rc = ev_add(vdev->epollfd, fd, EPOLLIN | EPOLLRDHUP, EV_VU_CONN, 0);
+	if (rc)
+		return rc;
+
+	vdev->conn_fd = fd;
+	return 0;
+}
+
+/**
+ * vu_disconnect() - Drop the front-end connection and all session state
+ * @vdev:	vhost-user device
+ *
+ * The listening socket, if any, stays.
+ *
+ * #syscalls close
+ */
+void vu_disconnect(struct vu_dev *vdev)
+{
+	if (vdev->conn_fd >= 0) {
+		ev_del(vdev->epollfd, vdev->conn_fd);
+		close_fd(&vdev->conn_fd);
+		info("vhost-user: front-end disconnected");
+	}
+	vu_reset(vdev);
+}
+
+/**
+ * vu_control_handler() - Handle an event on the control connection
+ * @vdev:	vhost-user device
+ * @events:	epoll events
+ *
+ * Return: 0 if still connected, -ECONNRESET if the front-end went away,
+ *	   -EPROTO if we dropped it for a bad message, -errno on failure
+ *	   (then disconnected too)
+ */
+int vu_control_handler(struct vu_dev *vdev, uint32_t events)
+{
+	struct vhost_user_msg msg;
+	bool reply;
+	int rc;
+
+	if (vdev->conn_fd < 0)
+		return -ENOTCONN;
+
+	if (events & (EPOLLHUP | EPOLLERR | EPOLLRDHUP)) {
+		vu_disconnect(vdev);
+		return -ECONNRESET;
+	}
+
+	rc = vu_msg_recv(vdev->conn_fd, &msg);
+	if (rc == -ECONNRESET) {
+		vu_disconnect(vdev);
+		return rc;
+	}
+	if (rc) {
+		err("vhost-user: bad message from front-end: %s", strerror(-rc));
+		vu_disconnect(vdev);
+		return -EPROTO;
+	}
+
+	rc = vu_msg_handle(vdev, &msg, &reply);
+	if (rc == -EPROTO) {
+		vu_disconnect(vdev);
+		return rc;
+	}
+
+	if (reply && (rc = vu_msg_send(vdev->conn_fd, &msg))) {
+		err("vhost-user: can't send reply: %s", strerror(-rc));
+		vu_disconnect(vdev);
+		return rc;
+	}
+	return 0;
+}
+
+/**
+ * vu_queue_ready() - Check whether a queue may be processed
+ * @vdev:	vhost-user device
+ * @qidx:	Queue index
+ *
+ * Without VHOST_USER_F_PROTOCOL_FEATURES acked, there's no
+ * SET_VRING_ENABLE, and rings count as enabled (vhost-user.rst, "Ring
+ * states").
+ *
+ * Return: true if started, enabled, not broken and with rings mapped
+ */
+bool vu_queue_ready(const struct vu_dev *vdev, unsigned qidx)
+{
+	const struct vu_virtq *vq;
+	bool enabled;
+
+	if (qidx >= VHOST_USER_MAX_QUEUES)
+		return false;
+
+	vq = &vdev->vq[qidx];
+	enabled = vq->enabled ||
+		  !(vdev->features & BIT_ULL(VHOST_USER_F_PROTOCOL_FEATURES));
+	return vq->started && enabled && !vq->broken && vu_rings_mapped(vq);
+}
