@@ -23,13 +23,8 @@
 #define PRINTF(f, a)		__attribute__((format(printf, f, a)))
 #define UNUSED			__attribute__((unused))
 
-/* Wire types: plain integers, named for their byte order */
-typedef uint16_t __le16;
-typedef uint32_t __le32;
-typedef uint64_t __le64;
-typedef uint16_t __be16;
-typedef uint32_t __be32;
-typedef uint64_t __be64;
+/* Wire types (__le16, __be32, ...): named for their byte order */
+#include <linux/types.h>
 
 /* Our own invariants only: never for data from a peer */
 #define ASSERT(expr)							\

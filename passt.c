@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* passt.c - main(): start-up order and the epoll loop
+ *
+ * DOC: Theory of operation
+ *
+ * One process, one thread, one epoll instance.  Every registered file
+ * descriptor carries a union evtag (kind, fd, index), and the loop calls
+ * one handler per kind.  Handlers check that the tag still names a live
+ * entry of their table (same fd), so an event queued before its entry went
+ * away in the same batch is ignored rather than acted on.
+ *
+ * Start-up: parse the command line, open the log, bind the vhost-user
+ * socket, and only then detach (without --foreground): the parent writes
+ * the pid file and exits 0 once the socket is listening, which is what
+ * libvirt waits for.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "passt.h"
+#include "conf.h"
+#include "icmp.h"
+#include "tap.h"
+#include "vu_common.h"
+
+#define EPOLL_EVENTS		64
+#define TIMER_INTERVAL_MS	1000
+
+/**
+ * pid_file_write() - Write a PID to the pid file, if one was given
+ * @c:		Execution context
+ * @pid:	PID to write
+ */
+static void pid_file_write(const struct ctx *c, pid_t pid)
+{
+	char buf[32];
+	int fd, n;
+
+	if (!*c->pid_file)
+		return;
+
+	fd = open(c->pid_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		die_perror("Can't open PID file %s", c->pid_file);
+	n = snprintf(buf, sizeof(buf), "%d\n", (int)pid);
+	if (write_all(fd, buf, n))
+		die_perror("Can't write PID file %s", c->pid_file);
+	close(fd);
+}
+
+/**
+ * daemonise() - Detach from the terminal; the parent exits 0
+ * @c:		Execution context
+ *
+ * Called once the socket listens, so the parent's exit tells the launcher
+ * that we are ready.
+ */
+static void daemonise(const struct ctx *c)
+{
+	pid_t pid = fork();
+	int devnull;
+
+	if (pid < 0)
+		die_perror("Failed to fork");
+	if (pid > 0) {
+		pid_file_write(c, pid);
+		_exit(EXIT_SUCCESS);
+	}
+
+	if (setsid() < 0)
+		die_perror("setsid");
+
+	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (devnull < 0)
+		die_perror("Can't open /dev/null");
+	dup2(devnull, STDIN_FILENO);
+	dup2(devnull, STDOUT_FILENO);
+	dup2(devnull, STDERR_FILENO);
+	close(devnull);
+
+	log_set_stderr(false);
+	if (!*c->log_file)
+		log_set_syslog(true);
+}
+
+/**
+ * timer_init() - Start the periodic timer that drives expiry
+ * @c:		Execution context
+ */
+static void timer_init(struct ctx *c)
+{
+	struct itimerspec it = {
+		.it_interval = { TIMER_INTERVAL_MS / 1000, 0 },
+		.it_value = { TIMER_INTERVAL_MS / 1000, 0 },
+	};
+
+	c->timerfd = timerfd_create(CLOCK_MONOTONIC,
+				    TFD_NONBLOCK | TFD_CLOEXEC);
+	if (c->timerfd < 0)
+		die_perror("timerfd_create");
+	if (timerfd_settime(c->timerfd, 0, &it, NULL))
+		die_perror("timerfd_settime");
+	if (ev_add(c->epollfd, c->timerfd, EPOLLIN, EV_TIMER, 0))
+		die("Can't add timer to epoll");
+}
+
+/**
+ * timer_handler() - Periodic work
+ * @c:		Execution context
+ *
+ * #syscalls read
+ */
+static void timer_handler(struct ctx *c)
+{
+	uint64_t expirations;
+
+	if (read(c->timerfd, &expirations, sizeof(expirations)) < 0 &&
+	    errno != EAGAIN)
+		warn("timerfd read: %s", strerror(errno));
+	icmp_timer(c);
+}
+
+/**
+ * tap_frame_cb() - Adapter: frames from the TX queue to the dispatcher
+ * @opaque:	Execution context
+ * @frame:	Ethernet frame
+ * @len:	Frame length, bytes
+ */
+static void tap_frame_cb(void *opaque, const uint8_t *frame, size_t len)
+{
+	tap_handler(opaque, frame, len);
+}
+
+/**
+ * kick_handler() - The guest kicked a queue
+ * @c:		Execution context
+ * @tag:	Event tag, idx is the queue index
+ *
+ * Return: true if guest frames are still pending after this round
+ *
+ * #syscalls read
+ */
+static bool kick_handler(struct ctx *c, union evtag tag)
+{
+	struct vu_dev *vdev = &c->vdev;
+	eventfd_t count;
+
+	if (tag.idx >= VHOST_USER_MAX_QUEUES ||
+	    vdev->vq[tag.idx].kick_fd != tag.fd)
+		return false;			/* stale event */
+
+	if (eventfd_read(tag.fd, &count) < 0 && errno != EAGAIN)
+		debug("kick read: %s", strerror(errno));
+
+	if (tag.idx != VHOST_USER_TX_QUEUE)
+		return false;	/* RX buffers posted: nothing queued yet */
+
+	return vu_tx_poll(vdev, tap_frame_cb, c);
+}
+
+/**
+ * loop() - The epoll loop: runs until we exit
+ * @c:		Execution context
+ *
+ * #syscalls epoll_wait clock_gettime
+ */
+static NORETURN void loop(struct ctx *c)
+{
+	struct epoll_event events[EPOLL_EVENTS];
+	bool tx_pending = false;
+
+	for (;;) {
+		int n = epoll_wait(c->epollfd, events, EPOLL_EVENTS,
+				   tx_pending ? 0 : -1);
+		int i;
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			die_perror("epoll_wait");
+		}
+		clock_gettime(CLOCK_MONOTONIC, &c->now);
+
+		for (i = 0; i < n; i++) {
+			union evtag tag = { .u64 = events[i].data.u64 };
+			uint32_t ev = events[i].events;
+
+			trace("event %s fd %d idx %u: 0x%x",
+			      tag.kind < EV_COUNT ? ev_kind_name[tag.kind] : "?",
+			      tag.fd, tag.idx, ev);
+
+			switch (tag.kind) {
+			case EV_VU_LISTEN:
+				vu_accept(&c->vdev);
+				break;
+			case EV_VU_CONN:
+				if (c->vdev.conn_fd != tag.fd)
+					break;
+				if (vu_control_handler(&c->vdev, ev) < 0 &&
+				    c->vdev.conn_fd < 0 && c->one_off) {
+					info("Front-end gone, --one-off: exiting");
+					exit(EXIT_SUCCESS);
+				}
+				break;
+			case EV_VU_KICK:
+				tx_pending |= kick_handler(c, tag);
+				break;
+			case EV_ICMP:
+				icmp_sock_handler(c, tag, ev);
+				break;
+			case EV_TIMER:
+				timer_handler(c);
+				break;
+			default:
+				warn("Unexpected event kind %u", tag.kind);
+				break;
+			}
+		}
+
+		if (tx_pending)
+			tx_pending = vu_tx_poll(&c->vdev, tap_frame_cb, c);
+	}
+}
+
+/**
+ * main() - Entry point
+ * @argc:	Argument count
+ * @argv:	Options, see conf.c and doc/passt.1
+ *
+ * Return: does not return; exit status 0 on a clean exit, 1 on errors
+ */
+int main(int argc, char **argv)
+{
+	static struct ctx c;	/* big: port maps */
+
+	signal(SIGPIPE, SIG_IGN);
+	c.fd_conn = -1;
+	c.epollfd = -1;
+	c.timerfd = -1;
+
+	conf(&c, argc, argv);
+
+	if (c.trace)
+		log_set_level(LOG_TRACE);
+	else if (c.debug)
+		log_set_level(LOG_DEBUG);
+	else if (c.quiet)
+		log_set_level(LOG_WARNING);
+	if (*c.log_file && log_open_file(c.log_file, c.log_size))
+		die_perror("Can't open log file %s", c.log_file);
+
+	c.epollfd = epoll_create1(EPOLL_CLOEXEC);
+	if (c.epollfd < 0)
+		die_perror("epoll_create1");
+	vu_dev_init(&c.vdev, c.epollfd);
+
+	if (c.fd_conn >= 0) {
+		if (vu_set_conn(&c.vdev, c.fd_conn))
+			die("Can't use --fd %d", c.fd_conn);
+	} else {
+		int rc = vu_listen(&c.vdev, c.sock_path);
+
+		if (rc)
+			die("Can't listen on %s: %s", c.sock_path,
+			    strerror(-rc));
+		info("UNIX domain socket bound at %s", c.sock_path);
+	}
+	timer_init(&c);
+
+	if (!c.foreground)
+		daemonise(&c);
+	else
+		pid_file_write(&c, getpid());
+
+	clock_gettime(CLOCK_MONOTONIC, &c.now);
+	loop(&c);
+}
