@@ -27,8 +27,10 @@ UNIT	:= virtio vhost_user dhcp arp conf
 UNIT_BIN := $(UNIT:%=test/unit/test_%)
 unit_deps_virtio	:= virtio.o util.o log.o
 unit_deps_vhost_user	:= vhost_user.o virtio.o util.o log.o
-unit_deps_dhcp		:= dhcp.o checksum.o util.o log.o
-unit_deps_arp		:= arp.o util.o log.o
+unit_deps_dhcp		:= dhcp.o tap.o arp.o icmp.o checksum.o util.o log.o
+unit_wrap_dhcp		:= -Wl,--wrap=vu_send
+unit_deps_arp		:= arp.o tap.o dhcp.o icmp.o checksum.o util.o log.o
+unit_wrap_arp		:= -Wl,--wrap=vu_send
 unit_deps_conf		:= conf.o netlink.o util.o log.o
 unit_wrap_conf		:=
 

@@ -273,7 +273,6 @@ int main(int argc, char **argv)
 		if (rc)
 			die("Can't listen on %s: %s", c.sock_path,
 			    strerror(-rc));
-		info("UNIX domain socket bound at %s", c.sock_path);
 	}
 	timer_init(&c);
 
