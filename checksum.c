@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "checksum.h"
+#include "util.h"
 
 /**
  * csum_partial() - Add a buffer to a running one's complement sum
@@ -160,4 +161,88 @@ uint16_t csum_udp4(struct in_addr src, struct in_addr dst,
 			    csum_pseudo4(src, dst, IPPROTO_UDP, (uint16_t)len));
 
 	return sum ? sum : 0xffff;
+}
+
+/**
+ * csum_pseudo6() - Partial sum of the IPv6 pseudo-header (RFC 8200, 8.1)
+ * @src:	Source address
+ * @dst:	Destination address
+ * @proto:	Next header (upper-layer protocol)
+ * @l4len:	Upper-layer packet length, bytes, host order
+ *
+ * Return: 32-bit partial sum
+ */
+uint32_t csum_pseudo6(const struct in6_addr *src, const struct in6_addr *dst,
+		      uint8_t proto, uint32_t l4len)
+{
+	struct {
+		struct in6_addr src;
+		struct in6_addr dst;
+		uint32_t len;
+		uint8_t zero[3];
+		uint8_t proto;
+	} __attribute__((packed)) ph = {
+		*src, *dst, htonl(l4len), { 0 }, proto,
+	};
+
+	_Static_assert(sizeof(ph) == 40, "pseudo-header size");
+	return csum_partial(&ph, sizeof(ph), 0);
+}
+
+/**
+ * csum_iov() - Add an I/O vector to a running partial sum
+ * @iov:	Vector
+ * @cnt:	Entries
+ * @sum:	Sum so far
+ *
+ * Entries of odd length shift the byte position of what follows: the sum
+ * of such a following entry is byte-swapped before it is added (RFC 1071,
+ * 2.B: the sum is byte-order independent up to a swap).
+ *
+ * Return: 32-bit partial sum
+ */
+uint32_t csum_iov(const struct iovec *iov, size_t cnt, uint32_t sum)
+{
+	bool odd = false;
+	size_t i;
+
+	for (i = 0; i < cnt; i++) {
+		uint32_t s = csum_partial(iov[i].iov_base, iov[i].iov_len, 0);
+		uint64_t acc;
+
+		s = (s & 0xffff) + (s >> 16);
+		s = (s & 0xffff) + (s >> 16);
+		if (odd)
+			s = ((s & 0xff) << 8) | (s >> 8);
+		acc = (uint64_t)sum + s;
+		sum = (uint32_t)((acc & 0xffffffff) + (acc >> 32));
+		if (iov[i].iov_len & 1)
+			odd = !odd;
+	}
+	return sum;
+}
+
+/**
+ * csum_l4() - TCP, UDP or ICMPv6 checksum with the pseudo-header
+ * @src:	Source address (IPv4-mapped for IPv4)
+ * @dst:	Destination address, same family as @src
+ * @proto:	IPPROTO_TCP, IPPROTO_UDP or IPPROTO_ICMPV6
+ * @iov:	Transport header and payload, checksum field zero (to compute)
+ *		or as received (to verify: the result is then 0)
+ * @cnt:	Entries in @iov
+ *
+ * Return: checksum, ready to store as is (for UDP, store 0xffff for 0)
+ */
+uint16_t csum_l4(const union inany_addr *src, const union inany_addr *dst,
+		 uint8_t proto, const struct iovec *iov, size_t cnt)
+{
+	const struct in_addr *s4 = inany_v4(src), *d4 = inany_v4(dst);
+	size_t len = iov_size(iov, cnt);
+	uint32_t sum;
+
+	if (s4 && d4)
+		sum = csum_pseudo4(*s4, *d4, proto, (uint16_t)len);
+	else
+		sum = csum_pseudo6(&src->a6, &dst->a6, proto, (uint32_t)len);
+	return csum_fold(csum_iov(iov, cnt, sum));
 }

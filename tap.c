@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <net/ethernet.h>
 #include <netinet/ip.h>
+#include <netinet/ip6.h>
 #include <netinet/udp.h>
 #include <string.h>
 
@@ -42,6 +43,8 @@
 #define IP4_TTL			64
 #define IP4_HDR_LEN		20	/* no options in what we send */
 #define IP4_MAX_LEN		65535
+#define IP6_MAX_PAYLOAD		65535	/* no jumbograms */
+#define IP6_HOP_LIMIT		255
 
 /* Drop counters: module state, like a table (see struct tap_stats) */
 static struct tap_stats stats;
@@ -57,6 +60,17 @@ struct tap_ip4_hdrs {
 } PACKED;
 static_assert(sizeof(struct tap_ip4_hdrs) == ETH_HLEN + IP4_HDR_LEN,
 	      "wire size");
+
+/**
+ * struct tap_ip6_hdrs - What tap_send_l4() puts before an IPv6 payload
+ * @eh:		Ethernet header
+ * @ip6:	IPv6 header, no extension headers
+ */
+struct tap_ip6_hdrs {
+	struct ether_header eh;
+	struct ip6_hdr ip6;
+} PACKED;
+static_assert(sizeof(struct tap_ip6_hdrs) == ETH_HLEN + 40, "wire size");
 
 /**
  * tap_stats() - Drop counters, for tests and debugging
@@ -158,6 +172,80 @@ int tap_send_ip4(struct ctx *c, struct in_addr src, struct in_addr dst,
 	if (!memcmp(mac, zero, ETH_ALEN))
 		mac = bcast;
 	return tap_send_ip4_mac(c, mac, src, dst, proto, payload, len);
+}
+
+/**
+ * tap_send_l4() - Send a transport packet to the guest, IPv4 or IPv6
+ * @c:		Execution context
+ * @src:	Source address (IPv4-mapped for IPv4)
+ * @dst:	Destination address, same family as @src
+ * @proto:	IP protocol (next header) number
+ * @l4:		Transport header and payload, checksum already set
+ * @cnt:	Entries in @l4, at most TAP_L4_IOV
+ *
+ * The Ethernet header goes to the guest's MAC (broadcast until learnt),
+ * the IP header is built here: IPv4 with TTL 64, DF, ID 0; IPv6 with hop
+ * limit 255, no flow label.
+ *
+ * Return: 0 on success, -EMSGSIZE if too big for the MTU, -EINVAL on a
+ * family mismatch, other -errno if the guest can't take the frame
+ */
+int tap_send_l4(struct ctx *c, const union inany_addr *src,
+		const union inany_addr *dst, uint8_t proto,
+		const struct iovec *l4, size_t cnt)
+{
+	static const uint8_t zero[ETH_ALEN];
+	const struct in_addr *s4 = inany_v4(src), *d4 = inany_v4(dst);
+	unsigned mtu = c->mtu ? c->mtu : MTU_DEFAULT;
+	size_t len = iov_size(l4, cnt), hlen;
+	struct iovec iov[TAP_L4_IOV + 1];
+	union {
+		struct tap_ip4_hdrs v4;
+		struct tap_ip6_hdrs v6;
+	} h;
+	struct ether_header *eh = &h.v4.eh;
+	int rc;
+
+	if (cnt > TAP_L4_IOV || !s4 != !d4)
+		return -EINVAL;
+
+	memset(&h, 0, sizeof(h));
+	memcpy(eh->ether_dhost, c->guest_mac, ETH_ALEN);
+	if (!memcmp(c->guest_mac, zero, ETH_ALEN))
+		memset(eh->ether_dhost, 0xff, ETH_ALEN);
+	memcpy(eh->ether_shost, c->our_mac, ETH_ALEN);
+
+	if (s4) {
+		if (len > IP4_MAX_LEN - IP4_HDR_LEN || len + IP4_HDR_LEN > mtu)
+			return -EMSGSIZE;
+		eh->ether_type = htons(ETHERTYPE_IP);
+		h.v4.ip.version = 4;
+		h.v4.ip.ihl = IP4_HDR_LEN / 4;
+		h.v4.ip.tot_len = htons((uint16_t)(IP4_HDR_LEN + len));
+		h.v4.ip.frag_off = htons(IP_DF);
+		h.v4.ip.ttl = IP4_TTL;
+		h.v4.ip.protocol = proto;
+		h.v4.ip.saddr = s4->s_addr;
+		h.v4.ip.daddr = d4->s_addr;
+		h.v4.ip.check = csum_ip4_header(&h.v4.ip, IP4_HDR_LEN);
+		hlen = sizeof(h.v4);
+	} else {
+		if (len > IP6_MAX_PAYLOAD || len + sizeof(struct ip6_hdr) > mtu)
+			return -EMSGSIZE;
+		eh->ether_type = htons(ETHERTYPE_IPV6);
+		h.v6.ip6.ip6_flow = htonl(6U << 28);
+		h.v6.ip6.ip6_plen = htons((uint16_t)len);
+		h.v6.ip6.ip6_nxt = proto;
+		h.v6.ip6.ip6_hlim = IP6_HOP_LIMIT;
+		h.v6.ip6.ip6_src = src->a6;
+		h.v6.ip6.ip6_dst = dst->a6;
+		hlen = sizeof(h.v6);
+	}
+
+	iov[0] = (struct iovec){ &h, hlen };
+	memcpy(&iov[1], l4, cnt * sizeof(*l4));
+	rc = vu_send(&c->vdev, iov, cnt + 1);
+	return rc < 0 ? rc : 0;
 }
 
 /**

@@ -3,6 +3,9 @@
 #define TAP_H
 
 #include "passt.h"
+#include "inany.h"
+
+#define TAP_L4_IOV		8	/* entries in a transport payload vector */
 
 /**
  * struct tap_stats - Frames from the guest we did not act on, by reason
@@ -33,5 +36,9 @@ int tap_send_ip4(struct ctx *c, struct in_addr src, struct in_addr dst,
 int tap_send_ip4_mac(struct ctx *c, const uint8_t *dst_mac,
 		     struct in_addr src, struct in_addr dst, uint8_t proto,
 		     const void *payload, size_t len);
+
+int tap_send_l4(struct ctx *c, const union inany_addr *src,
+		const union inany_addr *dst, uint8_t proto,
+		const struct iovec *l4, size_t cnt);
 
 #endif /* TAP_H */

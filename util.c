@@ -22,6 +22,10 @@ const char *ev_kind_name[EV_COUNT] = {
 	[EV_DEVSTATE]	= "device state",
 	[EV_ICMP]	= "ICMP socket",
 	[EV_TIMER]	= "timer",
+	[EV_TCP]	= "TCP socket",
+	[EV_TCP_LISTEN]	= "TCP listening socket",
+	[EV_UDP]	= "UDP socket",
+	[EV_UDP_LISTEN]	= "UDP forwarded port",
 };
 
 /**

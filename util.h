@@ -45,6 +45,10 @@ enum ev_kind {
 	EV_DEVSTATE,		/* DEVICE_STATE pipe (migration) */
 	EV_ICMP,		/* ping socket, idx = ICMP flow */
 	EV_TIMER,		/* periodic timerfd */
+	EV_TCP,			/* connected TCP socket, idx = flow */
+	EV_TCP_LISTEN,		/* listening TCP socket, idx = host port */
+	EV_UDP,			/* UDP flow socket, idx = flow */
+	EV_UDP_LISTEN,		/* UDP socket for a forwarded port, idx = port */
 	EV_COUNT
 };
 
