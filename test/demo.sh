@@ -30,9 +30,10 @@ show() {
 main() {
 	local t0
 
-	if [ ! -x "$PASST" ] && [ -z "${PASST_NO_BUILD:-}" ]; then
-		say "Building the daemon"
-		make -C "$REPO" passt
+	if [ -z "${PASST_NO_BUILD:-}" ]; then
+		say "Installing what is missing (test/setup.sh), building the daemon"
+		sh "$here/setup.sh" >/dev/null
+		make -s -C "$REPO" passt
 	fi
 	[ -x "$PASST" ] || { echo "no daemon binary at $PASST" >&2; exit 1; }
 
