@@ -18,23 +18,36 @@ CFLAGS	+= -std=c11 $(WARN) $(HARDEN)
 LDFLAGS	+= $(LDHARD)
 
 SRCS	:= passt.c conf.c log.c util.c netlink.c checksum.c vhost_user.c \
-	   virtio.c vu_common.c tap.c arp.c dhcp.c icmp.c
+	   virtio.c vu_common.c tap.c tap_out.c arp.c dhcp.c icmp.c ndp.c dhcpv6.c \
+	   pcap.c flow.c fwd.c udp.c tcp.c tcp_listen.c
 OBJS	:= $(SRCS:.c=.o)
 BIN	:= passt
 
 # Unit tests: test/unit/<name>.c linked with the real modules it tests
-UNIT	:= virtio vhost_user dhcp arp conf
+UNIT	:= virtio vhost_user dhcp arp conf ndp dhcpv6 flow udp tcp
 UNIT_BIN := $(UNIT:%=test/unit/test_%)
 unit_deps_virtio	:= virtio.o util.o log.o
 unit_deps_vhost_user	:= vhost_user.o virtio.o util.o log.o
-unit_deps_dhcp		:= dhcp.o tap.o arp.o icmp.o checksum.o util.o log.o
+L2_OBJS		:= tap.o tap_out.o arp.o dhcp.o icmp.o ndp.o dhcpv6.o pcap.o checksum.o \
+		   tcp.o tcp_listen.o udp.o flow.o fwd.o
+unit_deps_dhcp		:= $(L2_OBJS) util.o log.o
 unit_wrap_dhcp		:= -Wl,--wrap=vu_send
-unit_deps_arp		:= arp.o tap.o dhcp.o icmp.o checksum.o util.o log.o
+unit_deps_arp		:= $(L2_OBJS) util.o log.o
 unit_wrap_arp		:= -Wl,--wrap=vu_send
-unit_deps_conf		:= conf.o netlink.o util.o log.o
+unit_deps_conf		:= conf.o fwd.o netlink.o util.o log.o
 unit_wrap_conf		:=
+unit_deps_ndp		:= $(L2_OBJS) util.o log.o
+unit_wrap_ndp		:= -Wl,--wrap=vu_send
+unit_deps_dhcpv6	:= $(L2_OBJS) util.o log.o
+unit_wrap_dhcpv6	:= -Wl,--wrap=vu_send
+unit_deps_flow		:= flow.o util.o log.o
+unit_wrap_flow		:=
+unit_deps_tcp		:= tcp.o tcp_listen.o flow.o fwd.o checksum.o util.o log.o
+unit_wrap_tcp		:= -Wl,--wrap=tap_send_l4 -Wl,--wrap=setsockopt
+unit_deps_udp		:= udp.o flow.o fwd.o checksum.o util.o log.o
+unit_wrap_udp		:= -Wl,--wrap=tap_send_l4
 
-.PHONY: all clean check unit integration valgrind cppcheck clang-tidy demo
+.PHONY: all clean check unit integration valgrind cppcheck clang-tidy demo bench
 
 all: $(BIN)
 
@@ -60,10 +73,13 @@ valgrind: $(UNIT_BIN)
 integration: $(BIN)
 	test/run.sh
 
-check: unit valgrind integration
+check: cppcheck clang-tidy unit valgrind integration
 
 demo: $(BIN)
 	test/demo.sh
+
+bench: $(BIN)
+	test/bench.sh
 
 cppcheck:
 	cppcheck --std=c11 --error-exitcode=1 --enable=warning,portability \

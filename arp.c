@@ -24,7 +24,7 @@
 #include <string.h>
 
 #include "arp.h"
-#include "tap.h"
+#include "tap_out.h"
 
 /**
  * struct arp_frame - A whole ARP frame for Ethernet and IPv4

@@ -15,9 +15,9 @@
  * exactly one line on standard error, "passt: <problem>", naming the
  * option as it was typed.  Nothing is half-applied, since we exit.
  *
- * Port specifications (-t, -u) are parsed by conf_ports() into bitmaps,
- * see doc/passt.1 for their syntax.  Forwarding itself is tcp.c's and
- * udp.c's business.
+ * Port specifications (-t, -u) are parsed into bitmaps by
+ * fwd_ports_parse() in fwd.c, see doc/passt.1 for their syntax.
+ * Forwarding itself is tcp.c's and udp.c's business.
  */
 
 #include <arpa/inet.h>
@@ -34,6 +34,7 @@
 
 #include "passt.h"
 #include "conf.h"
+#include "fwd.h"
 #include "netlink.h"
 
 #define LOG_SIZE_DEFAULT	1048576		/* bytes, 1 MiB */
@@ -56,7 +57,7 @@ enum {
 };
 
 /* "+": no permutation, so each call looks at argv[optind] as it was before */
-static const char conf_shortopts[] = "+:s:F:1fP:dql:m:a:n:g:M:D:S:H:i:46t:u:h";
+static const char conf_shortopts[] = "+:s:F:1fP:dql:p:m:a:n:g:M:D:S:H:i:46t:u:h";
 
 static const struct option conf_longopts[] = {
 	{ "vhost-user",		no_argument,		NULL, OPT_VHOST_USER },
@@ -71,6 +72,7 @@ static const struct option conf_longopts[] = {
 	{ "quiet",		no_argument,		NULL, 'q' },
 	{ "log-file",		required_argument,	NULL, 'l' },
 	{ "log-size",		required_argument,	NULL, OPT_LOG_SIZE },
+	{ "pcap",		required_argument,	NULL, 'p' },
 	{ "mtu",		required_argument,	NULL, 'm' },
 	{ "address",		required_argument,	NULL, 'a' },
 	{ "netmask",		required_argument,	NULL, 'n' },
@@ -148,6 +150,7 @@ static void conf_usage(FILE *f)
 	      "  -d, --debug		debug messages; --trace: more\n"
 	      "  -q, --quiet		warnings and errors only\n"
 	      "  -l, --log-file PATH	log to file; --log-size SIZE, bytes\n"
+	      "  -p, --pcap FILE	capture guest frames to FILE (pcap)\n"
 	      "  -m, --mtu N		MTU for the guest, 576 to 65520\n"
 	      "  -a, --address ADDR[/LEN]	guest IPv4 or IPv6 address\n"
 	      "  -n, --netmask MASK	IPv4 netmask or prefix length\n"
@@ -518,225 +521,16 @@ static void conf_fd(struct ctx *c, const char *arg, const char *name)
 	c->fd_conn = fd;
 }
 
-/* Port bitmaps: one bit per port, port / 8 is the byte */
-#define BIT_SET(map, p)		((map)[(p) / 8] |= 1U << ((p) % 8))
-#define BIT_CLEAR(map, p)	((map)[(p) / 8] &= ~(1U << ((p) % 8)))
-#define BIT_ISSET(map, p)	(!!((map)[(p) / 8] & (1U << ((p) % 8))))
-
-/**
- * ports_num() - Parse a port number, 1 to 65535
- * @p:		Cursor, advanced past the digits
- * @end:	End of the item
- * @port:	Port number
- *
- * Return: 0 on success, -EINVAL if not a valid port
- */
-static int ports_num(const char **p, const char *end, unsigned *port)
-{
-	const char *s = *p;
-	unsigned v = 0;
-
-	if (s == end || *s < '0' || *s > '9')
-		return -EINVAL;
-	for (; s < end && *s >= '0' && *s <= '9'; s++) {
-		v = v * 10 + (*s - '0');
-		if (v > 65535)
-			return -EINVAL;
-	}
-	if (!v)
-		return -EINVAL;
-	*p = s;
-	*port = v;
-	return 0;
-}
-
-/**
- * ports_range() - Parse PORT[-PORT]
- * @p:		Cursor, advanced past the range
- * @end:	End of the item
- * @first:	First port
- * @last:	Last port, @first if no range
- * @range:	Whether a -PORT part was given
- *
- * Return: 0 on success, -EINVAL if malformed or backwards
- */
-static int ports_range(const char **p, const char *end, unsigned *first,
-		       unsigned *last, bool *range)
-{
-	if (ports_num(p, end, first))
-		return -EINVAL;
-	*last = *first;
-	*range = *p < end && **p == '-';
-	if (!*range)
-		return 0;
-	(*p)++;
-	if (ports_num(p, end, last) || *last < *first)
-		return -EINVAL;
-	return 0;
-}
-
-/**
- * ports_item() - Apply one item: ~PORT[-PORT] or PORT[-PORT][:PORT[-PORT]]
- * @fwd:	Ports of one protocol
- * @s:		Start of the item
- * @end:	End of the item (comma or end of string)
- * @incl:	Set if the item forwards ports (not an exclusion)
- *
- * Return: 0 on success, -EINVAL if malformed or overlapping
- */
-static int ports_item(struct fwd_ports *fwd, const char *s, const char *end,
-		      bool *incl)
-{
-	unsigned h0, h1, g0, g1, p;
-	bool excl = *s == '~', hr, gr;
-
-	if (excl)
-		s++;
-	if (ports_range(&s, end, &h0, &h1, &hr))
-		return -EINVAL;
-	g0 = h0;
-	g1 = h1;
-	if (!excl && s < end && *s == ':') {
-		s++;
-		if (ports_range(&s, end, &g0, &g1, &gr))
-			return -EINVAL;
-		if (!gr)	/* A-B:C means A-B:C-(C+B-A) */
-			g1 = g0 + (h1 - h0);
-		if (g1 > 65535 || g1 - g0 != h1 - h0)
-			return -EINVAL;
-	}
-	if (s != end)
-		return -EINVAL;
-
-	for (p = h0; p <= h1; p++) {
-		if (excl) {
-			BIT_SET(fwd->excl, p);
-			continue;
-		}
-		if (BIT_ISSET(fwd->map, p))
-			return -EINVAL;
-		BIT_SET(fwd->map, p);
-		fwd->delta[p] = (uint16_t)(g0 - h0);
-	}
-	*incl |= !excl;
-	return 0;
-}
-
-/**
- * ports_addr() - Parse the ADDR[%DEV] or %DEV part before the slash
- * @fwd:	Ports of one protocol
- * @s:		Start of the spec
- * @len:	Length up to the slash
- *
- * The interface name is checked but not used yet: we bind to the address.
- *
- * Return: 0 on success, -EINVAL if malformed or differing from an address
- *	   given in an earlier spec for the same protocol
- */
-static int ports_addr(struct fwd_ports *fwd, const char *s, size_t len)
-{
-	char buf[INET6_ADDRSTRLEN + IFNAMSIZ + 1], *dev;
-	struct in6_addr a6;
-	struct in_addr a4;
-	int af;
-
-	if (!len || len >= sizeof(buf))
-		return -EINVAL;
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	dev = strchr(buf, '%');
-	if (dev) {
-		*dev++ = '\0';
-		if (!*dev || strlen(dev) >= IFNAMSIZ)
-			return -EINVAL;
-		if (!*buf)
-			return 0;
-	}
-
-	af = conf_inany(buf, &a4, &a6);
-	if (!af)
-		return -EINVAL;
-	if (fwd->addr.family && (fwd->addr.family != af ||
-	    (af == AF_INET ? memcmp(&fwd->addr.a4, &a4, sizeof(a4)) != 0 :
-			     memcmp(&fwd->addr.a6, &a6, sizeof(a6)) != 0)))
-		return -EINVAL;
-	fwd->addr.family = af;
-	if (af == AF_INET)
-		fwd->addr.a4 = a4;
-	else
-		fwd->addr.a6 = a6;
-	return 0;
-}
-
-/**
- * ports_finish() - Fill the map for FWD_ALL, then apply exclusions
- * @fwd:	Ports of one protocol
- */
-static void ports_finish(struct fwd_ports *fwd)
-{
-	unsigned p;
-
-	for (p = 1; p <= 65535; p++) {
-		if (BIT_ISSET(fwd->excl, p)) {
-			BIT_CLEAR(fwd->map, p);
-			fwd->delta[p] = 0;
-		} else if (fwd->mode == FWD_ALL) {
-			BIT_SET(fwd->map, p);
-			fwd->delta[p] = 0;
-		}
-	}
-}
-
 /**
  * conf_ports() - Parse a port forwarding spec (-t, -u) into @fwd
- * @fwd:	Ports of one protocol: zeroed before the first spec; later
- *		specs add to it
- * @spec:	"none", "all", or [ADDR[%DEV]/]ITEM[,ITEM]... with ITEM one of
- *		PORT[-PORT][:PORT[-PORT]] (host port, then guest port) or
- *		~PORT[-PORT] (exclusion); exclusions alone mean "all but"
+ * @fwd:	Ports of one protocol: zeroed before the first spec
+ * @spec:	Spec, see fwd_ports_parse()
  *
- * Return: 0 on success, -EINVAL on a malformed spec, a port 0 or past
- *	   65535, a backwards range, ranges of different lengths, a port
- *	   given twice, or "all" mixed with explicit ports.  On error @fwd
- *	   is left partly updated.
+ * Return: 0 on success, -EINVAL on a malformed spec
  */
 int conf_ports(struct fwd_ports *fwd, const char *spec)
 {
-	const char *s = spec, *slash = strchr(spec, '/'), *end;
-	bool incl = false;
-
-	if (!strcmp(spec, "none"))
-		return fwd->mode == FWD_NONE ? 0 : -EINVAL;
-	if (slash) {
-		if (ports_addr(fwd, spec, slash - spec))
-			return -EINVAL;
-		s = slash + 1;
-	}
-
-	if (!strcmp(s, "all")) {
-		if (fwd->mode != FWD_NONE)
-			return -EINVAL;
-		fwd->mode = FWD_ALL;
-		ports_finish(fwd);
-		return 0;
-	}
-
-	for (;; s = end + 1) {
-		end = strchrnul(s, ',');
-		if (end == s || ports_item(fwd, s, end, &incl))
-			return -EINVAL;
-		if (!*end)
-			break;
-	}
-
-	if (incl && fwd->mode == FWD_ALL)
-		return -EINVAL;
-	if (incl)
-		fwd->mode = FWD_SPEC;
-	else if (fwd->mode == FWD_NONE)
-		fwd->mode = FWD_ALL;
-	ports_finish(fwd);
-	return 0;
+	return fwd_ports_parse(fwd, spec);
 }
 
 /**
@@ -809,6 +603,9 @@ static void conf_opt(struct ctx *c, struct conf_args *a, int opt,
 		break;
 	case 'l':
 		conf_str(c->log_file, sizeof(c->log_file), arg, name);
+		break;
+	case 'p':
+		conf_str(c->pcap, sizeof(c->pcap), arg, name);
 		break;
 	case OPT_LOG_SIZE:
 		if (!conf_uint(arg, SIZE_MAX, &v) || v < LOG_SIZE_MIN)
@@ -1086,7 +883,9 @@ static void conf_ip(struct ctx *c, const struct conf_args *a)
  * @n4, @n6:	Servers so far per family, updated
  *
  * A loopback resolver (127.0.0.53, ::1) is unreachable from the guest as
- * such, but the gateway address maps to the host: offer that instead.
+ * such, but the gateway address maps to the host: offer that instead, and
+ * remember the first such resolver in dns_host, where fwd.c sends queries
+ * for the gateway's port 53.
  */
 static void conf_resolv_ns(struct ctx *c, const char *arg, int *n4, int *n6)
 {
@@ -1095,16 +894,21 @@ static void conf_resolv_ns(struct ctx *c, const char *arg, int *n4, int *n6)
 	int af = conf_inany(arg, &a4, &a6), i;
 
 	if (af == AF_INET && *n4 < MAXDNS) {
-		if ((ntohl(a4.s_addr) >> 24) == 127)
+		if ((ntohl(a4.s_addr) >> 24) == 127) {
+			if (!c->ip4.dns_host.s_addr)
+				c->ip4.dns_host = a4;
 			a4 = c->ip4.gw;
+		}
 		for (i = 0; i < *n4; i++)
 			if (c->ip4.dns[i].s_addr == a4.s_addr)
 				return;
 		if (a4.s_addr)
 			c->ip4.dns[(*n4)++] = a4;
 	} else if (af == AF_INET6 && *n6 < MAXDNS) {
-		if (IN6_IS_ADDR_LOOPBACK(&a6))
+		if (IN6_IS_ADDR_LOOPBACK(&a6)) {
+			c->ip6.dns_host = a6;
 			a6 = c->ip6.gw;
+		}
 		if (IN6_IS_ADDR_LINKLOCAL(&a6) &&
 		    !IN6_ARE_ADDR_EQUAL(&a6, &c->ip6.gw))
 			return;	/* link-local of the host's link: unusable */

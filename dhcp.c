@@ -45,7 +45,7 @@
 
 #include "dhcp.h"
 #include "checksum.h"
-#include "tap.h"
+#include "tap_out.h"
 
 #define DHCP_LEASE_INFINITE	0xffffffff
 #define DHCP_FQDN_FLAG_E	0x04	/* RFC 4702, 2.1: wire format name */

@@ -6,6 +6,8 @@
 #include "inany.h"
 
 #define FLOW_MAX		8192	/* flows of all types at once */
+#define FLOW_HASH_SIZE		(FLOW_MAX * 2)	/* hash buckets, power of 2 */
+#define FLOW_HASH_KEY_LEN	16	/* SipHash key, bytes */
 
 enum flow_type {
 	FLOW_NONE = 0,		/* free entry */
@@ -52,5 +54,11 @@ bool flow_live(unsigned idx, enum flow_type type);
 const struct flow_key *flow_key(unsigned idx);
 int flow_next(enum flow_type type, int idx);
 const struct flow_stats *flow_stats(void);
+
+/* For diagnostics and tests */
+void flow_init_key(const uint8_t key[FLOW_HASH_KEY_LEN]);
+unsigned flow_bucket(const struct flow_key *key);
+uint64_t siphash_2_4(const uint8_t key[FLOW_HASH_KEY_LEN], const void *in,
+		     size_t len);
 
 #endif /* FLOW_H */

@@ -1,20 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* icmp.c - ICMP echo from the guest, through unprivileged ping sockets
+/* icmp.c - ICMP and ICMPv6 echo from the guest, through ping sockets
  *
  * DOC: Theory of operation
  *
  * An echo request from the guest is sent on with a "ping" socket
- * (SOCK_DGRAM, IPPROTO_ICMP), which needs no privilege, only a group in
- * net.ipv4.ping_group_range.  The kernel picks the echo identifier itself
- * (the socket's local port) and fills the checksum; the sequence number
- * and data go through unchanged.
+ * (SOCK_DGRAM, IPPROTO_ICMP or IPPROTO_ICMPV6), which needs no privilege,
+ * only a group in net.ipv4.ping_group_range (which covers both families).
+ * The kernel picks the echo identifier itself (the socket's local port)
+ * and fills the checksum; the sequence number and data go through
+ * unchanged.
  *
  * Each (destination, guest identifier) pair is an echo "flow" with its own
  * socket, in a fixed table of ICMP_FLOWS entries.  Replies read from the
  * socket get the guest's identifier back and a fresh checksum, and go to
- * the guest from the address it pinged.  The gateway address stands for
- * the host: echo requests to it go to 127.0.0.1, and replies come back
- * from the gateway address.
+ * the guest from the address it pinged; ICMPv6 replies get their checksum
+ * with the pseudo-header (RFC 4443, 2.3).  The gateway address stands for
+ * the host: echo requests to it (c->ip4.gw, c->ip6.gw or c->ip6.our_ll) go
+ * to 127.0.0.1 or ::1, and replies come back from the address pinged.
+ * Echo headers have the same layout in both families (type, code,
+ * checksum, identifier, sequence), so one struct icmphdr serves both.
  *
  * Flows idle for ICMP_TIMEOUT_MS are closed by icmp_timer().  A full table
  * gives up its least recently used flow.  If we can't open a ping socket
@@ -23,12 +27,15 @@
  *
  * Bad input: requests shorter than an ICMP header, with a non-zero code
  * or to a broadcast or multicast address are dropped (-errno, counted by
- * the caller); other ICMP types are not handled.  Socket events are
- * checked against the table (index, fd) so a stale one does nothing.
+ * the caller), and so are ICMPv6 requests to a link-local address other
+ * than ours (no interface to send them from); other types are not
+ * handled.  Socket events are checked against the table (index, fd) so a
+ * stale one does nothing.
  */
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/icmp6.h>
 #include <netinet/ip_icmp.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -37,7 +44,7 @@
 
 #include "icmp.h"
 #include "checksum.h"
-#include "tap.h"
+#include "tap_out.h"
 
 #define ICMP_WARN_INTERVAL	60	/* seconds between socket warnings */
 #define ICMP_RECV_BATCH		32	/* replies read per event at most */
@@ -47,8 +54,8 @@
  * struct icmp_flow - One echo flow: a guest identifier to one destination
  * @in_use:	Entry holds an open socket
  * @fd:		Ping socket
- * @dst:	Destination as the guest addressed it, network order
- * @src:	Guest's source address, network order: replies go there
+ * @dst:	Destination as the guest addressed it (IPv4-mapped for IPv4)
+ * @src:	Guest's source address, same family: replies go there
  * @id:		Guest's echo identifier, host order
  * @seq:	Last sequence number the guest sent, host order
  * @last:	Last activity (CLOCK_MONOTONIC)
@@ -56,8 +63,8 @@
 struct icmp_flow {
 	bool in_use;
 	int fd;
-	struct in_addr dst;
-	struct in_addr src;
+	union inany_addr dst;
+	union inany_addr src;
 	uint16_t id;
 	uint16_t seq;
 	struct timespec last;
@@ -81,19 +88,20 @@ static void icmp_flow_close(const struct ctx *c, struct icmp_flow *f)
 
 /**
  * icmp_flow_find() - Look up the flow for a destination and identifier
- * @dst:	Destination, network order
+ * @dst:	Destination (IPv4-mapped for IPv4)
  * @id:		Guest's echo identifier, host order
  *
  * Return: flow, or NULL if none
  */
-static struct icmp_flow *icmp_flow_find(struct in_addr dst, uint16_t id)
+static struct icmp_flow *icmp_flow_find(const union inany_addr *dst,
+					uint16_t id)
 {
 	size_t i;
 
 	for (i = 0; i < ICMP_FLOWS; i++) {
 		struct icmp_flow *f = &icmp_flows[i];
 
-		if (f->in_use && f->id == id && f->dst.s_addr == dst.s_addr)
+		if (f->in_use && f->id == id && inany_equals(&f->dst, dst))
 			return f;
 	}
 	return NULL;
@@ -126,22 +134,27 @@ static struct icmp_flow *icmp_flow_slot(const struct ctx *c)
 /**
  * icmp_flow_new() - Open a ping socket for a new flow
  * @c:		Execution context
- * @dst:	Destination, network order
+ * @dst:	Destination (IPv4-mapped for IPv4)
  * @id:		Guest's echo identifier, host order
  *
  * Return: flow, or NULL if no socket could be opened
  *
  * #syscalls socket close
  */
-static struct icmp_flow *icmp_flow_new(const struct ctx *c, struct in_addr dst,
+static struct icmp_flow *icmp_flow_new(const struct ctx *c,
+				       const union inany_addr *dst,
 				       uint16_t id)
 {
 	static time_t last_warn;
 	struct icmp_flow *f = icmp_flow_slot(c);
 	int fd, rc;
 
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		    IPPROTO_ICMP);
+	if (inany_v4(dst))
+		fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			    IPPROTO_ICMP);
+	else
+		fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			    IPPROTO_ICMPV6);
 	if (fd < 0) {
 		rc = -errno;
 		goto err;
@@ -152,7 +165,7 @@ static struct icmp_flow *icmp_flow_new(const struct ctx *c, struct in_addr dst,
 		goto err_close;
 
 	*f = (struct icmp_flow){
-		.in_use = true, .fd = fd, .dst = dst, .id = id, .last = c->now,
+		.in_use = true, .fd = fd, .dst = *dst, .id = id, .last = c->now,
 	};
 	return f;
 
@@ -168,11 +181,66 @@ err:
 }
 
 /**
- * icmp_tap_handler() - Handle an ICMP message from the guest
+ * union icmp_sa - Socket address of either family, for sendto()
+ * @sa:		Generic view
+ * @sa4:	IPv4
+ * @sa6:	IPv6
+ */
+union icmp_sa {
+	struct sockaddr sa;
+	struct sockaddr_in sa4;
+	struct sockaddr_in6 sa6;
+};
+
+/**
+ * icmp_dst_ok() - Can an echo request to this address be sent on?
  * @c:		Execution context
- * @src:	Source address, network order
- * @dst:	Destination address, network order
- * @msg:	ICMP header and data
+ * @dst:	Destination as the guest addressed it (IPv4-mapped for IPv4)
+ * @sa:		Socket address to send to, filled on success
+ * @sl:		Length of @sa, set on success
+ *
+ * Return: true if @dst is a unicast address we can reach; the gateway
+ * addresses become the host's loopback
+ */
+static bool icmp_dst_ok(const struct ctx *c, const union inany_addr *dst,
+			union icmp_sa *sa, socklen_t *sl)
+{
+	const struct in_addr *d4 = inany_v4(dst);
+	const struct in6_addr *d6 = &dst->a6;
+
+	memset(sa, 0, sizeof(*sa));
+	if (d4) {
+		if (d4->s_addr == htonl(INADDR_ANY) ||
+		    d4->s_addr == htonl(INADDR_BROADCAST) ||
+		    IN_MULTICAST(ntohl(d4->s_addr)))
+			return false;
+		sa->sa4.sin_family = AF_INET;
+		sa->sa4.sin_addr = *d4;
+		if (d4->s_addr == c->ip4.gw.s_addr)
+			sa->sa4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		*sl = sizeof(sa->sa4);
+		return true;
+	}
+
+	if (IN6_IS_ADDR_UNSPECIFIED(d6) || IN6_IS_ADDR_MULTICAST(d6))
+		return false;
+	sa->sa6.sin6_family = AF_INET6;
+	sa->sa6.sin6_addr = *d6;
+	if (IN6_ARE_ADDR_EQUAL(d6, &c->ip6.gw) ||
+	    IN6_ARE_ADDR_EQUAL(d6, &c->ip6.our_ll))
+		sa->sa6.sin6_addr = in6addr_loopback;
+	else if (IN6_IS_ADDR_LINKLOCAL(d6))
+		return false;	/* another host's link: not ours to reach */
+	*sl = sizeof(sa->sa6);
+	return true;
+}
+
+/**
+ * icmp_tap_handler() - Handle an ICMP or ICMPv6 message from the guest
+ * @c:		Execution context
+ * @src:	Source address (IPv4-mapped for IPv4)
+ * @dst:	Destination address, same family as @src
+ * @msg:	ICMP or ICMPv6 header and data (ICMPv6 checksum verified)
  * @len:	Length, bytes
  *
  * Return: 0 if the echo request was sent on, -EINVAL if malformed,
@@ -181,24 +249,26 @@ err:
  *
  * #syscalls sendto
  */
-int icmp_tap_handler(struct ctx *c, struct in_addr src, struct in_addr dst,
-		     const uint8_t *msg, size_t len)
+int icmp_tap_handler(struct ctx *c, const union inany_addr *src,
+		     const union inany_addr *dst, const uint8_t *msg,
+		     size_t len)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET };
+	bool v4 = inany_v4(dst);
+	char a[INET6_ADDRSTRLEN];
+	union icmp_sa sa;
 	struct icmp_flow *f;
 	struct icmphdr ih;
+	socklen_t sl;
 	uint16_t id;
 
-	if (len < sizeof(ih) || len > ICMP_MAX_LEN)
+	if (len < sizeof(ih) || len > ICMP_MAX_LEN || v4 != !!inany_v4(src))
 		return -EINVAL;
 	memcpy(&ih, msg, sizeof(ih));
-	if (ih.type != ICMP_ECHO)
+	if (ih.type != (v4 ? ICMP_ECHO : ICMP6_ECHO_REQUEST))
 		return -EOPNOTSUPP;
 	if (ih.code)
 		return -EINVAL;
-	if (dst.s_addr == htonl(INADDR_ANY) ||
-	    dst.s_addr == htonl(INADDR_BROADCAST) ||
-	    IN_MULTICAST(ntohl(dst.s_addr)))
+	if (!icmp_dst_ok(c, dst, &sa, &sl))
 		return -EOPNOTSUPP;
 
 	id = ntohs(ih.un.echo.id);
@@ -206,20 +276,15 @@ int icmp_tap_handler(struct ctx *c, struct in_addr src, struct in_addr dst,
 	if (!f && !(f = icmp_flow_new(c, dst, id)))
 		return -ENOBUFS;
 
-	f->src = src;
+	f->src = *src;
 	f->seq = ntohs(ih.un.echo.sequence);
 	f->last = c->now;
 
-	sa.sin_addr = dst;
-	if (dst.s_addr == c->ip4.gw.s_addr)
-		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-
-	if (sendto(f->fd, msg, len, MSG_NOSIGNAL,
-		   (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	if (sendto(f->fd, msg, len, MSG_NOSIGNAL, &sa.sa, sl) < 0) {
 		int rc = -errno;
 
-		debug("ICMP: echo request to %s: %s", inet_ntoa(dst),
-		      strerror(-rc));
+		debug("ICMP: echo request to %s: %s",
+		      inany_ntop(dst, a, sizeof(a)), strerror(-rc));
 		return rc;
 	}
 	return 0;
@@ -238,23 +303,32 @@ static void icmp_reply(struct ctx *c, struct icmp_flow *f, uint8_t *buf,
 	struct icmphdr ih;
 	int rc;
 
+	struct iovec iov = { buf, len };
+	bool v4 = inany_v4(&f->dst);
+	char a[INET6_ADDRSTRLEN];
+
 	if (len < sizeof(ih))
 		return;
 	memcpy(&ih, buf, sizeof(ih));
-	if (ih.type != ICMP_ECHOREPLY)
+	if (ih.type != (v4 ? ICMP_ECHOREPLY : ICMP6_ECHO_REPLY))
 		return;
 
 	ih.un.echo.id = htons(f->id);	/* the kernel put its own there */
 	ih.checksum = 0;
 	memcpy(buf, &ih, sizeof(ih));
-	ih.checksum = csum_icmp4(buf, len);
+	if (v4)
+		ih.checksum = csum_icmp4(buf, len);
+	else
+		ih.checksum = csum_l4(&f->dst, &f->src, IPPROTO_ICMPV6,
+				      &iov, 1);
 	memcpy(buf, &ih, sizeof(ih));
 
 	f->last = c->now;
-	rc = tap_send_ip4(c, f->dst, f->src, IPPROTO_ICMP, buf, len);
+	rc = tap_send_l4(c, &f->dst, &f->src,
+			 v4 ? IPPROTO_ICMP : IPPROTO_ICMPV6, &iov, 1);
 	if (rc)
-		debug("ICMP: reply from %s dropped: %s", inet_ntoa(f->dst),
-		      strerror(-rc));
+		debug("ICMP: reply from %s dropped: %s",
+		      inany_ntop(&f->dst, a, sizeof(a)), strerror(-rc));
 }
 
 /**
@@ -268,6 +342,7 @@ static void icmp_reply(struct ctx *c, struct icmp_flow *f, uint8_t *buf,
 void icmp_sock_handler(struct ctx *c, union evtag tag, uint32_t events)
 {
 	static uint8_t buf[ICMP_MAX_LEN];
+	char a[INET6_ADDRSTRLEN];
 	struct icmp_flow *f;
 	int i;
 
@@ -284,7 +359,8 @@ void icmp_sock_handler(struct ctx *c, union evtag tag, uint32_t events)
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				debug("ICMP: recv from %s: %s",
-				      inet_ntoa(f->dst), strerror(errno));
+				      inany_ntop(&f->dst, a, sizeof(a)),
+				      strerror(errno));
 			break;
 		}
 		icmp_reply(c, f, buf, (size_t)n);

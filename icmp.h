@@ -3,12 +3,14 @@
 #define ICMP_H
 
 #include "passt.h"
+#include "inany.h"
 
 #define ICMP_FLOWS		128	/* echo flows tracked at once */
 #define ICMP_TIMEOUT_MS		60000	/* idle flows closed after this */
 
-int icmp_tap_handler(struct ctx *c, struct in_addr src, struct in_addr dst,
-		     const uint8_t *msg, size_t len);
+int icmp_tap_handler(struct ctx *c, const union inany_addr *src,
+		     const union inany_addr *dst, const uint8_t *msg,
+		     size_t len);
 void icmp_sock_handler(struct ctx *c, union evtag tag, uint32_t events);
 void icmp_timer(struct ctx *c);
 

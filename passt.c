@@ -29,12 +29,18 @@
 
 #include "passt.h"
 #include "conf.h"
+#include "flow.h"
 #include "icmp.h"
+#include "ndp.h"
+#include "pcap.h"
 #include "tap.h"
+#include "tcp.h"
+#include "udp.h"
 #include "vu_common.h"
 
 #define EPOLL_EVENTS		64
-#define TIMER_INTERVAL_MS	1000
+#define TIMER_INTERVAL_MS	100	/* tick: the finest timer we need */
+#define SLOW_TIMER_TICKS	10	/* once a second */
 
 /**
  * pid_file_write() - Write a PID to the pid file, if one was given
@@ -100,8 +106,8 @@ static void daemonise(const struct ctx *c)
 static void timer_init(struct ctx *c)
 {
 	struct itimerspec it = {
-		.it_interval = { TIMER_INTERVAL_MS / 1000, 0 },
-		.it_value = { TIMER_INTERVAL_MS / 1000, 0 },
+		.it_interval = { 0, TIMER_INTERVAL_MS * 1000000L },
+		.it_value = { 0, TIMER_INTERVAL_MS * 1000000L },
 	};
 
 	c->timerfd = timerfd_create(CLOCK_MONOTONIC,
@@ -122,12 +128,21 @@ static void timer_init(struct ctx *c)
  */
 static void timer_handler(struct ctx *c)
 {
+	static unsigned ticks;
 	uint64_t expirations;
 
 	if (read(c->timerfd, &expirations, sizeof(expirations)) < 0 &&
 	    errno != EAGAIN)
 		warn("timerfd read: %s", strerror(errno));
+
+	tcp_timer(c);
+
+	if (++ticks < SLOW_TIMER_TICKS)
+		return;
+	ticks = 0;
 	icmp_timer(c);
+	udp_timer(c);
+	ndp_timer(c);
 }
 
 /**
@@ -162,8 +177,10 @@ static bool kick_handler(struct ctx *c, union evtag tag)
 	if (eventfd_read(tag.fd, &count) < 0 && errno != EAGAIN)
 		debug("kick read: %s", strerror(errno));
 
-	if (tag.idx != VHOST_USER_TX_QUEUE)
-		return false;	/* RX buffers posted: nothing queued yet */
+	if (tag.idx != VHOST_USER_TX_QUEUE) {
+		tcp_rx_ready(c);	/* RX buffers posted: resume sending */
+		return false;
+	}
 
 	return vu_tx_poll(vdev, tap_frame_cb, c);
 }
@@ -218,6 +235,18 @@ static NORETURN void loop(struct ctx *c)
 			case EV_ICMP:
 				icmp_sock_handler(c, tag, ev);
 				break;
+			case EV_TCP:
+				tcp_sock_handler(c, tag, ev);
+				break;
+			case EV_TCP_LISTEN:
+				tcp_listen_handler(c, tag, ev);
+				break;
+			case EV_UDP:
+				udp_sock_handler(c, tag, ev);
+				break;
+			case EV_UDP_LISTEN:
+				udp_listen_handler(c, tag, ev);
+				break;
 			case EV_TIMER:
 				timer_handler(c);
 				break;
@@ -229,6 +258,8 @@ static NORETURN void loop(struct ctx *c)
 
 		if (tx_pending)
 			tx_pending = vu_tx_poll(&c->vdev, tap_frame_cb, c);
+
+		flow_defer_handler();
 	}
 }
 
@@ -275,6 +306,11 @@ int main(int argc, char **argv)
 			    strerror(-rc));
 	}
 	timer_init(&c);
+
+	flow_init();
+	pcap_init(&c);
+	if (tcp_init(&c) || udp_init(&c))
+		die("Can't bind all the forwarded ports");
 
 	if (!c.foreground)
 		daemonise(&c);

@@ -48,7 +48,9 @@ struct fwd_ports {
  * @gw:		Default gateway, from -g or the host's; maps to host loopback
  * @dns:	DNS servers announced to the guest, 0.0.0.0 terminated
  * @addr_seen:	Source address last seen from the guest
- * @ifname:	Host interface the defaults came from
+ * @dns_host:	Loopback resolver the host uses (e.g. 127.0.0.53), from
+ *		resolv.conf: queries to a @dns address on port 53 go there;
+ *		0.0.0.0 if none
  */
 struct ip4_ctx {
 	struct in_addr addr;
@@ -56,6 +58,7 @@ struct ip4_ctx {
 	struct in_addr gw;
 	struct in_addr dns[MAXDNS + 1];
 	struct in_addr addr_seen;
+	struct in_addr dns_host;
 };
 
 /**
@@ -67,6 +70,8 @@ struct ip4_ctx {
  * @addr_seen:	Global source address last seen from the guest
  * @addr_ll_seen: Link-local source address last seen from the guest
  * @our_ll:	Our link-local address, as seen by the guest
+ * @dns_host:	Loopback resolver the host uses (::1), from resolv.conf,
+ *		:: if none
  */
 struct ip6_ctx {
 	struct in6_addr addr;
@@ -76,6 +81,7 @@ struct ip6_ctx {
 	struct in6_addr addr_seen;
 	struct in6_addr addr_ll_seen;
 	struct in6_addr our_ll;
+	struct in6_addr dns_host;
 };
 
 /**
@@ -89,6 +95,7 @@ struct ip6_ctx {
  * @debug, @trace, @quiet: Log levels
  * @log_file:	Log file path, empty for syslog/stderr
  * @log_size:	Log file size limit, bytes
+ * @pcap:	-p: capture file for guest frames, empty if none
  * @mtu:	MTU given to the guest (DHCP option 26, NDP)
  * @our_mac:	MAC address of the gateway as seen by the guest
  * @guest_mac:	Guest's MAC (-M or learnt from its frames)
@@ -115,6 +122,7 @@ struct ctx {
 	bool debug, trace, quiet;
 	char log_file[PATH_MAX];
 	size_t log_size;
+	char pcap[PATH_MAX];
 
 	unsigned mtu;
 	uint8_t our_mac[ETH_ALEN];

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* tap.c - Guest Ethernet frames: dispatch up, and IPv4 frames down
+/* tap.c - Guest Ethernet frames: dispatch up, and IP frames down
  *
  * DOC: Theory of operation
  *
@@ -9,68 +9,63 @@
  * MAC address from the source (unless fixed with -M), and hands
  *  - ARP to arp.c,
  *  - IPv4, once its header is checked (version, IHL, total length within
- *    the frame, header checksum, not a fragment), to dhcp.c (UDP to port
- *    67) or icmp.c (ICMP),
- * and drops anything else.  IPv6 is dropped for now.  The guest's IPv4
- * source address is recorded in c->ip4.addr_seen.
+ *    the frame, header checksum, not a fragment), ICMP to icmp.c,
+ *  - IPv6, once its fixed header is checked (version, payload length
+ *    within the frame, no multicast source) and its extension headers
+ *    walked (hop-by-hop first only, routing, destination options; each
+ *    within the payload), ICMPv6 Router and Neighbour Solicitations to
+ *    ndp.c and echo requests to icmp.c,
+ *  - TCP and UDP of both families to tap_l4(), one dispatcher that checks
+ *    the transport header and checksum, serves DHCP (UDP to port 67, IPv4)
+ *    and DHCPv6 (UDP to port 547, IPv6) itself, and is where TCP and UDP
+ *    go up to tcp.c and udp.c,
+ * and drops anything else.  The guest's source addresses are recorded in
+ * c->ip4.addr_seen, c->ip6.addr_seen (global) and c->ip6.addr_ll_seen
+ * (link-local).
+ *
+ * Transport checksums are verified on input, pseudo-header included, for
+ * TCP, UDP and ICMPv6 (a zero UDP checksum means "none" over IPv4 and is
+ * invalid over IPv6, RFC 8200, 8.1): a guest with broken offloads shows up
+ * as a counter, not as corrupt data on a host socket.
  *
  * Bad input: a frame that is short, malformed or for a protocol we don't
  * serve is dropped and counted in struct tap_stats, never logged per frame
  * (the guest could flood the log).  No byte past @len is ever read: every
- * header is length-checked, then copied into a local before use.
+ * header is length-checked, then copied into a local before use.  IPv4
+ * and IPv6 fragments are dropped and counted: we don't reassemble.
  *
- * Frames to the guest: tap_send() for a ready frame, and tap_send_ip4()
- * which puts an Ethernet and IPv4 header in front of a payload.  Headers
- * and payload go down as a two-entry I/O vector, so nothing is copied
- * here and no large buffer is needed.
+ * Frames to the guest: tap_send() for a ready frame, tap_send_ip4() and
+ * tap_send_l4() which put Ethernet and IP headers in front of a payload.
+ * Headers and payload go down as an I/O vector, so nothing is copied here
+ * and no large buffer is needed.  With -p, frames in both directions are
+ * also written to the capture file (pcap.c); without, that costs one test.
  */
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/ethernet.h>
 #include <netinet/ip.h>
+#include <netinet/icmp6.h>
 #include <netinet/ip6.h>
+#include <netinet/tcp.h>
 #include <netinet/udp.h>
 #include <string.h>
 
 #include "tap.h"
+#include "tap_out.h"
 #include "arp.h"
 #include "checksum.h"
 #include "dhcp.h"
+#include "dhcpv6.h"
 #include "icmp.h"
+#include "ndp.h"
+#include "pcap.h"
+#include "tcp.h"
+#include "udp.h"
 #include "vu_common.h"
-
-#define IP4_TTL			64
-#define IP4_HDR_LEN		20	/* no options in what we send */
-#define IP4_MAX_LEN		65535
-#define IP6_MAX_PAYLOAD		65535	/* no jumbograms */
-#define IP6_HOP_LIMIT		255
 
 /* Drop counters: module state, like a table (see struct tap_stats) */
 static struct tap_stats stats;
-
-/**
- * struct tap_ip4_hdrs - What tap_send_ip4_mac() puts before a payload
- * @eh:		Ethernet header
- * @ip:		IPv4 header, no options
- */
-struct tap_ip4_hdrs {
-	struct ether_header eh;
-	struct iphdr ip;
-} PACKED;
-static_assert(sizeof(struct tap_ip4_hdrs) == ETH_HLEN + IP4_HDR_LEN,
-	      "wire size");
-
-/**
- * struct tap_ip6_hdrs - What tap_send_l4() puts before an IPv6 payload
- * @eh:		Ethernet header
- * @ip6:	IPv6 header, no extension headers
- */
-struct tap_ip6_hdrs {
-	struct ether_header eh;
-	struct ip6_hdr ip6;
-} PACKED;
-static_assert(sizeof(struct tap_ip6_hdrs) == ETH_HLEN + 40, "wire size");
 
 /**
  * tap_stats() - Drop counters, for tests and debugging
@@ -83,199 +78,127 @@ const struct tap_stats *tap_stats(void)
 }
 
 /**
- * tap_send() - Send a whole Ethernet frame to the guest
- * @c:		Execution context
- * @frame:	Frame, Ethernet header first
- * @len:	Frame length, bytes
- *
- * Return: 0 on success, -errno on failure (frame dropped)
+ * tap_l4_bad() - Count a malformed transport header against its family
+ * @src:	Source address of the packet
  */
-int tap_send(struct ctx *c, const void *frame, size_t len)
+static void tap_l4_bad(const union inany_addr *src)
 {
-	struct iovec iov = { (void *)frame, len };
-	int rc = vu_send(&c->vdev, &iov, 1);
-
-	return rc < 0 ? rc : 0;
+	if (inany_v4(src))
+		stats.bad_ip4++;
+	else
+		stats.bad_ip6++;
 }
 
 /**
- * tap_send_ip4_mac() - Send an IPv4 packet to a given MAC address
+ * tap_udp_len() - Check a UDP header and checksum from the guest
+ * @src:	Source address (IPv4-mapped for IPv4)
+ * @dst:	Destination address, same family
+ * @l4:		UDP header and payload, within the frame
+ * @len:	Bytes from @l4 to the end of the IP packet
+ * @uh:		UDP header copied out, on success
+ *
+ * Return: UDP length (header included, at most @len) on success, -EINVAL
+ * if truncated or malformed, -EBADMSG on a bad (or, over IPv6, missing)
+ * checksum
+ */
+static int tap_udp_len(const union inany_addr *src,
+		       const union inany_addr *dst, const uint8_t *l4,
+		       size_t len, struct udphdr *uh)
+{
+	struct iovec iov = { (void *)l4, 0 };
+	size_t ulen;
+
+	if (len < sizeof(*uh))
+		return -EINVAL;
+	memcpy(uh, l4, sizeof(*uh));
+	ulen = ntohs(uh->len);
+	if (ulen < sizeof(*uh) || ulen > len)
+		return -EINVAL;
+
+	iov.iov_len = ulen;
+	if (!uh->check) {
+		if (!inany_v4(src))
+			return -EBADMSG;	/* RFC 8200, 8.1: mandatory */
+	} else if (csum_l4(src, dst, IPPROTO_UDP, &iov, 1)) {
+		return -EBADMSG;
+	}
+	return (int)ulen;
+}
+
+/**
+ * tap_udp_local() - Serve UDP that is for us: DHCP, DHCPv6
  * @c:		Execution context
- * @dst_mac:	Destination MAC address
- * @src:	Source address, network order
- * @dst:	Destination address, network order
- * @proto:	IP protocol number
- * @payload:	Transport header and data, checksum already set
+ * @src:	Source address (IPv4-mapped for IPv4)
+ * @dport:	Destination port, host order
+ * @data:	UDP payload
  * @len:	Payload length, bytes
  *
- * The frame comes from our MAC (the gateway's, as the guest sees it),
- * with TTL 64, DF set and ID 0.
- *
- * Return: 0 on success, -EMSGSIZE if @len doesn't fit the MTU, other
- * -errno if the guest can't take the frame
+ * Return: true if the datagram was ours (served or dropped and counted)
  */
-int tap_send_ip4_mac(struct ctx *c, const uint8_t *dst_mac,
-		     struct in_addr src, struct in_addr dst, uint8_t proto,
-		     const void *payload, size_t len)
+static bool tap_udp_local(struct ctx *c, const union inany_addr *src,
+			  uint16_t dport, const uint8_t *data, size_t len)
 {
-	unsigned mtu = c->mtu ? c->mtu : MTU_DEFAULT;
-	struct tap_ip4_hdrs h = { 0 };
-	struct iovec iov[2];
-	int rc;
-
-	if (len > IP4_MAX_LEN - IP4_HDR_LEN || len + IP4_HDR_LEN > mtu)
-		return -EMSGSIZE;
-
-	memcpy(h.eh.ether_dhost, dst_mac, ETH_ALEN);
-	memcpy(h.eh.ether_shost, c->our_mac, ETH_ALEN);
-	h.eh.ether_type = htons(ETHERTYPE_IP);
-
-	h.ip.version = 4;
-	h.ip.ihl = IP4_HDR_LEN / 4;
-	h.ip.tot_len = htons((uint16_t)(IP4_HDR_LEN + len));
-	h.ip.frag_off = htons(IP_DF);
-	h.ip.ttl = IP4_TTL;
-	h.ip.protocol = proto;
-	h.ip.saddr = src.s_addr;
-	h.ip.daddr = dst.s_addr;
-	h.ip.check = csum_ip4_header(&h.ip, IP4_HDR_LEN);
-
-	iov[0] = (struct iovec){ &h, sizeof(h) };
-	iov[1] = (struct iovec){ (void *)payload, len };
-	rc = vu_send(&c->vdev, iov, 2);
-	return rc < 0 ? rc : 0;
+	if (inany_v4(src) && dport == DHCP_SERVER_PORT) {
+		if (dhcp_handler(c, data, len) < 0)
+			stats.dhcp++;
+		return true;
+	}
+	if (!inany_v4(src) && dport == DHCPV6_SERVER_PORT) {
+		if (dhcpv6_handler(c, &src->a6, data, len) < 0)
+			stats.dhcpv6++;
+		return true;
+	}
+	return false;
 }
 
 /**
- * tap_send_ip4() - Send an IPv4 packet to the guest's MAC address
- * @c:		Execution context
- * @src:	Source address, network order
- * @dst:	Destination address, network order
- * @proto:	IP protocol number
- * @payload:	Transport header and data, checksum already set
- * @len:	Payload length, bytes (at most the MTU minus 20)
- *
- * If we haven't learnt the guest's MAC address yet, the frame is
- * broadcast.
- *
- * Return: 0 on success, -errno on failure, see tap_send_ip4_mac()
- */
-int tap_send_ip4(struct ctx *c, struct in_addr src, struct in_addr dst,
-		 uint8_t proto, const void *payload, size_t len)
-{
-	static const uint8_t zero[ETH_ALEN];
-	static const uint8_t bcast[ETH_ALEN] = {
-		0xff, 0xff, 0xff, 0xff, 0xff, 0xff
-	};
-	const uint8_t *mac = c->guest_mac;
-
-	if (!memcmp(mac, zero, ETH_ALEN))
-		mac = bcast;
-	return tap_send_ip4_mac(c, mac, src, dst, proto, payload, len);
-}
-
-/**
- * tap_send_l4() - Send a transport packet to the guest, IPv4 or IPv6
+ * tap_l4() - Check and dispatch TCP and UDP from the guest, both families
  * @c:		Execution context
  * @src:	Source address (IPv4-mapped for IPv4)
  * @dst:	Destination address, same family as @src
- * @proto:	IP protocol (next header) number
- * @l4:		Transport header and payload, checksum already set
- * @cnt:	Entries in @l4, at most TAP_L4_IOV
- *
- * The Ethernet header goes to the guest's MAC (broadcast until learnt),
- * the IP header is built here: IPv4 with TTL 64, DF, ID 0; IPv6 with hop
- * limit 255, no flow label.
- *
- * Return: 0 on success, -EMSGSIZE if too big for the MTU, -EINVAL on a
- * family mismatch, other -errno if the guest can't take the frame
+ * @proto:	IPPROTO_TCP or IPPROTO_UDP
+ * @l4:		Transport header and payload, within the frame
+ * @len:	Bytes from @l4 to the end of the IP packet (no padding)
  */
-int tap_send_l4(struct ctx *c, const union inany_addr *src,
-		const union inany_addr *dst, uint8_t proto,
-		const struct iovec *l4, size_t cnt)
+static void tap_l4(struct ctx *c, const union inany_addr *src,
+		   const union inany_addr *dst, uint8_t proto,
+		   const uint8_t *l4, size_t len)
 {
-	static const uint8_t zero[ETH_ALEN];
-	const struct in_addr *s4 = inany_v4(src), *d4 = inany_v4(dst);
-	unsigned mtu = c->mtu ? c->mtu : MTU_DEFAULT;
-	size_t len = iov_size(l4, cnt), hlen;
-	struct iovec iov[TAP_L4_IOV + 1];
-	union {
-		struct tap_ip4_hdrs v4;
-		struct tap_ip6_hdrs v6;
-	} h;
-	struct ether_header *eh = &h.v4.eh;
-	int rc;
-
-	if (cnt > TAP_L4_IOV || !s4 != !d4)
-		return -EINVAL;
-
-	memset(&h, 0, sizeof(h));
-	memcpy(eh->ether_dhost, c->guest_mac, ETH_ALEN);
-	if (!memcmp(c->guest_mac, zero, ETH_ALEN))
-		memset(eh->ether_dhost, 0xff, ETH_ALEN);
-	memcpy(eh->ether_shost, c->our_mac, ETH_ALEN);
-
-	if (s4) {
-		if (len > IP4_MAX_LEN - IP4_HDR_LEN || len + IP4_HDR_LEN > mtu)
-			return -EMSGSIZE;
-		eh->ether_type = htons(ETHERTYPE_IP);
-		h.v4.ip.version = 4;
-		h.v4.ip.ihl = IP4_HDR_LEN / 4;
-		h.v4.ip.tot_len = htons((uint16_t)(IP4_HDR_LEN + len));
-		h.v4.ip.frag_off = htons(IP_DF);
-		h.v4.ip.ttl = IP4_TTL;
-		h.v4.ip.protocol = proto;
-		h.v4.ip.saddr = s4->s_addr;
-		h.v4.ip.daddr = d4->s_addr;
-		h.v4.ip.check = csum_ip4_header(&h.v4.ip, IP4_HDR_LEN);
-		hlen = sizeof(h.v4);
-	} else {
-		if (len > IP6_MAX_PAYLOAD || len + sizeof(struct ip6_hdr) > mtu)
-			return -EMSGSIZE;
-		eh->ether_type = htons(ETHERTYPE_IPV6);
-		h.v6.ip6.ip6_flow = htonl(6U << 28);
-		h.v6.ip6.ip6_plen = htons((uint16_t)len);
-		h.v6.ip6.ip6_nxt = proto;
-		h.v6.ip6.ip6_hlim = IP6_HOP_LIMIT;
-		h.v6.ip6.ip6_src = src->a6;
-		h.v6.ip6.ip6_dst = dst->a6;
-		hlen = sizeof(h.v6);
-	}
-
-	iov[0] = (struct iovec){ &h, hlen };
-	memcpy(&iov[1], l4, cnt * sizeof(*l4));
-	rc = vu_send(&c->vdev, iov, cnt + 1);
-	return rc < 0 ? rc : 0;
-}
-
-/**
- * tap_udp4() - Dispatch a UDP datagram from the guest
- * @c:		Execution context
- * @l4:		UDP header and payload, within the frame
- * @len:	Bytes from @l4 to the end of the IPv4 packet
- */
-static void tap_udp4(struct ctx *c, const uint8_t *l4, size_t len)
-{
+	struct iovec iov = { (void *)l4, len };
 	struct udphdr uh;
-	size_t ulen;
+	int ulen;
 
-	if (len < sizeof(uh)) {
-		stats.short_frame++;
-		return;
-	}
-	memcpy(&uh, l4, sizeof(uh));
-	ulen = ntohs(uh.len);
-	if (ulen < sizeof(uh) || ulen > len) {
-		stats.bad_ip4++;
-		return;
+	if (proto == IPPROTO_UDP) {
+		ulen = tap_udp_len(src, dst, l4, len, &uh);
+		if (ulen == -EBADMSG) {
+			stats.bad_csum++;
+			return;
+		}
+		if (ulen < 0) {
+			tap_l4_bad(src);
+			return;
+		}
+		len = (size_t)ulen;
+		if (tap_udp_local(c, src, ntohs(uh.dest), l4 + sizeof(uh),
+				  len - sizeof(uh)))
+			return;
+	} else {
+		/* Data offset (RFC 9293, 3.1): from 5 words to the end */
+		if (len < sizeof(struct tcphdr) || (l4[12] >> 4) < 5 ||
+		    (size_t)(l4[12] >> 4) * 4 > len) {
+			tap_l4_bad(src);
+			return;
+		}
+		if (csum_l4(src, dst, IPPROTO_TCP, &iov, 1)) {
+			stats.bad_csum++;
+			return;
+		}
 	}
 
-	if (ntohs(uh.dest) != DHCP_SERVER_PORT) {
-		stats.unhandled++;	/* UDP comes in a later change */
-		return;
-	}
-	if (dhcp_handler(c, l4 + sizeof(uh), ulen - sizeof(uh)) < 0)
-		stats.dhcp++;
+	if (proto == IPPROTO_TCP)
+		tcp_tap_handler(c, src, dst, l4, len);	/* counts its drops */
+	else
+		udp_tap_handler(c, src, dst, l4, len);
 }
 
 /**
@@ -316,7 +239,7 @@ static int tap_ip4_check(const uint8_t *l3, size_t len, struct iphdr *ip)
  */
 static void tap_ip4(struct ctx *c, const uint8_t *l3, size_t len)
 {
-	struct in_addr src, dst;
+	union inany_addr src, dst;
 	struct iphdr ip;
 	size_t l4len;
 	int hlen;
@@ -331,23 +254,199 @@ static void tap_ip4(struct ctx *c, const uint8_t *l3, size_t len)
 		return;
 	}
 
-	src.s_addr = ip.saddr;
-	dst.s_addr = ip.daddr;
-	if (src.s_addr != htonl(INADDR_ANY) &&
-	    src.s_addr != htonl(INADDR_BROADCAST) &&
-	    !IN_MULTICAST(ntohl(src.s_addr)))
-		c->ip4.addr_seen = src;
+	inany_from_v4(&src, (struct in_addr){ ip.saddr });
+	inany_from_v4(&dst, (struct in_addr){ ip.daddr });
+	if (ip.saddr != htonl(INADDR_ANY) &&
+	    ip.saddr != htonl(INADDR_BROADCAST) &&
+	    !IN_MULTICAST(ntohl(ip.saddr)))
+		c->ip4.addr_seen = src.v4mapped.a4;
 
 	/* Ethernet pads short frames: the IPv4 total length is what counts */
 	l4len = ntohs(ip.tot_len) - (size_t)hlen;
 
 	switch (ip.protocol) {
+	case IPPROTO_TCP:
 	case IPPROTO_UDP:
-		tap_udp4(c, l3 + hlen, l4len);
+		tap_l4(c, &src, &dst, ip.protocol, l3 + hlen, l4len);
 		break;
 	case IPPROTO_ICMP:
-		if (icmp_tap_handler(c, src, dst, l3 + hlen, l4len) < 0)
+		if (icmp_tap_handler(c, &src, &dst, l3 + hlen, l4len) < 0)
 			stats.icmp++;
+		break;
+	default:
+		stats.unhandled++;
+		break;
+	}
+}
+
+/**
+ * tap_ip6_exthdr() - Walk IPv6 extension headers up to the transport
+ * @p:		First header after the fixed one, within the frame
+ * @len:	Bytes from @p to the end of the IPv6 payload
+ * @proto:	Next header of the fixed header; on success, transport protocol
+ *
+ * Hop-by-hop options are only valid first (RFC 8200, 4.1); routing and
+ * destination options headers are skipped, their content unread.
+ *
+ * Return: offset of the transport header from @p, -EINVAL if a header
+ * runs past the payload or is out of place, -EOPNOTSUPP for a fragment
+ */
+static int tap_ip6_exthdr(const uint8_t *p, size_t len, uint8_t *proto)
+{
+	uint8_t nh = *proto;
+	size_t off = 0, hlen;
+
+	for (;;) {
+		if (nh == IPPROTO_FRAGMENT)
+			return -EOPNOTSUPP;
+		if (nh == IPPROTO_HOPOPTS && off)
+			return -EINVAL;
+		if (nh != IPPROTO_HOPOPTS && nh != IPPROTO_ROUTING &&
+		    nh != IPPROTO_DSTOPTS)
+			break;
+
+		/* Each is a multiple of 8 bytes: the walk ends within len/8 */
+		if (len - off < 8)
+			return -EINVAL;
+		hlen = ((size_t)p[off + 1] + 1) * 8;
+		if (hlen > len - off)
+			return -EINVAL;
+		nh = p[off];
+		off += hlen;
+	}
+
+	*proto = nh;
+	return (int)off;
+}
+
+/**
+ * tap_ip6_seen() - Note the guest's IPv6 source address
+ * @c:		Execution context
+ * @a:		Source address of a valid packet from the guest
+ */
+static void tap_ip6_seen(struct ctx *c, const struct in6_addr *a)
+{
+	if (IN6_IS_ADDR_LINKLOCAL(a))
+		c->ip6.addr_ll_seen = *a;
+	else if (!IN6_IS_ADDR_UNSPECIFIED(a) && !IN6_IS_ADDR_LOOPBACK(a))
+		c->ip6.addr_seen = *a;
+}
+
+/**
+ * tap_icmp6() - Check an ICMPv6 message from the guest and dispatch it
+ * @c:		Execution context
+ * @ip6:	Fixed IPv6 header, copied out of the frame
+ * @l4:		ICMPv6 message, within the frame
+ * @len:	Bytes from @l4 to the end of the IPv6 payload
+ */
+static void tap_icmp6(struct ctx *c, const struct ip6_hdr *ip6,
+		      const uint8_t *l4, size_t len)
+{
+	union inany_addr src = { .a6 = ip6->ip6_src };
+	union inany_addr dst = { .a6 = ip6->ip6_dst };
+	struct iovec iov = { (void *)l4, len };
+
+	if (len < sizeof(struct icmp6_hdr) - 4) {	/* type, code, sum */
+		stats.bad_ip6++;
+		return;
+	}
+	if (csum_l4(&src, &dst, IPPROTO_ICMPV6, &iov, 1)) {
+		stats.bad_csum++;
+		return;
+	}
+
+	switch (l4[0]) {
+	case NDP_RS:
+	case NDP_NS:
+		if (ndp_handler(c, &ip6->ip6_src, &ip6->ip6_dst,
+				ip6->ip6_hlim, l4, len) < 0)
+			stats.ndp++;
+		break;
+	case ICMPV6_ECHO_REQUEST:
+		if (icmp_tap_handler(c, &src, &dst, l4, len) < 0)
+			stats.icmp++;
+		break;
+	default:		/* our own NA and RA echoed, MLD reports... */
+		stats.unhandled++;
+		break;
+	}
+}
+
+/**
+ * tap_ip6_check() - Validate the fixed IPv6 header
+ * @l3:		IPv6 packet, within the frame
+ * @len:	Bytes from @l3 to the end of the frame
+ * @ip6:	Header copied out, on success
+ *
+ * Return: payload length on success, -EINVAL if malformed or truncated
+ */
+static int tap_ip6_check(const uint8_t *l3, size_t len, struct ip6_hdr *ip6)
+{
+	size_t plen;
+
+	if (len < sizeof(*ip6))
+		return -EINVAL;
+	memcpy(ip6, l3, sizeof(*ip6));
+
+	plen = ntohs(ip6->ip6_plen);
+	if ((ntohl(ip6->ip6_flow) >> 28) != 6 || plen > len - sizeof(*ip6))
+		return -EINVAL;
+
+	/* No multicast source (RFC 4291, 2.7); no IPv4 in disguise */
+	if (IN6_IS_ADDR_MULTICAST(&ip6->ip6_src) ||
+	    IN6_IS_ADDR_V4MAPPED(&ip6->ip6_src) ||
+	    IN6_IS_ADDR_V4MAPPED(&ip6->ip6_dst))
+		return -EINVAL;
+
+	return (int)plen;
+}
+
+/**
+ * tap_ip6() - Check an IPv6 packet from the guest and dispatch it
+ * @c:		Execution context
+ * @l3:		IPv6 header, within the frame
+ * @len:	Bytes from @l3 to the end of the frame (may include padding)
+ */
+static void tap_ip6(struct ctx *c, const uint8_t *l3, size_t len)
+{
+	const uint8_t *payload = l3 + sizeof(struct ip6_hdr);
+	union inany_addr src, dst;
+	struct ip6_hdr ip6;
+	uint8_t proto;
+	int plen, off;
+
+	plen = tap_ip6_check(l3, len, &ip6);
+	if (plen < 0) {
+		stats.bad_ip6++;
+		return;
+	}
+	proto = ip6.ip6_nxt;
+	off = tap_ip6_exthdr(payload, (size_t)plen, &proto);
+	if (off == -EOPNOTSUPP) {
+		stats.frag6++;
+		return;
+	}
+	if (off < 0) {
+		stats.bad_ip6++;
+		return;
+	}
+	if (!c->v6) {		/* -4: no router, no neighbours, nothing */
+		stats.unhandled++;
+		return;
+	}
+
+	tap_ip6_seen(c, &ip6.ip6_src);
+	src.a6 = ip6.ip6_src;
+	dst.a6 = ip6.ip6_dst;
+
+	switch (proto) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+		tap_l4(c, &src, &dst, proto, payload + off,
+		       (size_t)(plen - off));
+		break;
+	case IPPROTO_ICMPV6:
+		tap_icmp6(c, &ip6, payload + off, (size_t)(plen - off));
 		break;
 	default:
 		stats.unhandled++;
@@ -385,6 +484,11 @@ void tap_handler(struct ctx *c, const uint8_t *frame, size_t len)
 		stats.short_frame++;
 		return;
 	}
+	if (*c->pcap) {
+		struct iovec iov = { (void *)frame, len };
+
+		pcap_frame(&iov, 1);
+	}
 	memcpy(&eh, frame, ETH_HLEN);
 
 	/* A source is never a group address, nor all zeroes */
@@ -403,7 +507,7 @@ void tap_handler(struct ctx *c, const uint8_t *frame, size_t len)
 		tap_ip4(c, frame + ETH_HLEN, len - ETH_HLEN);
 		break;
 	case ETHERTYPE_IPV6:
-		stats.ip6++;		/* IPv6 comes in a later change */
+		tap_ip6(c, frame + ETH_HLEN, len - ETH_HLEN);
 		break;
 	default:
 		stats.unhandled++;

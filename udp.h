@@ -5,6 +5,30 @@
 #include "passt.h"
 #include "inany.h"
 
+#define UDP_TIMEOUT_MS		180000	/* idle flows freed by udp_timer() */
+#define UDP_TIMER_INTERVAL_MS	1000	/* udp_timer() period */
+
+/**
+ * struct udp_stats - Datagrams we did not pass on, by reason
+ * @bad:	Malformed from the guest, or to an address or port we
+ *		don't send to (multicast, broadcast, port 0)
+ * @refused:	New flow refused: flow table full
+ * @sock_fail:	Couldn't open or connect a socket for a new flow
+ * @send_fail:	sendto() to the host side failed
+ * @too_big:	Reply or forwarded datagram too big for the guest's MTU
+ * @tap_fail:	The guest couldn't take the frame
+ * @icmp_err:	Errors (ICMP port unreachable and co.) read off a socket
+ */
+struct udp_stats {
+	uint64_t bad;
+	uint64_t refused;
+	uint64_t sock_fail;
+	uint64_t send_fail;
+	uint64_t too_big;
+	uint64_t tap_fail;
+	uint64_t icmp_err;
+};
+
 int udp_init(struct ctx *c);
 int udp_tap_handler(struct ctx *c, const union inany_addr *src,
 		    const union inany_addr *dst, const uint8_t *l4,
@@ -12,5 +36,6 @@ int udp_tap_handler(struct ctx *c, const union inany_addr *src,
 void udp_sock_handler(struct ctx *c, union evtag tag, uint32_t events);
 void udp_listen_handler(struct ctx *c, union evtag tag, uint32_t events);
 void udp_timer(struct ctx *c);
+const struct udp_stats *udp_stats(void);
 
 #endif /* UDP_H */

@@ -10,13 +10,16 @@
 #   daemon namespace  veth0  192.0.2.1/24  2001:db8::1/64, default routes
 #                            via 192.0.2.2 and 2001:db8::2
 #   peer namespace    veth1  192.0.2.2/24  192.0.2.3/24  2001:db8::2/64
-# The daemon copies the first to the guest; 192.0.2.2 (the gateway) maps to
-# the daemon namespace's loopback, 192.0.2.3 is really the peer.
+#                            2001:db8::3/64
+# The daemon copies the first to the guest; 192.0.2.2 and 2001:db8::2 (the
+# gateways) map to the daemon namespace's loopback, 192.0.2.3 and
+# 2001:db8::3 are really the peer.
 #
 # Globals set here, for the tests to read:
 #   WORK          scratch directory of this run (test/.work/PID)
 #   NS, PEER      namespace names
 #   PASST         the daemon binary; PASST_PID, PASST_SOCK, PASST_LOG
+#   PASST_DEBUG   log level option daemon_start gives (default --debug)
 #   QEMU_PID, QEMU_QMP, QEMU_CONSOLE (the whole serial transcript)
 
 LIB_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -25,6 +28,8 @@ PASST=${PASST:-$REPO/passt}
 GUEST_KERNEL=${GUEST_KERNEL:-$LIB_HERE/.cache/kernel}
 GUEST_INITRD=${GUEST_INITRD:-$LIB_HERE/.cache/initramfs.gz}
 QEMU=${QEMU:-qemu-system-x86_64}
+# Log level option for daemon_start (empty for none: the benchmark)
+PASST_DEBUG=${PASST_DEBUG---debug}
 
 # guest_run returns this when the harness itself gave up (no answer)
 GUEST_NO_ANSWER=255
@@ -152,6 +157,7 @@ ns_setup() {
 	ip -n "$PEER" addr add 192.0.2.2/24 dev veth1 &&
 	ip -n "$PEER" addr add 192.0.2.3/24 dev veth1 &&
 	ip -n "$PEER" addr add 2001:db8::2/64 dev veth1 nodad &&
+	ip -n "$PEER" addr add 2001:db8::3/64 dev veth1 nodad &&
 	ip -n "$NS" link set veth0 up &&
 	ip -n "$PEER" link set veth1 up &&
 	ip -n "$NS" route add default via 192.0.2.2 dev veth0 &&
@@ -187,8 +193,9 @@ daemon_start() {
 	PASST_LOG=$WORK/$name.log
 	rm -f "$PASST_SOCK" "$WORK/$name.pid"
 	[ -x "$PASST" ] || { lib_log "no daemon binary at $PASST"; return 1; }
+	# shellcheck disable=SC2086 # PASST_DEBUG: one option or none
 	ip netns exec "$NS" "$PASST" --vhost-user --socket "$PASST_SOCK" -f \
-		--pid "$WORK/$name.pid" -l "$PASST_LOG" --debug "$@" \
+		--pid "$WORK/$name.pid" -l "$PASST_LOG" $PASST_DEBUG "$@" \
 		</dev/null >"$WORK/$name.out" 2>&1 &
 	PASST_PID=$!
 	LIB_PIDS+=("$PASST_PID")

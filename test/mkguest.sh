@@ -8,7 +8,8 @@
 #                   it has a PVH entry point (QEMU then starts it directly,
 #                   skipping ~5 s of decompression under TCG), else vmlinuz
 #   initramfs.gz    busybox-static, iperf3 and socat with their libraries,
-#                   the virtio-net driver stack, test/guest/init as /init
+#                   the virtio-net driver stack, test/guest/init as /init,
+#                   test/guest/dhcp6c (a DHCPv6 client in sh) as dhcp6c
 #   guest.stamp     hash of every input; the build is skipped while it holds
 #
 # Usage: test/mkguest.sh [--force] [--check]
@@ -104,7 +105,8 @@ pvh_vmlinux() {
 inputs() {
 	echo "$deb"
 	# Contents only: the same inputs hash the same from any directory
-	cat "$here/mkguest.sh" "$here/guest/init" "$here/guest/udhcpc.script" |
+	cat "$here/mkguest.sh" "$here/guest/init" "$here/guest/udhcpc.script" \
+	    "$here/guest/dhcp6c" |
 		sha256sum
 	for t in busybox $tools; do
 		for f in $(bin_files "$(command -v "$t")"); do
@@ -190,6 +192,7 @@ else
 
 	install -m 755 "$here/guest/init" "$root/init"
 	install -m 755 "$here/guest/udhcpc.script" "$root/etc/udhcpc.script"
+	install -m 755 "$here/guest/dhcp6c" "$root/usr/bin/dhcp6c"
 	echo "root:x:0:0:root:/root:/bin/sh" > "$root/etc/passwd"
 	echo "root:x:0:" > "$root/etc/group"
 	printf '127.0.0.1\tlocalhost\n::1\tlocalhost\n' > "$root/etc/hosts"

@@ -7,13 +7,16 @@
 # status 1 if any test failed.  Run as root from anywhere (test/run.sh);
 # the guest image is built first if needed (test/mkguest.sh).  On failure
 # the logs (daemon log, QEMU console) are kept in test/.work/PID/.
+# The TCP, UDP, DNS and IPv6 tests are in tcp_udp.sh (needs dnsmasq and
+# python3, see setup.sh).
 #
 # Environment: PASST (daemon binary, default ./passt), GUEST_KERNEL,
-# GUEST_INITRD, QEMU.
+# GUEST_INITRD, QEMU; ONLY=tcp_udp runs the tests of tcp_udp.sh alone.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
+. "$here/tcp_udp.sh"
 
 MTU_DEFAULT=65520
 DHCP_CMD='udhcpc -i eth0 -s /etc/udhcpc.script -O mtu -n -q -f -t 5 -T 2'
@@ -243,26 +246,30 @@ main() {
 	fi
 	ns_setup || { echo "# namespace set-up failed"; exit 1; }
 
-	run_test "--print-capabilities prints vhost-user JSON" t_capabilities
-	run_test "option errors exit 1 with one line naming the option" \
-		t_option_errors
-	run_test "without --foreground, detaches once socket and pid file exist" \
-		t_background
+	if [ "${ONLY:-}" != tcp_udp ]; then
+		run_test "--print-capabilities prints vhost-user JSON" t_capabilities
+		run_test "option errors exit 1 with one line naming the option" \
+			t_option_errors
+		run_test "without --foreground, detaches once socket and pid file exist" \
+			t_background
 
-	daemon_start passt 2>"$WORK/start.err" ||
-		echo "# daemon did not start: $(oneline < "$WORK/start.err")"
-	run_test "guest boots, DHCP gives 192.0.2.1/24, via 192.0.2.2, MTU $MTU_DEFAULT" \
-		t_lease
-	run_test "guest pings the gateway and the peer, not an absent host" t_ping
-	run_test "QEMU quits, a new QEMU reconnects to the same daemon" \
-		t_reconnect
-	run_test "second front-end refused while QEMU is connected" \
-		t_second_client
-	qemu_stop
-	daemon_stop
+		daemon_start passt 2>"$WORK/start.err" ||
+			echo "# daemon did not start: $(oneline < "$WORK/start.err")"
+		run_test "guest boots, DHCP gives 192.0.2.1/24, via 192.0.2.2, MTU $MTU_DEFAULT" \
+			t_lease
+		run_test "guest pings the gateway and the peer, not an absent host" t_ping
+		run_test "QEMU quits, a new QEMU reconnects to the same daemon" \
+			t_reconnect
+		run_test "second front-end refused while QEMU is connected" \
+			t_second_client
+		qemu_stop
+		daemon_stop
 
-	run_test "--one-off: daemon exits when QEMU quits" t_one_off
-	qemu_stop
+		run_test "--one-off: daemon exits when QEMU quits" t_one_off
+		qemu_stop
+	fi
+
+	tcp_udp_tests
 
 	if [ ${#BOOT_TIMES[@]} -gt 0 ]; then
 		echo "# guest boots (console ready/lease, seconds from QEMU start): ${BOOT_TIMES[*]}"

@@ -26,6 +26,7 @@
 #include "checksum.h"
 #include "dhcp.h"
 #include "tap.h"
+#include "tap_out.h"
 
 #define FRAME_MAX	(ETH_HLEN + 65535)
 

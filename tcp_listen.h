@@ -1,0 +1,9 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef TCP_LISTEN_H
+#define TCP_LISTEN_H
+
+#include "passt.h"
+
+int tcp_listen_init(const struct ctx *c);
+
+#endif /* TCP_LISTEN_H */

@@ -1,0 +1,324 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# bench.sh - throughput of the daemon: iperf3 from a guest, UDP packet rates
+# with DPDK testpmd as the front-end (make bench; never part of make check)
+#
+# Prints figures and never judges them.  Two parts, each in the test
+# namespaces of lib.sh (nothing leaves the machine):
+#
+# 1. iperf3 between the TCG guest and an iperf3 server on the daemon
+#    namespace's loopback (the guest connects to the gateway 192.0.2.2):
+#    guest to host and back (-R), 1 and 4 streams, BENCH_TIME seconds each.
+#    Prints Gbit/s (iperf3's receiver side) and the daemon's CPU seconds
+#    (utime + stime from /proc/PID/stat) per GB moved.  Under TCG the guest
+#    is the bottleneck: these are end-to-end figures, not the daemon's limit.
+#
+# 2. No guest: dpdk-testpmd as the vhost-user front-end (virtio-user),
+#    64- and 1514-byte frames.  txonly: testpmd sends UDP from 192.0.2.1 to
+#    the gateway 192.0.2.2 port 9999, which the daemon sends to a socket
+#    bound to 127.0.0.1:9999; the rate is the namespace's UDP OutDatagrams
+#    (datagrams the daemon sent) per second over the measured window.
+#    rxonly: a UDP source on the host side sends to 127.0.0.1:10011, which
+#    the daemon forwards (-u) to testpmd; the rate is what testpmd received
+#    per second.  testpmd busy-polls one of the two cores, so the daemon and
+#    the source share the other.
+#
+# Environment:
+#   BENCH_TIME   seconds per measurement (default 10)
+#   BENCH_PEER   another daemon binary, e.g. upstream passt installed with
+#                /work/shared/peer/get-upstream-passt DIR (DIR/passt-upstream):
+#                run the same on it, and print both with the ratio ours/peer
+#   BENCH_PARTS  "iperf pmd" (default): which parts to run
+#   BENCH_PMD_MAIN  testpmd's main lcore, 0 (default) or 1: its forwarding
+#                lcore, which busy-polls, is the other CPU
+# Installs dpdk-dev (for dpdk-testpmd) with apt-get if it is missing.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+
+BENCH_TIME=${BENCH_TIME:-10}
+BENCH_PEER=${BENCH_PEER:-}
+BENCH_PARTS=${BENCH_PARTS:-iperf pmd}
+BENCH_PMD_MAIN=${BENCH_PMD_MAIN:-0}
+# shellcheck disable=SC2034 # read by lib.sh: no --debug, it costs CPU
+PASST_DEBUG=
+OURS=$PASST
+HZ=$(getconf CLK_TCK)
+GUEST_MAC=52:54:00:12:34:56
+DHCP_CMD='udhcpc -i eth0 -s /etc/udhcpc.script -O mtu -n -q -f -t 5 -T 2'
+
+declare -A RES		# RES[impl|row] = figure
+ROWS=()			# row names, in order
+
+# res() - record a figure for the table
+# @1:	implementation (ours, peer)
+# @2:	row name
+# @3:	value, or "-" when the measurement failed
+res() {
+	local r
+	for r in "${ROWS[@]}"; do
+		[ "$r" = "$2" ] && { RES[$1|$2]=$3; return; }
+	done
+	ROWS+=("$2")
+	RES[$1|$2]=$3
+}
+
+# cpu_ticks() - utime + stime of a process, in clock ticks
+cpu_ticks() {
+	sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }'
+}
+
+# bg_ns() - a background process in the daemon's namespace, torn down at exit
+bg_ns() {
+	ip netns exec "$NS" "$@" </dev/null &
+	LIB_PIDS+=("$!")
+}
+
+# wait_listen() - wait until something listens on a port in the namespace
+# @1:	ss option (-lnt, -lnu)
+# @2:	local address:port as ss prints it
+wait_listen() {
+	local n=100
+	until in_ns ss "$1" 2>/dev/null | grep -qF " $2 "; do
+		n=$((n - 1))
+		[ $n -gt 0 ] || return 1
+		sleep 0.05
+	done
+}
+
+# --- 1. iperf3 with a TCG guest --------------------------------------------
+# iperf_one() - one iperf3 run; records Gbit/s and CPU s/GB
+# @1:	implementation
+# @2:	label
+# @@:	iperf3 client options
+iperf_one() {
+	local impl=$1 label=$2 json=$WORK/iperf.$1.$RANDOM.json c0 c1 out spid
+	local gbps cpugb bytes cpu
+	shift 2
+	ip netns exec "$NS" iperf3 -s -1 -J -B 127.0.0.1 -p 5201 \
+		</dev/null >"$json" 2>&1 &
+	spid=$!
+	LIB_PIDS+=("$spid")
+	wait_listen -lnt 127.0.0.1:5201 ||
+		{ res "$impl" "$label Gbit/s" -; res "$impl" "$label CPU s/GB" -; return; }
+	c0=$(cpu_ticks "$PASST_PID")
+	out=$(guest_run -t $((BENCH_TIME + 30)) \
+		"iperf3 -c 192.0.2.2 -t $BENCH_TIME $* 2>&1 | tail -4")
+	c1=$(cpu_ticks "$PASST_PID")
+	wait_gone "$spid" 10 || lib_kill "$spid"
+	if ! python3 - "$json" "$c0" "$c1" "$HZ" >"$WORK/iperf.res" <<'EOF' ||
+import json, sys
+d = json.load(open(sys.argv[1]))
+e = d["end"]
+r = e.get("sum_received") or {}
+if not r.get("bytes"):
+    r = e.get("sum_sent") or {}
+b, s = r["bytes"], r["seconds"]
+cpu = (float(sys.argv[3]) - float(sys.argv[2])) / float(sys.argv[4])
+print("%.2f %.2f %d %.1f" % (b * 8 / s / 1e9, cpu / (b / 1e9), b, cpu))
+EOF
+	   [ ! -s "$WORK/iperf.res" ]; then
+		echo "# $impl $label: iperf3 failed: $(echo "$out" | tail -2 | tr '\n' ' ')"
+		res "$impl" "$label Gbit/s" -
+		res "$impl" "$label CPU s/GB" -
+		return
+	fi
+	read -r gbps cpugb bytes cpu < "$WORK/iperf.res"
+	echo "# $impl $label: $bytes bytes, $gbps Gbit/s, daemon CPU $cpu s"
+	res "$impl" "$label Gbit/s" "$gbps"
+	res "$impl" "$label CPU s/GB" "$cpugb"
+}
+
+# bench_iperf() - boot a guest on one implementation, run the four iperf3s
+bench_iperf() {
+	local impl=$1 bin=$2
+	PASST=$bin daemon_start "$impl" 2>"$WORK/$impl.err" ||
+		{ echo "# $impl: daemon did not start: $(tr '\n' ' ' < "$WORK/$impl.err")"; return 1; }
+	if ! qemu_start "$PASST_SOCK" 2>"$WORK/$impl.qemu.err" ||
+	   ! guest_run -t 30 "$DHCP_CMD" >/dev/null 2>&1; then
+		echo "# $impl: guest did not boot or got no lease"
+		qemu_stop
+		daemon_stop
+		return 1
+	fi
+	iperf_one "$impl" "iperf3 guest->host 1 stream" -P 1
+	iperf_one "$impl" "iperf3 guest->host 4 streams" -P 4
+	iperf_one "$impl" "iperf3 host->guest 1 stream" -R -P 1
+	iperf_one "$impl" "iperf3 host->guest 4 streams" -R -P 4
+	qemu_stop
+	daemon_stop
+}
+
+# --- 2. testpmd, no guest --------------------------------------------------
+# pmd_ensure() - dpdk-testpmd, installed if missing
+pmd_ensure() {
+	command -v dpdk-testpmd >/dev/null && return 0
+	echo "# installing dpdk-dev for dpdk-testpmd"
+	DEBIAN_FRONTEND=noninteractive apt-get -q -y install \
+		--no-install-recommends dpdk-dev librte-net-virtio23 \
+		librte-mempool-ring23 >/dev/null 2>&1 ||
+		{ apt-get -q update >/dev/null 2>&1 &&
+		  DEBIAN_FRONTEND=noninteractive apt-get -q -y install \
+			--no-install-recommends dpdk-dev librte-net-virtio23 \
+			librte-mempool-ring23 >/dev/null 2>&1; }
+	command -v dpdk-testpmd >/dev/null
+}
+
+# pmd_start() - testpmd on the daemon's socket, in the background
+# @1:	output file
+# @@:	testpmd application options
+pmd_start() {
+	local out=$1
+	shift
+	dpdk-testpmd -l 0-1 --main-lcore="$BENCH_PMD_MAIN" --no-huge -m 512 --no-pci --log-level=5 \
+		--file-prefix="passt-bench-$$" \
+		--vdev="net_virtio_user0,path=$PASST_SOCK,queues=1,mac=$GUEST_MAC" \
+		-- --total-num-mbufs=8192 --stats-period 1 "$@" \
+		</dev/null >"$out" 2>&1 &
+	PMD_PID=$!
+	LIB_PIDS+=("$PMD_PID")
+}
+
+# pmd_stop() - stop testpmd (SIGINT: it prints its totals and quits)
+pmd_stop() {
+	kill -INT "$PMD_PID" 2>/dev/null
+	wait_gone "$PMD_PID" 15 || lib_kill "$PMD_PID"
+	wait "$PMD_PID" 2>/dev/null
+}
+
+# udp_out() - the namespace's UDP OutDatagrams counter
+udp_out() {
+	in_ns awk '/^Udp:/ { n++; if (n == 2) print $5 }' /proc/net/snmp
+}
+
+# pmd_txonly() - testpmd sends SIZE-byte frames; datagrams/s the daemon sent
+pmd_txonly() {
+	local impl=$1 size=$2 o0 o1 c0 c1 t0 dt pps out=$WORK/pmd.$1.tx.$2
+	pmd_start "$out" --forward-mode=txonly --eth-peer="0,$PEER_MAC" \
+		--tx-ip=192.0.2.1,192.0.2.2 --tx-udp=5000,9999 --txpkts="$size"
+	sleep 3		# connect, start, fill the pipe
+	o0=$(udp_out); c0=$(cpu_ticks "$PASST_PID"); t0=$(now)
+	sleep "$BENCH_TIME"
+	o1=$(udp_out); c1=$(cpu_ticks "$PASST_PID"); dt=$(elapsed "$t0")
+	pmd_stop
+	pps=$(awk -v a="$o0" -v b="$o1" -v t="$dt" 'BEGIN {
+		if (b - a > 0) printf "%.0f", (b - a) / t / 1000; else print "-" }')
+	local tp
+	tp=$(awk '/Tx-pps:/ { s += $2; n++ } END { if (n) printf "%.0f", s / n / 1000 }' "$out")
+	echo "# $impl txonly ${size} B: daemon sent $((o1 - o0)) datagrams in $dt s" \
+	     "(testpmd offered ${tp:-?} kpps), daemon CPU $(cpu_s "$c0" "$c1") s"
+	res "$impl" "testpmd txonly ${size} B kpps (to host)" "$pps"
+	res "$impl" "testpmd txonly ${size} B daemon CPU us/datagram" "$(cpu_us "$c0" "$c1" $((o1 - o0)))"
+}
+
+# cpu_s() - seconds between two cpu_ticks() readings
+cpu_s() {
+	awk -v a="$1" -v b="$2" -v h="$HZ" 'BEGIN { printf "%.1f", (b - a) / h }'
+}
+
+# cpu_us() - microseconds of CPU per packet, from two cpu_ticks() readings
+# and a packet count; "-" for no packets
+cpu_us() {
+	awk -v a="$1" -v b="$2" -v h="$HZ" -v n="$3" 'BEGIN {
+		if (n > 0) printf "%.2f", (b - a) / h * 1e6 / n; else print "-" }'
+}
+
+# pmd_rxonly() - a host UDP source sends; frames/s testpmd received
+pmd_rxonly() {
+	local impl=$1 size=$2 out=$WORK/pmd.$1.rx.$2 sent rx pps c0 c1
+	pmd_start "$out" --forward-mode=rxonly
+	sleep 3
+	c0=$(cpu_ticks "$PASST_PID")
+	# Payload for a SIZE-byte frame: Ethernet 14, IPv4 20, UDP 8
+	sent=$(in_ns python3 "$here/l4host.py" udp-send 127.0.0.1 10011 \
+		$((size - 42)) "$BENCH_TIME")
+	sleep 0.5
+	c1=$(cpu_ticks "$PASST_PID")
+	pmd_stop
+	rx=$(awk '/Accumulated forward statistics/ { f = 1 }
+		  f && /RX-packets:/ { print $2; exit }' "$out")
+	pps=$(awk -v r="${rx:-0}" -v t="$BENCH_TIME" 'BEGIN {
+		if (r > 0) printf "%.0f", r / t / 1000; else print "-" }')
+	echo "# $impl rxonly ${size} B: source sent ${sent:-?}, testpmd received" \
+	     "${rx:-?} in $BENCH_TIME s, daemon CPU $(cpu_s "$c0" "$c1") s"
+	res "$impl" "testpmd rxonly ${size} B kpps (to front-end)" "$pps"
+	res "$impl" "testpmd rxonly ${size} B daemon CPU us/frame" "$(cpu_us "$c0" "$c1" "${rx:-0}")"
+}
+
+# bench_pmd() - the testpmd measurements on one implementation
+bench_pmd() {
+	local impl=$1 bin=$2 size
+	PASST=$bin daemon_start "${impl}-pmd" -u 10011 2>"$WORK/$impl.pmd.err" ||
+		{ echo "# $impl: daemon did not start: $(tr '\n' ' ' < "$WORK/$impl.pmd.err")"; return 1; }
+	for size in 64 1514; do
+		pmd_txonly "$impl" "$size"
+		pmd_rxonly "$impl" "$size"
+	done
+	daemon_stop
+}
+
+# table() - every figure, one row each; with a peer, its figures and ours/peer
+table() {
+	local r o p
+	echo
+	if [ -n "$BENCH_PEER" ]; then
+		printf '%-48s %10s %10s %7s\n' "" ours peer ratio
+	else
+		printf '%-48s %10s\n' "" ours
+	fi
+	for r in "${ROWS[@]}"; do
+		o=${RES[ours|$r]:--}
+		if [ -n "$BENCH_PEER" ]; then
+			p=${RES[peer|$r]:--}
+			printf '%-48s %10s %10s %7s\n' "$r" "$o" "$p" \
+				"$(awk -v a="$o" -v b="$p" 'BEGIN {
+					if (a == "-" || b == "-" || b + 0 == 0) print "-";
+					else printf "%.2f", a / b }')"
+		else
+			printf '%-48s %10s\n' "$r" "$o"
+		fi
+	done
+}
+
+main() {
+	local impls=("ours|$OURS") i impl bin
+	lib_init
+	[ -x "$OURS" ] || { echo "no daemon binary at $OURS (make passt)" >&2; exit 1; }
+	if [ -n "$BENCH_PEER" ]; then
+		[ -x "$BENCH_PEER" ] || { echo "BENCH_PEER=$BENCH_PEER: not executable" >&2; exit 1; }
+		impls+=("peer|$BENCH_PEER")
+	fi
+	"$here/mkguest.sh" 2>"$WORK/mkguest.err" ||
+		{ cat "$WORK/mkguest.err" >&2; exit 1; }
+	ns_setup || { echo "namespace set-up failed" >&2; exit 1; }
+	# The gateway's MAC: both daemons default to this one
+	PEER_MAC=${BENCH_GW_MAC:-9a:55:9a:55:9a:55}
+	echo "# bench: $(nproc) CPUs, BENCH_TIME=$BENCH_TIME s, ours: $OURS${BENCH_PEER:+, peer: $BENCH_PEER}"
+	echo "# load average before: $(cut -d' ' -f1-3 /proc/loadavg) (anything else running skews the figures)"
+
+	for i in "${impls[@]}"; do
+		impl=${i%%|*}
+		bin=${i#*|}
+		case " $BENCH_PARTS " in
+		*" iperf "*) bench_iperf "$impl" "$bin" ;;
+		esac
+	done
+	case " $BENCH_PARTS " in
+	*" pmd "*)
+		if pmd_ensure; then
+			# The sink: txonly's datagrams must find a socket
+			bg_ns socat -u UDP4-RECV:9999,bind=127.0.0.1 /dev/null
+			wait_listen -lnu 127.0.0.1:9999 || echo "# no UDP sink"
+			for i in "${impls[@]}"; do
+				bench_pmd "${i%%|*}" "${i#*|}"
+			done
+		else
+			echo "# dpdk-testpmd unavailable: testpmd part skipped"
+		fi
+		;;
+	esac
+	table
+}
+
+main "$@"

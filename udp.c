@@ -1,0 +1,693 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* udp.c - UDP between the guest and host sockets, both ways
+ *
+ * DOC: Theory of operation
+ *
+ * Every UDP conversation is a flow (flow.c) keyed as the guest sees it:
+ * guest address and port, foreign address and port.  Per-flow state lives
+ * in udp_flows[], indexed by the flow index.
+ *
+ * Guest to outside: the first datagram from a guest port to a foreign
+ * address and port makes a flow with its own socket, connected (which
+ * binds it to an ephemeral port) to the destination as the host must see
+ * it, fwd_nat_outbound(): the gateway address is the host's loopback, and
+ * DNS to the resolver we announced goes to the host's loopback resolver.
+ * Being connected, the socket takes replies from that peer only, and
+ * reports ICMP errors.  Replies are read in udp_sock_handler() and sent to
+ * the guest from the address and port it used, so a reply from 127.0.0.1
+ * appears to come from the gateway.
+ *
+ * Outside to guest (-u): udp_init() binds one socket per forwarded host
+ * port and family.  A datagram from host peer P to host port H goes to the
+ * guest's port fwd_port_to_guest(H), from fwd_nat_inbound(P) (the gateway
+ * address if P is local) and P's port.  That makes a flow without a socket
+ * of its own: the guest's replies go back out through the listening
+ * socket, to P (the latest peer that used the flow).
+ *
+ * Flows idle for UDP_TIMEOUT_MS are freed by udp_timer(), which closes
+ * their own sockets, never the shared listening ones.
+ *
+ * Bad input: a datagram from the guest shorter than its header, with a
+ * length field past the packet, from or to port 0, or to an unspecified,
+ * multicast or broadcast address is dropped and counted.  A full flow
+ * table, a socket we can't open or a failed send drops the datagram,
+ * counted.  Datagrams for the guest that don't fit its MTU are dropped and
+ * counted.  Errors queued on a socket (ICMP port unreachable) are read
+ * off, so the socket doesn't stay readable, and counted.  Socket events
+ * are checked against the flow (live, same fd): stale ones do nothing.
+ */
+
+#include <errno.h>
+#include <string.h>
+#include <netinet/udp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "udp.h"
+#include "flow.h"
+#include "fwd.h"
+#include "tap_out.h"
+#include "checksum.h"
+
+#define UDP_HDR_LEN		8
+#define UDP_RECV_BATCH		64	/* datagrams read per event at most */
+#define UDP_MAX_PAYLOAD		(65535 - UDP_HDR_LEN)
+#define IP4_HDR_LEN		20
+#define IP6_HDR_LEN		40
+
+/**
+ * struct udp_flow - UDP state of one flow
+ * @fd:		Own connected socket (guest-initiated), or -1
+ * @lfd:	Listening socket replies go out of (host-initiated), or -1
+ * @dst:	Peer as the host sees it: fwd_nat_outbound() of the key's
+ *		foreign address for @fd, the latest sender for @lfd
+ * @dport:	Port of @dst, host order
+ * @last:	Last datagram either way (CLOCK_MONOTONIC)
+ */
+struct udp_flow {
+	int fd;
+	int lfd;
+	union inany_addr dst;
+	uint16_t dport;
+	struct timespec last;
+};
+
+/**
+ * union udp_sockaddr - Socket address of either family
+ * @sa:		Generic
+ * @sa4:	IPv4
+ * @sa6:	IPv6
+ */
+union udp_sockaddr {
+	struct sockaddr sa;
+	struct sockaddr_in sa4;
+	struct sockaddr_in6 sa6;
+};
+
+static struct udp_flow udp_flows[FLOW_MAX];
+static uint8_t udp_buf[UDP_HDR_LEN + UDP_MAX_PAYLOAD];
+static struct udp_stats stats;
+
+/**
+ * udp_stats() - Drop counters, for tests and debugging
+ *
+ * Return: pointer to the counters
+ */
+const struct udp_stats *udp_stats(void)
+{
+	return &stats;
+}
+
+/* ---------------------------------------------------------------- */
+/* Addresses                                                         */
+/* ---------------------------------------------------------------- */
+
+/**
+ * udp_sa_from() - Socket address from an inany address and port
+ * @sa:		Result
+ * @a:		Address
+ * @port:	Port, host order
+ *
+ * Return: length of @sa
+ */
+static socklen_t udp_sa_from(union udp_sockaddr *sa,
+			     const union inany_addr *a, uint16_t port)
+{
+	const struct in_addr *a4 = inany_v4(a);
+
+	memset(sa, 0, sizeof(*sa));
+	if (a4) {
+		sa->sa4.sin_family = AF_INET;
+		sa->sa4.sin_port = htons(port);
+		sa->sa4.sin_addr = *a4;
+		return sizeof(sa->sa4);
+	}
+	sa->sa6.sin6_family = AF_INET6;
+	sa->sa6.sin6_port = htons(port);
+	sa->sa6.sin6_addr = a->a6;
+	return sizeof(sa->sa6);
+}
+
+/**
+ * udp_sa_to() - Inany address and port from a socket address
+ * @sa:		Socket address
+ * @a:		Address, set
+ * @port:	Port, host order, set
+ *
+ * Return: 0 on success, -EAFNOSUPPORT for another family
+ */
+static int udp_sa_to(const union udp_sockaddr *sa, union inany_addr *a,
+		     uint16_t *port)
+{
+	if (sa->sa.sa_family == AF_INET) {
+		inany_from_v4(a, sa->sa4.sin_addr);
+		*port = ntohs(sa->sa4.sin_port);
+		return 0;
+	}
+	if (sa->sa.sa_family == AF_INET6) {
+		a->a6 = sa->sa6.sin6_addr;
+		*port = ntohs(sa->sa6.sin6_port);
+		return 0;
+	}
+	return -EAFNOSUPPORT;
+}
+
+/**
+ * udp_dst_ok() - May we send to this destination for the guest?
+ * @a:		Destination address
+ * @port:	Destination port, host order
+ *
+ * Return: false for port 0, unspecified, multicast or limited broadcast
+ */
+static bool udp_dst_ok(const union inany_addr *a, uint16_t port)
+{
+	const struct in_addr *a4 = inany_v4(a);
+
+	if (!port)
+		return false;
+	if (a4) {
+		uint32_t h = ntohl(a4->s_addr);
+
+		return h != INADDR_ANY && h != INADDR_BROADCAST &&
+		       !IN_MULTICAST(h);
+	}
+	return !IN6_IS_ADDR_UNSPECIFIED(&a->a6) &&
+	       !IN6_IS_ADDR_MULTICAST(&a->a6);
+}
+
+/* ---------------------------------------------------------------- */
+/* Flows                                                             */
+/* ---------------------------------------------------------------- */
+
+/**
+ * udp_flow_close() - Free a flow, closing its own socket if it has one
+ * @c:		Execution context
+ * @idx:	Flow index, live
+ *
+ * #syscalls close
+ */
+static void udp_flow_close(const struct ctx *c, unsigned idx)
+{
+	struct udp_flow *f = &udp_flows[idx];
+
+	if (f->fd >= 0) {
+		ev_del(c->epollfd, f->fd);
+		close_fd(&f->fd);
+	}
+	f->lfd = -1;
+	flow_free(idx);
+}
+
+/**
+ * udp_flow_sock() - Open a flow's own socket, connected to its peer
+ * @c:		Execution context
+ * @idx:	Flow index
+ * @f:		Flow, with @dst and @dport set
+ *
+ * Return: 0 on success, -errno on failure (no socket left open)
+ *
+ * #syscalls socket connect close
+ */
+static int udp_flow_sock(const struct ctx *c, unsigned idx,
+			 struct udp_flow *f)
+{
+	int af = inany_v4(&f->dst) ? AF_INET : AF_INET6, fd, rc;
+	union udp_sockaddr sa;
+	socklen_t sl = udp_sa_from(&sa, &f->dst, f->dport);
+
+	fd = socket(af, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    IPPROTO_UDP);
+	if (fd < 0)
+		return -errno;
+	if (fd >= (1 << 23)) {
+		rc = -EMFILE;		/* doesn't fit an event tag */
+		goto err_close;
+	}
+	if (connect(fd, &sa.sa, sl)) {
+		rc = -errno;
+		goto err_close;
+	}
+	rc = ev_add(c->epollfd, fd, EPOLLIN, EV_UDP, idx);
+	if (rc)
+		goto err_close;
+
+	f->fd = fd;
+	return 0;
+
+err_close:
+	close(fd);
+	return rc;
+}
+
+/**
+ * udp_flow_new_out() - Make a flow for a guest's new conversation
+ * @c:		Execution context
+ * @key:	Key: guest's source, destination as the guest used it
+ *
+ * Return: flow index, or -errno (counted)
+ */
+static int udp_flow_new_out(const struct ctx *c, const struct flow_key *key)
+{
+	struct udp_flow *f;
+	char buf[INET6_ADDRSTRLEN];
+	int idx, rc;
+
+	idx = flow_alloc(FLOW_UDP, key);
+	if (idx < 0) {
+		stats.refused++;
+		return idx;
+	}
+
+	f = &udp_flows[idx];
+	memset(f, 0, sizeof(*f));
+	f->fd = f->lfd = -1;
+	fwd_nat_outbound(c, &key->faddr, key->fport, &f->dst);
+	f->dport = key->fport;
+	f->last = c->now;
+
+	rc = udp_flow_sock(c, idx, f);
+	if (rc) {
+		stats.sock_fail++;
+		warn_ratelimit("UDP: can't open a socket to %s:%u: %s",
+			       inany_ntop(&f->dst, buf, sizeof(buf)),
+			       f->dport, strerror(-rc));
+		flow_free(idx);
+		return rc;
+	}
+	return idx;
+}
+
+/* ---------------------------------------------------------------- */
+/* Guest to host                                                     */
+/* ---------------------------------------------------------------- */
+
+/**
+ * udp_send_host() - Send a guest's payload on a flow's socket
+ * @f:		Flow
+ * @data:	Payload
+ * @len:	Payload length, bytes
+ *
+ * Return: 0 on success, -errno on failure (counted)
+ *
+ * #syscalls sendto
+ */
+static int udp_send_host(struct udp_flow *f, const void *data, size_t len)
+{
+	union udp_sockaddr sa;
+	socklen_t sl = udp_sa_from(&sa, &f->dst, f->dport);
+	ssize_t n;
+
+	if (f->fd >= 0)		/* connected */
+		n = sendto(f->fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL,
+			   NULL, 0);
+	else
+		n = sendto(f->lfd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL,
+			   &sa.sa, sl);
+	if (n < 0) {
+		stats.send_fail++;
+		return -errno;
+	}
+	return 0;
+}
+
+/**
+ * udp_tap_handler() - A UDP datagram from the guest
+ * @c:		Execution context
+ * @src:	Guest's source address
+ * @dst:	Destination address, same family
+ * @l4:		UDP header and payload (checksum verified by the caller)
+ * @len:	Bytes from @l4 to the end of the IP packet
+ *
+ * Return: 0 if sent on, -errno if dropped (counted here)
+ */
+int udp_tap_handler(struct ctx *c, const union inany_addr *src,
+		    const union inany_addr *dst, const uint8_t *l4,
+		    size_t len)
+{
+	struct flow_key key;
+	struct udphdr uh;
+	size_t ulen;
+	int idx;
+
+	if (len < UDP_HDR_LEN || !inany_v4(src) != !inany_v4(dst))
+		goto bad;
+	memcpy(&uh, l4, sizeof(uh));
+	ulen = ntohs(uh.len);
+	if (ulen < UDP_HDR_LEN || ulen > len || !uh.source ||
+	    !udp_dst_ok(dst, ntohs(uh.dest)))
+		goto bad;
+
+	memset(&key, 0, sizeof(key));
+	key.proto = IPPROTO_UDP;
+	key.gaddr = *src;
+	key.faddr = *dst;
+	key.gport = ntohs(uh.source);
+	key.fport = ntohs(uh.dest);
+
+	idx = flow_lookup(&key);
+	if (idx < 0)
+		idx = udp_flow_new_out(c, &key);
+	if (idx < 0)
+		return idx;
+
+	udp_flows[idx].last = c->now;
+	return udp_send_host(&udp_flows[idx], l4 + UDP_HDR_LEN,
+			     ulen - UDP_HDR_LEN);
+
+bad:
+	stats.bad++;
+	return -EINVAL;
+}
+
+/* ---------------------------------------------------------------- */
+/* Host to guest                                                     */
+/* ---------------------------------------------------------------- */
+
+/**
+ * udp_send_guest() - Send a payload in udp_buf to the guest
+ * @c:		Execution context
+ * @src:	Source address, as the guest sees it
+ * @sport:	Source port, host order
+ * @dst:	Guest's address
+ * @dport:	Guest's port, host order
+ * @plen:	Payload length, at udp_buf + UDP_HDR_LEN
+ *
+ * Return: 0 on success, -errno if dropped (counted)
+ */
+static int udp_send_guest(struct ctx *c, const union inany_addr *src,
+			  uint16_t sport, const union inany_addr *dst,
+			  uint16_t dport, size_t plen)
+{
+	unsigned mtu = c->mtu ? c->mtu : MTU_DEFAULT;
+	size_t iph = inany_v4(dst) ? IP4_HDR_LEN : IP6_HDR_LEN;
+	struct iovec iov = { udp_buf, UDP_HDR_LEN + plen };
+	struct udphdr uh;
+	uint16_t sum;
+	int rc;
+
+	if (plen > UDP_MAX_PAYLOAD || iph + UDP_HDR_LEN + plen > mtu) {
+		stats.too_big++;
+		return -EMSGSIZE;
+	}
+
+	uh.source = htons(sport);
+	uh.dest = htons(dport);
+	uh.len = htons((uint16_t)(UDP_HDR_LEN + plen));
+	uh.check = 0;
+	memcpy(udp_buf, &uh, sizeof(uh));
+	sum = csum_l4(src, dst, IPPROTO_UDP, &iov, 1);
+	uh.check = sum ? sum : 0xffff;
+	memcpy(udp_buf, &uh, sizeof(uh));
+
+	rc = tap_send_l4(c, src, dst, IPPROTO_UDP, &iov, 1);
+	if (rc) {
+		if (rc == -EMSGSIZE)
+			stats.too_big++;
+		else
+			stats.tap_fail++;
+	}
+	return rc;
+}
+
+/**
+ * udp_sock_errors() - Read pending errors off a socket, count them
+ * @fd:		Socket
+ *
+ * Without IP_RECVERR the kernel keeps one pending error per socket
+ * (ECONNREFUSED after a port unreachable): reading SO_ERROR clears it, so
+ * EPOLLERR is not reported again for it.
+ *
+ * #syscalls getsockopt
+ */
+static void udp_sock_errors(int fd)
+{
+	socklen_t sl = sizeof(int);
+	int e = 0;
+
+	if (!getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &sl) && e)
+		stats.icmp_err++;
+}
+
+/**
+ * udp_sock_handler() - Replies on a flow's own socket: to the guest
+ * @c:		Execution context
+ * @tag:	Event tag: flow index, socket
+ * @events:	epoll events
+ *
+ * #syscalls recvfrom
+ */
+void udp_sock_handler(struct ctx *c, union evtag tag, uint32_t events)
+{
+	const struct flow_key *key;
+	struct udp_flow *f;
+	ssize_t n;
+	int i;
+
+	if (!flow_live(tag.idx, FLOW_UDP) || udp_flows[tag.idx].fd != tag.fd)
+		return;		/* stale: freed in this batch */
+	f = &udp_flows[tag.idx];
+	key = flow_key(tag.idx);
+
+	if (events & EPOLLERR)
+		udp_sock_errors(f->fd);
+	if (!(events & EPOLLIN))
+		return;
+
+	for (i = 0; i < UDP_RECV_BATCH; i++) {
+		n = recvfrom(f->fd, udp_buf + UDP_HDR_LEN, UDP_MAX_PAYLOAD,
+			     MSG_DONTWAIT | MSG_TRUNC, NULL, NULL);
+		if (n < 0) {
+			if (errno == ECONNREFUSED)
+				stats.icmp_err++;
+			if (errno == EINTR || errno == ECONNREFUSED)
+				continue;
+			break;		/* EAGAIN, or nothing we can fix */
+		}
+		f->last = c->now;
+		udp_send_guest(c, &key->faddr, key->fport, &key->gaddr,
+			       key->gport, n);
+	}
+}
+
+/**
+ * udp_listen_flow() - Find or make the flow for a datagram to a forwarded
+ *		       port
+ * @c:		Execution context
+ * @key:	Key as the guest will see it
+ * @lfd:	Listening socket the datagram came on
+ * @peer:	Host peer address
+ * @pport:	Host peer port, host order
+ *
+ * Return: flow index, or -errno (counted)
+ */
+static int udp_listen_flow(const struct ctx *c, const struct flow_key *key,
+			   int lfd, const union inany_addr *peer,
+			   uint16_t pport)
+{
+	struct udp_flow *f;
+	int idx = flow_lookup(key);
+
+	if (idx < 0) {
+		idx = flow_alloc(FLOW_UDP, key);
+		if (idx < 0) {
+			stats.refused++;
+			return idx;
+		}
+		f = &udp_flows[idx];
+		memset(f, 0, sizeof(*f));
+		f->fd = -1;
+		f->lfd = lfd;
+	}
+
+	f = &udp_flows[idx];
+	if (f->fd < 0) {	/* replies go to the latest sender */
+		f->lfd = lfd;
+		f->dst = *peer;
+		f->dport = pport;
+	}
+	f->last = c->now;
+	return idx;
+}
+
+/**
+ * udp_listen_one() - Pass one datagram from a forwarded port to the guest
+ * @c:		Execution context
+ * @fd:		Listening socket
+ * @hport:	Host port it's bound to, host order
+ * @sa:		Sender
+ * @plen:	Payload length, at udp_buf + UDP_HDR_LEN
+ */
+static void udp_listen_one(struct ctx *c, int fd, uint16_t hport,
+			   const union udp_sockaddr *sa, size_t plen)
+{
+	union inany_addr peer;
+	struct flow_key key;
+	uint16_t pport;
+
+	if (udp_sa_to(sa, &peer, &pport) || !pport) {
+		stats.bad++;
+		return;
+	}
+
+	memset(&key, 0, sizeof(key));
+	key.proto = IPPROTO_UDP;
+	fwd_guest_addr(c, inany_v4(&peer) ? AF_INET : AF_INET6, &key.gaddr);
+	fwd_nat_inbound(c, &peer, &key.faddr);
+	key.gport = fwd_port_to_guest(&c->udp, hport);
+	key.fport = pport;
+
+	if (udp_listen_flow(c, &key, fd, &peer, pport) < 0)
+		return;
+	udp_send_guest(c, &key.faddr, key.fport, &key.gaddr, key.gport, plen);
+}
+
+/**
+ * udp_listen_handler() - Datagrams to a forwarded port: to the guest
+ * @c:		Execution context
+ * @tag:	Event tag: host port, socket
+ * @events:	epoll events
+ *
+ * #syscalls recvfrom
+ */
+void udp_listen_handler(struct ctx *c, union evtag tag, uint32_t events)
+{
+	union udp_sockaddr sa;
+	socklen_t sl;
+	ssize_t n;
+	int i;
+
+	if (events & EPOLLERR)
+		udp_sock_errors(tag.fd);
+	if (!(events & EPOLLIN))
+		return;
+
+	for (i = 0; i < UDP_RECV_BATCH; i++) {
+		sl = sizeof(sa);
+		n = recvfrom(tag.fd, udp_buf + UDP_HDR_LEN, UDP_MAX_PAYLOAD,
+			     MSG_DONTWAIT | MSG_TRUNC, &sa.sa, &sl);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		udp_listen_one(c, tag.fd, (uint16_t)tag.idx, &sa, n);
+	}
+}
+
+/* ---------------------------------------------------------------- */
+/* Set-up and timer                                                  */
+/* ---------------------------------------------------------------- */
+
+/**
+ * udp_listen_sock() - Bind a socket for one forwarded port and family
+ * @c:		Execution context
+ * @af:		AF_INET or AF_INET6
+ * @port:	Host port, host order
+ *
+ * Return: 0 on success, -errno on failure
+ *
+ * #syscalls socket setsockopt bind close
+ */
+static int udp_listen_sock(const struct ctx *c, int af, uint16_t port)
+{
+	const struct fwd_ports *fwd = &c->udp;
+	union udp_sockaddr sa;
+	int fd, one = 1, rc;
+	socklen_t sl;
+
+	memset(&sa, 0, sizeof(sa));
+	if (af == AF_INET) {
+		sa.sa4.sin_family = AF_INET;
+		sa.sa4.sin_port = htons(port);
+		if (fwd->addr.family == AF_INET)
+			sa.sa4.sin_addr = fwd->addr.a4;
+		sl = sizeof(sa.sa4);
+	} else {
+		sa.sa6.sin6_family = AF_INET6;
+		sa.sa6.sin6_port = htons(port);
+		if (fwd->addr.family == AF_INET6)
+			sa.sa6.sin6_addr = fwd->addr.a6;
+		sl = sizeof(sa.sa6);
+	}
+
+	fd = socket(af, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    IPPROTO_UDP);
+	if (fd < 0)
+		return -errno;
+	if (fd >= (1 << 23)) {
+		rc = -EMFILE;
+		goto err_close;
+	}
+	if (af == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one))) {
+		rc = -errno;
+		goto err_close;
+	}
+	if (bind(fd, &sa.sa, sl)) {
+		rc = -errno;
+		goto err_close;
+	}
+	rc = ev_add(c->epollfd, fd, EPOLLIN, EV_UDP_LISTEN, port);
+	if (rc)
+		goto err_close;
+	return 0;
+
+err_close:
+	close(fd);
+	return rc;
+}
+
+/**
+ * udp_init() - Bind sockets for the forwarded ports (-u)
+ * @c:		Execution context, with c->epollfd open
+ *
+ * One socket per forwarded port and enabled family (IPv6 sockets are
+ * IPv6-only), or only the family of the address given in the spec.  A
+ * port we can't bind is reported and skipped.
+ *
+ * Return: 0 if every socket was bound, else -errno of the first failure
+ *	   (the others are bound and served)
+ */
+int udp_init(struct ctx *c)
+{
+	const struct fwd_ports *fwd = &c->udp;
+	bool v4 = c->v4 && fwd->addr.family != AF_INET6;
+	bool v6 = c->v6 && fwd->addr.family != AF_INET;
+	unsigned port, failed = 0;
+	int rc, rc4, rc6, first = 0;
+
+	for (port = 1; port <= 65535; port++) {
+		if (!fwd_port_forwarded(fwd, port))
+			continue;
+		rc4 = v4 ? udp_listen_sock(c, AF_INET, port) : 0;
+		rc6 = v6 ? udp_listen_sock(c, AF_INET6, port) : 0;
+		rc = rc4 ? rc4 : rc6;
+		if (!rc)
+			continue;
+		if (!failed++) {
+			first = rc;
+			warn("UDP: can't bind forwarded port %u: %s", port,
+			     strerror(-rc));
+		}
+	}
+	if (failed > 1)
+		warn("UDP: %u forwarded ports could not be bound", failed);
+	return first;
+}
+
+/**
+ * udp_timer() - Free flows idle for UDP_TIMEOUT_MS
+ * @c:		Execution context, c->now current
+ */
+void udp_timer(struct ctx *c)
+{
+	int idx;
+
+	for (idx = flow_next(FLOW_UDP, -1); idx >= 0;
+	     idx = flow_next(FLOW_UDP, idx)) {
+		if (timespec_diff_ms(&c->now, &udp_flows[idx].last) >=
+		    UDP_TIMEOUT_MS)
+			udp_flow_close(c, idx);
+	}
+}
