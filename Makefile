@@ -19,12 +19,14 @@ LDFLAGS	+= $(LDHARD)
 
 SRCS	:= passt.c conf.c log.c util.c netlink.c checksum.c vhost_user.c \
 	   virtio.c vu_common.c tap.c tap_out.c arp.c dhcp.c icmp.c ndp.c dhcpv6.c \
-	   pcap.c flow.c fwd.c udp.c tcp.c tcp_listen.c
+	   pcap.c flow.c fwd.c udp.c tcp.c tcp_listen.c repair.c migrate.c \
+	   tcp_migrate.c
 OBJS	:= $(SRCS:.c=.o)
 BIN	:= passt
+REPAIR_BIN := passt-repair
 
 # Unit tests: test/unit/<name>.c linked with the real modules it tests
-UNIT	:= virtio vhost_user dhcp arp conf ndp dhcpv6 flow udp tcp
+UNIT	:= virtio vhost_user dhcp arp conf ndp dhcpv6 flow udp tcp repair
 UNIT_BIN := $(UNIT:%=test/unit/test_%)
 unit_deps_virtio	:= virtio.o util.o log.o
 unit_deps_vhost_user	:= vhost_user.o virtio.o util.o log.o
@@ -46,13 +48,18 @@ unit_deps_tcp		:= tcp.o tcp_listen.o flow.o fwd.o checksum.o util.o log.o
 unit_wrap_tcp		:= -Wl,--wrap=tap_send_l4 -Wl,--wrap=setsockopt
 unit_deps_udp		:= udp.o flow.o fwd.o checksum.o util.o log.o
 unit_wrap_udp		:= -Wl,--wrap=tap_send_l4
+unit_deps_repair	:= repair.o util.o log.o
+unit_wrap_repair	:= -Wl,--wrap=poll
 
 .PHONY: all clean check unit integration valgrind cppcheck clang-tidy demo bench
 
-all: $(BIN)
+all: $(BIN) $(REPAIR_BIN)
 
 $(BIN): $(OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
+
+$(REPAIR_BIN): passt-repair.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
 %.o: %.c $(wildcard *.h)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
@@ -83,16 +90,17 @@ bench: $(BIN)
 
 cppcheck:
 	cppcheck --std=c11 --error-exitcode=1 --enable=warning,portability \
-		--inline-suppr --quiet -D_GNU_SOURCE $(SRCS)
+		--inline-suppr --quiet -D_GNU_SOURCE $(SRCS) passt-repair.c
 
 clang-tidy:
 	clang-tidy --quiet --warnings-as-errors='*' \
 		--checks='-*,bugprone-*,-bugprone-easily-swappable-parameters,-bugprone-reserved-identifier,-bugprone-narrowing-conversions,-bugprone-macro-parentheses,cert-err34-c' \
-		$(SRCS) -- $(CPPFLAGS) -std=c11
+		$(SRCS) passt-repair.c -- $(CPPFLAGS) -std=c11
 
-install: $(BIN)
+install: $(BIN) $(REPAIR_BIN)
 	install -D -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/$(BIN)
+	install -D -m 755 $(REPAIR_BIN) $(DESTDIR)$(PREFIX)/bin/$(REPAIR_BIN)
 	install -D -m 644 doc/passt.1 $(DESTDIR)$(PREFIX)/share/man/man1/passt.1
 
 clean:
-	rm -f $(BIN) *.o $(UNIT_BIN)
+	rm -f $(BIN) $(REPAIR_BIN) *.o $(UNIT_BIN)

@@ -53,7 +53,7 @@ static_assert((0x9a & 0x03) == 0x02, "our MAC: local, unicast");
 enum {
 	OPT_VHOST_USER = 256, OPT_SOCKET_PATH, OPT_TRACE, OPT_LOG_SIZE,
 	OPT_FQDN, OPT_PRINT_CAPS, OPT_VERSION, OPT_RUNAS, OPT_STDERR,
-	OPT_COUNT
+	OPT_REPAIR_PATH, OPT_COUNT
 };
 
 /* "+": no permutation, so each call looks at argv[optind] as it was before */
@@ -64,6 +64,7 @@ static const struct option conf_longopts[] = {
 	{ "socket",		required_argument,	NULL, 's' },
 	{ "socket-path",	required_argument,	NULL, OPT_SOCKET_PATH },
 	{ "fd",			required_argument,	NULL, 'F' },
+	{ "repair-path",	required_argument,	NULL, OPT_REPAIR_PATH },
 	{ "one-off",		no_argument,		NULL, '1' },
 	{ "foreground",		no_argument,		NULL, 'f' },
 	{ "pid",		required_argument,	NULL, 'P' },
@@ -144,6 +145,8 @@ static void conf_usage(FILE *f)
 	      "	  default: /tmp/passt_N.socket, first free N in 1..64\n"
 	      "  --socket-path PATH	same as --socket\n"
 	      "  -F, --fd N		use connected vhost-user socket N\n"
+	      "  --repair-path PATH	UNIX socket for passt-repair (migration)\n"
+	      "	  default: socket path + .repair, none with --fd\n"
 	      "  -1, --one-off		exit when the front-end disconnects\n"
 	      "  -f, --foreground	don't run in background\n"
 	      "  -P, --pid FILE	write our PID to FILE\n"
@@ -598,6 +601,9 @@ static void conf_opt(struct ctx *c, struct conf_args *a, int opt,
 	case 's':
 		conf_str(c->sock_path, sizeof(c->sock_path), arg, name);
 		break;
+	case OPT_REPAIR_PATH:
+		conf_str(c->repair_path, sizeof(c->repair_path), arg, name);
+		break;
 	case 'P':
 		conf_str(c->pid_file, sizeof(c->pid_file), arg, name);
 		break;
@@ -771,6 +777,26 @@ static void conf_sock_default(struct ctx *c)
 	}
 	die("No free socket path /tmp/passt_N.socket, N from 1 to %d",
 	    SOCK_DEFAULT_MAX);
+}
+
+/**
+ * conf_repair_default() - Default --repair-path: socket path + ".repair"
+ * @c:		Execution context, with the final socket path
+ * @a:		Command line state
+ *
+ * With --fd and no socket path, there is no default: no repair socket.
+ */
+static void conf_repair_default(struct ctx *c, const struct conf_args *a)
+{
+	int n;
+
+	if (a->seen[OPT_REPAIR_PATH] || !*c->sock_path)
+		return;
+	n = snprintf(c->repair_path, sizeof(c->repair_path), "%s.repair",
+		     c->sock_path);
+	if (n < 0 || (size_t)n >= sizeof(c->repair_path))
+		conf_fail("socket path too long for the default --repair-path (%s.repair, at most %zu bytes): give --repair-path",
+			  c->sock_path, sizeof(c->repair_path) - 1);
 }
 
 /**
@@ -975,6 +1001,8 @@ static void conf_print(const struct ctx *c)
 		info("vhost-user: connected socket, fd %d", c->fd_conn);
 	else
 		info("vhost-user socket: %s", c->sock_path);
+	if (*c->repair_path)
+		info("passt-repair socket: %s", c->repair_path);
 	if (c->v4) {
 		info("IPv4: address %s/%d, gateway %s",
 		     inet_ntop(AF_INET, &c->ip4.addr, b1, sizeof(b1)),
@@ -1006,7 +1034,8 @@ static void conf_defaults(struct ctx *c)
 	c->mode_vu = c->one_off = c->foreground = false;
 	c->debug = c->trace = c->quiet = false;
 	c->fd_conn = -1;
-	*c->sock_path = *c->pid_file = *c->log_file = '\0';
+	c->repair_listen_fd = c->repair_fd = -1;
+	*c->sock_path = *c->repair_path = *c->pid_file = *c->log_file = '\0';
 	*c->hostname = *c->fqdn = *c->ifname = '\0';
 	c->log_size = LOG_SIZE_DEFAULT;
 	c->mtu = MTU_DEFAULT;
@@ -1055,6 +1084,7 @@ void conf(struct ctx *c, int argc, char **argv)
 		debug("--stderr: ignored, we log to stderr until detached");
 
 	conf_sock_default(c);
+	conf_repair_default(c, &a);
 	conf_ip(c, &a);
 	conf_resolv(c, &a);
 	conf_print(c);

@@ -31,8 +31,10 @@
 #include "conf.h"
 #include "flow.h"
 #include "icmp.h"
+#include "migrate.h"
 #include "ndp.h"
 #include "pcap.h"
+#include "repair.h"
 #include "tap.h"
 #include "tcp.h"
 #include "udp.h"
@@ -186,6 +188,27 @@ static bool kick_handler(struct ctx *c, union evtag tag)
 }
 
 /**
+ * front_end_gone() - QEMU hung up: exit if we're done with it
+ * @c:		Execution context
+ *
+ * After a migration that moved our state away, QEMU hanging up is the sign
+ * that it completed: we exit 0.  With --one-off, we exit whenever it goes.
+ */
+static void front_end_gone(struct ctx *c)
+{
+	if (migrate_source_done(c)) {
+		info("Migrated, and the front-end is gone: exiting");
+		repair_close(c);
+		exit(EXIT_SUCCESS);
+	}
+	if (c->one_off) {
+		info("Front-end gone, --one-off: exiting");
+		repair_close(c);
+		exit(EXIT_SUCCESS);
+	}
+}
+
+/**
  * loop() - The epoll loop: runs until we exit
  * @c:		Execution context
  *
@@ -224,10 +247,17 @@ static NORETURN void loop(struct ctx *c)
 				if (c->vdev.conn_fd != tag.fd)
 					break;
 				if (vu_control_handler(&c->vdev, ev) < 0 &&
-				    c->vdev.conn_fd < 0 && c->one_off) {
-					info("Front-end gone, --one-off: exiting");
-					exit(EXIT_SUCCESS);
-				}
+				    c->vdev.conn_fd < 0)
+					front_end_gone(c);
+				break;
+			case EV_DEVSTATE:
+				migrate_handler(c, ev);
+				break;
+			case EV_REPAIR_LISTEN:
+				repair_listen_handler(c, ev);
+				break;
+			case EV_REPAIR:
+				repair_handler(c, ev);
 				break;
 			case EV_VU_KICK:
 				tx_pending |= kick_handler(c, tag);
@@ -273,6 +303,7 @@ static NORETURN void loop(struct ctx *c)
 int main(int argc, char **argv)
 {
 	static struct ctx c;	/* big: port maps */
+	int rc;
 
 	signal(SIGPIPE, SIG_IGN);
 	c.fd_conn = -1;
@@ -294,18 +325,21 @@ int main(int argc, char **argv)
 	if (c.epollfd < 0)
 		die_perror("epoll_create1");
 	vu_dev_init(&c.vdev, c.epollfd);
+	migrate_init(&c);
 
 	if (c.fd_conn >= 0) {
 		if (vu_set_conn(&c.vdev, c.fd_conn))
 			die("Can't use --fd %d", c.fd_conn);
 	} else {
-		int rc = vu_listen(&c.vdev, c.sock_path);
-
+		rc = vu_listen(&c.vdev, c.sock_path);
 		if (rc)
 			die("Can't listen on %s: %s", c.sock_path,
 			    strerror(-rc));
 	}
 	timer_init(&c);
+	if ((rc = repair_listen(&c)))
+		die("Can't listen for passt-repair on %s: %s", c.repair_path,
+		    strerror(-rc));
 
 	flow_init();
 	pcap_init(&c);

@@ -88,6 +88,9 @@ struct ip6_ctx {
  * struct ctx - Execution context: everything the process knows
  * @mode_vu:	--vhost-user given (the only mode we implement)
  * @sock_path:	vhost-user socket path
+ * @repair_path: Socket passt-repair connects to (default @sock_path.repair)
+ * @repair_listen_fd: Listening socket at @repair_path, -1 if none
+ * @repair_fd:	Connected passt-repair helper, -1 if none
  * @fd_conn:	--fd: already connected vhost-user socket, -1 if none
  * @one_off:	Exit when the first front-end disconnects
  * @foreground:	Don't daemonise
@@ -115,6 +118,9 @@ struct ip6_ctx {
 struct ctx {
 	bool mode_vu;
 	char sock_path[108];
+	char repair_path[108];
+	int repair_listen_fd;
+	int repair_fd;
 	int fd_conn;
 	bool one_off;
 	bool foreground;

@@ -69,6 +69,7 @@
 
 #include "tcp.h"
 #include "tcp_seq.h"
+#include "tcp_conn.h"
 #include "checksum.h"
 #include "flow.h"
 #include "fwd.h"
@@ -87,71 +88,10 @@
 #define TCP_ACCEPT_BATCH	32	/* connections accepted per event */
 #define TCP_OPT_LEN_SYN		8	/* MSS (4), NOP, window scale (3) */
 
-/**
- * enum tcp_state - Where a connection is in its life
- * @CS_CLOSED:		Free entry
- * @CS_CONNECTING:	Guest sent SYN: our connect() is in progress
- * @CS_SYN_RCVD:	Connected on the host, SYN-ACK sent to the guest
- * @CS_SYN_SENT:	Accepted on the host, SYN sent to the guest
- * @CS_ESTABLISHED:	Handshake done both ways (FINs are flags)
- */
-enum tcp_state {
-	CS_CLOSED = 0,
-	CS_CONNECTING,
-	CS_SYN_RCVD,
-	CS_SYN_SENT,
-	CS_ESTABLISHED,
-	CS_COUNT
-};
-
 static const char *tcp_state_name[] = {
 	"CLOSED", "CONNECTING", "SYN_RCVD", "SYN_SENT", "ESTABLISHED",
 };
 static_assert(ARRAY_SIZE(tcp_state_name) == CS_COUNT, "names");
-
-/* Connection flags */
-#define CONN_GUEST_FIN		(1U << 0)	/* guest's FIN taken, SHUT_WR */
-#define CONN_RDHUP		(1U << 1)	/* host peer shut down writing */
-#define CONN_FIN_SENT		(1U << 2)	/* FIN sent, @seq_fin valid */
-#define CONN_FIN_ACKED		(1U << 3)	/* guest acknowledged our FIN */
-#define CONN_STALLED		(1U << 4)	/* guest's RX queue was full */
-#define CONN_WANT_OUT		(1U << 5)	/* waiting for EPOLLOUT */
-#define CONN_WS			(1U << 6)	/* window scaling agreed */
-#define CONN_NO_PEEK_OFF	(1U << 7)	/* kernel lacks SO_PEEK_OFF */
-
-/**
- * struct tcp_conn - Per-connection state, indexed by flow index
- * @fd:			Host socket, -1 if none
- * @state:		enum tcp_state
- * @flags:		CONN_* flags
- * @retries:		Retransmissions since the last ACK progress
- * @ws_guest:		Shift for windows the guest sends (0 without CONN_WS)
- * @mss:		Largest payload we send the guest, bytes
- * @seq_to_guest:	Next sequence number we send (SND.NXT)
- * @seq_acked:		Oldest one not acknowledged by the guest (SND.UNA)
- * @seq_max:		Highest @seq_to_guest so far (retransmissions rewind)
- * @seq_fin:		Sequence number of our FIN, with CONN_FIN_SENT
- * @seq_from_guest:	Next sequence number expected from the guest
- * @wnd_from_guest:	Guest's window, bytes, scaled
- * @wnd_to_guest:	Last window we advertised, bytes, scaled
- * @ts:			Last ACK progress, or start of the current flight
- */
-struct tcp_conn {
-	int fd;
-	uint8_t state;
-	uint8_t flags;
-	uint8_t retries;
-	uint8_t ws_guest;
-	uint16_t mss;
-	uint32_t seq_to_guest;
-	uint32_t seq_acked;
-	uint32_t seq_max;
-	uint32_t seq_fin;
-	uint32_t seq_from_guest;
-	uint32_t wnd_from_guest;
-	uint32_t wnd_to_guest;
-	struct timespec ts;
-};
 
 /**
  * struct tcp_seg - A segment from the guest, parsed
@@ -318,12 +258,12 @@ static uint32_t tcp_sock_space(int fd, bool *low)
 }
 
 /**
- * tcp_epoll_events() - The epoll events a connection needs now
+ * tcp_conn_events() - The epoll events a connection needs now
  * @conn:	Connection
  *
  * Return: EPOLL* mask
  */
-static uint32_t tcp_epoll_events(const struct tcp_conn *conn)
+uint32_t tcp_conn_events(const struct tcp_conn *conn)
 {
 	uint32_t ev = EPOLLIN | EPOLLRDHUP | EPOLLET;
 
@@ -345,7 +285,7 @@ static void tcp_want_out(const struct ctx *c, unsigned idx, bool on)
 	if (!!(conn->flags & CONN_WANT_OUT) == on)
 		return;
 	conn->flags ^= CONN_WANT_OUT;
-	if (ev_mod(c->epollfd, conn->fd, tcp_epoll_events(conn), EV_TCP, idx))
+	if (ev_mod(c->epollfd, conn->fd, tcp_conn_events(conn), EV_TCP, idx))
 		debug("TCP flow %u: epoll_ctl failed", idx);
 }
 
@@ -1168,7 +1108,7 @@ static void tcp_connect_done(struct ctx *c, unsigned idx)
 
 	conn->state = CS_SYN_RCVD;
 	conn->ts = c->now;
-	if (ev_mod(c->epollfd, conn->fd, tcp_epoll_events(conn), EV_TCP, idx))
+	if (ev_mod(c->epollfd, conn->fd, tcp_conn_events(conn), EV_TCP, idx))
 		debug("TCP flow %u: epoll_ctl failed", idx);
 	tcp_send_ctl(c, idx, TCP_F_SYN | TCP_F_ACK, conn->seq_acked);
 }
@@ -1214,7 +1154,7 @@ static int tcp_conn_outbound(struct ctx *c, const struct flow_key *key,
 	tcp_conns[idx].wnd_from_guest = seg->wnd;
 	tcp_guest_opts(c, (unsigned)idx, &seg->opts);
 
-	rc = ev_add(c->epollfd, fd, tcp_epoll_events(&tcp_conns[idx]), EV_TCP,
+	rc = ev_add(c->epollfd, fd, tcp_conn_events(&tcp_conns[idx]), EV_TCP,
 		    (uint32_t)idx);
 	if (rc)
 		goto err_close;
@@ -1281,7 +1221,7 @@ static void tcp_conn_inbound(struct ctx *c, int fd,
 		goto refuse;
 
 	tcp_conn_init(c, (unsigned)idx, fd, CS_SYN_SENT);
-	if (ev_add(c->epollfd, fd, tcp_epoll_events(&tcp_conns[idx]), EV_TCP,
+	if (ev_add(c->epollfd, fd, tcp_conn_events(&tcp_conns[idx]), EV_TCP,
 		   (uint32_t)idx)) {
 		tcp_conn_close(c, (unsigned)idx, true);
 		return;
@@ -1541,6 +1481,71 @@ void tcp_rx_ready(struct ctx *c)
 			return;		/* full again: wait for more */
 		}
 	}
+}
+
+/* ---------------------------------------------------------------- */
+/* For tcp_migrate.c                                                 */
+/* ---------------------------------------------------------------- */
+
+/**
+ * tcp_conn_at() - A connection entry, by flow index
+ * @idx:	Flow index, below FLOW_MAX
+ *
+ * Return: the entry
+ */
+struct tcp_conn *tcp_conn_at(unsigned idx)
+{
+	ASSERT(idx < FLOW_MAX);
+	return &tcp_conns[idx];
+}
+
+/**
+ * tcp_conn_drop() - Forget a connection without a word to either side
+ * @c:		Execution context
+ * @idx:	Flow index, live; its socket in repair mode, so closing it
+ *		sends nothing
+ */
+void tcp_conn_drop(const struct ctx *c, unsigned idx)
+{
+	tcp_conn_close(c, idx, false);
+}
+
+/**
+ * tcp_conn_adopt() - Serve a connection restored into its entry
+ * @c:		Execution context
+ * @idx:	Flow index, live, with fd and sequence state set
+ *
+ * Return: 0, -errno if the socket can't be watched
+ *
+ * #syscalls setsockopt
+ */
+int tcp_conn_adopt(struct ctx *c, unsigned idx)
+{
+	struct tcp_conn *conn = &tcp_conns[idx];
+	int one = 1;
+
+	conn->ts = c->now;
+	conn->retries = 0;
+	setsockopt(conn->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (conn->flags & CONN_STALLED)
+		tcp_any_stalled = true;
+	tcp_peek_rewind(conn);
+	return ev_add(c->epollfd, conn->fd, tcp_conn_events(conn), EV_TCP,
+		      idx);
+}
+
+/**
+ * tcp_conn_thaw() - A migration failed: carry on with a frozen connection
+ * @c:		Execution context
+ * @idx:	Flow index, live, its socket out of repair mode again
+ */
+void tcp_conn_thaw(struct ctx *c, unsigned idx)
+{
+	struct tcp_conn *conn = &tcp_conns[idx];
+
+	tcp_peek_rewind(conn);
+	conn->ts = c->now;
+	tcp_data_to_guest(c, idx);
 }
 
 /* ---------------------------------------------------------------- */

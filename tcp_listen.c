@@ -78,7 +78,12 @@ static int tcp_listen(const struct ctx *c, uint16_t port)
 	if (fd < 0)
 		return -errno;
 
+	/* SO_REUSEPORT: a migration target on the same host listens on the
+	 * same ports while its source still does, and binds the connections
+	 * it restores to them
+	 */
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) ||
 	    (sa.ss_family == AF_INET6 &&
 	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only,
 			sizeof(v6only))) ||

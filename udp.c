@@ -619,8 +619,12 @@ static int udp_listen_sock(const struct ctx *c, int af, uint16_t port)
 		rc = -EMFILE;
 		goto err_close;
 	}
-	if (af == AF_INET6 &&
-	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one))) {
+	/* SO_REUSEPORT: a migration target on the same host binds the same
+	 * ports while its source still has them
+	 */
+	if ((af == AF_INET6 &&
+	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one))) ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one))) {
 		rc = -errno;
 		goto err_close;
 	}

@@ -26,6 +26,8 @@ const char *ev_kind_name[EV_COUNT] = {
 	[EV_TCP_LISTEN]	= "TCP listening socket",
 	[EV_UDP]	= "UDP socket",
 	[EV_UDP_LISTEN]	= "UDP forwarded port",
+	[EV_REPAIR_LISTEN] = "repair helper listen",
+	[EV_REPAIR]	= "repair helper",
 };
 
 /**

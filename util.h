@@ -49,6 +49,8 @@ enum ev_kind {
 	EV_TCP_LISTEN,		/* listening TCP socket, idx = host port */
 	EV_UDP,			/* UDP flow socket, idx = flow */
 	EV_UDP_LISTEN,		/* UDP socket for a forwarded port, idx = port */
+	EV_REPAIR_LISTEN,	/* listening socket for passt-repair */
+	EV_REPAIR,		/* connection to passt-repair */
 	EV_COUNT
 };
 

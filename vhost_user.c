@@ -251,10 +251,8 @@ static void vu_reset(struct vu_dev *vdev)
 	vu_log_unmap(&vdev->mem);
 	memset(&vdev->mem, 0, sizeof(vdev->mem));
 
-	ev_del(vdev->epollfd, vdev->devstate_fd);
-	close_fd(&vdev->devstate_fd);
-	vdev->devstate_dir = 0;
-	vdev->devstate_result = 0;
+	if (vdev->devstate)
+		vdev->devstate->reset(vdev->devstate_opaque);
 
 	vdev->features = 0;
 	vdev->protocol_features = 0;
@@ -1036,6 +1034,65 @@ static int vu_net_set_mtu(struct vu_dev *vdev, struct vhost_user_msg *msg)
 	return 0;
 }
 
+/**
+ * vu_set_device_state_fd() - SET_DEVICE_STATE_FD: start a state transfer
+ * @vdev:	vhost-user device
+ * @msg:	Message: direction and phase, one fd (a pipe end)
+ *
+ * We always use the front-end's pipe, so the reply carries no fd: its u64
+ * has VHOST_USER_NOFD set, and 0 in the low byte on success.
+ *
+ * Return: VU_REPLY, -EPROTO without exactly one fd
+ */
+static int vu_set_device_state_fd(struct vu_dev *vdev,
+				  struct vhost_user_msg *msg)
+{
+	uint32_t dir = le32toh(msg->payload.devstate.direction);
+	uint32_t phase = le32toh(msg->payload.devstate.phase);
+	int fd, rc;
+
+	if (msg->nfds != 1) {
+		err("vhost-user: SET_DEVICE_STATE_FD with %u fds", msg->nfds);
+		return -EPROTO;
+	}
+
+	if (!vdev->devstate) {
+		warn("vhost-user: no device state transfer here");
+		return vu_reply_u64(msg, VHOST_USER_NOFD | VU_ACK_FAIL);
+	}
+	if ((dir != VHOST_USER_STATE_SAVE && dir != VHOST_USER_STATE_LOAD) ||
+	    phase != VHOST_USER_STATE_STOPPED) {
+		warn("vhost-user: device state direction %" PRIu32
+		     ", phase %" PRIu32 " not supported", dir, phase);
+		return vu_reply_u64(msg, VHOST_USER_NOFD | VU_ACK_FAIL);
+	}
+
+	fd = msg->fds[0];
+	msg->fds[0] = -1;
+	rc = vdev->devstate->start(vdev->devstate_opaque, fd, dir);
+	return vu_reply_u64(msg, VHOST_USER_NOFD | (rc ? VU_ACK_FAIL : 0));
+}
+
+/**
+ * vu_check_device_state() - CHECK_DEVICE_STATE: did the transfer succeed?
+ * @vdev:	vhost-user device
+ * @msg:	Message
+ *
+ * Return: VU_REPLY: u64 0 on success, non-zero on failure
+ */
+static int vu_check_device_state(struct vu_dev *vdev,
+				 struct vhost_user_msg *msg)
+{
+	int rc = -ENODEV;
+
+	if (vdev->devstate)
+		rc = vdev->devstate->check(vdev->devstate_opaque);
+	if (rc)
+		warn("vhost-user: reporting failed device state transfer: %s",
+		     strerror(-rc));
+	return vu_reply_u64(msg, rc ? VU_ACK_FAIL : 0);
+}
+
 #define REQ(r, f, sz, nfd)						\
 	[VHOST_USER_ ## r] = { .name = #r, .fn = (f), .size = (sz),	\
 			       .max_fds = (nfd) }
@@ -1066,10 +1123,11 @@ static const struct vu_req vu_reqs[VHOST_USER_REQUEST_MAX] = {
 	REQ(SET_VRING_ENABLE,	vu_set_vring_enable,	STATE,	0),
 	REQ(SEND_RARP,		vu_send_rarp,		U64,	0),
 	REQ(NET_SET_MTU,	vu_net_set_mtu,		U64,	0),
-	/* Known by name only: we offer no feature that enables them */
+	REQ(SET_DEVICE_STATE_FD, vu_set_device_state_fd,
+	    sizeof(struct vhost_user_device_state),		1),
+	REQ(CHECK_DEVICE_STATE,	vu_check_device_state,	0,	0),
+	/* Known by name only: we offer no feature that enables it */
 	REQ(GET_MAX_MEM_SLOTS,	NULL,			0,	0),
-	REQ(SET_DEVICE_STATE_FD, NULL,			0,	0),
-	REQ(CHECK_DEVICE_STATE,	NULL,			0,	0),
 };
 static_assert(ARRAY_SIZE(vu_reqs) == VHOST_USER_REQUEST_MAX,
 	      "one entry per request");
@@ -1382,7 +1440,6 @@ void vu_dev_init(struct vu_dev *vdev, int epollfd)
 	vdev->epollfd = epollfd;
 	vdev->listen_fd = -1;
 	vdev->conn_fd = -1;
-	vdev->devstate_fd = -1;
 	for (i = 0; i < VHOST_USER_MAX_QUEUES; i++)
 		vu_queue_init(&vdev->vq[i]);
 }

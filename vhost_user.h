@@ -118,6 +118,26 @@ struct vhost_user_msg {
 	unsigned nfds;
 } PACKED;
 
+#define VHOST_USER_STATE_SAVE	0	/* back-end writes its state */
+#define VHOST_USER_STATE_LOAD	1	/* back-end reads it */
+#define VHOST_USER_STATE_STOPPED 0	/* the only phase there is */
+#define VHOST_USER_NOFD		(1ULL << 8)	/* reply: no fd returned */
+
+/**
+ * struct vu_devstate_ops - Device state transfer, done by the layer above
+ * @start:	SET_DEVICE_STATE_FD accepted: takes ownership of @fd, the
+ *		front-end's end of a pipe, for @dir (VHOST_USER_STATE_*);
+ *		returns 0 or -errno (the fd is then closed by the callee)
+ * @check:	CHECK_DEVICE_STATE: 0 if the last transfer succeeded (on
+ *		load: and its state was validated and applied), else -errno
+ * @reset:	The session ended: abort a transfer in progress
+ */
+struct vu_devstate_ops {
+	int (*start)(void *opaque, int fd, uint32_t dir);
+	int (*check)(void *opaque);
+	void (*reset)(void *opaque);
+};
+
 /**
  * struct vu_dev - The one vhost-user device and its control connection
  * @epollfd:	Our epoll instance, to add and remove kick fds
@@ -129,9 +149,9 @@ struct vhost_user_msg {
  * @mtu:	MTU the front-end asked for with NET_SET_MTU, 0 if none
  * @mem:	Guest memory regions and dirty log
  * @vq:		Virtqueues, RX then TX
- * @devstate_fd: Pipe for the device state transfer, -1 if none
- * @devstate_dir: Direction of the transfer in progress
- * @devstate_result: Outcome to report with CHECK_DEVICE_STATE, 0 or -errno
+ * @devstate:	Device state transfer, served by the layer above, NULL if
+ *		none (SET_DEVICE_STATE_FD is then refused)
+ * @devstate_opaque: Passed to the @devstate callbacks
  * @rx_frames, @tx_frames, @rx_dropped, @tx_dropped: Counters
  */
 struct vu_dev {
@@ -144,9 +164,8 @@ struct vu_dev {
 	unsigned mtu;
 	struct vu_mem mem;
 	struct vu_virtq vq[VHOST_USER_MAX_QUEUES];
-	int devstate_fd;
-	unsigned devstate_dir;
-	int devstate_result;
+	const struct vu_devstate_ops *devstate;
+	void *devstate_opaque;
 	uint64_t rx_frames, tx_frames, rx_dropped, tx_dropped;
 };
 
@@ -163,7 +182,8 @@ struct vu_dev {
 #define VU_PROTOCOL_FEATURES (BIT_ULL(VHOST_USER_PROTOCOL_F_LOG_SHMFD) |	\
 			      BIT_ULL(VHOST_USER_PROTOCOL_F_RARP) |	\
 			      BIT_ULL(VHOST_USER_PROTOCOL_F_REPLY_ACK) |	\
-			      BIT_ULL(VHOST_USER_PROTOCOL_F_MTU))
+			      BIT_ULL(VHOST_USER_PROTOCOL_F_MTU) |	\
+			      BIT_ULL(VHOST_USER_PROTOCOL_F_DEVICE_STATE))
 
 void vu_dev_init(struct vu_dev *vdev, int epollfd);
 int vu_listen(struct vu_dev *vdev, const char *path);

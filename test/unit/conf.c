@@ -375,6 +375,7 @@ static void test_conf_exit_early(void **state)
 	assert_int_equal(r.status, 0);
 	assert_true(!strncmp(r.out, "Usage: passt", 12));
 	assert_non_null(strstr(r.out, "--vhost-user"));
+	assert_non_null(strstr(r.out, "--repair-path"));
 
 	run(&r, child_conf, ARGV("--version"));
 	assert_int_equal(r.status, 0);
@@ -493,6 +494,10 @@ static void test_conf_defaults(void **state)
 			 "10.0.0.1", "-D", "none", "-S", "none"));
 	assert_true(sscanf(c.sock_path, "/tmp/passt_%u.socket", &n) == 1);
 	assert_true(n >= 1 && n <= 64);
+	assert_true(!strncmp(c.repair_path, c.sock_path, strlen(c.sock_path)));
+	assert_string_equal(c.repair_path + strlen(c.sock_path), ".repair");
+	assert_int_equal(c.repair_listen_fd, -1);
+	assert_int_equal(c.repair_fd, -1);
 	assert_int_equal(c.mtu, MTU_DEFAULT);
 	assert_false(c.guest_mac_set);
 	assert_memory_equal(c.guest_mac, "\xff\xff\xff\xff\xff\xff", 6);
@@ -505,6 +510,54 @@ static void test_conf_defaults(void **state)
 	assert_int_equal(c.ip4.dns[0].s_addr, 0);
 	assert_int_equal(c.tcp.mode, FWD_NONE);
 	assert_int_equal(count(c.tcp.map), 0);
+}
+
+#define ARGV_FIXED(...)							\
+	ARGV("--vhost-user", "-4", "-a", "10.0.0.2/24", "-g", "10.0.0.1",	\
+	     "-D", "none", "-S", "none", __VA_ARGS__)
+
+/* --repair-path: default from the socket path, explicit, none with --fd */
+static void test_conf_repair_path(void **state)
+{
+	char arg[16], sock[104], path[109];
+	int sv[2];
+
+	(void)state;
+	memset(&c, 0x5a, sizeof(c));
+	conf_v(ARGV_FIXED("-s", "/tmp/test.sock"));
+	assert_string_equal(c.repair_path, "/tmp/test.sock.repair");
+	assert_int_equal(c.repair_listen_fd, -1);
+	assert_int_equal(c.repair_fd, -1);
+
+	conf_v(ARGV_FIXED("-s", "/tmp/test.sock", "--repair-path", "/tmp/r"));
+	assert_string_equal(c.sock_path, "/tmp/test.sock");
+	assert_string_equal(c.repair_path, "/tmp/r");
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	snprintf(arg, sizeof(arg), "%d", sv[0]);
+	conf_v(ARGV_FIXED("--fd", arg));
+	assert_string_equal(c.repair_path, "");
+	conf_v(ARGV_FIXED("--fd", arg, "--repair-path", "/tmp/r"));
+	assert_string_equal(c.repair_path, "/tmp/r");
+	close(sv[0]);
+	close(sv[1]);
+
+	/* 103 bytes: fits sun_path, but not with ".repair" appended */
+	memset(sock, 'x', sizeof(sock) - 1);
+	memcpy(sock, "/tmp/", 5);
+	sock[sizeof(sock) - 1] = '\0';
+	expect_fail(ARGV_FIXED("-s", sock), "--repair-path");
+	conf_v(ARGV_FIXED("-s", sock, "--repair-path", "/tmp/r"));
+	assert_string_equal(c.repair_path, "/tmp/r");
+
+	memset(path, 'y', sizeof(path) - 1);
+	path[0] = '/';
+	path[sizeof(path) - 1] = '\0';
+	expect_fail(ARGV_FIXED("--repair-path", path), "--repair-path");
+	expect_fail(ARGV_FIXED("--repair-path", ""), "--repair-path");
+	expect_fail(ARGV_FIXED("--repair-path", "/a", "--repair-path", "/b"),
+		    "--repair-path given more than once");
+	expect_fail(ARGV("--vhost-user", "--repair-path"), "--repair-path");
 }
 
 /* ---------------------------------------------------------------- */
@@ -615,6 +668,7 @@ int main(void)
 		cmocka_unit_test(test_conf_fd),
 		cmocka_unit_test(test_conf_full),
 		cmocka_unit_test(test_conf_defaults),
+		cmocka_unit_test(test_conf_repair_path),
 		cmocka_unit_test(test_host_none),
 		cmocka_unit_test(test_host_defaults),
 	};

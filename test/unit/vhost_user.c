@@ -617,8 +617,7 @@ static void test_unknown_request(void **state)
 	struct fx *f = *state;
 	const uint32_t nr = 1 | VHOST_USER_FLAG_NEED_REPLY;
 	uint8_t junk[40] = { 0xff };
-	uint32_t req[] = { VHOST_USER_NONE, VHOST_USER_GET_MAX_MEM_SLOTS,
-			   VHOST_USER_SET_DEVICE_STATE_FD, 21, 35,
+	uint32_t req[] = { VHOST_USER_NONE, VHOST_USER_GET_MAX_MEM_SLOTS, 21, 35,
 			   VHOST_USER_REQUEST_MAX, 1000, UINT32_MAX };
 	unsigned i;
 
@@ -636,6 +635,117 @@ static void test_unknown_request(void **state)
 	assert_int_equal(xfer(f, VHOST_USER_GET_QUEUE_NUM, 1, NULL, 0, NULL, 0),
 			 0);
 	assert_int_equal(reply_u64(f, VHOST_USER_GET_QUEUE_NUM), 1);
+}
+
+/* Device state transfer: what the layer above is told, what QEMU gets */
+static struct {
+	int fd, start_rc, check_rc, resets;
+	uint32_t dir;
+} ds;
+
+static int ds_start(void *opaque, int fd, uint32_t dir)
+{
+	(void)opaque;
+	if (ds.start_rc) {
+		close(fd);
+		return ds.start_rc;
+	}
+	ds.fd = fd;
+	ds.dir = dir;
+	return 0;
+}
+
+static int ds_check(void *opaque)
+{
+	(void)opaque;
+	return ds.check_rc;
+}
+
+static void ds_reset(void *opaque)
+{
+	(void)opaque;
+	ds.resets++;
+}
+
+static const struct vu_devstate_ops ds_ops = { ds_start, ds_check, ds_reset };
+
+static int xfer_devstate(struct fx *f, uint32_t dir, uint32_t phase,
+			 unsigned nfds)
+{
+	struct vhost_user_device_state st = { htole32(dir), htole32(phase) };
+	int p[2], rc;
+
+	assert_int_equal(pipe(p), 0);
+	rc = xfer(f, VHOST_USER_SET_DEVICE_STATE_FD, 1, &st, sizeof(st), p,
+		  nfds);
+	close(p[0]);
+	close(p[1]);
+	return rc;
+}
+
+static void test_device_state(void **state)
+{
+	struct fx *f = *state;
+	int fds = fd_count();
+
+	/* Nobody above to take the state: refused, fd closed, no crash */
+	memset(&ds, 0, sizeof(ds));
+	ds.fd = -1;
+	assert_int_equal(xfer_devstate(f, VHOST_USER_STATE_SAVE, 0, 1), 0);
+	assert_int_equal(reply_u64(f, VHOST_USER_SET_DEVICE_STATE_FD),
+			 VHOST_USER_NOFD | 1);
+	assert_int_equal(xfer(f, VHOST_USER_CHECK_DEVICE_STATE, 1, NULL, 0,
+			      NULL, 0), 0);
+	assert_int_not_equal(reply_u64(f, VHOST_USER_CHECK_DEVICE_STATE), 0);
+	assert_int_equal(fd_count(), fds);
+
+	f->vdev.devstate = &ds_ops;
+
+	/* Wrong direction, wrong phase: refused, the layer above not called */
+	assert_int_equal(xfer_devstate(f, 2, 0, 1), 0);
+	assert_int_equal(reply_u64(f, VHOST_USER_SET_DEVICE_STATE_FD),
+			 VHOST_USER_NOFD | 1);
+	assert_int_equal(xfer_devstate(f, VHOST_USER_STATE_LOAD, 1, 1), 0);
+	assert_int_equal(reply_u64(f, VHOST_USER_SET_DEVICE_STATE_FD),
+			 VHOST_USER_NOFD | 1);
+	assert_int_equal(ds.fd, -1);
+	assert_int_equal(fd_count(), fds);
+
+	/* Accepted: the fd is handed up, the reply says we return none */
+	assert_int_equal(xfer_devstate(f, VHOST_USER_STATE_LOAD, 0, 1), 0);
+	assert_int_equal(reply_u64(f, VHOST_USER_SET_DEVICE_STATE_FD),
+			 VHOST_USER_NOFD);
+	assert_true(ds.fd >= 0);
+	assert_int_equal(ds.dir, VHOST_USER_STATE_LOAD);
+	close(ds.fd);
+
+	/* The layer above refuses: failure, and it closed the fd */
+	ds.start_rc = -EBUSY;
+	assert_int_equal(xfer_devstate(f, VHOST_USER_STATE_SAVE, 0, 1), 0);
+	assert_int_equal(reply_u64(f, VHOST_USER_SET_DEVICE_STATE_FD),
+			 VHOST_USER_NOFD | 1);
+	assert_int_equal(fd_count(), fds);
+
+	/* CHECK_DEVICE_STATE reports what the layer above says */
+	assert_int_equal(xfer(f, VHOST_USER_CHECK_DEVICE_STATE, 1, NULL, 0,
+			      NULL, 0), 0);
+	assert_int_equal(reply_u64(f, VHOST_USER_CHECK_DEVICE_STATE), 0);
+	ds.check_rc = -EIO;
+	assert_int_equal(xfer(f, VHOST_USER_CHECK_DEVICE_STATE, 1, NULL, 0,
+			      NULL, 0), 0);
+	assert_int_not_equal(reply_u64(f, VHOST_USER_CHECK_DEVICE_STATE), 0);
+
+	/* No fd, or two: malformed, the session is reset */
+	assert_int_equal(xfer_devstate(f, VHOST_USER_STATE_SAVE, 0, 0),
+			 -EPROTO);
+	assert_int_equal(f->vdev.conn_fd, -1);
+	assert_true(ds.resets >= 1);
+	fx_reconnect(f);
+	f->vdev.devstate = &ds_ops;
+	assert_int_equal(xfer_devstate(f, VHOST_USER_STATE_SAVE, 0, 2),
+			 -EPROTO);
+	fx_reconnect(f);
+	assert_int_equal(fd_count(), fds);
 }
 
 /* Malformed messages drop the connection and reset the device */
@@ -1532,6 +1642,7 @@ int main(void)
 		T(test_get_replies),
 		T(test_reply_ack),
 		T(test_unknown_request),
+		T(test_device_state),
 		T(test_malformed),
 		T(test_malformed_resets),
 		T(test_fds_closed),

@@ -1,0 +1,903 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* migrate.c - The device state stream of a live migration
+ *
+ * DOC: Theory of operation
+ *
+ * QEMU moves our state with VHOST_USER_SET_DEVICE_STATE_FD: it hands us
+ * one end of a pipe, we write our state to it (source, "save") or read it
+ * (target, "load") until end of file, and CHECK_DEVICE_STATE asks us how
+ * it went.  vhost_user.c only checks the request; it calls us through
+ * migrate_devstate_ops, and the pipe is served by the epoll loop
+ * (EV_DEVSTATE, migrate_handler()), so the control socket keeps being
+ * answered during the transfer.
+ *
+ * The stream (layout in migrate.h and doc/migration.md) is a header with
+ * magic, version and oldest readable version, then sections, each with an
+ * id, a length and a CRC32C, then an end marker.  For each version there
+ * is one NULL-terminated table of sections, and around the transfer there
+ * are NULL-terminated arrays of handlers:
+ *
+ *   source pre:   freeze (TCP sockets into repair mode), build the stream
+ *   source post:  on success, close the repaired sockets silently and stop
+ *                 serving: we exit once QEMU hangs up; on failure, thaw
+ *   target pre:   parse and check the whole stream: header, versions,
+ *                 CRCs, every section's sizes and limits, touching nothing
+ *   target post:  apply every section
+ *
+ * The source builds the whole stream in memory before writing it, so the
+ * guest's connections are frozen once, for as short as we can make it,
+ * and the pipe is written as fast as QEMU reads.  The target reads the
+ * whole stream before looking at it: a truncated, corrupted, oversized or
+ * unknown stream fails the transfer with nothing installed.
+ *
+ * Bad input: every length is checked against what is left before it is
+ * used, the version table is indexed only after a bounds check, and a
+ * stream over MIGRATE_STREAM_MAX is refused while reading.  A failed
+ * transfer is logged and reported through CHECK_DEVICE_STATE; we keep
+ * serving.
+ */
+
+#include <arpa/inet.h>
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "migrate.h"
+#include "tcp_migrate.h"
+
+#define MIG_READ_CHUNK		(1 << 16)	/* bytes read at once */
+#define MIG_BUF_MIN		(1 << 16)	/* first mapping */
+
+/* ---------------------------------------------------------------- */
+/* Buffers and CRC32C                                                */
+/* ---------------------------------------------------------------- */
+
+/**
+ * mig_buf_reserve() - Make room at the end of a buffer
+ * @b:		Buffer
+ * @len:	Bytes wanted
+ *
+ * Return: pointer to @len writable bytes at b->p + b->len (not yet counted
+ *	   in b->len), NULL if the stream would grow past MIGRATE_STREAM_MAX
+ *	   or memory is short
+ *
+ * #syscalls mmap mremap
+ */
+void *mig_buf_reserve(struct mig_buf *b, size_t len)
+{
+	size_t cap = b->cap ? b->cap : MIG_BUF_MIN;
+	void *p;
+
+	if (len > MIGRATE_STREAM_MAX || b->len > MIGRATE_STREAM_MAX - len)
+		return NULL;
+	if (b->len + len <= b->cap)
+		return b->p + b->len;
+
+	while (cap < b->len + len)
+		cap *= 2;
+	if (b->p)
+		p = mremap(b->p, b->cap, cap, MREMAP_MAYMOVE);
+	else
+		p = mmap(NULL, cap, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	b->p = p;
+	b->cap = cap;
+	return b->p + b->len;
+}
+
+/**
+ * mig_buf_put() - Append bytes to a buffer
+ * @b:		Buffer
+ * @data:	Bytes
+ * @len:	How many
+ *
+ * Return: 0, -ENOMEM
+ */
+int mig_buf_put(struct mig_buf *b, const void *data, size_t len)
+{
+	void *p = mig_buf_reserve(b, len);
+
+	if (!p)
+		return -ENOMEM;
+	memcpy(p, data, len);
+	b->len += len;
+	return 0;
+}
+
+/**
+ * mig_buf_free() - Unmap a buffer
+ * @b:		Buffer
+ *
+ * #syscalls munmap
+ */
+void mig_buf_free(struct mig_buf *b)
+{
+	if (b->p)
+		munmap(b->p, b->cap);
+	memset(b, 0, sizeof(*b));
+}
+
+/**
+ * crc32c() - CRC32C (Castagnoli, RFC 3720, B.4), reflected, bitwise by
+ *	      nibble with a 16-entry table
+ * @crc:	CRC so far, 0 to start
+ * @data:	Bytes
+ * @len:	How many
+ *
+ * Return: CRC including @data
+ */
+uint32_t crc32c(uint32_t crc, const void *data, size_t len)
+{
+	static const uint32_t t[16] = {
+		0x00000000, 0x105ec76f, 0x20bd8ede, 0x30e349b1,
+		0x417b1dbc, 0x5125dad3, 0x61c69362, 0x7198540d,
+		0x82f63b78, 0x92a8fc17, 0xa24bb5a6, 0xb21572c9,
+		0xc38d26c4, 0xd3d3e1ab, 0xe330a81a, 0xf36e6f75,
+	};
+	const uint8_t *p = data;
+
+	crc = ~crc;
+	while (len--) {
+		crc ^= *p++;
+		crc = (crc >> 4) ^ t[crc & 0xf];
+		crc = (crc >> 4) ^ t[crc & 0xf];
+	}
+	return ~crc;
+}
+
+/* ---------------------------------------------------------------- */
+/* Sections                                                          */
+/* ---------------------------------------------------------------- */
+
+/**
+ * mig_guest_save() - MIG_SEC_GUEST: the guest's addresses and lease
+ * @c:		Execution context
+ * @b:		Buffer to append to
+ *
+ * Return: 0, -ENOMEM
+ */
+static int mig_guest_save(struct ctx *c, struct mig_buf *b)
+{
+	struct mig_guest g = { 0 };
+
+	memcpy(g.mac, c->guest_mac, sizeof(g.mac));
+	g.mac_set = c->guest_mac_set;
+	g.v4 = c->v4;
+	g.v6 = c->v6;
+	g.prefix4 = (uint8_t)c->ip4.prefix_len;
+	g.prefix6 = (uint8_t)c->ip6.prefix_len;
+	memcpy(g.addr4, &c->ip4.addr, 4);
+	memcpy(g.addr4_seen, &c->ip4.addr_seen, 4);
+	memcpy(g.addr6, &c->ip6.addr, 16);
+	memcpy(g.addr6_seen, &c->ip6.addr_seen, 16);
+	memcpy(g.addr6_ll_seen, &c->ip6.addr_ll_seen, 16);
+	return mig_buf_put(b, &g, sizeof(g));
+}
+
+/**
+ * mig_guest_check() - Check a MIG_SEC_GUEST payload
+ * @c:		Execution context
+ * @p:		Payload
+ * @len:	Its length
+ *
+ * Return: 0, -EINVAL if malformed
+ */
+static int mig_guest_check(const struct ctx *c, const uint8_t *p, size_t len)
+{
+	struct mig_guest g;
+
+	(void)c;
+	if (len != sizeof(g))
+		return -EINVAL;
+	memcpy(&g, p, sizeof(g));
+	if (g.mac_set > 1 || g.v4 > 1 || g.v6 > 1 || g.prefix4 > 32 ||
+	    g.prefix6 > 128)
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * mig_guest_load() - Apply MIG_SEC_GUEST: the guest keeps its addresses
+ * @c:		Execution context
+ * @p:		Checked payload
+ * @len:	Its length
+ *
+ * The guest doesn't ask again for the address it holds: if our own
+ * configuration differs, its lease wins, so renewals keep it.
+ *
+ * Return: 0
+ */
+static int mig_guest_load(struct ctx *c, const uint8_t *p, size_t len)
+{
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+	struct mig_guest g;
+
+	ASSERT(len == sizeof(g));
+	memcpy(&g, p, sizeof(g));
+
+	if (g.mac_set) {
+		memcpy(c->guest_mac, g.mac, sizeof(c->guest_mac));
+		c->guest_mac_set = true;
+	}
+	if (g.v4 && c->v4) {
+		if (memcmp(&c->ip4.addr, g.addr4, 4) != 0)
+			info("migrate: guest keeps its IPv4 lease %s (not %s)",
+			     inet_ntop(AF_INET, g.addr4, a, sizeof(a)),
+			     inet_ntop(AF_INET, &c->ip4.addr, b, sizeof(b)));
+		memcpy(&c->ip4.addr, g.addr4, 4);
+		c->ip4.prefix_len = g.prefix4;
+		memcpy(&c->ip4.addr_seen, g.addr4_seen, 4);
+	}
+	if (g.v6 && c->v6) {
+		if (memcmp(&c->ip6.addr, g.addr6, 16) != 0)
+			info("migrate: guest keeps its IPv6 lease %s (not %s)",
+			     inet_ntop(AF_INET6, g.addr6, a, sizeof(a)),
+			     inet_ntop(AF_INET6, &c->ip6.addr, b, sizeof(b)));
+		memcpy(&c->ip6.addr, g.addr6, 16);
+		c->ip6.prefix_len = g.prefix6;
+		memcpy(&c->ip6.addr_seen, g.addr6_seen, 16);
+		memcpy(&c->ip6.addr_ll_seen, g.addr6_ll_seen, 16);
+	}
+	return 0;
+}
+
+static const struct mig_section mig_sec_guest = {
+	MIG_SEC_GUEST, "guest", mig_guest_save, mig_guest_check,
+	mig_guest_load,
+};
+
+static const struct mig_section mig_sec_tcp = {
+	MIG_SEC_TCP, "TCP", tcp_mig_save, tcp_mig_check, tcp_mig_load,
+};
+
+/* Version 1: one table per version, never changed once released */
+static const struct mig_section *const mig_v1[] = {
+	&mig_sec_guest, &mig_sec_tcp, NULL,
+};
+
+static const struct mig_section *const *const mig_versions[] = {
+	[1] = mig_v1,
+};
+static_assert(ARRAY_SIZE(mig_versions) == MIGRATE_VERSION + 1,
+	      "a table for each version up to ours");
+
+/* ---------------------------------------------------------------- */
+/* Writing and reading streams                                       */
+/* ---------------------------------------------------------------- */
+
+/**
+ * mig_sec_put() - Append one section: header, payload from @save, CRC
+ * @c:		Execution context
+ * @b:		Buffer
+ * @sec:	Section, or NULL for the end marker
+ *
+ * Return: 0, -errno from the section or -ENOMEM
+ */
+static int mig_sec_put(struct ctx *c, struct mig_buf *b,
+		       const struct mig_section *sec)
+{
+	struct mig_sec_hdr h = { 0 };
+	size_t start = b->len, plen;
+	uint32_t crc;
+	__be32 be;
+	int rc;
+
+	if ((rc = mig_buf_put(b, &h, sizeof(h))))	/* filled in below */
+		return rc;
+	if (sec && (rc = sec->save(c, b)))
+		return rc;
+
+	plen = b->len - start - sizeof(h);
+	if (plen > MIGRATE_SEC_MAX)
+		return -EFBIG;
+	h.id = htonl(sec ? sec->id : MIG_SEC_END);
+	h.len = htonl((uint32_t)plen);
+	memcpy(b->p + start, &h, sizeof(h));
+
+	crc = crc32c(0, b->p + start, b->len - start);
+	be = htonl(crc);
+	return mig_buf_put(b, &be, sizeof(be));
+}
+
+/**
+ * migrate_build() - Write a whole stream of our version into a buffer
+ * @c:		Execution context
+ * @b:		Buffer, empty
+ *
+ * Return: 0, -errno
+ */
+int migrate_build(struct ctx *c, struct mig_buf *b)
+{
+	const struct mig_section *const *sec;
+	struct mig_hdr h = {
+		.magic = htobe64(MIGRATE_MAGIC),
+		.version = htonl(MIGRATE_VERSION),
+		.min_version = htonl(MIGRATE_MIN_VERSION),
+	};
+	int rc;
+
+	if ((rc = mig_buf_put(b, &h, sizeof(h))))
+		return rc;
+	for (sec = mig_versions[MIGRATE_VERSION]; *sec; sec++) {
+		if ((rc = mig_sec_put(c, b, *sec))) {
+			err("migrate: can't save %s state: %s", (*sec)->name,
+			    strerror(-rc));
+			return rc;
+		}
+	}
+	return mig_sec_put(c, b, NULL);
+}
+
+/**
+ * mig_sec_find() - Look up a section id in a version's table
+ * @table:	NULL-terminated table
+ * @id:		Section id
+ *
+ * Return: entry, NULL if the table has none for @id
+ */
+static const struct mig_section *mig_sec_find(
+	const struct mig_section *const *table, uint32_t id)
+{
+	for (; *table; table++) {
+		if ((*table)->id == id)
+			return *table;
+	}
+	return NULL;
+}
+
+/**
+ * mig_hdr_check() - Check a stream's header, pick our table for it
+ * @p:		Stream
+ * @len:	Its length
+ * @table:	Set to the table to read it with
+ *
+ * Return: 0, -EINVAL if it's not a stream of ours, -ENOTSUP if it needs a
+ *	   newer reader
+ */
+static int mig_hdr_check(const uint8_t *p, size_t len,
+			 const struct mig_section *const **table)
+{
+	uint32_t version, min_version;
+	struct mig_hdr h;
+
+	if (len < sizeof(h)) {
+		err("migrate: stream truncated in its header (%zu bytes)", len);
+		return -EINVAL;
+	}
+	memcpy(&h, p, sizeof(h));
+	version = ntohl(h.version);
+	min_version = ntohl(h.min_version);
+
+	if (be64toh(h.magic) != MIGRATE_MAGIC) {
+		err("migrate: not a passt state stream (magic 0x%016" PRIx64
+		    ")", be64toh(h.magic));
+		return -EINVAL;
+	}
+	if (!version || !min_version || min_version > version) {
+		err("migrate: bad stream version %" PRIu32 " (oldest reader %"
+		    PRIu32 ")", version, min_version);
+		return -EINVAL;
+	}
+	if (min_version > MIGRATE_VERSION) {
+		err("migrate: stream version %" PRIu32 " needs a reader of "
+		    "version %" PRIu32 ", we are %u", version, min_version,
+		    MIGRATE_VERSION);
+		return -ENOTSUP;
+	}
+
+	*table = mig_versions[MIN(version, (uint32_t)MIGRATE_VERSION)];
+	if (version > MIGRATE_VERSION)
+		info("migrate: stream version %" PRIu32 ", reading it as %u",
+		     version, MIGRATE_VERSION);
+	return 0;
+}
+
+/**
+ * migrate_parse() - Parse and check a whole stream, touching no state
+ * @c:		Execution context (limits to check against)
+ * @p:		Stream
+ * @len:	Its length
+ * @refs:	Sections found, in stream order, ended by one with len 0
+ *		and sec NULL past the last
+ *
+ * Return: number of sections to apply, or -errno (logged)
+ */
+int migrate_parse(const struct ctx *c, const uint8_t *p, size_t len,
+		  struct mig_sec_ref refs[MIGRATE_SECTIONS_MAX])
+{
+	const struct mig_section *const *table;
+	size_t off = sizeof(struct mig_hdr);
+	unsigned n = 0, i;
+	int rc;
+
+	memset(refs, 0, sizeof(*refs) * MIGRATE_SECTIONS_MAX);
+	if ((rc = mig_hdr_check(p, len, &table)))
+		return rc;
+
+	for (;;) {
+		struct mig_sec_hdr h;
+		uint32_t id, slen, crc;
+		__be32 be;
+
+		if (len - off < sizeof(h) + MIG_SEC_TRAILER) {
+			err("migrate: stream truncated at byte %zu", off);
+			return -EINVAL;
+		}
+		memcpy(&h, p + off, sizeof(h));
+		id = ntohl(h.id);
+		slen = ntohl(h.len);
+		if (slen > len - off - sizeof(h) - MIG_SEC_TRAILER) {
+			err("migrate: section %" PRIu32 " at byte %zu: length %"
+			    PRIu32 " past the end", id, off, slen);
+			return -EINVAL;
+		}
+		memcpy(&be, p + off + sizeof(h) + slen, sizeof(be));
+		crc = crc32c(0, p + off, sizeof(h) + slen);
+		if (crc != ntohl(be)) {
+			err("migrate: section %" PRIu32 " at byte %zu: bad CRC",
+			    id, off);
+			return -EINVAL;
+		}
+
+		if (id == MIG_SEC_END) {
+			off += sizeof(h) + slen + MIG_SEC_TRAILER;
+			if (slen || off != len) {
+				err("migrate: %zu bytes after the end marker",
+				    len - off + slen);
+				return -EINVAL;
+			}
+			break;
+		}
+
+		if (n == MIGRATE_SECTIONS_MAX - 1) {
+			err("migrate: more than %u sections",
+			    MIGRATE_SECTIONS_MAX - 1);
+			return -EINVAL;
+		}
+		refs[n].sec = mig_sec_find(table, id);
+		refs[n].p = p + off + sizeof(h);
+		refs[n].len = slen;
+		if (!refs[n].sec)
+			info("migrate: skipping unknown section %" PRIu32, id);
+		for (i = 0; refs[n].sec && i < n; i++) {
+			if (refs[i].sec == refs[n].sec) {
+				err("migrate: %s state twice in the stream",
+				    refs[n].sec->name);
+				return -EINVAL;
+			}
+		}
+		n++;
+		off += sizeof(h) + slen + MIG_SEC_TRAILER;
+	}
+
+	for (i = 0; i < n; i++) {
+		if (!refs[i].sec)
+			continue;
+		if ((rc = refs[i].sec->check(c, refs[i].p, refs[i].len))) {
+			err("migrate: %s state refused: %s", refs[i].sec->name,
+			    strerror(-rc));
+			return rc;
+		}
+	}
+	return (int)n;
+}
+
+/**
+ * migrate_apply() - Apply the sections of a parsed, checked stream
+ * @c:		Execution context
+ * @refs:	From migrate_parse()
+ *
+ * Return: 0, or the first error (the other sections are still applied)
+ */
+int migrate_apply(struct ctx *c, const struct mig_sec_ref *refs)
+{
+	int rc, ret = 0;
+	unsigned i;
+
+	for (i = 0; i < MIGRATE_SECTIONS_MAX && refs[i].p; i++) {
+		if (!refs[i].sec)
+			continue;
+		if ((rc = refs[i].sec->load(c, refs[i].p, refs[i].len))) {
+			err("migrate: applying %s state failed: %s",
+			    refs[i].sec->name, strerror(-rc));
+			if (!ret)
+				ret = rc;
+		}
+	}
+	return ret;
+}
+
+/* ---------------------------------------------------------------- */
+/* The transfer                                                      */
+/* ---------------------------------------------------------------- */
+
+/**
+ * struct mig_xfer - The transfer in progress, or the last one
+ * @fd:		Pipe from the front-end, -1 if none
+ * @dir:	VHOST_USER_STATE_SAVE or _LOAD
+ * @running:	Reading or writing @fd
+ * @result:	For CHECK_DEVICE_STATE: 0, -errno, -EINPROGRESS while
+ *		running, -ENODATA if there was no transfer
+ * @buf:	The stream
+ * @off:	Source: bytes of @buf written so far
+ * @frozen:	Source: TCP connections are frozen (tcp_mig_freeze())
+ * @source_done: Source: state handed over, exit once QEMU hangs up
+ * @t0:		Start of the transfer, for the log
+ */
+struct mig_xfer {
+	int fd;
+	uint32_t dir;
+	bool running;
+	int result;
+	struct mig_buf buf;
+	size_t off;
+	bool frozen;
+	bool source_done;
+	struct timespec t0;
+};
+
+static struct mig_xfer mig = { .fd = -1, .result = -ENODATA };
+
+typedef int (*mig_handler_t)(struct ctx *c, struct mig_xfer *x);
+
+/**
+ * mig_freeze() - Source pre: freeze TCP connections into repair mode
+ * @c:		Execution context
+ * @x:		Transfer
+ *
+ * Return: 0 (without the helper, no connection moves: logged)
+ */
+static int mig_freeze(struct ctx *c, struct mig_xfer *x)
+{
+	tcp_mig_freeze(c);
+	x->frozen = true;
+	return 0;
+}
+
+/**
+ * mig_build() - Source pre: the whole stream into the buffer
+ * @c:		Execution context
+ * @x:		Transfer
+ *
+ * Return: 0, -errno
+ */
+static int mig_build(struct ctx *c, struct mig_xfer *x)
+{
+	return migrate_build(c, &x->buf);
+}
+
+/**
+ * mig_release() - Source pre: close the dumped sockets, silently
+ * @c:		Execution context
+ * @x:		Transfer
+ *
+ * Repaired sockets are closed without a FIN or RST as soon as they are
+ * dumped: data the kernel would take from the peer from now on would be
+ * lost, and the target needs their addresses and ports free.  It restores
+ * them only once it has seen our end of file, after this.  If the
+ * transfer fails from here on, these connections are lost (logged).
+ *
+ * Return: 0
+ */
+static int mig_release(struct ctx *c, struct mig_xfer *x)
+{
+	tcp_mig_release(c);
+	x->frozen = false;
+	return 0;
+}
+
+static const mig_handler_t mig_source_pre[] = {
+	mig_freeze, mig_build, mig_release, NULL,
+};
+
+/**
+ * mig_hand_over() - Source post: the state is out
+ * @c:		Execution context
+ * @x:		Transfer
+ *
+ * The rings are stopped already (GET_VRING_BASE): guest memory is not
+ * touched again, and we exit once QEMU hangs up.
+ *
+ * Return: 0
+ */
+static int mig_hand_over(struct ctx *c, struct mig_xfer *x)
+{
+	(void)c;
+	x->source_done = true;
+	return 0;
+}
+
+static const mig_handler_t mig_source_post[] = { mig_hand_over, NULL };
+
+/**
+ * mig_check_stream() - Target pre: parse and check the whole stream
+ * @c:		Execution context
+ * @x:		Transfer
+ *
+ * Return: 0, -errno
+ */
+static int mig_check_stream(struct ctx *c, struct mig_xfer *x)
+{
+	struct mig_sec_ref refs[MIGRATE_SECTIONS_MAX];
+	int rc = migrate_parse(c, x->buf.p, x->buf.len, refs);
+
+	return rc < 0 ? rc : 0;
+}
+
+/**
+ * mig_load() - Target post: apply the stream, checked before
+ * @c:		Execution context
+ * @x:		Transfer
+ *
+ * Return: 0, -errno
+ */
+static int mig_load(struct ctx *c, struct mig_xfer *x)
+{
+	struct mig_sec_ref refs[MIGRATE_SECTIONS_MAX];
+	int rc = migrate_parse(c, x->buf.p, x->buf.len, refs);
+
+	if (rc < 0)
+		return rc;
+	return migrate_apply(c, refs);
+}
+
+static const mig_handler_t mig_target_pre[] = { mig_check_stream, NULL };
+static const mig_handler_t mig_target_post[] = { mig_load, NULL };
+
+/**
+ * mig_run() - Run a NULL-terminated array of handlers, stop at an error
+ * @c:		Execution context
+ * @h:		Handlers
+ *
+ * Return: 0, or the first -errno
+ */
+static int mig_run(struct ctx *c, const mig_handler_t *h)
+{
+	int rc;
+
+	for (; *h; h++) {
+		if ((rc = (*h)(c, &mig)))
+			return rc;
+	}
+	return 0;
+}
+
+/**
+ * mig_end() - End the transfer: close the pipe, keep the result
+ * @c:		Execution context
+ * @rc:		Result, 0 or -errno
+ */
+static void mig_end(struct ctx *c, int rc)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (mig.fd >= 0) {
+		ev_del(c->epollfd, mig.fd);
+		close_fd(&mig.fd);
+	}
+	if (mig.frozen) {		/* source, failed: carry on as before */
+		tcp_mig_source_done(c, false);
+		mig.frozen = false;
+	}
+	mig.running = false;
+	mig.result = rc;
+
+	if (rc)
+		err("migrate: %s failed: %s",
+		    mig.dir == VHOST_USER_STATE_SAVE ? "save" : "load",
+		    strerror(-rc));
+	else
+		info("migrate: %s %zu bytes of state in %lld ms",
+		     mig.dir == VHOST_USER_STATE_SAVE ? "wrote" : "read",
+		     mig.buf.len, timespec_diff_ms(&now, &mig.t0));
+	mig_buf_free(&mig.buf);
+}
+
+/**
+ * mig_write() - Source: write what the pipe takes
+ * @c:		Execution context
+ *
+ * #syscalls write
+ */
+static void mig_write(struct ctx *c)
+{
+	while (mig.off < mig.buf.len) {
+		ssize_t n = write(mig.fd, mig.buf.p + mig.off,
+				  mig.buf.len - mig.off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			mig_end(c, n < 0 ? -errno : -EPIPE);
+			return;
+		}
+		mig.off += (size_t)n;
+	}
+
+	mig_run(c, mig_source_post);
+	mig_end(c, 0);
+}
+
+/**
+ * mig_read() - Target: read what the pipe has; at end of file, load
+ * @c:		Execution context
+ *
+ * #syscalls read
+ */
+static void mig_read(struct ctx *c)
+{
+	int rc;
+
+	for (;;) {
+		uint8_t *p = mig_buf_reserve(&mig.buf, MIG_READ_CHUNK);
+		ssize_t n;
+
+		if (!p) {
+			err("migrate: stream larger than %llu bytes",
+			    (unsigned long long)MIGRATE_STREAM_MAX);
+			mig_end(c, -EFBIG);
+			return;
+		}
+		n = read(mig.fd, p, MIG_READ_CHUNK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n < 0) {
+			mig_end(c, -errno);
+			return;
+		}
+		if (!n)
+			break;
+		mig.buf.len += (size_t)n;
+	}
+
+	if (!(rc = mig_run(c, mig_target_pre)))
+		rc = mig_run(c, mig_target_post);
+	mig_end(c, rc);
+}
+
+/**
+ * migrate_handler() - The device state pipe is ready, or hung up
+ * @c:		Execution context
+ * @events:	epoll events
+ */
+void migrate_handler(struct ctx *c, uint32_t events)
+{
+	if (!mig.running)
+		return;
+	if (mig.dir == VHOST_USER_STATE_SAVE) {
+		if (events & EPOLLERR)
+			mig_end(c, -EPIPE);
+		else
+			mig_write(c);
+	} else {
+		mig_read(c);	/* reads to end of file on EPOLLHUP too */
+	}
+}
+
+/**
+ * mig_abort() - Drop a transfer in progress, if any
+ * @c:		Execution context
+ */
+static void mig_abort(struct ctx *c)
+{
+	if (mig.running) {
+		warn("migrate: transfer abandoned by the front-end");
+		mig_end(c, -ECANCELED);
+	}
+}
+
+/**
+ * mig_start() - SET_DEVICE_STATE_FD: start a transfer on @fd
+ * @opaque:	Execution context
+ * @fd:		Front-end's pipe end, ours now
+ * @dir:	VHOST_USER_STATE_SAVE or _LOAD
+ *
+ * Return: 0, -errno (fd closed)
+ *
+ * #syscalls fcntl
+ */
+static int mig_start(void *opaque, int fd, uint32_t dir)
+{
+	struct ctx *c = opaque;
+	int flags, rc;
+
+	mig_abort(c);
+	mig_buf_free(&mig.buf);
+	mig.dir = dir;
+	mig.off = 0;
+	mig.fd = fd;
+	mig.running = true;
+	mig.result = -EINPROGRESS;
+	clock_gettime(CLOCK_MONOTONIC, &mig.t0);
+	info("migrate: %s started", dir == VHOST_USER_STATE_SAVE ?
+	     "save" : "load");
+
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK)) {
+		rc = -errno;
+		goto fail;
+	}
+
+	if (dir == VHOST_USER_STATE_SAVE && (rc = mig_run(c, mig_source_pre)))
+		goto fail;
+
+	rc = ev_add(c->epollfd, fd, dir == VHOST_USER_STATE_SAVE ?
+		    EPOLLOUT : EPOLLIN, EV_DEVSTATE, 0);
+	if (rc)
+		goto fail;
+
+	if (dir == VHOST_USER_STATE_SAVE)
+		mig_write(c);
+	return 0;
+
+fail:
+	close_fd(&mig.fd);		/* not in epoll yet */
+	mig_end(c, rc);
+	return rc;
+}
+
+/**
+ * mig_check() - CHECK_DEVICE_STATE: the result of the last transfer
+ * @opaque:	Execution context
+ *
+ * QEMU closes its end of a load pipe before it asks: what's still in the
+ * pipe is read and loaded now, so the answer is final.
+ *
+ * Return: 0 on success, -errno
+ */
+static int mig_check(void *opaque)
+{
+	struct ctx *c = opaque;
+
+	if (mig.running && mig.dir == VHOST_USER_STATE_LOAD)
+		mig_read(c);
+	return mig.result;
+}
+
+/**
+ * mig_reset() - The front-end session ended
+ * @opaque:	Execution context
+ */
+static void mig_reset(void *opaque)
+{
+	mig_abort(opaque);
+	mig.result = -ENODATA;
+}
+
+const struct vu_devstate_ops migrate_devstate_ops = {
+	mig_start, mig_check, mig_reset,
+};
+
+/**
+ * migrate_init() - Let vhost-user hand device state transfers to us
+ * @c:		Execution context
+ */
+void migrate_init(struct ctx *c)
+{
+	c->vdev.devstate = &migrate_devstate_ops;
+	c->vdev.devstate_opaque = c;
+}
+
+/**
+ * migrate_source_done() - Did we hand our state over to a target?
+ * @c:		Execution context
+ *
+ * Return: true once a save succeeded: we exit when QEMU hangs up
+ */
+bool migrate_source_done(const struct ctx *c)
+{
+	(void)c;
+	return mig.source_done;
+}

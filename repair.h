@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef REPAIR_H
+#define REPAIR_H
+
+/* Shared with passt-repair.c, which links no daemon object: the protocol
+ * constants below need nothing but the C library.
+ *
+ * Wire format (UNIX stream socket, see doc/repair.md), one exchange at a
+ * time:
+ *
+ *   passt -> helper, request:	offset 0, 1 byte: command, int8_t
+ *				(REPAIR_ON, REPAIR_OFF, REPAIR_OFF_NO_WP)
+ *				SCM_RIGHTS: 1 to REPAIR_BATCH sockets
+ *   helper -> passt, answer:	offset 0, 1 byte: uint8_t, 0 if TCP_REPAIR
+ *				was set on every socket, else the errno
+ *				(1 to 255) of the first failure
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define REPAIR_BATCH		253	/* SCM_MAX_FD: sockets per message */
+#define REPAIR_ON		1	/* TCP_REPAIR on */
+#define REPAIR_OFF		0	/* off */
+/* off, no window probe (TCP_REPAIR_OFF_NO_WP) */
+#define REPAIR_OFF_NO_WP	(-1)
+#define REPAIR_TIMEOUT_MS	5000	/* wait for each answer */
+
+struct ctx;
+
+int repair_listen(struct ctx *c);
+void repair_listen_handler(struct ctx *c, uint32_t events);
+void repair_handler(struct ctx *c, uint32_t events);
+bool repair_ready(const struct ctx *c);
+int repair_set(struct ctx *c, const int *fds, size_t n, int cmd);
+void repair_close(struct ctx *c);
+
+#endif /* REPAIR_H */

@@ -1,0 +1,967 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* tcp_migrate.c - TCP connections moved to another daemon with TCP_REPAIR
+ *
+ * DOC: Theory of operation
+ *
+ * A connection moves as two halves: our side towards the guest (struct
+ * tcp_conn: sequence numbers and windows the guest knows) and the host
+ * socket, whose kernel state we dump with TCP_REPAIR and rebuild on the
+ * target: sequence numbers, window (TCP_REPAIR_WINDOW), MSS, window
+ * scale, SACK and timestamp options, the timestamp, and the contents of
+ * both queues.  Our design keeps data the guest hasn't acknowledged in
+ * the socket's receive queue, and data the guest sent in its send queue,
+ * so the queues are all there is to move: there are no buffers of ours.
+ *
+ * Repair mode needs CAP_NET_ADMIN, which only passt-repair has (repair.c).
+ * Without it, no connection moves: a warning, the guest then sees its
+ * connections reset by the target.
+ *
+ * Source: tcp_mig_freeze() puts every established connection (half-closed
+ * ones too) in repair mode and shrinks its receive buffer, so the kernel
+ * stops taking new data that the dump would miss: the peer retransmits it
+ * to the target later.  tcp_mig_save() dumps each socket; reading the
+ * receive queue is retried until its sequence number holds still.
+ * tcp_mig_release() then closes them: in repair mode that sends nothing,
+ * and frees the addresses and ports for the target.  If the dump fails
+ * before that, tcp_mig_source_done(false) takes them out of repair mode
+ * and they carry on.
+ *
+ * Target: tcp_mig_check() validates every record (sizes, lengths, states,
+ * room in the flow table) before tcp_mig_load() touches anything.  Each
+ * socket is bound to its old local address and port, its queue sequence
+ * numbers set, connected (in repair mode, no SYN), given its options and
+ * queue contents and window, and taken out of repair mode with a window
+ * probe, so the peer answers and both ends resynchronise.  Data never
+ * sent goes out after that, the ordinary way, then a FIN if we had sent
+ * one: a FIN the peer has already seen is just a duplicate.  A peer's FIN
+ * is counted in the receive sequence, so it is acknowledged again, and
+ * our side keeps knowing it through CONN_RDHUP.
+ *
+ * A connection that fails to restore is dropped and logged; the others go
+ * on.  Connections still in their handshake don't move: the guest's SYN
+ * is retransmitted to the target, which makes a new connection.
+ */
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stddef.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "tcp_migrate.h"
+#include "tcp.h"
+#include "tcp_conn.h"
+#include "flow.h"
+#include "repair.h"
+
+#define TCP_MIG_SEQ_TRIES	8	/* receive queue read while it moves */
+#define TCP_MIG_QUIET_RCVBUF	1	/* SO_RCVBUF while frozen: the least */
+
+#ifndef TCP_REPAIR_WINDOW
+#define TCP_REPAIR_WINDOW	29
+#endif
+
+/**
+ * struct tcp_mig_frozen - Connections frozen on the source
+ * @idx:	Flow indices
+ * @fd:		Their sockets, in the same order
+ * @rcvbuf:	Their SO_RCVBUF before freezing, to thaw them
+ * @n:		How many
+ */
+static struct {
+	unsigned idx[FLOW_MAX];
+	int fd[FLOW_MAX];
+	int rcvbuf[FLOW_MAX];
+	unsigned n;
+} frozen;
+
+/**
+ * tcp_mig_movable() - Does a connection move with a migration?
+ * @conn:	Connection
+ *
+ * Return: true if established (or half-closed) with a socket
+ */
+static bool tcp_mig_movable(const struct tcp_conn *conn)
+{
+	return conn->state == CS_ESTABLISHED && conn->fd >= 0;
+}
+
+/**
+ * tcp_mig_freeze() - Source: put movable connections in repair mode
+ * @c:		Execution context
+ *
+ * #syscalls getsockopt setsockopt
+ */
+void tcp_mig_freeze(struct ctx *c)
+{
+	unsigned i;
+	int idx, rc;
+
+	frozen.n = 0;
+	for (idx = flow_next(FLOW_TCP, -1); idx >= 0;
+	     idx = flow_next(FLOW_TCP, idx)) {
+		const struct tcp_conn *conn = tcp_conn_at((unsigned)idx);
+
+		if (!tcp_mig_movable(conn))
+			continue;
+		frozen.idx[frozen.n] = (unsigned)idx;
+		frozen.fd[frozen.n++] = conn->fd;
+	}
+	if (!frozen.n)
+		return;
+
+	if (!repair_ready(c)) {
+		warn("migrate: no passt-repair connected to %s: %u TCP "
+		     "connections will not move", c->repair_path, frozen.n);
+		frozen.n = 0;
+		return;
+	}
+	if ((rc = repair_set(c, frozen.fd, frozen.n, REPAIR_ON))) {
+		warn("migrate: repair mode refused (%s): %u TCP connections "
+		     "will not move", strerror(-rc), frozen.n);
+		repair_set(c, frozen.fd, frozen.n, REPAIR_OFF);
+		frozen.n = 0;
+		return;
+	}
+
+	for (i = 0; i < frozen.n; i++) {
+		int quiet = TCP_MIG_QUIET_RCVBUF;
+		socklen_t sl = sizeof(frozen.rcvbuf[i]);
+
+		ev_del(c->epollfd, frozen.fd[i]);
+		if (getsockopt(frozen.fd[i], SOL_SOCKET, SO_RCVBUF,
+			       &frozen.rcvbuf[i], &sl))
+			frozen.rcvbuf[i] = 0;
+		setsockopt(frozen.fd[i], SOL_SOCKET, SO_RCVBUF, &quiet,
+			   sizeof(quiet));
+	}
+
+	/* Leaving repair mode sends a window probe: an ACK, which now
+	 * advertises a zero window, so the peer stops sending until the
+	 * target opens it again.  Whatever it sends while no socket has
+	 * its addresses would be answered with a RST.
+	 */
+	if (repair_set(c, frozen.fd, frozen.n, REPAIR_OFF) ||
+	    (rc = repair_set(c, frozen.fd, frozen.n, REPAIR_ON))) {
+		warn("migrate: repair mode lost: %u TCP connections will not "
+		     "move", frozen.n);
+		tcp_mig_source_done(c, false);
+		return;
+	}
+	debug("migrate: %u TCP connections frozen", frozen.n);
+}
+
+/**
+ * tcp_mig_queue() - Select a repair queue, and read its sequence number
+ * @fd:		Socket, in repair mode
+ * @q:		TCP_SEND_QUEUE or TCP_RECV_QUEUE
+ * @seq:	Sequence number: send queue end, or next to receive
+ *
+ * Return: 0, -errno
+ *
+ * #syscalls setsockopt getsockopt
+ */
+static int tcp_mig_queue(int fd, int q, uint32_t *seq)
+{
+	socklen_t sl = sizeof(*seq);
+
+	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR_QUEUE, &q, sizeof(q)) ||
+	    getsockopt(fd, IPPROTO_TCP, TCP_QUEUE_SEQ, seq, &sl))
+		return -errno;
+	return 0;
+}
+
+/**
+ * tcp_mig_peek() - Copy a repair queue's contents to the stream buffer
+ * @fd:		Socket, in repair mode, queue selected
+ * @b:		Buffer: the bytes are appended
+ * @len:	Bytes expected
+ *
+ * Return: 0, -EIO if the queue doesn't hold @len bytes, other -errno
+ *
+ * #syscalls recvfrom
+ */
+static int tcp_mig_peek(int fd, struct mig_buf *b, size_t len)
+{
+	uint8_t *p;
+	ssize_t n;
+
+	if (!len)
+		return 0;
+	if (len > TCP_MIG_QUEUE_MAX)
+		return -EFBIG;
+	if (!(p = mig_buf_reserve(b, len)))
+		return -ENOMEM;
+	n = recv(fd, p, len, MSG_PEEK | MSG_DONTWAIT);
+	if (n < 0)
+		return -errno;
+	if ((size_t)n != len)
+		return -EIO;
+	b->len += len;
+	return 0;
+}
+
+/**
+ * tcp_mig_addr() - Socket address to an IPv4-mapped or IPv6 address
+ * @sa:		Socket address
+ * @addr:	Address, 16 bytes, set
+ * @port:	Port, network order, 2 bytes, set
+ */
+static void tcp_mig_addr(const struct sockaddr_storage *sa, uint8_t *addr,
+			 uint8_t *port)
+{
+	if (sa->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+
+		memset(addr, 0, 10);
+		addr[10] = addr[11] = 0xff;
+		memcpy(addr + 12, &s4->sin_addr, 4);
+		memcpy(port, &s4->sin_port, 2);
+	} else {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+
+		memcpy(addr, &s6->sin6_addr, 16);
+		memcpy(port, &s6->sin6_port, 2);
+	}
+}
+
+/**
+ * tcp_mig_sock_info() - Addresses, options, window of a repaired socket
+ * @fd:		Socket, in repair mode
+ * @r:		Record, socket fields set
+ * @tcpi_state:	Kernel TCP state, set
+ *
+ * Return: 0, -errno
+ *
+ * #syscalls getsockname getpeername getsockopt
+ */
+static int tcp_mig_sock_info(int fd, struct mig_tcp_conn *r,
+			     uint8_t *tcpi_state)
+{
+	struct sockaddr_storage sa;
+	struct tcp_repair_window w;
+	struct tcp_info ti;
+	socklen_t sl;
+	uint32_t v;
+
+	sl = sizeof(sa);
+	if (getsockname(fd, (struct sockaddr *)&sa, &sl))
+		return -errno;
+	tcp_mig_addr(&sa, r->laddr,
+		     (uint8_t *)r + offsetof(struct mig_tcp_conn, lport));
+	sl = sizeof(sa);
+	if (getpeername(fd, (struct sockaddr *)&sa, &sl))
+		return -errno;
+	tcp_mig_addr(&sa, r->raddr,
+		     (uint8_t *)r + offsetof(struct mig_tcp_conn, rport));
+
+	sl = sizeof(ti);
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &sl))
+		return -errno;
+	*tcpi_state = ti.tcpi_state;
+	r->opts = ti.tcpi_options;
+	r->snd_wscale = ti.tcpi_snd_wscale;
+	r->rcv_wscale = ti.tcpi_rcv_wscale;
+
+	sl = sizeof(v);
+	if (getsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &v, &sl))
+		return -errno;
+	r->mss_host = htonl(v);
+	sl = sizeof(v);
+	if (getsockopt(fd, IPPROTO_TCP, TCP_TIMESTAMP, &v, &sl))
+		return -errno;
+	r->timestamp = htonl(v);
+
+	sl = sizeof(w);
+	if (getsockopt(fd, IPPROTO_TCP, TCP_REPAIR_WINDOW, &w, &sl))
+		return -errno;
+	r->snd_wl1 = htonl(w.snd_wl1);
+	r->snd_wnd = htonl(w.snd_wnd);
+	r->max_window = htonl(w.max_window);
+	r->rcv_wnd = htonl(w.rcv_wnd);
+	r->rcv_wup = htonl(w.rcv_wup);
+	return 0;
+}
+
+/**
+ * tcp_mig_guest_side() - Fill the guest's side of a record
+ * @idx:	Flow index
+ * @r:		Record
+ */
+static void tcp_mig_guest_side(unsigned idx, struct mig_tcp_conn *r)
+{
+	const struct tcp_conn *conn = tcp_conn_at(idx);
+	const struct flow_key *key = flow_key(idx);
+
+	memcpy(r->gaddr, &key->gaddr, 16);
+	memcpy(r->faddr, &key->faddr, 16);
+	r->gport = htons(key->gport);
+	r->fport = htons(key->fport);
+	r->state = conn->state;
+	r->ws_guest = conn->ws_guest;
+	r->flags = htons(conn->flags & ~(CONN_WANT_OUT | CONN_NO_PEEK_OFF));
+	r->mss = htons(conn->mss);
+	r->seq_to_guest = htonl(conn->seq_to_guest);
+	r->seq_acked = htonl(conn->seq_acked);
+	r->seq_max = htonl(conn->seq_max);
+	r->seq_fin = htonl(conn->seq_fin);
+	r->seq_from_guest = htonl(conn->seq_from_guest);
+	r->wnd_from_guest = htonl(conn->wnd_from_guest);
+	r->wnd_to_guest = htonl(conn->wnd_to_guest);
+}
+
+/**
+ * tcp_mig_dump_sndq() - Dump the send queue of a repaired socket
+ * @fd:		Socket
+ * @st:		Kernel TCP state
+ * @r:		Record: send queue fields set
+ * @b:		Buffer: queue contents appended
+ *
+ * Return: 0, -errno
+ *
+ * #syscalls ioctl
+ */
+static int tcp_mig_dump_sndq(int fd, uint8_t st, struct mig_tcp_conn *r,
+			     struct mig_buf *b)
+{
+	bool fin = st == TCP_FIN_WAIT1 || st == TCP_FIN_WAIT2 ||
+		   st == TCP_CLOSING || st == TCP_LAST_ACK;
+	bool fin_unacked = fin && st != TCP_FIN_WAIT2;
+	uint32_t write_seq, data, unsent;
+	int outq, nsd, rc;
+
+	if ((rc = tcp_mig_queue(fd, TCP_SEND_QUEUE, &write_seq)))
+		return rc;
+	if (ioctl(fd, SIOCOUTQ, &outq) || ioctl(fd, SIOCOUTQNSD, &nsd))
+		return -errno;
+	if (outq < (int)fin_unacked || nsd < 0 || nsd > outq)
+		return -EIO;
+
+	/* The queue counts our FIN until acknowledged, but holds no byte */
+	data = (uint32_t)outq - fin_unacked;
+	unsent = (uint32_t)nsd;
+	if (fin && unsent)
+		unsent--;
+	if (unsent > data)
+		return -EIO;
+
+	if ((rc = tcp_mig_peek(fd, b, data)))
+		return rc;
+	r->snd_una = htonl(write_seq - fin - data);
+	r->sndq_len = htonl(data);
+	r->sndq_unsent = htonl(unsent);
+	if (fin)
+		r->fin |= MIG_TCP_FIN_SENT;
+	return 0;
+}
+
+/**
+ * tcp_mig_dump_rcvq() - Dump the receive queue of a repaired socket
+ * @fd:		Socket
+ * @st:		Kernel TCP state
+ * @r:		Record: receive queue fields set
+ * @b:		Buffer: queue contents appended
+ *
+ * Data may still arrive while we read: we read until the sequence number
+ * is the same before and after.
+ *
+ * Return: 0, -errno
+ *
+ * #syscalls ioctl
+ */
+static int tcp_mig_dump_rcvq(int fd, uint8_t st, struct mig_tcp_conn *r,
+			     struct mig_buf *b)
+{
+	size_t start = b->len;
+	uint32_t seq, seq2;
+	unsigned tries;
+	int inq, off = 0, rc;
+
+	/* Peek from the start of the queue, not past what the guest has */
+	if (setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off)))
+		return -errno;
+
+	for (tries = 0; tries < TCP_MIG_SEQ_TRIES; tries++) {
+		b->len = start;
+		if ((rc = tcp_mig_queue(fd, TCP_RECV_QUEUE, &seq)))
+			return rc;
+		if (ioctl(fd, SIOCINQ, &inq))
+			return -errno;
+		if (inq < 0)
+			return -EIO;
+		if ((rc = tcp_mig_peek(fd, b, (size_t)inq)))
+			return rc;
+		if ((rc = tcp_mig_queue(fd, TCP_RECV_QUEUE, &seq2)))
+			return rc;
+		if (seq == seq2)
+			break;
+	}
+	if (tries == TCP_MIG_SEQ_TRIES)
+		return -EAGAIN;
+
+	r->rcv_seq = htonl(seq - (uint32_t)inq);
+	r->rcvq_len = htonl((uint32_t)inq);
+	if (st == TCP_CLOSE_WAIT || st == TCP_LAST_ACK || st == TCP_CLOSING) {
+		r->fin |= MIG_TCP_FIN_RCVD;
+		r->flags |= htons(CONN_RDHUP);
+	}
+	return 0;
+}
+
+/**
+ * tcp_mig_dump() - Append one frozen connection to the stream
+ * @idx:	Flow index
+ * @fd:		Its socket, in repair mode
+ * @b:		Buffer
+ *
+ * Return: 0, -errno (the buffer is left as it was)
+ */
+static int tcp_mig_dump(unsigned idx, int fd, struct mig_buf *b)
+{
+	size_t start = b->len;
+	struct mig_tcp_conn r;
+	uint8_t st = 0;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	tcp_mig_guest_side(idx, &r);
+	if ((rc = mig_buf_put(b, &r, sizeof(r))))	/* filled in below */
+		return rc;
+
+	if ((rc = tcp_mig_sock_info(fd, &r, &st)) ||
+	    (rc = tcp_mig_dump_sndq(fd, st, &r, b)) ||
+	    (rc = tcp_mig_dump_rcvq(fd, st, &r, b))) {
+		b->len = start;
+		return rc;
+	}
+	memcpy(b->p + start, &r, sizeof(r));
+	return 0;
+}
+
+/**
+ * tcp_mig_save() - MIG_SEC_TCP: count, then each frozen connection
+ * @c:		Execution context
+ * @b:		Buffer
+ *
+ * A connection that can't be dumped is left out, with a warning: it stays
+ * with us, frozen, and is closed with the others.
+ *
+ * Return: 0, -ENOMEM
+ */
+int tcp_mig_save(struct ctx *c, struct mig_buf *b)
+{
+	size_t count_at = b->len;
+	uint32_t n = 0;
+	__be32 be = 0;
+	unsigned i;
+	int rc;
+
+	(void)c;
+	if ((rc = mig_buf_put(b, &be, sizeof(be))))
+		return rc;
+
+	for (i = 0; i < frozen.n; i++) {
+		rc = tcp_mig_dump(frozen.idx[i], frozen.fd[i], b);
+		if (rc == -ENOMEM)
+			return rc;
+		if (rc) {
+			warn("migrate: TCP flow %u can't be saved: %s",
+			     frozen.idx[i], strerror(-rc));
+			continue;
+		}
+		n++;
+	}
+
+	be = htonl(n);
+	memcpy(b->p + count_at, &be, sizeof(be));
+	info("migrate: %u TCP connections saved", n);
+	return 0;
+}
+
+/**
+ * tcp_mig_release() - Source: close the frozen sockets, silently
+ * @c:		Execution context
+ */
+void tcp_mig_release(struct ctx *c)
+{
+	unsigned i;
+
+	for (i = 0; i < frozen.n; i++)
+		tcp_conn_drop(c, frozen.idx[i]);
+	frozen.n = 0;
+}
+
+/**
+ * tcp_mig_source_done() - Source: the transfer ended
+ * @c:		Execution context
+ * @ok:		It succeeded: let go of what's left; else carry on
+ *
+ * #syscalls setsockopt
+ */
+void tcp_mig_source_done(struct ctx *c, bool ok)
+{
+	unsigned i;
+
+	if (ok || !frozen.n) {
+		tcp_mig_release(c);
+		return;
+	}
+
+	repair_set(c, frozen.fd, frozen.n, REPAIR_OFF);
+	for (i = 0; i < frozen.n; i++) {
+		struct tcp_conn *conn = tcp_conn_at(frozen.idx[i]);
+
+		if (frozen.rcvbuf[i] > 1) {
+			int v = frozen.rcvbuf[i] / 2;	/* the kernel doubles */
+
+			setsockopt(conn->fd, SOL_SOCKET, SO_RCVBUF, &v,
+				   sizeof(v));
+		}
+		if (ev_add(c->epollfd, conn->fd, tcp_conn_events(conn), EV_TCP,
+			   frozen.idx[i]))
+			warn("migrate: TCP flow %u: can't watch it again",
+			     frozen.idx[i]);
+		tcp_conn_thaw(c, frozen.idx[i]);
+	}
+	info("migrate: %u TCP connections resumed", frozen.n);
+	frozen.n = 0;
+}
+
+/* ---------------------------------------------------------------- */
+/* Target                                                            */
+/* ---------------------------------------------------------------- */
+
+/**
+ * tcp_mig_v4() - Is a 16-byte address IPv4-mapped?
+ * @a:		Address
+ *
+ * Return: true if ::ffff:a.b.c.d
+ */
+static bool tcp_mig_v4(const uint8_t *a)
+{
+	static const uint8_t pfx[12] = { [10] = 0xff, [11] = 0xff };
+
+	return !memcmp(a, pfx, sizeof(pfx));
+}
+
+/**
+ * tcp_mig_rec_check() - Check one record and its queues, by themselves
+ * @r:		Record, host copy of the wire bytes
+ * @left:	Bytes of the payload from the end of the record on
+ *
+ * Return: bytes of queue data following the record, -EINVAL if malformed
+ */
+static long tcp_mig_rec_check(const struct mig_tcp_conn *r, size_t left)
+{
+	uint32_t sndq = ntohl(r->sndq_len), rcvq = ntohl(r->rcvq_len);
+	uint16_t mss = ntohs(r->mss);
+
+	if (r->state != CS_ESTABLISHED || r->ws_guest > TCP_WS_MAX ||
+	    r->snd_wscale > TCP_WS_MAX || r->rcv_wscale > TCP_WS_MAX ||
+	    !mss || r->fin & ~(MIG_TCP_FIN_SENT | MIG_TCP_FIN_RCVD))
+		return -EINVAL;
+	if (tcp_mig_v4(r->gaddr) != tcp_mig_v4(r->faddr) ||
+	    tcp_mig_v4(r->laddr) != tcp_mig_v4(r->raddr) ||
+	    !r->gport || !r->fport || !r->lport || !r->rport)
+		return -EINVAL;
+	if (sndq > TCP_MIG_QUEUE_MAX || rcvq > TCP_MIG_QUEUE_MAX ||
+	    ntohl(r->sndq_unsent) > sndq || (size_t)sndq + rcvq > left)
+		return -EINVAL;
+	return (long)sndq + rcvq;
+}
+
+/**
+ * tcp_mig_check() - Check a MIG_SEC_TCP payload, touching nothing
+ * @c:		Execution context
+ * @p:		Payload
+ * @len:	Its length
+ *
+ * Return: 0, -EINVAL if malformed, -ENOSPC if the flow table can't take
+ *	   the connections
+ */
+int tcp_mig_check(const struct ctx *c, const uint8_t *p, size_t len)
+{
+	size_t off = sizeof(__be32);
+	uint32_t n, i;
+	__be32 be;
+
+	(void)c;
+	if (len < sizeof(be))
+		return -EINVAL;
+	memcpy(&be, p, sizeof(be));
+	n = ntohl(be);
+	if (n > FLOW_MAX - flow_stats()->active)
+		return -ENOSPC;
+
+	for (i = 0; i < n; i++) {
+		struct mig_tcp_conn r;
+		long q;
+
+		if (len - off < sizeof(r))
+			return -EINVAL;
+		memcpy(&r, p + off, sizeof(r));
+		off += sizeof(r);
+		if ((q = tcp_mig_rec_check(&r, len - off)) < 0)
+			return (int)q;
+		off += (size_t)q;
+	}
+	return off == len ? 0 : -EINVAL;
+}
+
+/**
+ * tcp_mig_sockaddr() - Socket address from a record's address and port
+ * @a:		Address, 16 bytes, IPv4-mapped for IPv4
+ * @port:	Port, network order
+ * @sa:		Socket address, set
+ *
+ * Return: its length
+ */
+static socklen_t tcp_mig_sockaddr(const uint8_t *a, __be16 port,
+				  struct sockaddr_storage *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	if (tcp_mig_v4(a)) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)sa;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = port;
+		memcpy(&s4->sin_addr, a + 12, 4);
+		return sizeof(*s4);
+	} else {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)sa;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = port;
+		memcpy(&s6->sin6_addr, a, 16);
+		return sizeof(*s6);
+	}
+}
+
+/**
+ * tcp_mig_fill() - Write data into the selected repair queue, or send it
+ * @fd:		Socket
+ * @p:		Data
+ * @len:	Bytes
+ *
+ * In repair mode, what's written to the send queue counts as sent, and
+ * what's written to the receive queue as received.
+ *
+ * Return: 0, -errno
+ *
+ * #syscalls sendto
+ */
+static int tcp_mig_fill(int fd, const uint8_t *p, size_t len)
+{
+	while (len) {
+		ssize_t n = send(fd, p, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/**
+ * tcp_mig_bufs() - Make the socket's buffers large enough for its queues
+ * @fd:		Socket
+ * @r:		Record
+ *
+ * #syscalls getsockopt setsockopt
+ */
+static void tcp_mig_bufs(int fd, const struct mig_tcp_conn *r)
+{
+	int want[2] = { (int)ntohl(r->sndq_len), (int)ntohl(r->rcvq_len) };
+	int opt[2] = { SO_SNDBUF, SO_RCVBUF };
+	unsigned i;
+
+	for (i = 0; i < 2; i++) {
+		socklen_t sl = sizeof(int);
+		int cur;
+
+		if (getsockopt(fd, SOL_SOCKET, opt[i], &cur, &sl) ||
+		    cur / 2 >= want[i])
+			continue;
+		setsockopt(fd, SOL_SOCKET, opt[i], &want[i], sizeof(want[i]));
+	}
+}
+
+/**
+ * tcp_mig_restore() - Rebuild a socket in repair mode from its record
+ * @fd:		New socket, in repair mode
+ * @r:		Record
+ * @sndq:	Send queue contents
+ * @rcvq:	Receive queue contents
+ *
+ * Return: 0, -errno
+ *
+ * #syscalls setsockopt bind connect
+ */
+static int tcp_mig_restore(int fd, const struct mig_tcp_conn *r,
+			   const uint8_t *sndq, const uint8_t *rcvq)
+{
+	uint32_t sndq_len = ntohl(r->sndq_len), unsent = ntohl(r->sndq_unsent);
+	uint32_t snd_seq = ntohl(r->snd_una), rcv_seq = ntohl(r->rcv_seq);
+	struct tcp_repair_window w = {
+		.snd_wl1 = ntohl(r->snd_wl1), .snd_wnd = ntohl(r->snd_wnd),
+		.max_window = ntohl(r->max_window),
+		.rcv_wnd = ntohl(r->rcv_wnd), .rcv_wup = ntohl(r->rcv_wup),
+	};
+	struct tcp_repair_opt opts[4];
+	struct sockaddr_storage sa;
+	uint32_t ts = ntohl(r->timestamp);
+	int one = 1, q, nopts = 0;
+	socklen_t sl;
+
+	/* Forwarded ports have listeners (ours, or the source's) */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	sl = tcp_mig_sockaddr(r->laddr, r->lport, &sa);
+	if (bind(fd, (struct sockaddr *)&sa, sl))
+		return -errno;
+
+	q = TCP_SEND_QUEUE;
+	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR_QUEUE, &q, sizeof(q)) ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_QUEUE_SEQ, &snd_seq,
+		       sizeof(snd_seq)))
+		return -errno;
+	q = TCP_RECV_QUEUE;
+	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR_QUEUE, &q, sizeof(q)) ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_QUEUE_SEQ, &rcv_seq,
+		       sizeof(rcv_seq)))
+		return -errno;
+
+	sl = tcp_mig_sockaddr(r->raddr, r->rport, &sa);
+	if (connect(fd, (struct sockaddr *)&sa, sl))
+		return -errno;
+
+	opts[nopts++] = (struct tcp_repair_opt){ TCPOPT_MAXSEG,
+						 ntohl(r->mss_host) };
+	if (r->opts & TCPI_OPT_WSCALE)
+		opts[nopts++] = (struct tcp_repair_opt){ TCPOPT_WINDOW,
+			r->snd_wscale | ((uint32_t)r->rcv_wscale << 16) };
+	if (r->opts & TCPI_OPT_SACK)
+		opts[nopts++] = (struct tcp_repair_opt){ TCPOPT_SACK_PERMITTED,
+							 0 };
+	if (r->opts & TCPI_OPT_TIMESTAMPS)
+		opts[nopts++] = (struct tcp_repair_opt){ TCPOPT_TIMESTAMP, 0 };
+	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR_OPTIONS, opts,
+		       (socklen_t)(nopts * sizeof(opts[0]))))
+		return -errno;
+	if ((r->opts & TCPI_OPT_TIMESTAMPS) &&
+	    setsockopt(fd, IPPROTO_TCP, TCP_TIMESTAMP, &ts, sizeof(ts)))
+		return -errno;
+
+	tcp_mig_bufs(fd, r);
+	/* q is TCP_RECV_QUEUE */
+	if (tcp_mig_fill(fd, rcvq, ntohl(r->rcvq_len)))
+		return -ENOBUFS;
+	q = TCP_SEND_QUEUE;
+	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR_QUEUE, &q, sizeof(q)))
+		return -errno;
+	if (tcp_mig_fill(fd, sndq, sndq_len - unsent))
+		return -ENOBUFS;
+
+	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR_WINDOW, &w, sizeof(w)))
+		return -errno;
+	return 0;
+}
+
+/**
+ * tcp_mig_install() - Out of repair mode: make the restored flow ours
+ * @c:		Execution context
+ * @fd:		Socket, restored and out of repair mode
+ * @r:		Record
+ * @unsent:	Data never sent, to send now
+ *
+ * Return: 0, -errno (the socket is closed)
+ *
+ * #syscalls shutdown
+ */
+static int tcp_mig_install(struct ctx *c, int fd, const struct mig_tcp_conn *r,
+			   const uint8_t *unsent)
+{
+	struct flow_key key = { .proto = IPPROTO_TCP };
+	struct tcp_conn *conn;
+	int idx, rc;
+
+	memcpy(&key.gaddr, r->gaddr, 16);
+	memcpy(&key.faddr, r->faddr, 16);
+	key.gport = ntohs(r->gport);
+	key.fport = ntohs(r->fport);
+
+	if ((rc = tcp_mig_fill(fd, unsent, ntohl(r->sndq_unsent))) ||
+	    ((r->fin & MIG_TCP_FIN_SENT) && shutdown(fd, SHUT_WR) &&
+	     (rc = -errno))) {
+		close(fd);
+		return rc;
+	}
+
+	if ((idx = flow_alloc(FLOW_TCP, &key)) < 0) {
+		close(fd);
+		return idx;
+	}
+	conn = tcp_conn_at((unsigned)idx);
+	memset(conn, 0, sizeof(*conn));
+	conn->fd = fd;
+	conn->state = r->state;
+	conn->flags = ntohs(r->flags) | CONN_STALLED;
+	conn->ws_guest = r->ws_guest;
+	conn->mss = ntohs(r->mss);
+	conn->seq_to_guest = ntohl(r->seq_to_guest);
+	conn->seq_acked = ntohl(r->seq_acked);
+	conn->seq_max = ntohl(r->seq_max);
+	conn->seq_fin = ntohl(r->seq_fin);
+	conn->seq_from_guest = ntohl(r->seq_from_guest);
+	conn->wnd_from_guest = ntohl(r->wnd_from_guest);
+	conn->wnd_to_guest = ntohl(r->wnd_to_guest);
+
+	if ((rc = tcp_conn_adopt(c, (unsigned)idx))) {
+		tcp_conn_drop(c, (unsigned)idx);
+		return rc;
+	}
+	return 0;
+}
+
+/**
+ * struct tcp_mig_pending - Sockets being restored on the target
+ * @fd:		Sockets, -1 once given up
+ * @rec:	Their records, within the payload
+ * @n:		How many
+ */
+static struct {
+	int fd[FLOW_MAX];
+	const uint8_t *rec[FLOW_MAX];
+	unsigned n;
+} pending;
+
+/**
+ * tcp_mig_pending_fds() - Compact the live sockets of @pending
+ * @fds:	Array of FLOW_MAX, set
+ *
+ * Return: how many
+ */
+static unsigned tcp_mig_pending_fds(int *fds)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < pending.n; i++) {
+		if (pending.fd[i] >= 0)
+			fds[n++] = pending.fd[i];
+	}
+	return n;
+}
+
+/**
+ * tcp_mig_drop_all() - Give up on every pending socket
+ * @why:	For the log
+ */
+static void tcp_mig_drop_all(const char *why)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < pending.n; i++) {
+		if (pending.fd[i] >= 0) {
+			close(pending.fd[i]);
+			pending.fd[i] = -1;
+			n++;
+		}
+	}
+	if (n)
+		warn("migrate: %s: %u TCP connections dropped", why, n);
+}
+
+/**
+ * tcp_mig_load() - Apply MIG_SEC_TCP: rebuild every connection
+ * @c:		Execution context
+ * @p:		Checked payload
+ * @len:	Its length
+ *
+ * Return: 0 (connections that fail are logged and dropped)
+ *
+ * #syscalls socket close
+ */
+int tcp_mig_load(struct ctx *c, const uint8_t *p, size_t len)
+{
+	static int fds[FLOW_MAX];
+	size_t off = sizeof(__be32);
+	unsigned i, nfds, ok = 0;
+	struct mig_tcp_conn r;
+	__be32 be;
+	int rc;
+
+
+	(void)len;
+	memcpy(&be, p, sizeof(be));
+	pending.n = ntohl(be);
+	for (i = 0; i < pending.n; i++) {
+		memcpy(&r, p + off, sizeof(r));
+		pending.rec[i] = p + off;
+		pending.fd[i] = socket(tcp_mig_v4(r.laddr) ? AF_INET : AF_INET6,
+				       SOCK_STREAM | SOCK_NONBLOCK |
+				       SOCK_CLOEXEC, IPPROTO_TCP);
+		if (pending.fd[i] < 0)
+			warn("migrate: TCP socket: %s", strerror(errno));
+		off += sizeof(r) + ntohl(r.sndq_len) + ntohl(r.rcvq_len);
+	}
+	if (!pending.n)
+		return 0;
+
+	if (!repair_ready(c)) {
+		tcp_mig_drop_all("no passt-repair connected");
+		return 0;
+	}
+	nfds = tcp_mig_pending_fds(fds);
+	if ((rc = repair_set(c, fds, nfds, REPAIR_ON))) {
+		tcp_mig_drop_all(strerror(-rc));
+		return 0;
+	}
+
+	for (i = 0; i < pending.n; i++) {
+		const uint8_t *q = pending.rec[i] + sizeof(r);
+
+		if (pending.fd[i] < 0)
+			continue;
+		memcpy(&r, pending.rec[i], sizeof(r));
+		if ((rc = tcp_mig_restore(pending.fd[i], &r, q,
+					  q + ntohl(r.sndq_len)))) {
+			warn("migrate: TCP connection %u can't be restored: %s",
+			     i, strerror(-rc));
+			close(pending.fd[i]);	/* in repair mode: silent */
+			pending.fd[i] = -1;
+		}
+	}
+
+	nfds = tcp_mig_pending_fds(fds);
+	if ((rc = repair_set(c, fds, nfds, REPAIR_OFF))) {
+		tcp_mig_drop_all(strerror(-rc));
+		return 0;
+	}
+
+	for (i = 0; i < pending.n; i++) {
+		const uint8_t *q = pending.rec[i] + sizeof(r);
+
+		if (pending.fd[i] < 0)
+			continue;
+		memcpy(&r, pending.rec[i], sizeof(r));
+		q += ntohl(r.sndq_len) - ntohl(r.sndq_unsent);
+		if ((rc = tcp_mig_install(c, pending.fd[i], &r, q)))
+			warn("migrate: TCP connection %u lost: %s", i,
+			     strerror(-rc));
+		else
+			ok++;
+		pending.fd[i] = -1;
+	}
+	info("migrate: %u of %u TCP connections restored", ok, pending.n);
+	pending.n = 0;
+	return 0;
+}
