@@ -16,11 +16,12 @@ LDHARD	:= -pie -Wl,-z,relro,-z,now,-z,noexecstack
 CPPFLAGS += -D_GNU_SOURCE
 CFLAGS	+= -std=c11 $(WARN) $(HARDEN)
 LDFLAGS	+= $(LDHARD)
+LDLIBS	:= -lseccomp -lcap-ng
 
 SRCS	:= passt.c conf.c log.c util.c netlink.c checksum.c vhost_user.c \
 	   virtio.c vu_common.c tap.c tap_out.c arp.c dhcp.c icmp.c ndp.c dhcpv6.c \
 	   pcap.c flow.c fwd.c udp.c tcp.c tcp_listen.c repair.c migrate.c \
-	   tcp_migrate.c
+	   tcp_migrate.c isolation.c
 OBJS	:= $(SRCS:.c=.o)
 BIN	:= passt
 REPAIR_BIN := passt-repair
@@ -51,12 +52,25 @@ unit_wrap_udp		:= -Wl,--wrap=tap_send_l4
 unit_deps_repair	:= repair.o util.o log.o
 unit_wrap_repair	:= -Wl,--wrap=poll
 
-.PHONY: all clean check unit integration valgrind cppcheck clang-tidy demo bench
+.PHONY: FORCE all clean check unit integration valgrind cppcheck clang-tidy demo bench
 
 all: $(BIN) $(REPAIR_BIN)
 
 $(BIN): $(OBJS)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The seccomp allow-list, from the #syscalls comments: seccomp.sh rewrites
+# it only when it changes
+seccomp_allow.h: FORCE
+	@CC="$(CC)" ./seccomp.sh $@ $(SRCS)
+isolation.o: seccomp_allow.h
+FORCE:
+
+# The same daemon, whose filter also allows what valgrind needs
+isolation.valgrind.o: isolation.c seccomp_allow.h $(wildcard *.h)
+	$(CC) $(CPPFLAGS) -DPASST_VALGRIND $(CFLAGS) -c -o $@ $<
+passt.valgrind: $(filter-out isolation.o,$(OBJS)) isolation.valgrind.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(REPAIR_BIN): passt-repair.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^
@@ -103,4 +117,4 @@ install: $(BIN) $(REPAIR_BIN)
 	install -D -m 644 doc/passt.1 $(DESTDIR)$(PREFIX)/share/man/man1/passt.1
 
 clean:
-	rm -f $(BIN) $(REPAIR_BIN) *.o $(UNIT_BIN)
+	rm -f $(BIN) $(REPAIR_BIN) passt.valgrind *.o $(UNIT_BIN) seccomp_allow.h

@@ -506,7 +506,7 @@ static int conf_search_set(struct ctx *c, const char *list)
  * @arg:	Argument
  * @name:	Option name
  *
- * #syscalls fstat
+ * #syscalls newfstatat
  */
 static void conf_fd(struct ctx *c, const char *arg, const char *name)
 {
@@ -651,6 +651,7 @@ static void conf_opt(struct ctx *c, struct conf_args *a, int opt,
 	case OPT_RUNAS:
 		if (!*arg)
 			conf_fail("empty user for %s", name);
+		conf_str(c->runas, sizeof(c->runas), arg, name);
 		break;
 	}
 }
@@ -760,7 +761,7 @@ static void conf_check(const struct ctx *c, const struct conf_args *a)
  * "Free" means nothing exists at the path: a stale socket left by a
  * crashed instance is skipped rather than removed, as it might be in use.
  *
- * #syscalls lstat
+ * #syscalls newfstatat
  */
 static void conf_sock_default(struct ctx *c)
 {
@@ -951,7 +952,7 @@ static void conf_resolv_ns(struct ctx *c, const char *arg, int *n4, int *n6)
  * @c:		Execution context
  * @a:		Command line state: what -D and -S already gave
  *
- * #syscalls openat fstat read close
+ * #syscalls openat newfstatat read close
  */
 static void conf_resolv(struct ctx *c, const struct conf_args *a)
 {
@@ -1036,6 +1037,7 @@ static void conf_defaults(struct ctx *c)
 	c->fd_conn = -1;
 	c->repair_listen_fd = c->repair_fd = -1;
 	*c->sock_path = *c->repair_path = *c->pid_file = *c->log_file = '\0';
+	*c->runas = '\0';
 	*c->hostname = *c->fqdn = *c->ifname = '\0';
 	c->log_size = LOG_SIZE_DEFAULT;
 	c->mtu = MTU_DEFAULT;
@@ -1078,8 +1080,6 @@ void conf(struct ctx *c, int argc, char **argv)
 	else
 		log_set_level(LOG_INFO);
 
-	if (a.seen[OPT_RUNAS])
-		debug("--runas: ignored, we don't change user");
 	if (a.seen[OPT_STDERR])
 		debug("--stderr: ignored, we log to stderr until detached");
 

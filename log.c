@@ -119,7 +119,10 @@ static void log_file_write(const char *line, size_t len)
  * @fmt:	printf() format
  * @ap:		Arguments
  *
- * #syscalls clock_gettime writev
+ * syslog() sends on the socket openlog() connected, or connects again;
+ * with LOG_PID it asks for our PID each time.
+ *
+ * #syscalls clock_gettime writev getpid sendto socket connect
  */
 static void vlogmsg(int pri, const char *fmt, va_list ap)
 {

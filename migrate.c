@@ -853,7 +853,9 @@ fail:
  * @opaque:	Execution context
  *
  * QEMU closes its end of a load pipe before it asks: what's still in the
- * pipe is read and loaded now, so the answer is final.
+ * pipe is read and loaded now, so the answer is final.  A transfer that is
+ * still not complete (a save QEMU stopped reading, a load pipe still open)
+ * is abandoned: it fails, and nothing of it is applied later.
  *
  * Return: 0 on success, -errno
  */
@@ -863,6 +865,10 @@ static int mig_check(void *opaque)
 
 	if (mig.running && mig.dir == VHOST_USER_STATE_LOAD)
 		mig_read(c);
+	if (mig.running) {
+		warn("migrate: state transfer incomplete at CHECK_DEVICE_STATE");
+		mig_end(c, -EINPROGRESS);
+	}
 	return mig.result;
 }
 

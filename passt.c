@@ -31,6 +31,7 @@
 #include "conf.h"
 #include "flow.h"
 #include "icmp.h"
+#include "isolation.h"
 #include "migrate.h"
 #include "ndp.h"
 #include "pcap.h"
@@ -45,21 +46,36 @@
 #define SLOW_TIMER_TICKS	10	/* once a second */
 
 /**
- * pid_file_write() - Write a PID to the pid file, if one was given
+ * pid_file_open() - Open the pid file, if one was given, while we may
  * @c:		Execution context
- * @pid:	PID to write
+ *
+ * Return: file descriptor, -1 if no pid file was asked for
  */
-static void pid_file_write(const struct ctx *c, pid_t pid)
+static int pid_file_open(const struct ctx *c)
 {
-	char buf[32];
-	int fd, n;
+	int fd;
 
 	if (!*c->pid_file)
-		return;
-
+		return -1;
 	fd = open(c->pid_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		die_perror("Can't open PID file %s", c->pid_file);
+	return fd;
+}
+
+/**
+ * pid_file_write() - Write a PID to the pid file and close it
+ * @c:		Execution context
+ * @fd:		From pid_file_open(), -1 for none
+ * @pid:	PID to write
+ */
+static void pid_file_write(const struct ctx *c, int fd, pid_t pid)
+{
+	char buf[32];
+	int n;
+
+	if (fd < 0)
+		return;
 	n = snprintf(buf, sizeof(buf), "%d\n", (int)pid);
 	if (write_all(fd, buf, n))
 		die_perror("Can't write PID file %s", c->pid_file);
@@ -69,11 +85,12 @@ static void pid_file_write(const struct ctx *c, pid_t pid)
 /**
  * daemonise() - Detach from the terminal; the parent exits 0
  * @c:		Execution context
+ * @pid_fd:	Open pid file, -1 if none: the parent writes the child's PID
  *
  * Called once the socket listens, so the parent's exit tells the launcher
  * that we are ready.
  */
-static void daemonise(const struct ctx *c)
+static void daemonise(const struct ctx *c, int pid_fd)
 {
 	pid_t pid = fork();
 	int devnull;
@@ -81,9 +98,11 @@ static void daemonise(const struct ctx *c)
 	if (pid < 0)
 		die_perror("Failed to fork");
 	if (pid > 0) {
-		pid_file_write(c, pid);
+		pid_file_write(c, pid_fd, pid);
 		_exit(EXIT_SUCCESS);
 	}
+	if (pid_fd >= 0)
+		close(pid_fd);
 
 	if (setsid() < 0)
 		die_perror("setsid");
@@ -303,7 +322,7 @@ static NORETURN void loop(struct ctx *c)
 int main(int argc, char **argv)
 {
 	static struct ctx c;	/* big: port maps */
-	int rc;
+	int rc, pid_fd;
 
 	signal(SIGPIPE, SIG_IGN);
 	c.fd_conn = -1;
@@ -343,13 +362,17 @@ int main(int argc, char **argv)
 
 	flow_init();
 	pcap_init(&c);
+	pid_fd = pid_file_open(&c);
+	isolate_user(&c);
 	if (tcp_init(&c) || udp_init(&c))
 		die("Can't bind all the forwarded ports");
 
 	if (!c.foreground)
-		daemonise(&c);
+		daemonise(&c, pid_fd);
 	else
-		pid_file_write(&c, getpid());
+		pid_file_write(&c, pid_fd, getpid());
+
+	isolate(&c);
 
 	clock_gettime(CLOCK_MONOTONIC, &c.now);
 	loop(&c);

@@ -99,6 +99,7 @@ struct ip6_ctx {
  * @log_file:	Log file path, empty for syslog/stderr
  * @log_size:	Log file size limit, bytes
  * @pcap:	-p: capture file for guest frames, empty if none
+ * @runas:	--runas: user to become when started as root, empty: nobody
  * @mtu:	MTU given to the guest (DHCP option 26, NDP)
  * @our_mac:	MAC address of the gateway as seen by the guest
  * @guest_mac:	Guest's MAC (-M or learnt from its frames)
@@ -129,6 +130,7 @@ struct ctx {
 	char log_file[PATH_MAX];
 	size_t log_size;
 	char pcap[PATH_MAX];
+	char runas[64];
 
 	unsigned mtu;
 	uint8_t our_mac[ETH_ALEN];

@@ -88,7 +88,7 @@ static void repair_drop(struct ctx *c, const char *why)
  *	   -EADDRINUSE if somebody listens on it, -EEXIST if it isn't a
  *	   socket, -errno on failure
  *
- * #syscalls lstat socket connect close unlink
+ * #syscalls newfstatat socket connect close unlink
  */
 static int repair_sock_stale(const char *path, const struct sockaddr_un *addr)
 {

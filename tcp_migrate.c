@@ -92,6 +92,36 @@ static bool tcp_mig_movable(const struct tcp_conn *conn)
 }
 
 /**
+ * tcp_mig_close_window() - Make the next ACK advertise a zero window
+ * @fd:		Socket, in repair mode
+ *
+ * The kernel never shrinks a window it advertised: the next ACK offers at
+ * least what's left of the last one.  Moving its left edge to what we
+ * received, with nothing to its right, leaves zero, and with the receive
+ * buffer shrunk, zero is all it offers.  The target gets this window and
+ * opens it.
+ *
+ * #syscalls setsockopt getsockopt
+ */
+static void tcp_mig_close_window(int fd)
+{
+	struct tcp_repair_window w;
+	socklen_t sl = sizeof(w);
+	uint32_t rcv_nxt;
+	int q = TCP_RECV_QUEUE;
+
+	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR_QUEUE, &q, sizeof(q)) ||
+	    getsockopt(fd, IPPROTO_TCP, TCP_QUEUE_SEQ, &rcv_nxt, &(socklen_t){
+		       sizeof(rcv_nxt) }) ||
+	    getsockopt(fd, IPPROTO_TCP, TCP_REPAIR_WINDOW, &w, &sl))
+		return;
+	w.rcv_wup = rcv_nxt;
+	w.rcv_wnd = 0;
+	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR_WINDOW, &w, sizeof(w)))
+		debug("migrate: can't close window: %s", strerror(errno));
+}
+
+/**
  * tcp_mig_freeze() - Source: put movable connections in repair mode
  * @c:		Execution context
  *
@@ -139,6 +169,7 @@ void tcp_mig_freeze(struct ctx *c)
 			frozen.rcvbuf[i] = 0;
 		setsockopt(frozen.fd[i], SOL_SOCKET, SO_RCVBUF, &quiet,
 			   sizeof(quiet));
+		tcp_mig_close_window(frozen.fd[i]);
 	}
 
 	/* Leaving repair mode sends a window probe: an ACK, which now

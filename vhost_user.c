@@ -352,7 +352,7 @@ static int vu_reset_owner(struct vu_dev *vdev, struct vhost_user_msg *msg)
  *
  * Return: 0 if acceptable, -EINVAL otherwise, -errno from fstat()
  *
- * #syscalls fstat
+ * #syscalls newfstatat
  */
 static int vu_region_parse(const struct vhost_user_mem_region_desc *d, int fd,
 			   struct vu_region *r)
@@ -606,7 +606,7 @@ static bool vu_log_covers(const struct vu_mem *m, uint64_t size)
  *
  * Return: 0, -EPROTO if malformed, -EINVAL or -errno if refused
  *
- * #syscalls fstat mmap
+ * #syscalls newfstatat mmap
  */
 static int vu_set_log_base(struct vu_dev *vdev, struct vhost_user_msg *msg)
 {
@@ -1455,7 +1455,7 @@ void vu_dev_init(struct vu_dev *vdev, int epollfd)
  * Return: 0 if the path is free or was a stale socket (now removed),
  *	   -EADDRINUSE if somebody listens on it, -EEXIST if it isn't a socket
  *
- * #syscalls socket connect close lstat unlink
+ * #syscalls socket connect close newfstatat unlink
  */
 static int vu_sock_stale(const char *path, const struct sockaddr_un *addr)
 {

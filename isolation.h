@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef ISOLATION_H
+#define ISOLATION_H
+
+#include "passt.h"
+
+#define ISOLATE_RUNAS_DEFAULT	"nobody"
+
+void isolate_user(const struct ctx *c);
+void isolate(const struct ctx *c);
+
+#endif /* ISOLATION_H */
