@@ -61,7 +61,7 @@
  * #syscalls:valgrind rt_sigreturn gettid getpid tgkill kill getppid
  * #syscalls:valgrind readlink pread64 openat mprotect brk futex exit
  * #syscalls:valgrind sched_yield getcwd gettimeofday newfstatat lseek
- * #syscalls:valgrind mmap munmap mremap fcntl dup prctl madvise
+ * #syscalls:valgrind mmap munmap mremap fcntl dup prctl madvise statx
  */
 
 /**
