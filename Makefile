@@ -27,7 +27,7 @@ BIN	:= passt
 REPAIR_BIN := passt-repair
 
 # Unit tests: test/unit/<name>.c linked with the real modules it tests
-UNIT	:= virtio vhost_user dhcp arp conf ndp dhcpv6 flow udp tcp repair
+UNIT	:= virtio vhost_user dhcp arp conf ndp dhcpv6 flow udp tcp repair migrate
 UNIT_BIN := $(UNIT:%=test/unit/test_%)
 unit_deps_virtio	:= virtio.o util.o log.o
 unit_deps_vhost_user	:= vhost_user.o virtio.o util.o log.o
@@ -51,6 +51,11 @@ unit_deps_udp		:= udp.o flow.o fwd.o checksum.o util.o log.o
 unit_wrap_udp		:= -Wl,--wrap=tap_send_l4
 unit_deps_repair	:= repair.o util.o log.o
 unit_wrap_repair	:= -Wl,--wrap=poll
+unit_deps_migrate	:= migrate.o tcp_migrate.o tcp.o tcp_listen.o flow.o fwd.o \
+			   checksum.o repair.o util.o log.o
+unit_wrap_migrate	:= -Wl,--wrap=tap_send_l4 -Wl,--wrap=repair_ready \
+			   -Wl,--wrap=repair_set -Wl,--wrap=socket \
+			   -Wl,--wrap=recv -Wl,--wrap=close -Wl,--wrap=logmsg
 
 .PHONY: FORCE all clean check unit integration valgrind cppcheck clang-tidy demo bench
 
@@ -118,3 +123,4 @@ install: $(BIN) $(REPAIR_BIN)
 
 clean:
 	rm -f $(BIN) $(REPAIR_BIN) passt.valgrind *.o $(UNIT_BIN) seccomp_allow.h
+

@@ -45,6 +45,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stddef.h>
+#include <linux/filter.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -61,6 +62,7 @@
 
 #define TCP_MIG_SEQ_TRIES	8	/* receive queue read while it moves */
 #define TCP_MIG_QUIET_RCVBUF	1	/* SO_RCVBUF while frozen: the least */
+#define TCP_MIG_NOBODY_PORT	9	/* "peer" of a closed connection */
 
 #ifndef TCP_REPAIR_WINDOW
 #define TCP_REPAIR_WINDOW	29
@@ -72,12 +74,14 @@
  * @fd:		Their sockets, in the same order
  * @rcvbuf:	Their SO_RCVBUF before freezing, to thaw them
  * @n:		How many
+ * @first:	Entries before this one are dumped and closed already
  */
 static struct {
 	unsigned idx[FLOW_MAX];
 	int fd[FLOW_MAX];
 	int rcvbuf[FLOW_MAX];
 	unsigned n;
+	unsigned first;
 } frozen;
 
 /**
@@ -122,6 +126,32 @@ static void tcp_mig_close_window(int fd)
 }
 
 /**
+ * tcp_mig_deaf() - Drop every segment for a socket before TCP sees it
+ * @fd:		Socket
+ * @on:		Attach the filter, or take it off
+ *
+ * A socket filter that accepts nothing: segments are dropped before TCP
+ * processes them, so they are neither queued nor acknowledged, and, as
+ * the socket still exists, not answered with a RST either.  Any process
+ * may filter its own sockets.
+ *
+ * #syscalls setsockopt
+ */
+static void tcp_mig_deaf(int fd, bool on)
+{
+	struct sock_filter drop = BPF_STMT(BPF_RET | BPF_K, 0);
+	struct sock_fprog prog = { 1, &drop };
+	int dummy = 0;
+
+	if (on && setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+			     sizeof(prog)))
+		debug("migrate: socket filter: %s", strerror(errno));
+	if (!on)
+		setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &dummy,
+			   sizeof(dummy));
+}
+
+/**
  * tcp_mig_freeze() - Source: put movable connections in repair mode
  * @c:		Execution context
  *
@@ -132,7 +162,7 @@ void tcp_mig_freeze(struct ctx *c)
 	unsigned i;
 	int idx, rc;
 
-	frozen.n = 0;
+	frozen.n = frozen.first = 0;
 	for (idx = flow_next(FLOW_TCP, -1); idx >= 0;
 	     idx = flow_next(FLOW_TCP, idx)) {
 		const struct tcp_conn *conn = tcp_conn_at((unsigned)idx);
@@ -184,6 +214,15 @@ void tcp_mig_freeze(struct ctx *c)
 		tcp_mig_source_done(c, false);
 		return;
 	}
+
+	/* From now on the sockets take nothing: whatever the kernel took,
+	 * it would acknowledge, and the dump might miss.  With an empty
+	 * receive queue, the probe still offered what the shrunk buffer
+	 * holds: what the peer sends into that is dropped here, unseen, and
+	 * sent again, to the target.
+	 */
+	for (i = 0; i < frozen.n; i++)
+		tcp_mig_deaf(frozen.fd[i], true);
 	debug("migrate: %u TCP connections frozen", frozen.n);
 }
 
@@ -281,21 +320,28 @@ static int tcp_mig_sock_info(int fd, struct mig_tcp_conn *r,
 	uint32_t v;
 
 	sl = sizeof(sa);
-	if (getsockname(fd, (struct sockaddr *)&sa, &sl))
-		return -errno;
-	tcp_mig_addr(&sa, r->laddr,
-		     (uint8_t *)r + offsetof(struct mig_tcp_conn, lport));
-	sl = sizeof(sa);
-	if (getpeername(fd, (struct sockaddr *)&sa, &sl))
-		return -errno;
-	tcp_mig_addr(&sa, r->raddr,
-		     (uint8_t *)r + offsetof(struct mig_tcp_conn, rport));
+	if (getpeername(fd, (struct sockaddr *)&sa, &sl)) {
+		if (errno != ENOTCONN)
+			return -errno;
+		/* Both FINs done, the guest still reading: no peer left */
+		r->fin |= MIG_TCP_CLOSED;
+	} else {
+		tcp_mig_addr(&sa, r->raddr, (uint8_t *)r +
+			     offsetof(struct mig_tcp_conn, rport));
+		sl = sizeof(sa);
+		if (getsockname(fd, (struct sockaddr *)&sa, &sl))
+			return -errno;
+		tcp_mig_addr(&sa, r->laddr, (uint8_t *)r +
+			     offsetof(struct mig_tcp_conn, lport));
+	}
 
 	sl = sizeof(ti);
 	memset(&ti, 0, sizeof(ti));
 	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &sl))
 		return -errno;
 	*tcpi_state = ti.tcpi_state;
+	if ((r->fin & MIG_TCP_CLOSED) && ti.tcpi_state != TCP_CLOSE)
+		return -ENOTCONN;
 	r->opts = ti.tcpi_options;
 	r->snd_wscale = ti.tcpi_snd_wscale;
 	r->rcv_wscale = ti.tcpi_rcv_wscale;
@@ -369,6 +415,10 @@ static int tcp_mig_dump_sndq(int fd, uint8_t st, struct mig_tcp_conn *r,
 
 	if ((rc = tcp_mig_queue(fd, TCP_SEND_QUEUE, &write_seq)))
 		return rc;
+	if (r->fin & MIG_TCP_CLOSED) {		/* all sent and acknowledged */
+		r->snd_una = htonl(write_seq);
+		return 0;
+	}
 	if (ioctl(fd, SIOCOUTQ, &outq) || ioctl(fd, SIOCOUTQNSD, &nsd))
 		return -errno;
 	if (outq < (int)fin_unacked || nsd < 0 || nsd > outq)
@@ -414,11 +464,12 @@ static int tcp_mig_dump_rcvq(int fd, uint8_t st, struct mig_tcp_conn *r,
 	unsigned tries;
 	int inq, off = 0, rc;
 
-	/* Peek from the start of the queue, not past what the guest has */
-	if (setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off)))
-		return -errno;
-
 	for (tries = 0; tries < TCP_MIG_SEQ_TRIES; tries++) {
+		/* From the start of the queue, not past what the guest has
+		 * or what the last try read: each peek moves the offset
+		 */
+		if (setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off)))
+			return -errno;
 		b->len = start;
 		if ((rc = tcp_mig_queue(fd, TCP_RECV_QUEUE, &seq)))
 			return rc;
@@ -438,7 +489,8 @@ static int tcp_mig_dump_rcvq(int fd, uint8_t st, struct mig_tcp_conn *r,
 
 	r->rcv_seq = htonl(seq - (uint32_t)inq);
 	r->rcvq_len = htonl((uint32_t)inq);
-	if (st == TCP_CLOSE_WAIT || st == TCP_LAST_ACK || st == TCP_CLOSING) {
+	if (st == TCP_CLOSE_WAIT || st == TCP_LAST_ACK || st == TCP_CLOSING ||
+	    (r->fin & MIG_TCP_CLOSED)) {
 		r->fin |= MIG_TCP_FIN_RCVD;
 		r->flags |= htons(CONN_RDHUP);
 	}
@@ -493,7 +545,6 @@ int tcp_mig_save(struct ctx *c, struct mig_buf *b)
 	unsigned i;
 	int rc;
 
-	(void)c;
 	if ((rc = mig_buf_put(b, &be, sizeof(be))))
 		return rc;
 
@@ -501,6 +552,12 @@ int tcp_mig_save(struct ctx *c, struct mig_buf *b)
 		rc = tcp_mig_dump(frozen.idx[i], frozen.fd[i], b);
 		if (rc == -ENOMEM)
 			return rc;
+
+		/* Closed at once: what the kernel takes from now on would be
+		 * acknowledged, and not in the stream
+		 */
+		tcp_conn_drop(c, frozen.idx[i]);
+		frozen.first = i + 1;
 		if (rc) {
 			warn("migrate: TCP flow %u can't be saved: %s",
 			     frozen.idx[i], strerror(-rc));
@@ -523,9 +580,9 @@ void tcp_mig_release(struct ctx *c)
 {
 	unsigned i;
 
-	for (i = 0; i < frozen.n; i++)
+	for (i = frozen.first; i < frozen.n; i++)
 		tcp_conn_drop(c, frozen.idx[i]);
-	frozen.n = 0;
+	frozen.n = frozen.first = 0;
 }
 
 /**
@@ -539,15 +596,17 @@ void tcp_mig_source_done(struct ctx *c, bool ok)
 {
 	unsigned i;
 
-	if (ok || !frozen.n) {
+	if (ok || frozen.first == frozen.n) {
 		tcp_mig_release(c);
 		return;
 	}
 
-	repair_set(c, frozen.fd, frozen.n, REPAIR_OFF);
-	for (i = 0; i < frozen.n; i++) {
+	repair_set(c, frozen.fd + frozen.first, frozen.n - frozen.first,
+		   REPAIR_OFF);
+	for (i = frozen.first; i < frozen.n; i++) {
 		struct tcp_conn *conn = tcp_conn_at(frozen.idx[i]);
 
+		tcp_mig_deaf(conn->fd, false);
 		if (frozen.rcvbuf[i] > 1) {
 			int v = frozen.rcvbuf[i] / 2;	/* the kernel doubles */
 
@@ -560,8 +619,8 @@ void tcp_mig_source_done(struct ctx *c, bool ok)
 			     frozen.idx[i]);
 		tcp_conn_thaw(c, frozen.idx[i]);
 	}
-	info("migrate: %u TCP connections resumed", frozen.n);
-	frozen.n = 0;
+	info("migrate: %u TCP connections resumed", frozen.n - frozen.first);
+	frozen.n = frozen.first = 0;
 }
 
 /* ---------------------------------------------------------------- */
@@ -593,13 +652,19 @@ static long tcp_mig_rec_check(const struct mig_tcp_conn *r, size_t left)
 	uint32_t sndq = ntohl(r->sndq_len), rcvq = ntohl(r->rcvq_len);
 	uint16_t mss = ntohs(r->mss);
 
+	bool closed = r->fin & MIG_TCP_CLOSED;
+
 	if (r->state != CS_ESTABLISHED || r->ws_guest > TCP_WS_MAX ||
 	    r->snd_wscale > TCP_WS_MAX || r->rcv_wscale > TCP_WS_MAX ||
-	    !mss || r->fin & ~(MIG_TCP_FIN_SENT | MIG_TCP_FIN_RCVD))
+	    !mss || r->fin & ~(MIG_TCP_FIN_SENT | MIG_TCP_FIN_RCVD |
+			       MIG_TCP_CLOSED))
 		return -EINVAL;
 	if (tcp_mig_v4(r->gaddr) != tcp_mig_v4(r->faddr) ||
-	    tcp_mig_v4(r->laddr) != tcp_mig_v4(r->raddr) ||
-	    !r->gport || !r->fport || !r->lport || !r->rport)
+	    !r->gport || !r->fport)
+		return -EINVAL;
+	if (closed ? sndq != 0 :
+	    (tcp_mig_v4(r->laddr) != tcp_mig_v4(r->raddr) || !r->lport ||
+	     !r->rport))
 		return -EINVAL;
 	if (sndq > TCP_MIG_QUEUE_MAX || rcvq > TCP_MIG_QUEUE_MAX ||
 	    ntohl(r->sndq_unsent) > sndq || (size_t)sndq + rcvq > left)
@@ -740,6 +805,9 @@ static void tcp_mig_bufs(int fd, const struct mig_tcp_conn *r)
 static int tcp_mig_restore(int fd, const struct mig_tcp_conn *r,
 			   const uint8_t *sndq, const uint8_t *rcvq)
 {
+	static const uint8_t lo4[16] = { [10] = 0xff, [11] = 0xff,
+					 [12] = 127, [15] = 1 };
+	static const uint8_t lo6[16] = { [15] = 1 };
 	uint32_t sndq_len = ntohl(r->sndq_len), unsent = ntohl(r->sndq_unsent);
 	uint32_t snd_seq = ntohl(r->snd_una), rcv_seq = ntohl(r->rcv_seq);
 	struct tcp_repair_window w = {
@@ -756,7 +824,15 @@ static int tcp_mig_restore(int fd, const struct mig_tcp_conn *r,
 	/* Forwarded ports have listeners (ours, or the source's) */
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-	sl = tcp_mig_sockaddr(r->laddr, r->lport, &sa);
+	if (r->fin & MIG_TCP_CLOSED) {
+		/* Only the guest is left: a connection to nobody, deaf, on a
+		 * loopback port of its own, just to hold the data
+		 */
+		tcp_mig_deaf(fd, true);
+		sl = tcp_mig_sockaddr(tcp_mig_v4(r->gaddr) ? lo4 : lo6, 0, &sa);
+	} else {
+		sl = tcp_mig_sockaddr(r->laddr, r->lport, &sa);
+	}
 	if (bind(fd, (struct sockaddr *)&sa, sl))
 		return -errno;
 
@@ -771,7 +847,11 @@ static int tcp_mig_restore(int fd, const struct mig_tcp_conn *r,
 		       sizeof(rcv_seq)))
 		return -errno;
 
-	sl = tcp_mig_sockaddr(r->raddr, r->rport, &sa);
+	if (r->fin & MIG_TCP_CLOSED)
+		sl = tcp_mig_sockaddr(tcp_mig_v4(r->gaddr) ? lo4 : lo6,
+				      htons(TCP_MIG_NOBODY_PORT), &sa);
+	else
+		sl = tcp_mig_sockaddr(r->raddr, r->rport, &sa);
 	if (connect(fd, (struct sockaddr *)&sa, sl))
 		return -errno;
 
@@ -831,7 +911,8 @@ static int tcp_mig_install(struct ctx *c, int fd, const struct mig_tcp_conn *r,
 	key.fport = ntohs(r->fport);
 
 	if ((rc = tcp_mig_fill(fd, unsent, ntohl(r->sndq_unsent))) ||
-	    ((r->fin & MIG_TCP_FIN_SENT) && shutdown(fd, SHUT_WR) &&
+	    ((r->fin & MIG_TCP_FIN_SENT) && !(r->fin & MIG_TCP_CLOSED) &&
+	     shutdown(fd, SHUT_WR) &&
 	     (rc = -errno))) {
 		close(fd);
 		return rc;
@@ -937,7 +1018,9 @@ int tcp_mig_load(struct ctx *c, const uint8_t *p, size_t len)
 	for (i = 0; i < pending.n; i++) {
 		memcpy(&r, p + off, sizeof(r));
 		pending.rec[i] = p + off;
-		pending.fd[i] = socket(tcp_mig_v4(r.laddr) ? AF_INET : AF_INET6,
+		pending.fd[i] = socket(tcp_mig_v4((r.fin & MIG_TCP_CLOSED) ?
+					      r.gaddr : r.laddr) ?
+				       AF_INET : AF_INET6,
 				       SOCK_STREAM | SOCK_NONBLOCK |
 				       SOCK_CLOEXEC, IPPROTO_TCP);
 		if (pending.fd[i] < 0)

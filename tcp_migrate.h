@@ -81,6 +81,9 @@ static_assert(sizeof(struct mig_tcp_conn) == 160, "wire size");
 
 #define MIG_TCP_FIN_SENT	(1U << 0)	/* we shut down writing */
 #define MIG_TCP_FIN_RCVD	(1U << 1)	/* the peer did */
+#define MIG_TCP_CLOSED		(1U << 2)	/* host side closed both ways,
+						 * data left for the guest: no
+						 * addresses, no send queue */
 
 void tcp_mig_freeze(struct ctx *c);
 int tcp_mig_save(struct ctx *c, struct mig_buf *b);
