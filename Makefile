@@ -57,7 +57,7 @@ unit_wrap_migrate	:= -Wl,--wrap=tap_send_l4 -Wl,--wrap=repair_ready \
 			   -Wl,--wrap=repair_set -Wl,--wrap=socket \
 			   -Wl,--wrap=recv -Wl,--wrap=close -Wl,--wrap=logmsg
 
-.PHONY: FORCE all clean check unit integration valgrind cppcheck clang-tidy demo bench
+.PHONY: FORCE all clean check unit integration integration-valgrind valgrind cppcheck clang-tidy demo bench
 
 all: $(BIN) $(REPAIR_BIN)
 
@@ -96,10 +96,15 @@ valgrind: $(UNIT_BIN)
 		valgrind -q --error-exitcode=99 --leak-check=full \
 			--errors-for-leak-kinds=definite ./$$t || exit 1; done
 
-integration: $(BIN)
+integration: $(BIN) $(REPAIR_BIN)
 	test/run.sh
 
-check: cppcheck clang-tidy unit valgrind integration
+# The basic integration tests again, the daemon under valgrind memcheck
+integration-valgrind: $(BIN) passt.valgrind
+	test/valgrind-check.sh
+
+check: cppcheck clang-tidy unit valgrind integration integration-valgrind \
+	hostile
 
 demo: $(BIN)
 	test/demo.sh
@@ -124,3 +129,10 @@ install: $(BIN) $(REPAIR_BIN)
 clean:
 	rm -f $(BIN) $(REPAIR_BIN) passt.valgrind *.o $(UNIT_BIN) seccomp_allow.h
 
+# Hostile front-end (test/hostile.c) against a running daemon
+test/hostile: test/hostile.c $(wildcard *.h)
+	$(CC) $(CPPFLAGS) -I. $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+.PHONY: hostile
+hostile: $(BIN) test/hostile
+	test/hostile.sh

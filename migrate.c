@@ -49,6 +49,7 @@
 
 #include "migrate.h"
 #include "tcp_migrate.h"
+#include "tcp_listen.h"
 
 #define MIG_READ_CHUNK		(1 << 16)	/* bytes read at once */
 #define MIG_BUF_MIN		(1 << 16)	/* first mapping */
@@ -603,13 +604,14 @@ static const mig_handler_t mig_source_pre[] = {
  * @x:		Transfer
  *
  * The rings are stopped already (GET_VRING_BASE): guest memory is not
- * touched again, and we exit once QEMU hangs up.
+ * touched again, and we exit once QEMU hangs up.  We stop listening on
+ * forwarded ports, so new connections go to the target.
  *
  * Return: 0
  */
 static int mig_hand_over(struct ctx *c, struct mig_xfer *x)
 {
-	(void)c;
+	tcp_listen_stop(c);	/* new connections: for the target */
 	x->source_done = true;
 	return 0;
 }

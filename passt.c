@@ -38,6 +38,7 @@
 #include "repair.h"
 #include "tap.h"
 #include "tcp.h"
+#include "tcp_listen.h"
 #include "udp.h"
 #include "vu_common.h"
 
@@ -268,6 +269,10 @@ static NORETURN void loop(struct ctx *c)
 				if (vu_control_handler(&c->vdev, ev) < 0 &&
 				    c->vdev.conn_fd < 0)
 					front_end_gone(c);
+				else if (!migrate_source_done(c) &&
+					 vu_queue_ready(&c->vdev,
+							VHOST_USER_RX_QUEUE))
+					tcp_listen_start(c);
 				break;
 			case EV_DEVSTATE:
 				migrate_handler(c, ev);

@@ -3,9 +3,15 @@
  *
  * DOC: Theory of operation
  *
- * At start-up, every host port forwarded with -t gets one listening
- * socket, registered as EV_TCP_LISTEN with the host port as index;
- * tcp_listen_handler() in tcp.c accepts on it.  Sockets are IPv4 only,
+ * At start-up, every host port forwarded with -t gets one socket, bound;
+ * it starts listening only once a guest can take connections (its
+ * receive queue is running: tcp_listen_start()), registered as
+ * EV_TCP_LISTEN with the host port as index; tcp_listen_handler() in
+ * tcp.c accepts on it.  A migration source stops listening when its
+ * state is handed over (tcp_listen_stop()).  Sockets set SO_REUSEPORT, so
+ * a migration target on the same host binds the same ports while the
+ * source lives: listening only with a guest keeps new connections going
+ * to the daemon that has one.  Sockets are IPv4 only,
  * IPv6 only, or dual-stack (IPv6 with IPV6_V6ONLY off) when both families
  * are enabled and no bind address was given.
  *
@@ -34,6 +40,9 @@
 #define TCP_EPHEMERAL_LO	32768	/* Linux defaults, if unreadable */
 #define TCP_EPHEMERAL_HI	60999
 
+static int tcp_listen_fd[65536];	/* bound socket by host port, or -1 */
+static bool tcp_listening;		/* listen() done, in epoll */
+
 /**
  * tcp_listen() - Listen on one forwarded host port
  * @c:		Execution context
@@ -44,7 +53,7 @@
  *
  * Return: 0 on success, -errno on failure
  *
- * #syscalls socket setsockopt bind listen close
+ * #syscalls socket setsockopt bind close
  */
 static int tcp_listen(const struct ctx *c, uint16_t port)
 {
@@ -87,13 +96,11 @@ static int tcp_listen(const struct ctx *c, uint16_t port)
 	    (sa.ss_family == AF_INET6 &&
 	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only,
 			sizeof(v6only))) ||
-	    bind(fd, (struct sockaddr *)&sa, sl) || listen(fd, SOMAXCONN)) {
+	    bind(fd, (struct sockaddr *)&sa, sl)) {
 		rc = -errno;
 		goto err_close;
 	}
-	rc = ev_add(c->epollfd, fd, EPOLLIN, EV_TCP_LISTEN, port);
-	if (rc)
-		goto err_close;
+	tcp_listen_fd[port] = fd;
 	return 0;
 
 err_close:
@@ -166,6 +173,10 @@ int tcp_listen_init(const struct ctx *c)
 	unsigned port, lo = 0, hi = 0, n = 0;
 	int rc = 0;
 
+	for (port = 0; port < ARRAY_SIZE(tcp_listen_fd); port++)
+		tcp_listen_fd[port] = -1;
+	tcp_listening = false;
+
 	if (c->tcp.mode == FWD_NONE)
 		return 0;
 	if (c->tcp.mode == FWD_ALL) {
@@ -191,6 +202,60 @@ int tcp_listen_init(const struct ctx *c)
 				rc = ret;
 		}
 	}
-	info("TCP: listening on %u host ports", n);
+	info("TCP: %u host ports bound, listening once a guest is there", n);
 	return rc;
+}
+
+/**
+ * tcp_listen_start() - A guest can take connections: listen, if not yet
+ * @c:		Execution context
+ *
+ * #syscalls listen
+ */
+void tcp_listen_start(const struct ctx *c)
+{
+	unsigned port, n = 0;
+
+	if (tcp_listening || c->tcp.mode == FWD_NONE)
+		return;
+	tcp_listening = true;
+	for (port = 1; port < ARRAY_SIZE(tcp_listen_fd); port++) {
+		int fd = tcp_listen_fd[port];
+
+		if (fd < 0)
+			continue;
+		if (listen(fd, SOMAXCONN) ||
+		    ev_add(c->epollfd, fd, EPOLLIN, EV_TCP_LISTEN, port)) {
+			warn("TCP: can't listen on port %u: %s", port,
+			     strerror(errno));
+			continue;
+		}
+		n++;
+	}
+	debug("TCP: listening on %u host ports", n);
+}
+
+/**
+ * tcp_listen_stop() - Stop listening, keep the ports bound
+ * @c:		Execution context
+ *
+ * Connections not accepted yet are reset.  tcp_listen_start() listens
+ * again (a migration that failed after all, and a guest that goes on).
+ *
+ * #syscalls shutdown epoll_ctl
+ */
+void tcp_listen_stop(const struct ctx *c)
+{
+	unsigned port;
+
+	if (!tcp_listening)
+		return;
+	tcp_listening = false;
+	for (port = 1; port < ARRAY_SIZE(tcp_listen_fd); port++) {
+		if (tcp_listen_fd[port] < 0)
+			continue;
+		ev_del(c->epollfd, tcp_listen_fd[port]);
+		shutdown(tcp_listen_fd[port], SHUT_RDWR);
+	}
+	debug("TCP: stopped listening");
 }

@@ -5,5 +5,7 @@
 #include "passt.h"
 
 int tcp_listen_init(const struct ctx *c);
+void tcp_listen_start(const struct ctx *c);
+void tcp_listen_stop(const struct ctx *c);
 
 #endif /* TCP_LISTEN_H */

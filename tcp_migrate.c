@@ -17,9 +17,10 @@
  * connections reset by the target.
  *
  * Source: tcp_mig_freeze() puts every established connection (half-closed
- * ones too) in repair mode and shrinks its receive buffer, so the kernel
- * stops taking new data that the dump would miss: the peer retransmits it
- * to the target later.  tcp_mig_save() dumps each socket; reading the
+ * ones too) in repair mode, closes its window (two window probes, the
+ * receive buffer shrunk), then attaches a socket filter that drops
+ * everything, so the kernel takes nothing the dump would miss: the peer
+ * sends it again to the target later.  tcp_mig_save() dumps each socket; reading the
  * receive queue is retried until its sequence number holds still.
  * tcp_mig_release() then closes them: in repair mode that sends nothing,
  * and frees the addresses and ports for the target.  If the dump fails
@@ -49,6 +50,7 @@
 #include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -63,6 +65,8 @@
 #define TCP_MIG_SEQ_TRIES	8	/* receive queue read while it moves */
 #define TCP_MIG_QUIET_RCVBUF	1	/* SO_RCVBUF while frozen: the least */
 #define TCP_MIG_NOBODY_PORT	9	/* "peer" of a closed connection */
+#define TCP_MIG_PROBES		2	/* window probes while freezing */
+#define TCP_MIG_PROBE_WAIT_MS	12	/* at most, for data to come in */
 
 #ifndef TCP_REPAIR_WINDOW
 #define TCP_REPAIR_WINDOW	29
@@ -152,6 +156,33 @@ static void tcp_mig_deaf(int fd, bool on)
 }
 
 /**
+ * tcp_mig_wait_data() - Wait a little for data on frozen sockets
+ *
+ * A socket with an empty receive queue can't advertise a zero window: a
+ * peer that sends just then would send into it, and retransmit into the
+ * switch-over.  A busy peer sends within milliseconds: we give it
+ * TCP_MIG_PROBE_WAIT_MS, less if every queue has data already.
+ *
+ * #syscalls poll ioctl
+ */
+static void tcp_mig_wait_data(void)
+{
+	unsigned i, t;
+
+	for (t = 0; t < TCP_MIG_PROBE_WAIT_MS; t++) {
+		for (i = 0; i < frozen.n; i++) {
+			int inq = 0;
+
+			if (ioctl(frozen.fd[i], SIOCINQ, &inq) || !inq)
+				break;
+		}
+		if (i == frozen.n)
+			return;
+		poll(NULL, 0, 1);
+	}
+}
+
+/**
  * tcp_mig_freeze() - Source: put movable connections in repair mode
  * @c:		Execution context
  *
@@ -202,24 +233,30 @@ void tcp_mig_freeze(struct ctx *c)
 		tcp_mig_close_window(frozen.fd[i]);
 	}
 
-	/* Leaving repair mode sends a window probe: an ACK, which now
-	 * advertises a zero window, so the peer stops sending until the
-	 * target opens it again.  Whatever it sends while no socket has
-	 * its addresses would be answered with a RST.
+	/* Leaving repair mode sends a window probe: an ACK with our window,
+	 * now zero if the receive queue holds anything (the buffer is
+	 * shrunk), else what the shrunk buffer holds.  A peer that has data
+	 * sends that much; we wait a little for it (tcp_mig_wait_data()),
+	 * take it, and probe again: that ACK covers it and offers zero.  The peer then stops sending and
+	 * only probes back after its retransmission timeout, at least
+	 * 200 ms: longer than the switch-over, while no socket has these
+	 * addresses and what comes would be answered with a RST.
 	 */
-	if (repair_set(c, frozen.fd, frozen.n, REPAIR_OFF) ||
-	    (rc = repair_set(c, frozen.fd, frozen.n, REPAIR_ON))) {
-		warn("migrate: repair mode lost: %u TCP connections will not "
-		     "move", frozen.n);
-		tcp_mig_source_done(c, false);
-		return;
+	for (i = 0; i < TCP_MIG_PROBES; i++) {
+		if (i)
+			tcp_mig_wait_data();
+		if (repair_set(c, frozen.fd, frozen.n, REPAIR_OFF) ||
+		    (rc = repair_set(c, frozen.fd, frozen.n, REPAIR_ON))) {
+			warn("migrate: repair mode lost: %u TCP connections "
+			     "will not move", frozen.n);
+			tcp_mig_source_done(c, false);
+			return;
+		}
 	}
 
 	/* From now on the sockets take nothing: whatever the kernel took,
-	 * it would acknowledge, and the dump might miss.  With an empty
-	 * receive queue, the probe still offered what the shrunk buffer
-	 * holds: what the peer sends into that is dropped here, unseen, and
-	 * sent again, to the target.
+	 * it would acknowledge, and the dump might miss.  What the peer
+	 * still sends is dropped here, unseen, and sent again, to the target.
 	 */
 	for (i = 0; i < frozen.n; i++)
 		tcp_mig_deaf(frozen.fd[i], true);

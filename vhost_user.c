@@ -52,6 +52,7 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stddef.h>
 #include <string.h>
@@ -165,6 +166,30 @@ static void vu_rings_unmap(struct vu_virtq *vq)
 }
 
 /**
+ * vu_queue_wake() - Kick ourselves and interrupt the guest, once
+ * @vq:		Virtqueue, started
+ *
+ * A ring that starts (again) may hold work nobody will tell us about, and
+ * used entries the guest hasn't been told of: after a migration, the
+ * source may have filled the last receive buffers and stopped before its
+ * interrupt reached the guest, which then waits for one forever.  A kick
+ * to our own eventfd makes the loop look at the ring; an interrupt the
+ * guest didn't need costs it a look at its used ring.
+ *
+ * #syscalls write
+ */
+static void vu_queue_wake(const struct vu_virtq *vq)
+{
+	uint64_t one = 1;
+
+	if (vq->kick_fd >= 0 && write(vq->kick_fd, &one, sizeof(one)) < 0)
+		debug("vhost-user: can't kick ourselves: %s", strerror(errno));
+	if (vq->call_fd >= 0 && write(vq->call_fd, &one, sizeof(one)) < 0)
+		debug("vhost-user: can't interrupt the guest: %s",
+		      strerror(errno));
+}
+
+/**
  * vu_queue_start() - Start a queue whose rings are mapped
  * @vq:		Virtqueue
  * @idx:	Index of @vq, for logs
@@ -184,6 +209,7 @@ static void vu_queue_start(struct vu_virtq *vq, unsigned idx)
 	vq->started = true;
 	debug("vhost-user: queue %u started, size %u, avail %u, used %u", idx,
 	      vq->num, vq->last_avail_idx, vq->used_idx);
+	vu_queue_wake(vq);
 }
 
 /**
@@ -345,6 +371,32 @@ static int vu_reset_owner(struct vu_dev *vdev, struct vhost_user_msg *msg)
 }
 
 /**
+ * vu_fd_no_shrink() - Refuse a memfd its owner could still shrink
+ * @fd:		File to map guest memory or the dirty log from
+ * @what:	For the log
+ *
+ * Touching a mapping past the end of its file raises SIGBUS: a front-end
+ * that truncates a memfd we mapped would kill us.  QEMU seals its memfds
+ * (F_SEAL_SHRINK); we take only those.  Other files (hugetlbfs, shm) have
+ * no seals to ask for, and are taken as they are.
+ *
+ * Return: 0 if acceptable, -EPERM if a memfd without F_SEAL_SHRINK
+ *
+ * #syscalls fcntl
+ */
+static int vu_fd_no_shrink(int fd, const char *what)
+{
+	int seals = fcntl(fd, F_GET_SEALS);
+
+	if (seals >= 0 && !(seals & F_SEAL_SHRINK)) {
+		warn("vhost-user: %s is a memfd that can shrink (no "
+		     "F_SEAL_SHRINK): refused", what);
+		return -EPERM;
+	}
+	return 0;
+}
+
+/**
  * vu_region_parse() - Validate one memory region description and its file
  * @d:		Region description, as received
  * @fd:		File descriptor to map the region from
@@ -384,7 +436,7 @@ static int vu_region_parse(const struct vhost_user_mem_region_desc *d, int fd,
 		     " needed", (intmax_t)st.st_size, r->mmap_offset + r->size);
 		return -EINVAL;
 	}
-	return 0;
+	return vu_fd_no_shrink(fd, "region file");
 }
 
 /**
@@ -633,6 +685,8 @@ static int vu_set_log_base(struct vu_dev *vdev, struct vhost_user_msg *msg)
 		     (intmax_t)st.st_size, off + size);
 		return -EINVAL;
 	}
+	if (vu_fd_no_shrink(msg->fds[0], "dirty log file"))
+		return -EPERM;
 
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
 		 msg->fds[0], (off_t)off);
@@ -806,6 +860,8 @@ static int vu_get_vring_base(struct vu_dev *vdev, struct vhost_user_msg *msg)
  * @fd:		Received file descriptor, -1 with NOFD; taken from @msg
  *
  * Return: virtqueue, NULL if malformed (logged)
+ *
+ * #syscalls fcntl
  */
 static struct vu_virtq *vu_vring_fd(struct vu_dev *vdev,
 				    struct vhost_user_msg *msg, int *fd)
@@ -829,6 +885,17 @@ static struct vu_virtq *vu_vring_fd(struct vu_dev *vdev,
 
 	*fd = -1;
 	if (!nofd) {
+		int flags = fcntl(msg->fds[0], F_GETFL);
+
+		/* The front-end shares these eventfds: it could drain a kick
+		 * between our epoll_wait() and read(), or fill a call
+		 * counter up to where write() waits.  We never wait on them.
+		 */
+		if (flags < 0 ||
+		    fcntl(msg->fds[0], F_SETFL, flags | O_NONBLOCK)) {
+			err("vhost-user: ring fd: %s", strerror(errno));
+			return NULL;
+		}
 		*fd = msg->fds[0];
 		msg->fds[0] = -1;
 	}
@@ -893,6 +960,8 @@ static int vu_set_vring_call(struct vu_dev *vdev, struct vhost_user_msg *msg)
 
 	close_fd(&vq->call_fd);
 	vq->call_fd = fd;
+	if (vq->started)
+		vu_queue_wake(vq);	/* QEMU sends it after the kick fd */
 	return 0;
 }
 

@@ -679,32 +679,14 @@ static int chain_walk(const struct vu_mem *m, struct vu_virtq *vq,
 }
 
 /**
- * elem_discard() - Give a chain we can't serve back to the guest, unused
- * @m:		Guest memory
- * @vq:		Virtqueue
- * @elem:	Element popped for the chain, with its head index
- *
- * #syscalls write
- */
-static void elem_discard(struct vu_mem *m, struct vu_virtq *vq,
-			 const struct vu_elem *elem)
-{
-	err_ratelimit("virtqueue: chain %u has more than %u segments, dropped",
-		      elem->index, VU_ELEM_MAX_SG);
-
-	vu_queue_fill(m, vq, elem, 0, 0);
-	vu_queue_flush(m, vq, 1);
-	vu_queue_notify(vq);
-}
-
-/**
  * vu_queue_pop() - Take the next available descriptor chain from a queue
  * @m:		Guest memory
  * @vq:		Virtqueue
  * @elem:	Element to fill: buffers, out (device-readable) first
  *
- * Chains with too many segments are given back to the guest as used with
- * length 0, and we go on with the next one.
+ * A chain with too many segments comes back with no buffers at all
+ * (out_num and in_num 0, index set): the caller returns it, used with
+ * length 0, at its own place in the batch it is filling.
  *
  * #syscalls write
  *
@@ -748,11 +730,16 @@ int vu_queue_pop(struct vu_mem *m, struct vu_virtq *vq, struct vu_elem *elem)
 
 		rc = chain_walk(m, vq, head, elem);
 		if (rc == -E2BIG) {
-			elem_discard(m, vq, elem);
-			continue;
-		}
-		if (rc)
+			/* The caller gives it back, used with length 0, in
+			 * its place in the batch it fills
+			 */
+			err_ratelimit("virtqueue: chain %u has more than %u "
+				      "segments, dropped", elem->index,
+				      VU_ELEM_MAX_SG);
+			elem->out_num = elem->in_num = 0;
+		} else if (rc) {
 			return rc;
+		}
 
 		if (vq->event_idx)
 			avail_event_set(m, vq);

@@ -148,6 +148,12 @@ int vu_send(struct vu_dev *vdev, const struct iovec *iov, size_t iovcnt)
 		    vu_queue_pop(&vdev->mem, vq, &elem[n]) <= 0)
 			goto drop;
 
+		if (!elem[n].in_num && !elem[n].out_num && !n) {
+			/* A chain we can't serve, first: give it back alone */
+			vu_queue_fill(&vdev->mem, vq, &elem[n], 0, 0);
+			vu_queue_flush(&vdev->mem, vq, 1);
+			continue;
+		}
 		room = iov_size(&elem[n].sg[elem[n].out_num], elem[n].in_num);
 		if (!room || elem[n].out_num) {
 			vu_queue_set_broken(vq, "RX buffer not device-writable");

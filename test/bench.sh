@@ -23,12 +23,24 @@
 #    per second.  testpmd busy-polls one of the two cores, so the daemon and
 #    the source share the other.
 #
+# 3. Live migration of a TCG guest (lib.sh's mig_target and mig_run: a target
+#    daemon with its TCP_REPAIR helper and an incoming QEMU, in the same
+#    namespace) with 0, 10, 100 and 1000 idle TCP connections open from the
+#    guest to an echo server on the host side.  Prints the size of the
+#    daemon's device state and the time it took to write it (from the
+#    source daemon's log line "migrate: wrote N bytes of state in T ms";
+#    "-" for a daemon that logs none), and the downtime and total time
+#    query-migrate reports.  After each migration the connections are used
+#    once (comment line: how many still echoed).
+#
 # Environment:
 #   BENCH_TIME   seconds per measurement (default 10)
 #   BENCH_PEER   another daemon binary, e.g. upstream passt installed with
 #                /work/shared/peer/get-upstream-passt DIR (DIR/passt-upstream):
 #                run the same on it, and print both with the ratio ours/peer
-#   BENCH_PARTS  "iperf pmd" (default): which parts to run
+#   BENCH_PEER_REPAIR  the peer's TCP_REPAIR helper (default:
+#                passt-repair-upstream beside BENCH_PEER)
+#   BENCH_PARTS  "iperf pmd mig" (default): which parts to run
 #   BENCH_PMD_MAIN  testpmd's main lcore, 0 (default) or 1: its forwarding
 #                lcore, which busy-polls, is the other CPU
 # Installs dpdk-dev (for dpdk-testpmd) with apt-get if it is missing.
@@ -39,7 +51,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 BENCH_TIME=${BENCH_TIME:-10}
 BENCH_PEER=${BENCH_PEER:-}
-BENCH_PARTS=${BENCH_PARTS:-iperf pmd}
+BENCH_PEER_REPAIR=${BENCH_PEER_REPAIR:-${BENCH_PEER:+$(dirname "$BENCH_PEER")/passt-repair-upstream}}
+BENCH_PARTS=${BENCH_PARTS:-iperf pmd mig}
+BENCH_MIG_CONNS="0 10 100 1000"
 BENCH_PMD_MAIN=${BENCH_PMD_MAIN:-0}
 # shellcheck disable=SC2034 # read by lib.sh: no --debug, it costs CPU
 PASST_DEBUG=
@@ -258,6 +272,78 @@ bench_pmd() {
 	daemon_stop
 }
 
+# --- 3. live migration ----------------------------------------------------
+# mig_one() - migrate the guest with N idle connections open; record figures
+# @1:	implementation
+# @2:	daemon binary
+# @3:	its helper
+# @4:	number of connections
+# @5:	migration number, for file names
+mig_one() {
+	local impl=$1 bin=$2 helper=$3 n=$4 k=$5 out bytes ms row
+	row="migration, $n TCP connections:"
+	PASST=$bin PASST_REPAIR=$helper mig_target "$impl-mig$k" repair \
+		2>"$WORK/mig.err" ||
+		{ echo "# $impl $n connections: no target: $(tr '\n' ' ' < "$WORK/mig.err")"; return 1; }
+	if [ "$n" -gt 0 ]; then
+		out=$(guest_run -t 120 "$GUEST_FN
+			ulimit -n 4096
+			gkill
+			rm -f /tmp/go
+			gbg conns ramp -t 300 conns 192.0.2.2 10201 $n /tmp/go
+			gwait /tmp/conns '^open ' 100")
+		[ "$out" = "open $n" ] ||
+			echo "# $impl: opening $n connections: $(echo "$out" | tr '\n' ' ')"
+	fi
+	if ! mig_run 120 3; then
+		echo "# $impl $n connections: $MIG_ERR"
+		return 1
+	fi
+	read -r bytes ms < <(sed -nE \
+		's/.*migrate: wrote ([0-9]+) bytes.* in ([0-9.]+) ms.*/\1 \2/p' \
+		"$MIG_SRC_LOG" | tail -n 1)
+	res "$impl" "$row state bytes" "${bytes:--}"
+	res "$impl" "$row state write ms" "${ms:--}"
+	res "$impl" "$row downtime ms" "$MIG_DOWNTIME"
+	res "$impl" "$row total ms" "$MIG_TOTAL"
+	out=
+	if [ "$n" -gt 0 ]; then
+		out=$(guest_run -t 120 "$GUEST_FN
+			touch /tmp/go
+			gwait /tmp/conns '^ok ' 100 | tail -n 1")
+		out=", after it: $out"
+	fi
+	echo "# $impl $n connections: state ${bytes:--} bytes in ${ms:--} ms," \
+	     "downtime $MIG_DOWNTIME ms, total $MIG_TOTAL ms, old source" \
+	     "daemon exit $MIG_SRC_RC$out"
+}
+
+# bench_mig() - boot a guest on one implementation, migrate it once for
+# each number of connections (a new target each time)
+bench_mig() {
+	local impl=$1 bin=$2 helper=$3 n k=0
+	PASST=$bin daemon_start "$impl-mig" 2>"$WORK/$impl.err" ||
+		{ echo "# $impl: daemon did not start: $(tr '\n' ' ' < "$WORK/$impl.err")"; return 1; }
+	if ! PASST_REPAIR=$helper repair_start "$PASST_SOCK.repair" \
+		2>"$WORK/$impl.err"; then
+		echo "# $impl: helper: $(tr '\n' ' ' < "$WORK/$impl.err")"
+	elif ! qemu_start "$PASST_SOCK" 2>"$WORK/$impl.qemu.err" ||
+	     ! guest_run -t 30 "$DHCP_CMD" >/dev/null 2>&1; then
+		echo "# $impl: guest did not boot or got no lease"
+	else
+		for n in $BENCH_MIG_CONNS; do
+			k=$((k + 1))
+			PASST_REPAIR=$helper repair_ensure "$PASST_SOCK.repair" \
+				2>/dev/null || true
+			mig_one "$impl" "$bin" "$helper" "$n" "$k" || break
+		done
+	fi
+	qemu_stop
+	mig_target_stop
+	lib_kill "$REPAIR_PID"
+	daemon_stop
+}
+
 # table() - every figure, one row each; with a peer, its figures and ours/peer
 table() {
 	local r o p
@@ -316,6 +402,17 @@ main() {
 		else
 			echo "# dpdk-testpmd unavailable: testpmd part skipped"
 		fi
+		;;
+	esac
+	case " $BENCH_PARTS " in
+	*" mig "*)
+		# The guest's connections go here; it echoes, and keeps them
+		bg_ns python3 "$here/l4host.py" echo-keep 127.0.0.1 10201 \
+			"$WORK/mig_echo.rep"
+		wait_listen -lnt 127.0.0.1:10201 || echo "# no echo server"
+		bench_mig ours "$OURS" "$PASST_REPAIR"
+		[ -z "$BENCH_PEER" ] ||
+			bench_mig peer "$BENCH_PEER" "$BENCH_PEER_REPAIR"
 		;;
 	esac
 	table

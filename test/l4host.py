@@ -35,11 +35,34 @@ Modes (ADDR is 127.0.0.1 or ::1, the loopback the gateway maps to):
   tcp-ask ADDR PORT HEXPAYLOAD
       TCP client: send the payload, shut down the write side, print what
       comes back until EOF, as hex
+
+Ramp modes, twins of test/guest/ramp.c: byte i of a stream is
+(i * 7 + i / 251) & 0xff.  Times are wall-clock seconds (the shell's
+EPOCHREALTIME), GAP the longest wait between two recv() or send() calls
+that moved data, in milliseconds: how long the stream stalled.
+  ramp-sink ADDR PORT REPORT BYTES
+      TCP: accept one connection, check every byte to EOF; report
+      "ok N first=T last=T gap=MS peer=P", or "mismatch at OFF: got 0xGG,
+      want 0xWW (N bytes) ...", or "short N of BYTES ...", or what error
+      ended it ("timed out": nothing came for RAMP_IDLE seconds)
+  ramp-send ADDR PORT BYTES KIBPS
+      TCP client: send BYTES of the ramp at KIBPS KiB/s, shut down the
+      write side, wait for EOF; print "sent N first=T last=T gap=MS", or
+      "send: ERROR after N bytes" and exit 1
+  echo-keep ADDR PORT REPORT
+      TCP: echo every byte at once, on any number of connections; close
+      one at its EOF; report "open=O peak=P closed=C bytes=B bad=X"
+  half-send ADDR PORT REPORT BYTES KIBPS
+      TCP: accept one connection, read it to EOF (the peer half-closes),
+      checking the ramp; then send BYTES of the ramp at KIBPS KiB/s, shut
+      down, and expect EOF (not a reset); report "in=N out=M eof
+      first=T last=T gap=MS" (send times), or what went wrong
 """
 
 import errno
 import hashlib
 import os
+import resource
 import selectors
 import socket
 import sys
@@ -237,11 +260,186 @@ def mode_tcp_ask(addr, port, hexp):
     return 0
 
 
+RAMP_IDLE = 30      # seconds a ramp stream may stall before we give up
+RAMP_PERIOD = 251 * 256
+RAMP_CHUNK = 1 << 16
+# Three periods: any slice of up to RAMP_CHUNK bytes from offset < period
+RAMP = bytes((i * 7 + i // 251) & 0xff for i in range(3 * RAMP_PERIOD))
+
+
+def ramp_at(off, n):
+    o = off % RAMP_PERIOD
+    return RAMP[o:o + n]
+
+
+class Gap:
+    """Longest interval between two events, in milliseconds"""
+
+    def __init__(self):
+        self.first = self.last = None
+        self.gap = 0.0
+
+    def tick(self):
+        t = time.time()
+        if self.first is None:
+            self.first = t
+        else:
+            self.gap = max(self.gap, t - self.last)
+        self.last = t
+
+    def __str__(self):
+        return "first=%.3f last=%.3f gap=%.0f" % (
+            self.first or 0, self.last or 0, self.gap * 1000)
+
+
+def ramp_recv(c, total):
+    """Read c to EOF checking the ramp: (error text or None, bytes, Gap)"""
+    got, g = 0, Gap()
+    c.settimeout(RAMP_IDLE)
+    while True:
+        try:
+            b = c.recv(RAMP_CHUNK)
+        except OSError as e:
+            return "%s after %d bytes" % (e.strerror or e, got), got, g
+        if not b:
+            break
+        g.tick()
+        if b != ramp_at(got, len(b)):
+            want = ramp_at(got, len(b))
+            i = next(j for j in range(len(b)) if b[j] != want[j])
+            return ("mismatch at %d: got 0x%02x, want 0x%02x (%d bytes)" %
+                    (got + i, b[i], want[i], got + len(b))), got, g
+        got += len(b)
+    if total is not None and got != total:
+        return "%s %d of %d" % ("short" if got < total else "long", got,
+                                total), got, g
+    return None, got, g
+
+
+def ramp_send(c, total, kibps):
+    """Send total bytes of the ramp at kibps KiB/s: (error or None, Gap)"""
+    rate, sent, g = kibps * 1024.0, 0, Gap()
+    c.settimeout(RAMP_IDLE)
+    t0 = time.monotonic()
+    while sent < total:
+        n = min(16384, total - sent)
+        try:
+            c.sendall(ramp_at(sent, n))
+        except OSError as e:
+            return "%s after %d bytes" % (e.strerror or e, sent), g
+        g.tick()
+        sent += n
+        ahead = t0 + sent / rate - time.monotonic()
+        if ahead > 0:
+            time.sleep(ahead)
+    return None, g
+
+
+def mode_ramp_sink(addr, port, rep, total):
+    s = listener(addr, int(port))
+    ready(rep)
+    c, peer = s.accept()
+    err, got, g = ramp_recv(c, int(total))
+    c.close()
+    report(rep, "%s %s peer=%s\n" % (err or "ok %d" % got, g, peer[0]))
+
+
+def mode_ramp_send(addr, port, total, kibps):
+    s = socket.create_connection((addr, int(port)), timeout=RAMP_IDLE)
+    err, g = ramp_send(s, int(total), float(kibps))
+    try:
+        if not err:
+            s.shutdown(socket.SHUT_WR)
+            if s.recv(1):
+                err = "data before EOF"
+    except OSError as e:
+        err = "waiting for EOF: %s" % (e.strerror or e)
+    if err:
+        print("send: %s %s" % (err, g))
+        return 1
+    print("sent %d %s" % (int(total), g))
+    return 0
+
+
+def mode_echo_keep(addr, port, rep):
+    # A thousand connections and more: one descriptor each
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    s = listener(addr, int(port))
+    s.setblocking(False)
+    sel = selectors.DefaultSelector()
+    sel.register(s, selectors.EVENT_READ, None)
+    st = {"open": 0, "peak": 0, "closed": 0, "bytes": 0, "bad": 0}
+
+    def say():
+        report(rep, " ".join("%s=%d" % kv for kv in st.items()) + "\n")
+
+    ready(rep)
+    say()
+    while True:
+        changed = False
+        for key, _ in sel.select():
+            if key.data is None:
+                try:
+                    c, _ = s.accept()
+                except BlockingIOError:
+                    continue
+                c.setblocking(True)
+                sel.register(c, selectors.EVENT_READ, 1)
+                st["open"] += 1
+                st["peak"] = max(st["peak"], st["open"])
+                changed = True
+                continue
+            c = key.fileobj
+            try:
+                b = c.recv(65536)
+                if b:
+                    c.sendall(b)
+                    st["bytes"] += len(b)
+                    continue
+                st["closed"] += 1
+            except OSError:
+                st["bad"] += 1
+            sel.unregister(c)
+            c.close()
+            st["open"] -= 1
+            changed = True
+        if changed:
+            say()
+
+
+def mode_half_send(addr, port, rep, total, kibps):
+    s = listener(addr, int(port))
+    ready(rep)
+    c, _ = s.accept()
+    err, got, _ = ramp_recv(c, None)
+    if err:
+        report(rep, "in: %s\n" % err)
+        return 1
+    report(rep + ".eof", "%.3f\n" % time.time())
+    err, g = ramp_send(c, int(total), float(kibps))
+    if err:
+        report(rep, "in=%d out: %s %s\n" % (got, err, g))
+        return 1
+    try:
+        c.shutdown(socket.SHUT_WR)
+        # A reset from the peer once it has read our FIN would show here
+        time.sleep(0.5)
+        end = "eof" if not c.recv(1) else "data after EOF"
+    except OSError as e:
+        end = "after our FIN: %s" % (e.strerror or e)
+    c.close()
+    report(rep, "in=%d out=%d %s %s\n" % (got, int(total), end, g))
+    return 0
+
+
 MODES = {
     "sink": mode_sink, "echo": mode_echo, "reset": mode_reset,
     "udp-echo": mode_udp_echo, "udp-sink": mode_udp_sink,
     "udp-send": mode_udp_send, "udp-ask": mode_udp_ask,
-    "tcp-ask": mode_tcp_ask,
+    "tcp-ask": mode_tcp_ask, "ramp-sink": mode_ramp_sink,
+    "ramp-send": mode_ramp_send, "echo-keep": mode_echo_keep,
+    "half-send": mode_half_send,
 }
 
 if __name__ == "__main__":

@@ -18,9 +18,17 @@
 # Globals set here, for the tests to read:
 #   WORK          scratch directory of this run (test/.work/PID)
 #   NS, PEER      namespace names
-#   PASST         the daemon binary; PASST_PID, PASST_SOCK, PASST_LOG
+#   PASST         the daemon binary; PASST_PID, PASST_SOCK, PASST_LOG,
+#                 PASST_NAME (its name in $WORK)
 #   PASST_DEBUG   log level option daemon_start gives (default --debug)
+#   PASST_REPAIR  the TCP_REPAIR helper (default passt-repair beside PASST)
 #   QEMU_PID, QEMU_QMP, QEMU_CONSOLE (the whole serial transcript)
+#
+# Migration (mig_target, mig_run): a second daemon and a QEMU started with
+# -incoming make the target, in the same namespace; their variables are
+# PASST_IN_* and QEMU_IN_* until mig_run succeeds, which then makes them the
+# current PASST_* and QEMU_* (guest_run, qmp and qemu_stop follow) and ends
+# what is left of the source.  REPAIR_PID and REPAIR_IN_PID: the helpers.
 
 LIB_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$LIB_HERE/.." && pwd)
@@ -28,11 +36,42 @@ PASST=${PASST:-$REPO/passt}
 GUEST_KERNEL=${GUEST_KERNEL:-$LIB_HERE/.cache/kernel}
 GUEST_INITRD=${GUEST_INITRD:-$LIB_HERE/.cache/initramfs.gz}
 QEMU=${QEMU:-qemu-system-x86_64}
+PASST_REPAIR=${PASST_REPAIR:-$(dirname "$PASST")/passt-repair}
 # Log level option for daemon_start (empty for none: the benchmark)
 PASST_DEBUG=${PASST_DEBUG---debug}
 
 # guest_run returns this when the harness itself gave up (no answer)
 GUEST_NO_ANSWER=255
+
+# Shell functions to put before a guest command that needs them:
+#   gbg NAME CMD...	run CMD in the background, its output in /tmp/NAME,
+#			its PID in /tmp/NAME.pid
+#   gwait FILE RE SECS	wait until FILE has a line matching RE, or a verdict
+#			of test/guest/ramp (a failure); print FILE; true if
+#			RE matched
+#   gkill		end what gbg started
+# shellcheck disable=SC2016 # expands in the guest
+GUEST_FN='gbg() {
+	n=$1; shift
+	"$@" >/tmp/$n 2>&1 &
+	echo $! >/tmp/$n.pid
+}
+gwait() {
+	end=$(($(date +%s) + $3))
+	until grep -Eq "$2|^(mismatch|short|long|timeout|bad) |: " "$1" 2>/dev/null; do
+		[ "$(date +%s)" -lt $end ] || { echo "no verdict after $3 s:"; break; }
+		sleep 0.1
+	done
+	cat "$1" 2>/dev/null
+	grep -Eq "$2" "$1" 2>/dev/null
+}
+gkill() {
+	for f in /tmp/*.pid; do
+		[ -s "$f" ] && kill "$(cat "$f")" 2>/dev/null
+		rm -f "$f"
+	done
+}
+'
 
 LIB_PIDS=()
 LIB_KEEP=
@@ -43,6 +82,7 @@ WORK=
 PASST_PID=
 PASST_SOCK=
 PASST_LOG=
+PASST_NAME=
 QEMU_PID=
 QEMU_QMP=
 QEMU_CONSOLE=
@@ -50,6 +90,21 @@ QEMU_SERIAL_FD=
 QEMU_CAT_PID=
 QEMU_N=0
 QEMU_READY_TIME=
+QEMU_DIR=
+# The migration target, and the TCP_REPAIR helpers (mig_target, repair_start)
+PASST_IN_PID=
+PASST_IN_SOCK=
+PASST_IN_LOG=
+PASST_IN_NAME=
+QEMU_IN_PID=
+QEMU_IN_QMP=
+QEMU_IN_CONSOLE=
+QEMU_IN_SERIAL_FD=
+QEMU_IN_CAT_PID=
+QEMU_IN_URI=
+QEMU_IN_DIR=
+REPAIR_PID=
+REPAIR_IN_PID=
 
 # now() - wall clock, seconds with microseconds
 now() {
@@ -191,6 +246,7 @@ daemon_start() {
 	shift
 	PASST_SOCK=$WORK/$name.sock
 	PASST_LOG=$WORK/$name.log
+	PASST_NAME=$name
 	rm -f "$PASST_SOCK" "$WORK/$name.pid"
 	[ -x "$PASST" ] || { lib_log "no daemon binary at $PASST"; return 1; }
 	# shellcheck disable=SC2086 # PASST_DEBUG: one option or none
@@ -227,25 +283,32 @@ daemon_tail() {
 	done
 }
 
+# daemon_last() - the last two lines a daemon logged, on one line
+daemon_last() {
+	local f=$WORK/$1.log
+	[ -s "$f" ] || f=$WORK/$1.out
+	tail -n 2 "$f" 2>/dev/null | tr '\n' ' '
+}
+
 # daemon_stop() - end the daemon started last
 daemon_stop() {
 	lib_kill "$PASST_PID"
 	PASST_PID=
 }
 
-# qemu_start() - boot the test guest; wait for its console loop
+# qemu_launch() - start QEMU on the test guest's kernel; wait for nothing
 # @1:	vhost-user socket to connect to, or "" for a guest with no NIC
 # @@:	extra QEMU options
 #
-# Sets QEMU_PID, QEMU_QMP, QEMU_CONSOLE, and QEMU_READY_TIME: seconds from
-# QEMU's start to the guest's console loop.  Returns 1, with the reason on
-# stderr, if QEMU exits or the guest does not answer within 60 s.
-qemu_start() {
-	local sock=$1 d net=() t0
+# Sets QEMU_PID, QEMU_QMP, QEMU_CONSOLE, QEMU_SERIAL_FD, QEMU_CAT_PID and
+# QEMU_DIR (the prefix of its files).  Every QEMU gets the same machine and
+# devices, a migration source as well as its target.
+qemu_launch() {
+	local sock=$1 d net=()
 	shift
-	t0=$(now)
 	QEMU_N=$((QEMU_N + 1))
 	d=$WORK/vm$QEMU_N
+	QEMU_DIR=$d
 	QEMU_QMP=$d.qmp
 	QEMU_CONSOLE=$d.console
 	[ -s "$GUEST_KERNEL" ] && [ -s "$GUEST_INITRD" ] ||
@@ -279,13 +342,26 @@ qemu_start() {
 		-pidfile "$d.pid" "$@" </dev/null >"$d.qemu.log" 2>&1 &
 	QEMU_PID=$!
 	LIB_PIDS+=("$QEMU_PID")
+}
+
+# qemu_start() - boot the test guest; wait for its console loop
+# @1:	vhost-user socket to connect to, or "" for a guest with no NIC
+# @@:	extra QEMU options
+#
+# Sets what qemu_launch sets, and QEMU_READY_TIME: seconds from QEMU's
+# start to the guest's console loop.  Returns 1, with the reason on
+# stderr, if QEMU exits or the guest does not answer within 60 s.
+qemu_start() {
+	local t0
+	t0=$(now)
+	qemu_launch "$@" || return 1
 
 	local n=1200
 	while ! grep -qa '^@@READY@@' "$QEMU_CONSOLE"; do
 		if ! pid_alive "$QEMU_PID"; then
 			wait "$QEMU_PID" 2>/dev/null
 			lib_log "QEMU exited ($?) before the guest was ready:"
-			sed 's/^/#   /' "$d.qemu.log" >&2
+			sed 's/^/#   /' "$QEMU_DIR.qemu.log" >&2
 			tail -n 5 "$QEMU_CONSOLE" | sed 's/^/#   /' >&2
 			return 1
 		fi
@@ -369,6 +445,7 @@ qmp() {
 	\{*) ;;
 	*) req="{\"execute\": \"$req\"}" ;;
 	esac
+	[ -S "$sock" ] || return 1
 	f=$WORK/qmp.$BASHPID.$RANDOM
 	mkfifo "$f.in" "$f.out"
 	socat - "UNIX-CONNECT:$sock" <"$f.in" >"$f.out" 2>/dev/null &
@@ -398,4 +475,239 @@ qmp() {
 	lib_kill "$spid"
 	rm -f "$f.in" "$f.out"
 	return $rc
+}
+
+# --- Migration --------------------------------------------------------------
+# json_field() - fields of the "return" object of a QMP reply, one a line
+# @1:	the reply
+# @@:	field names, "a" or "a.b" for a nested one; "-" for a missing one
+json_field() {
+	python3 -c 'import json, sys
+try:
+    d = json.loads(sys.argv[1]).get("return", {})
+except ValueError:
+    d = {}
+for p in sys.argv[2:]:
+    v = d
+    for k in p.split("."):
+        v = v.get(k) if isinstance(v, dict) else None
+    print("-" if v is None else v)' "$@"
+}
+
+# proc_rc() - exit status of a child process, once it has ended
+# @1:	PID
+# @2:	seconds to wait for the end (default 10)
+#
+# Prints the status, or "running" if it is still alive then (left alone)
+proc_rc() {
+	local rc=0
+	[ -n "${1:-}" ] || { echo -; return; }
+	wait_gone "$1" "${2:-10}" || { echo running; return; }
+	wait "$1" 2>/dev/null || rc=$?
+	echo "$rc"
+}
+
+# lib_swap_target() - exchange the current daemon, helper and QEMU with the
+# migration target's: PASST_x with PASST_IN_x, QEMU_x with QEMU_IN_x
+lib_swap_target() {
+	local a b t
+	for a in PASST_PID PASST_SOCK PASST_LOG PASST_NAME REPAIR_PID \
+		 QEMU_PID QEMU_QMP QEMU_CONSOLE QEMU_SERIAL_FD QEMU_CAT_PID \
+		 QEMU_DIR; do
+		b=${a%%_*}_IN_${a#*_}
+		t=${!a}
+		printf -v "$a" '%s' "${!b}"
+		printf -v "$b" '%s' "$t"
+	done
+}
+
+# repair_path() - the repair socket a daemon listens on
+# @1:	its vhost-user socket
+# @@:	its options: the path given to --repair-path, else SOCKET.repair
+repair_path() {
+	local p=$1.repair
+	shift
+	while [ $# -gt 0 ]; do
+		[ "$1" = --repair-path ] && [ $# -gt 1 ] && p=$2
+		shift
+	done
+	echo "$p"
+}
+
+# repair_start() - start the TCP_REPAIR helper for the current daemon
+# @1:	the daemon's repair socket
+#
+# Runs $PASST_REPAIR (as root, in the namespace: it needs CAP_NET_ADMIN
+# there), output in $WORK/$PASST_NAME.repair.out.  Sets REPAIR_PID.  Waits
+# up to 5 s for the socket, then 0.3 s to see that the helper stayed (a
+# helper that cannot connect exits at once).  Returns 1, reason on stderr.
+repair_start() {
+	local path=$1 out=$WORK/$PASST_NAME.repair.out
+	REPAIR_PID=
+	[ -x "$PASST_REPAIR" ] ||
+		{ lib_log "no helper binary at $PASST_REPAIR"; return 1; }
+	wait_socket "$path" 5 ||
+		{ lib_log "no repair socket at $path after 5 s"; return 1; }
+	ip netns exec "$NS" "$PASST_REPAIR" "$path" </dev/null >"$out" 2>&1 &
+	REPAIR_PID=$!
+	LIB_PIDS+=("$REPAIR_PID")
+	sleep 0.3
+	pid_alive "$REPAIR_PID" && return 0
+	lib_log "helper exited ($(proc_rc "$REPAIR_PID")) at once:" \
+		"$(tr '\n' ' ' < "$out")"
+	REPAIR_PID=
+	return 1
+}
+
+# repair_ensure() - a running helper for the current daemon, started if
+# there is none (a daemon may let its helper go once a migration is over)
+# @1:	the daemon's repair socket
+repair_ensure() {
+	pid_alive "$REPAIR_PID" && return 0
+	[ -z "$REPAIR_PID" ] || lib_kill "$REPAIR_PID"
+	repair_start "$1"
+}
+
+# mig_target() - start a migration target: a daemon and an incoming QEMU
+# @1:	name of the target daemon's files in $WORK
+# @2:	"repair" to give the target daemon a TCP_REPAIR helper, "" for none
+# @@:	daemon options: give the target the source's
+#
+# The QEMU has the source's machine and devices, and -incoming on a UNIX
+# socket (QEMU_IN_URI).  Sets PASST_IN_*, REPAIR_IN_PID and QEMU_IN_*; the
+# current daemon and QEMU stay current.  Returns 1, the reason on stderr,
+# if anything fails to start or the target daemon dies once QEMU connects.
+mig_target() {
+	local name=$1 helper=$2 rc=0 st n=200
+	shift 2
+	mig_target_stop
+	QEMU_IN_URI=unix:$WORK/$name.mig
+	lib_swap_target
+	if daemon_start "$name" "$@" &&
+	   { [ "$helper" != repair ] ||
+	     repair_start "$(repair_path "$PASST_SOCK" "$@")"; } &&
+	   qemu_launch "$PASST_SOCK" -incoming "$QEMU_IN_URI"; then
+		# Ready: QMP answers, QEMU has done its vhost-user handshake
+		while :; do
+			st=$(json_field "$(qmp query-status 2>/dev/null)" status)
+			[ "$st" = inmigrate ] && break
+			if ! pid_alive "$PASST_PID"; then
+				lib_log "target daemon exited ($(proc_rc "$PASST_PID")): $(daemon_last "$name")"
+				rc=1
+				break
+			fi
+			if ! pid_alive "$QEMU_PID" || [ $n -le 0 ]; then
+				lib_log "incoming QEMU not ready (status $st):" \
+					"$(tr '\n' ' ' < "$QEMU_DIR.qemu.log")"
+				rc=1
+				break
+			fi
+			n=$((n - 1))
+			sleep 0.1
+		done
+		# A daemon that fails once QEMU is there might take a moment
+		sleep 0.2
+		if [ $rc -eq 0 ] && ! pid_alive "$PASST_PID"; then
+			lib_log "target daemon exited ($(proc_rc "$PASST_PID")): $(daemon_last "$name")"
+			rc=1
+		fi
+	else
+		rc=1
+	fi
+	lib_swap_target
+	[ $rc -eq 0 ] || mig_target_stop
+	return $rc
+}
+
+# mig_target_stop() - end a migration target that is left over, if any
+mig_target_stop() {
+	lib_kill "$QEMU_IN_PID"
+	lib_kill "$QEMU_IN_CAT_PID"
+	[ -z "$QEMU_IN_SERIAL_FD" ] || exec {QEMU_IN_SERIAL_FD}>&-
+	lib_kill "$REPAIR_IN_PID"
+	lib_kill "$PASST_IN_PID"
+	QEMU_IN_PID=''
+	QEMU_IN_CAT_PID=''
+	QEMU_IN_SERIAL_FD=''
+	REPAIR_IN_PID=''
+	PASST_IN_PID=''
+}
+
+# mig_poll() - poll query-migrate until the migration ends, or for @1 s
+#
+# Sets MIG_STATUS, MIG_TOTAL, MIG_DOWNTIME, MIG_SETUP (ms), MIG_REPLY (the
+# last reply), MIG_ERR if it did not complete.  Return: 0 if completed
+mig_poll() {
+	local n=$((${1:-60} * 10)) out
+	while :; do
+		out=$(qmp query-migrate 2>&1) ||
+			{ MIG_ERR="query-migrate: $out"; return 1; }
+		MIG_REPLY=$out
+		{ read -r MIG_STATUS; read -r MIG_TOTAL; read -r MIG_DOWNTIME
+		  read -r MIG_SETUP; } < <(json_field "$out" status total-time \
+					   downtime setup-time)
+		case "$MIG_STATUS" in
+		completed) return 0 ;;
+		failed|cancelled)
+			MIG_ERR="migration $MIG_STATUS: $(json_field "$out" error-desc)"
+			return 1 ;;
+		esac
+		n=$((n - 1))
+		[ $n -gt 0 ] ||
+			{ MIG_ERR="migration still $MIG_STATUS after ${1:-60} s"; return 1; }
+		sleep 0.1
+	done
+}
+
+# mig_run() - migrate the guest from the current QEMU to the target
+# @1:	bound on the migration, seconds (default 60)
+# @2:	seconds the source daemon gets to exit once its QEMU quit (10)
+#
+# QMP migrate to QEMU_IN_URI, then query-migrate every 0.1 s.  Once it
+# completes and the target runs, the source QEMU is told to quit (QEMU
+# leaves it paused in "postmigrate"; a management layer ends it), and the
+# source daemon and its helper are given @2 and 5 seconds to exit.  The
+# target becomes the current daemon, helper and QEMU.  On failure the
+# migration is cancelled and the target stopped; the source stays current.
+#
+# Sets MIG_STATUS (last status, "none" if it never started), MIG_TOTAL,
+# MIG_DOWNTIME and MIG_SETUP (ms, query-migrate's figures, "-" if absent),
+# MIG_T0 and MIG_T1 (now() when migrate was sent, when completion was
+# seen), MIG_ERR (why it failed), MIG_SRC_RC and MIG_SRC_REPAIR_RC (exit
+# status of the source daemon and its helper, "running" if still alive
+# when its time is up, "-" for no helper), MIG_SRC_LOG (the source
+# daemon's log).  Return: 0 if the guest now runs on the target.
+mig_run() {
+	local bound=${1:-60} out st n=100
+	MIG_STATUS=none MIG_TOTAL=- MIG_DOWNTIME=- MIG_SETUP=- MIG_ERR=
+	MIG_SRC_RC=- MIG_SRC_REPAIR_RC=- MIG_SRC_LOG=$PASST_LOG MIG_T1=
+	MIG_T0=$(now)
+	if ! pid_alive "$QEMU_IN_PID"; then
+		MIG_ERR="no target QEMU"
+	elif ! out=$(qmp "{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"$QEMU_IN_URI\"}}" 2>&1); then
+		MIG_ERR="migrate refused: $out"
+	elif mig_poll "$bound"; then
+		MIG_T1=$(now)
+		until st=$(json_field "$(qmp query-status "$QEMU_IN_QMP" 2>/dev/null)" status) &&
+		      [ "$st" = running ]; do
+			n=$((n - 1))
+			[ $n -gt 0 ] ||
+				{ MIG_ERR="target QEMU is '$st', not running, 10 s after completion"; break; }
+			sleep 0.1
+		done
+	fi
+	if [ -n "$MIG_ERR" ]; then
+		[ "$MIG_STATUS" = none ] || qmp migrate_cancel >/dev/null 2>&1
+		mig_target_stop
+		return 1
+	fi
+
+	qemu_stop
+	MIG_SRC_RC=$(proc_rc "$PASST_PID" "${2:-10}")
+	[ -z "$REPAIR_PID" ] || MIG_SRC_REPAIR_RC=$(proc_rc "$REPAIR_PID" 5)
+	lib_kill "$PASST_PID"
+	lib_kill "$REPAIR_PID"
+	lib_swap_target
+	mig_target_stop
+	return 0
 }

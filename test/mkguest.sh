@@ -9,7 +9,9 @@
 #                   skipping ~5 s of decompression under TCG), else vmlinuz
 #   initramfs.gz    busybox-static, iperf3 and socat with their libraries,
 #                   the virtio-net driver stack, test/guest/init as /init,
-#                   test/guest/dhcp6c (a DHCPv6 client in sh) as dhcp6c
+#                   test/guest/dhcp6c (a DHCPv6 client in sh) as dhcp6c,
+#                   test/guest/ramp.c (byte-exact TCP streams, for the
+#                   migration tests) compiled statically as ramp
 #   guest.stamp     hash of every input; the build is skipped while it holds
 #
 # Usage: test/mkguest.sh [--force] [--check]
@@ -39,7 +41,8 @@ done
 msg() { echo "mkguest: $*" >&2; }
 die() { msg "$*"; exit 1; }
 
-for t in busybox cpio gzip dpkg-deb depmod apt-get apt-cache $tools; do
+cc=${CC:-gcc}
+for t in busybox cpio gzip dpkg-deb depmod apt-get apt-cache "$cc" $tools; do
 	command -v "$t" >/dev/null || die "missing $t (run test/setup.sh)"
 done
 
@@ -106,7 +109,7 @@ inputs() {
 	echo "$deb"
 	# Contents only: the same inputs hash the same from any directory
 	cat "$here/mkguest.sh" "$here/guest/init" "$here/guest/udhcpc.script" \
-	    "$here/guest/dhcp6c" |
+	    "$here/guest/dhcp6c" "$here/guest/ramp.c" |
 		sha256sum
 	for t in busybox $tools; do
 		for f in $(bin_files "$(command -v "$t")"); do
@@ -114,6 +117,7 @@ inputs() {
 		done
 	done
 	echo "$mods_wanted"
+	"$cc" --version | head -n 1
 }
 stamp=$(inputs | sha256sum | cut -d' ' -f1)
 
@@ -193,6 +197,8 @@ else
 	install -m 755 "$here/guest/init" "$root/init"
 	install -m 755 "$here/guest/udhcpc.script" "$root/etc/udhcpc.script"
 	install -m 755 "$here/guest/dhcp6c" "$root/usr/bin/dhcp6c"
+	"$cc" -static -O2 -Wall -Wextra -Werror -o "$root/usr/bin/ramp" \
+		"$here/guest/ramp.c" || die "cannot build test/guest/ramp.c"
 	echo "root:x:0:0:root:/root:/bin/sh" > "$root/etc/passwd"
 	echo "root:x:0:" > "$root/etc/group"
 	printf '127.0.0.1\tlocalhost\n::1\tlocalhost\n' > "$root/etc/hosts"

@@ -8,15 +8,19 @@
 # the guest image is built first if needed (test/mkguest.sh).  On failure
 # the logs (daemon log, QEMU console) are kept in test/.work/PID/.
 # The TCP, UDP, DNS and IPv6 tests are in tcp_udp.sh (needs dnsmasq and
-# python3, see setup.sh).
+# python3, see setup.sh), the live migration tests in migrate.sh.
 #
-# Environment: PASST (daemon binary, default ./passt), GUEST_KERNEL,
-# GUEST_INITRD, QEMU; ONLY=tcp_udp runs the tests of tcp_udp.sh alone.
+# Environment: PASST (daemon binary, default ./passt), PASST_REPAIR (its
+# TCP_REPAIR helper, default passt-repair beside it), GUEST_KERNEL,
+# GUEST_INITRD, QEMU; ONLY: the groups to run, of "basic tcp_udp migrate"
+# (default all), e.g. ONLY=tcp_udp or ONLY="basic migrate"; MIG_RUNS: the
+# number of migrations with streams running (default 5).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 . "$here/tcp_udp.sh"
+. "$here/migrate.sh"
 
 MTU_DEFAULT=65520
 DHCP_CMD='udhcpc -i eth0 -s /etc/udhcpc.script -O mtu -n -q -f -t 5 -T 2'
@@ -47,6 +51,11 @@ run_test() {
 		echo "not ok $N - $name: ${REASON:-failed}"
 		lib_keep
 	fi
+}
+
+# only() - true if the group of tests is to run (ONLY empty, or names it)
+only() {
+	[ -z "${ONLY:-}" ] || [[ " $ONLY " == *" $1 "* ]]
 }
 
 # oneline() - squeeze text to one short line, for a reason
@@ -213,7 +222,9 @@ t_background() {
 	[[ $pid =~ ^[0-9]+$ ]] || fail "pid file holds '$pid'" || return 1
 	pid_alive "$pid" || fail "pid file names $pid, not running" || return 1
 	comm=$(cat "/proc/$pid/comm" 2>/dev/null || true)
-	[[ $comm == passt* ]] || fail "pid $pid is '$comm', not passt" ||
+	# Under test/valgrind-passt.sh, the daemon's process is valgrind's
+	[[ $comm == passt* || ( $PASST == *valgrind* && $comm == memcheck* ) ]] ||
+		fail "pid $pid is '$comm', not passt" ||
 		return 1
 	kill "$pid"
 	wait_gone "$pid" 5 || { kill -9 "$pid"; fail "daemon ignored SIGTERM"; }
@@ -236,8 +247,14 @@ t_one_off() {
 }
 
 main() {
-	local t0 rc=0
+	local t0 rc=0 g
 	t0=$(now)
+	for g in ${ONLY:-}; do
+		case "$g" in
+		basic|tcp_udp|migrate) ;;
+		*) echo "ONLY: unknown group '$g' (basic tcp_udp migrate)"; exit 1 ;;
+		esac
+	done
 	lib_init
 
 	if ! "$here/mkguest.sh" 2>"$WORK/mkguest.err"; then
@@ -246,7 +263,7 @@ main() {
 	fi
 	ns_setup || { echo "# namespace set-up failed"; exit 1; }
 
-	if [ "${ONLY:-}" != tcp_udp ]; then
+	if only basic; then
 		run_test "--print-capabilities prints vhost-user JSON" t_capabilities
 		run_test "option errors exit 1 with one line naming the option" \
 			t_option_errors
@@ -269,7 +286,12 @@ main() {
 		qemu_stop
 	fi
 
-	tcp_udp_tests
+	if only tcp_udp; then
+		tcp_udp_tests
+	fi
+	if only migrate; then
+		migrate_tests
+	fi
 
 	if [ ${#BOOT_TIMES[@]} -gt 0 ]; then
 		echo "# guest boots (console ready/lease, seconds from QEMU start): ${BOOT_TIMES[*]}"

@@ -36,6 +36,7 @@
 #include "flow.h"
 #include "tap_out.h"
 #include "tcp.h"
+#include "tcp_listen.h"
 #include "tcp_seq.h"
 
 #define CAP_MAX		64
@@ -830,9 +831,17 @@ static void inbound_forwarded_port(void **state)
 	c.v6 = false;			/* one IPv4 socket */
 	assert_int_equal(tcp_init(&c), 0);
 
+	/* Bound, but no guest yet: nobody listens, the host is refused */
 	cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	sa.sin_port = htons(port);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(cfd, (struct sockaddr *)&sa, sizeof(sa)), -1);
+	assert_int_equal(errno, ECONNREFUSED);
+	close(cfd);
+
+	/* A guest is there: listening, the connection reaches it */
+	tcp_listen_start(&c);
+	cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	assert_int_equal(connect(cfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	pump_for(1);
 	assert_int_equal(ncap, 1);

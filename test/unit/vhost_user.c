@@ -99,14 +99,17 @@ static bool fd_open(int fd)
 	return fcntl(fd, F_GETFD) >= 0;
 }
 
+/* Sealed against shrinking, as QEMU's: the daemon refuses others */
 static int memfd_sized(size_t size)
 {
-	int fd = memfd_create("guest", MFD_CLOEXEC);
+	int fd = memfd_create("guest", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 
 	assert_true(fd >= 0);
 	assert_int_equal(ftruncate(fd, size), 0);
+	assert_int_equal(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK), 0);
 	return fd;
 }
+
 
 static int efd(void)
 {
@@ -323,6 +326,27 @@ static void ring_setup(struct fx *f, unsigned q, int kick)
 }
 
 /**
+ * drain_wakes() - A queue that starts kicks itself and interrupts the
+ * guest once (a migration may leave work nobody announces): check that
+ * it did, for both queues, and clear both counters
+ */
+static void drain_wakes(struct fx *f)
+{
+	unsigned q;
+
+	for (q = 0; q < VHOST_USER_MAX_QUEUES; q++) {
+		struct vu_virtq *vq = &f->vdev.vq[q];
+		eventfd_t v = 0;
+
+		assert_int_equal(eventfd_read(vq->kick_fd, &v), 0);
+		assert_true(v >= 1);
+		v = 0;
+		assert_int_equal(eventfd_read(vq->call_fd, &v), 0);
+		assert_true(v >= 1);
+	}
+}
+
+/**
  * startup() - The whole start-up sequence QEMU 10 sends, replies checked
  * @kicks:	Kick eventfds for both queues, kept open by the caller, or NULL
  */
@@ -366,6 +390,7 @@ static void startup(struct fx *f, const int *kicks)
 		assert_true(f->vdev.vq[q].kick_fd >= 0);
 	}
 	assert_no_reply(f);
+	drain_wakes(f);
 }
 
 /* Fixture */
@@ -746,6 +771,23 @@ static void test_device_state(void **state)
 			 -EPROTO);
 	fx_reconnect(f);
 	assert_int_equal(fd_count(), fds);
+}
+
+/* A memfd its owner can still shrink: refused as guest memory or log */
+static void test_unsealed_memfd(void **state)
+{
+	struct fx *f = *state;
+	struct vhost_user_mem_region_desc d = region(GPA_BASE, 4096,
+						     QVA_BASE, 0);
+	int fd = memfd_create("guest", MFD_CLOEXEC);
+
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 4096), 0);
+	assert_int_equal(xfer_mem(f, 1 | VHOST_USER_FLAG_NEED_REPLY, &d, 1,
+				  &fd), 0);
+	assert_int_not_equal(reply_u64(f, VHOST_USER_SET_MEM_TABLE), 0);
+	assert_int_equal(f->vdev.mem.nregions, 0);
+	close(fd);
 }
 
 /* Malformed messages drop the connection and reset the device */
@@ -1643,6 +1685,7 @@ int main(void)
 		T(test_reply_ack),
 		T(test_unknown_request),
 		T(test_device_state),
+		T(test_unsealed_memfd),
 		T(test_malformed),
 		T(test_malformed_resets),
 		T(test_fds_closed),

@@ -1,0 +1,394 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash disable=SC2016 # guest commands expand in the guest
+# migrate.sh - live migration tests (sourced by run.sh)
+#
+# Every migration is what a management layer does: a fresh target daemon
+# (with its own TCP_REPAIR helper, passt-repair, where the test moves TCP
+# connections) and a target QEMU started with -incoming, in the same
+# namespace as the source; QMP migrate on the source, query-migrate until
+# "completed"; then the source QEMU is told to quit (QEMU leaves it paused),
+# and its daemon must exit with status 0.  The guest carries on with the
+# target, which is the source of the next migration.  lib.sh has the
+# mechanics (mig_target, mig_run).
+#
+# Streams are byte-exact: byte i of each is (i * 7 + i / 251) & 0xff,
+# checked at the receiver, which also counts the bytes and wants an EOF
+# (test/guest/ramp.c in the guest, test/l4host.py modes ramp-* on the host
+# side).  They are paced so that they run before, across and after the
+# migration, and each test checks from the host side's timestamps that
+# they really did.
+#
+# Tests: (a) an idle guest, daemons with no forwards and no helpers; (b) a
+# stream each way across each of MIG_RUNS migrations; (e) while a target
+# waits, host connections to the forwarded port still reach the guest; (c)
+# 100 idle connections and a half-closed one, used after the migration;
+# (d) every old source daemon exited 0.  Tests b, e, c share one guest.
+#
+# Ports: the daemons forward TCP 10021 to the guest (host to guest
+# streams).  Host side, on the daemon namespace's loopback (the guest's
+# 192.0.2.2): 10201 echo (100 idle connections), 10202 half-close sender,
+# 10203 echo (idle migration), 10210 + N ramp sink of run N.
+#
+# Uses from run.sh: run_test, fail, oneline, DHCP_CMD; from tcp_udp.sh:
+# tu_server, tu_wait_file; from lib.sh, for guest commands: GUEST_FN.
+
+MIG_HOST=$LIB_HERE/l4host.py
+MIG_FWD=10021
+MIG_RUNS=${MIG_RUNS:-5}			# migrations with streams (test b)
+MIG_STREAM=$((24 * 1024 * 1024))	# bytes each way, each run
+MIG_RATE=2048				# KiB/s: 12 s a stream
+MIG_HALF=$((4 * 1024 * 1024))		# bytes the host sends after the
+MIG_HALF_RATE=512			# guest's half-close, at KiB/s: 8 s
+MIG_CONNS=100
+MIG_FWD_CONNS=8		# connections through the forward, target waiting
+MIG_OPTS=()		# options of every daemon of the current guest
+MIG_N=0			# migrations started, names the target daemons
+MIG_FIGS=()		# "total/downtime" in ms, per completed migration
+MIG_EXITS=()		# "daemon/helper" exit status of each old source
+MIG_TOKEN=
+MIG_SPID=		# host side sender of the current stream run
+
+# mig_daemon_ok() - true if the current daemon runs, else a reason
+mig_daemon_ok() {
+	pid_alive "$PASST_PID" ||
+		fail "daemon $PASST_NAME not running: $(daemon_tail "$PASST_NAME" 3 2>&1 | oneline)"
+}
+
+# mig_boot() - a daemon (and helper) for a fresh guest, the guest, a lease
+# @1:	daemon name
+# @2:	"repair" for a TCP_REPAIR helper, "" for none
+# @@:	daemon options, kept in MIG_OPTS for every target
+mig_boot() {
+	local name=$1 helper=$2 out
+	shift 2
+	MIG_OPTS=("$@")
+	daemon_start "$name" "${MIG_OPTS[@]}" 2>"$WORK/$name.err" ||
+		fail "daemon did not start: $(oneline < "$WORK/$name.err")" ||
+		return 1
+	if [ "$helper" = repair ]; then
+		repair_start "$(repair_path "$PASST_SOCK" "${MIG_OPTS[@]}")" \
+			2>"$WORK/$name.err" ||
+			fail "helper: $(oneline < "$WORK/$name.err")" || return 1
+	fi
+	qemu_start "$PASST_SOCK" 2>"$WORK/qemu_start.err" ||
+		fail "guest did not boot: $(oneline < "$WORK/qemu_start.err")" ||
+		return 1
+	out=$(guest_run -t 30 "$DHCP_CMD" 2>&1) ||
+		fail "no DHCP lease: $(echo "$out" | oneline)"
+}
+
+# mig_prepare() - the target of the next migration, with the current options
+# @1:	"repair" for a helper on each side (the source's started if missing)
+mig_prepare() {
+	local err=$WORK/mig_target.err
+	MIG_N=$((MIG_N + 1))
+	if [ "${1:-}" = repair ]; then
+		repair_ensure "$(repair_path "$PASST_SOCK" "${MIG_OPTS[@]}")" \
+			2>"$err" ||
+			fail "source helper: $(oneline < "$err")" || return 1
+	fi
+	mig_target "mig$MIG_N" "${1:-}" "${MIG_OPTS[@]}" 2>"$err" ||
+		fail "migration target did not start: $(oneline < "$err")"
+}
+
+# mig_go() - migrate to the prepared target; record and print the figures
+#
+# Fails if the migration does not complete, if the guest does not answer on
+# the target, or if the old source daemon (or its helper) did not exit 0.
+mig_go() {
+	local out
+	if ! mig_run 60; then
+		daemon_tail "mig$MIG_N" 5 2>&1 | sed 's/^#/# target:/'
+		fail "migration $MIG_N: $MIG_ERR" || return 1
+	fi
+	MIG_FIGS+=("$MIG_TOTAL/$MIG_DOWNTIME")
+	MIG_EXITS+=("$MIG_SRC_RC/$MIG_SRC_REPAIR_RC")
+	echo "# migration $MIG_N: total $MIG_TOTAL ms, downtime $MIG_DOWNTIME ms," \
+	     "setup $MIG_SETUP ms; old source daemon exit $MIG_SRC_RC," \
+	     "helper $MIG_SRC_REPAIR_RC"
+	out=$(guest_run -t 20 'echo alive') ||
+		fail "guest does not answer on the target: $(echo "$out" | oneline)" ||
+		return 1
+	mig_daemon_ok || return 1
+	[ "$MIG_SRC_RC" = 0 ] ||
+		fail "old source daemon: exit status '$MIG_SRC_RC' after its QEMU quit, want 0: $(tail -n 2 "$MIG_SRC_LOG" | oneline)" ||
+		return 1
+	[ "$MIG_SRC_REPAIR_RC" = 0 ] || [ "$MIG_SRC_REPAIR_RC" = - ] ||
+		fail "old source helper: exit status '$MIG_SRC_REPAIR_RC', want 0"
+}
+
+# mig_between() - true if T0 < the migration's start and its end < T1
+mig_between() {
+	awk -v a="$1" -v b="$2" -v m0="$MIG_T0" -v m1="$MIG_T1" \
+		'BEGIN { exit !(a < m0 && m1 < b) }'
+}
+
+# mig_field() - value of NAME=VALUE in a report line
+mig_field() {
+	echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
+}
+
+# mig_guest_wait() - wait in the guest for a verdict in a file (lib.sh's
+# gwait), print the file
+# @1:	file
+# @2:	extended regex for success
+# @3:	seconds
+mig_guest_wait() {
+	guest_run -t $(($3 + 10)) "$GUEST_FN
+		gwait $1 '$2' $3"
+}
+
+# --- (a) -------------------------------------------------------------------
+# An idle guest, daemons with no forwards and no helpers: the plain case
+t_mig_idle() {
+	local out want
+	MIG_TOKEN=m${RANDOM}${RANDOM}
+	tu_server mig_echo.rep echo 127.0.0.1 10203 REP 1 0 ||
+		fail "host echo server did not start" || return 1
+	mig_boot migidle "" || return 1
+	guest_run -t 15 'ping -c 1 -W 3 192.0.2.2' >/dev/null ||
+		fail "no ping reply before the migration" || return 1
+	mig_prepare "" && mig_go || return 1
+
+	out=$(guest_run 'ip -4 -o addr show dev eth0') ||
+		fail "ip addr on the target: $out" || return 1
+	echo "$out" | grep -q ' inet 192\.0\.2\.1/24 ' ||
+		fail "after migration eth0 has '$(echo "$out" | oneline)', want 192.0.2.1/24" ||
+		return 1
+	guest_run -t 15 'ping -c 2 -W 3 192.0.2.2' >/dev/null 2>&1 ||
+		fail "no ping reply from the gateway 192.0.2.2 after migration" ||
+		return 1
+	want=after-$MIG_TOKEN
+	out=$(guest_run -t 20 "echo '$want' | socat -t 10 - TCP4:192.0.2.2:10203") ||
+		fail "new TCP connection after migration: $(echo "$out" | oneline)" ||
+		return 1
+	[ "$out" = "ack $want" ] ||
+		fail "new TCP connection after migration got '$(echo "$out" | oneline)', want 'ack $want'"
+}
+
+# --- (b) -------------------------------------------------------------------
+# mig_stream_run() - one migration with a stream each way running across it
+# @1:	run number
+mig_stream_run() {
+	local i=$1 port=$((10210 + $1)) out rep h2g g2h
+	lib_kill "$MIG_SPID"
+	mig_daemon_ok || return 1
+	tu_server "mig_sink$i.rep" ramp-sink 127.0.0.1 "$port" REP \
+		"$MIG_STREAM" || fail "host sink did not start" || return 1
+	out=$(guest_run "$GUEST_FN
+		gkill
+		gbg h2g ramp -t 60 recv $MIG_FWD $MIG_STREAM
+		gwait /tmp/h2g '^listening' 5 || exit 1
+		gbg g2h ramp -t 60 send 192.0.2.2 $port $MIG_STREAM $MIG_RATE") ||
+		fail "guest stream ends did not start: $(echo "$out" | oneline)" ||
+		return 1
+	h2g=$WORK/mig_h2g$i.out
+	ip netns exec "$NS" python3 "$MIG_HOST" ramp-send 127.0.0.1 "$MIG_FWD" \
+		"$MIG_STREAM" "$MIG_RATE" </dev/null >"$h2g" 2>&1 &
+	MIG_SPID=$!
+	LIB_PIDS+=("$MIG_SPID")
+	out=$(mig_guest_wait /tmp/h2g '^accepted' 10)
+	[ "$(echo "$out" | tail -n 1)" = accepted ] ||
+		fail "host to guest: the guest accepted no connection: $(echo "$out" | oneline)" ||
+		return 1
+	# The streams are running: now the target, as a management layer would
+	mig_prepare repair || return 1
+	sleep 1
+	mig_go || return 1
+
+	tu_wait_file "$WORK/mig_sink$i.rep" 60 ||
+		fail "guest to host: host sink had no EOF 60 s after the migration" ||
+		return 1
+	rep=$(cat "$WORK/mig_sink$i.rep")
+	[[ $rep == "ok $MIG_STREAM "* ]] ||
+		fail "guest to host: $(echo "$rep" | oneline)" || return 1
+	mig_between "$(mig_field "$rep" first)" "$(mig_field "$rep" last)" ||
+		fail "guest to host stream did not span the migration: $rep" ||
+		return 1
+	g2h=$(mig_field "$rep" gap)
+
+	out=$(mig_guest_wait /tmp/h2g '^ok ' 60)
+	[ "$(echo "$out" | tail -n 1)" = "ok $MIG_STREAM" ] ||
+		fail "host to guest: guest receiver says '$(echo "$out" | oneline)', want 'ok $MIG_STREAM'" ||
+		return 1
+	wait_gone "$MIG_SPID" 10 ||
+		fail "host to guest: host sender still running" || return 1
+	rep=$(cat "$h2g")
+	lib_kill "$MIG_SPID"
+	[[ $rep == "sent $MIG_STREAM "* ]] ||
+		fail "host to guest: host sender: $(echo "$rep" | oneline)" ||
+		return 1
+	mig_between "$(mig_field "$rep" first)" "$(mig_field "$rep" last)" ||
+		fail "host to guest stream did not span the migration: $rep" ||
+		return 1
+	out=$(mig_guest_wait /tmp/g2h '^sent ' 10)
+	[ "$out" = "sent $MIG_STREAM" ] ||
+		fail "guest to host: guest sender says '$(echo "$out" | oneline)'" ||
+		return 1
+	echo "# run $i: $MIG_STREAM bytes each way at $MIG_RATE KiB/s across the" \
+	     "migration; longest stall: guest to host $g2h ms, host to guest" \
+	     "$(mig_field "$rep" gap) ms (host send)"
+}
+
+t_mig_streams() {
+	local i ok=0 first=
+	mig_boot migsrc repair -t "$MIG_FWD" || return 1
+	for i in $(seq "$MIG_RUNS"); do
+		if mig_stream_run "$i"; then
+			ok=$((ok + 1))
+		else
+			echo "# run $i failed: $REASON"
+			[ -n "$first" ] || first="run $i: $REASON"
+			# The guest is lost with a failed target: go on if not
+			pid_alive "$QEMU_PID" || break
+		fi
+	done
+	lib_kill "$MIG_SPID"
+	[ "$ok" -eq "$MIG_RUNS" ] ||
+		fail "$ok of $MIG_RUNS runs passed; first failure: $first"
+}
+
+# --- (e) -------------------------------------------------------------------
+# While a target daemon waits for the migration, in the same namespace,
+# host connections to the forwarded port must still reach the guest at
+# once, through the source daemon: several, one after the other, so that
+# one going astray (to the target) can hardly escape notice.
+t_mig_fwd_waiting() {
+	local out rep k n=$((64 * 1024))
+	mig_daemon_ok || return 1
+	mig_prepare repair || return 1
+	out=$(guest_run "$GUEST_FN
+		gkill
+		gbg fwd ramp -t 30 recv $MIG_FWD $n $MIG_FWD_CONNS
+		gwait /tmp/fwd '^listening' 5") ||
+		fail "guest listener: $(echo "$out" | oneline)" || return 1
+	for k in $(seq "$MIG_FWD_CONNS"); do
+		rep=$(in_ns timeout 5 python3 "$MIG_HOST" ramp-send 127.0.0.1 \
+			"$MIG_FWD" "$n" 100000 2>&1)
+		[[ $rep == "sent $n "* ]] || break
+	done
+	out=$(mig_guest_wait /tmp/fwd "^ok $n\$" 1)
+	[ "$(echo "$out" | grep -c "^ok $n\$")" = "$MIG_FWD_CONNS" ] ||
+		fail "connection $k of $MIG_FWD_CONNS to the forwarded port while the target waits: host '$(echo "$rep" | cut -d' ' -f1-6)', guest '$(echo "$out" | oneline)'"
+}
+
+# --- (c) -------------------------------------------------------------------
+t_mig_idle_conns() {
+	local out rep want_bytes
+	if ! pid_alive "$QEMU_PID" || ! pid_alive "$PASST_PID"; then
+		echo "# no guest left from the streams: booting one"
+		qemu_stop
+		lib_kill "$REPAIR_PID"
+		daemon_stop
+		mig_boot migsrc2 repair -t "$MIG_FWD" || return 1
+	fi
+	# A target of its own: one left by t_mig_fwd_waiting may hold a stray
+	# connection, and this test would fail for that one's reason
+	mig_prepare repair || return 1
+	tu_server mig_keep.rep echo-keep 127.0.0.1 10201 REP &&
+	tu_server mig_half.rep half-send 127.0.0.1 10202 REP "$MIG_HALF" \
+		"$MIG_HALF_RATE" ||
+		fail "host servers did not start" || return 1
+	out=$(guest_run -t 90 "$GUEST_FN
+		gkill
+		rm -f /tmp/go
+		gbg conns ramp -t 150 conns 192.0.2.2 10201 $MIG_CONNS /tmp/go
+		gwait /tmp/conns '^open ' 80") ||
+		fail "guest opening $MIG_CONNS connections: $(echo "$out" | oneline)" ||
+		return 1
+	[ "$out" = "open $MIG_CONNS" ] ||
+		fail "guest opening $MIG_CONNS connections: $(echo "$out" | oneline)" ||
+		return 1
+	rep=$(cat "$WORK/mig_keep.rep")
+	[ "$(mig_field "$rep" open)" = "$MIG_CONNS" ] ||
+		fail "host echo before the migration: '$rep', want open=$MIG_CONNS" ||
+		return 1
+	out=$(guest_run -t 20 "$GUEST_FN
+		gbg half ramp -t 150 half 192.0.2.2 10202 65536 $MIG_HALF
+		gwait /tmp/half '^half-closed' 10") ||
+		fail "guest half-closed connection: $(echo "$out" | oneline)" ||
+		return 1
+	tu_wait_file "$WORK/mig_half.rep.eof" 10 ||
+		fail "host saw no EOF from the guest's half-close" || return 1
+
+	mig_go || return 1
+
+	out=$(guest_run -t 90 "$GUEST_FN
+		touch /tmp/go
+		gwait /tmp/conns '^ok ' 80")
+	[ "$(echo "$out" | tail -1)" = "ok $MIG_CONNS" ] ||
+		fail "idle connections after the migration: $(echo "$out" | tail -n 4 | oneline); host echo: $(cat "$WORK/mig_keep.rep")" ||
+		return 1
+	want_bytes=$((MIG_CONNS * (16 + 1000)))
+	rep=$(cat "$WORK/mig_keep.rep")
+	[ "$rep" = "open=0 peak=$MIG_CONNS closed=$MIG_CONNS bytes=$want_bytes bad=0" ] ||
+		fail "host echo after the migration: '$rep', want $MIG_CONNS closed at EOF, $want_bytes bytes" ||
+		return 1
+
+	out=$(mig_guest_wait /tmp/half '^ok ' 30)
+	[ "$out" = "$(printf 'half-closed\nok sent 65536 got %s eof' "$MIG_HALF")" ] ||
+		fail "half-closed connection, guest: '$(echo "$out" | oneline)', want all $MIG_HALF bytes, then EOF" ||
+		return 1
+	tu_wait_file "$WORK/mig_half.rep" 20 ||
+		fail "half-closed connection: host sender did not finish" || return 1
+	rep=$(cat "$WORK/mig_half.rep")
+	[[ $rep == "in=65536 out=$MIG_HALF eof "* ]] ||
+		fail "half-closed connection, host: '$rep'" || return 1
+	mig_between "$(mig_field "$rep" first)" "$(mig_field "$rep" last)" ||
+		fail "host sent on the half-closed connection only before or after the migration: $rep"
+}
+
+# --- (d) -------------------------------------------------------------------
+t_mig_source_exit() {
+	local e bad=
+	[ ${#MIG_EXITS[@]} -gt 0 ] || fail "no migration completed" || return 1
+	for e in "${MIG_EXITS[@]}"; do
+		[ "${e%/*}" = 0 ] || bad="$bad ${e%/*}"
+	done
+	[ -z "$bad" ] ||
+		fail "old source daemons exited with:$bad (of ${#MIG_EXITS[@]} migrations), want 0 each"
+}
+
+# mig_summary() - min/avg/max of the figures, a comment line
+mig_summary() {
+	[ ${#MIG_FIGS[@]} -gt 0 ] || return 0
+	printf '%s\n' "${MIG_FIGS[@]}" | awk -F/ '
+		function upd(i, v) {
+			if (v == "-") return
+			n[i]++; s[i] += v
+			if (n[i] == 1 || v < lo[i]) lo[i] = v
+			if (n[i] == 1 || v > hi[i]) hi[i] = v
+		}
+		{ upd(1, $1); upd(2, $2) }
+		function f(i) {
+			if (!n[i]) return "-"
+			return sprintf("%d/%d/%d", lo[i], s[i] / n[i], hi[i])
+		}
+		END {
+			printf "# %d migrations: total %s ms, downtime %s ms (min/avg/max)\n",
+				NR, f(1), f(2)
+		}'
+}
+
+migrate_tests() {
+	local t0
+	t0=$(now)
+	run_test "migration: idle guest keeps 192.0.2.1, pings, opens TCP on the target" \
+		t_mig_idle
+	qemu_stop
+	daemon_stop
+	run_test "migration: TCP streams both ways, byte-exact, across $MIG_RUNS migrations" \
+		t_mig_streams
+	run_test "migration: forwarded port reaches the guest while a target waits" \
+		t_mig_fwd_waiting
+	run_test "migration: $MIG_CONNS idle TCP connections and a half-closed one carry on" \
+		t_mig_idle_conns
+	run_test "migration: each old source daemon exits 0 once its QEMU quits" \
+		t_mig_source_exit
+	mig_summary
+	qemu_stop
+	mig_target_stop
+	lib_kill "$REPAIR_PID"
+	daemon_stop
+	echo "# migration tests: $(elapsed "$t0") s"
+}
