@@ -28,6 +28,7 @@ DHCP_CMD='udhcpc -i eth0 -s /etc/udhcpc.script -O mtu -n -q -f -t 5 -T 2'
 N=0
 PASSED=0
 FAILED=0
+SKIPPED=0
 REASON=
 BOOT_TIMES=()
 
@@ -49,6 +50,24 @@ run_test() {
 	else
 		FAILED=$((FAILED + 1))
 		echo "not ok $N - $name: ${REASON:-failed}"
+		lib_keep
+	fi
+}
+
+# run_test_known() - run_test for a test that shows a known, open bug: a
+# failure is printed with "# TODO" and the bug, and counted as skipped,
+# not failed; a pass counts as a pass.  @3: the bug, for the line.
+run_test_known() {
+	local name=$1 fn=$2 why=$3 t0
+	N=$((N + 1))
+	REASON=
+	t0=$(now)
+	if "$fn"; then
+		PASSED=$((PASSED + 1))
+		echo "ok $N - $name ($(elapsed "$t0") s)"
+	else
+		SKIPPED=$((SKIPPED + 1))
+		echo "not ok $N - $name: ${REASON:-failed} # TODO known bug: $why"
 		lib_keep
 	fi
 }
@@ -301,7 +320,7 @@ main() {
 		echo "# logs kept in $WORK"
 		LIB_KEEP_SAID=1
 	fi
-	echo "$PASSED passed, $FAILED failed"
+	echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
 	[ "$FAILED" -eq 0 ] || rc=1
 	return $rc
 }
