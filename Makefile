@@ -104,7 +104,7 @@ integration-valgrind: $(BIN) passt.valgrind
 	test/valgrind-check.sh
 
 check: cppcheck clang-tidy unit valgrind integration integration-valgrind \
-	hostile
+	hostile fuzz-check
 
 demo: $(BIN)
 	test/demo.sh
@@ -128,6 +128,72 @@ install: $(BIN) $(REPAIR_BIN)
 
 clean:
 	rm -f $(BIN) $(REPAIR_BIN) passt.valgrind *.o $(UNIT_BIN) seccomp_allow.h
+
+# Fuzzing (test/fuzz/): libFuzzer targets linked with the real modules,
+# built again with clang, ASan and UBSan into test/fuzz/build/.  They run
+# in a fresh network namespace (test/fuzz/run.sh): the sockets the
+# daemon's code opens can't reach past loopback.
+FUZZ_CC		?= clang
+FUZZ_TIME	?= 60
+FUZZ_DIR	:= test/fuzz/build
+FUZZ_SAN	:= -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS	:= -std=c11 $(WARN) -Wno-format-nonliteral -g -O1 \
+		   -fno-omit-frame-pointer $(FUZZ_SAN)
+FUZZ_TARGETS	:= vhost_user virtio tap migrate
+FUZZ_BIN	:= $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
+FUZZ_WRAP	:= -Wl,--wrap=die -Wl,--wrap=die_perror
+fuzz_deps_vhost_user	:= vhost_user.o virtio.o util.o log.o
+fuzz_deps_virtio	:= virtio.o vu_common.o vhost_user.o util.o log.o
+fuzz_deps_tap		:= $(L2_OBJS) util.o log.o
+fuzz_wrap_tap		:= -Wl,--wrap=vu_send -Wl,--wrap=getrandom
+fuzz_deps_migrate	:= $(L2_OBJS) migrate.o tcp_migrate.o repair.o util.o \
+			   log.o
+fuzz_wrap_migrate	:= -Wl,--wrap=vu_send -Wl,--wrap=getrandom
+
+.PHONY: fuzz fuzz-check asan
+.PRECIOUS: $(FUZZ_DIR)/%.o
+
+$(FUZZ_DIR)/%.o: %.c $(wildcard *.h)
+	@mkdir -p $(FUZZ_DIR)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link \
+		-c -o $@ $<
+
+$(FUZZ_DIR)/fuzz_%: test/fuzz/%.c test/fuzz/common.c test/fuzz/common.h \
+		    $$(addprefix $(FUZZ_DIR)/,$$(fuzz_deps_$$*)) $(wildcard *.h)
+	$(FUZZ_CC) $(CPPFLAGS) -I. $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ \
+		$< test/fuzz/common.c $(addprefix $(FUZZ_DIR)/,$(fuzz_deps_$*)) \
+		$(FUZZ_WRAP) $(fuzz_wrap_$*)
+
+fuzz: $(FUZZ_BIN)
+	test/fuzz/run.sh $(FUZZ_TIME) $(FUZZ_TARGETS)
+
+fuzz-check: $(FUZZ_BIN)
+	test/fuzz/run.sh --check 10 $(FUZZ_TARGETS)
+
+# The unit tests again, with ASan and UBSan, in test/unit/asan/
+ASAN_DIR	:= test/unit/asan
+# (UBSan reports are recoverable, for the suppressions, and still fatal:
+# halt_on_error=1)
+ASAN_CFLAGS	:= -std=c11 $(WARN) -g -O1 -fno-omit-frame-pointer \
+		   -fsanitize=address,undefined
+ASAN_BIN	:= $(UNIT:%=$(ASAN_DIR)/test_%)
+ASAN_SUPP	:= test/fuzz/ubsan-unit.supp
+ASAN_ENV	:= ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:suppressions=$(ASAN_SUPP)
+.PRECIOUS: $(ASAN_DIR)/%.o
+
+$(ASAN_DIR)/%.o: %.c $(wildcard *.h)
+	@mkdir -p $(ASAN_DIR)
+	$(CC) $(CPPFLAGS) $(ASAN_CFLAGS) -c -o $@ $<
+
+$(ASAN_DIR)/test_%: test/unit/%.c $$(addprefix $(ASAN_DIR)/,$$(unit_deps_$$*)) \
+		    $(wildcard *.h)
+	$(CC) $(CPPFLAGS) -I. $(ASAN_CFLAGS) -Wno-missing-prototypes -o $@ $< \
+		$(addprefix $(ASAN_DIR)/,$(unit_deps_$*)) $(unit_wrap_$*) -lcmocka
+
+asan: $(ASAN_BIN)
+	@for t in $(ASAN_BIN); do echo "== asan $$t"; \
+		$(ASAN_ENV) ./$$t || exit 1; done
 
 # Hostile front-end (test/hostile.c) against a running daemon
 test/hostile: test/hostile.c $(wildcard *.h)
