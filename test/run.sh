@@ -222,6 +222,28 @@ t_second_client() {
 	guest_ping 192.0.2.2 || fail "guest no longer pings the gateway"
 }
 
+# --- sandbox ---------------------------------------------------------------
+# t_sandbox() - what the kernel says of the running daemon's confinement
+t_sandbox() {
+	local st v root
+	daemon_running || return 1
+	st=$(cat "/proc/$PASST_PID/status" 2>/dev/null) ||
+		fail "no /proc/$PASST_PID/status" || return 1
+	for v in "Seccomp:	2" "NoNewPrivs:	1" \
+		 "CapEff:	0000000000000000" "CapPrm:	0000000000000000" \
+		 "CapBnd:	0000000000000000"; do
+		echo "$st" | grep -qx "$v" ||
+			fail "status has '$(echo "$st" | grep "^${v%%:*}:" | oneline)', want '$v'" ||
+			return 1
+	done
+	echo "$st" | grep -q "^Uid:	0	" && { fail "daemon still runs as root"; return 1; }
+	root=$(ls -A "/proc/$PASST_PID/root/" 2>&1) ||
+		fail "can't list /proc/$PASST_PID/root: $root" || return 1
+	[ -z "$root" ] || fail "root not empty: $(echo "$root" | oneline)" ||
+		return 1
+	echo "# sandbox: $(echo "$st" | grep -E '^(Uid|Seccomp|NoNewPrivs|CapEff):' | oneline)"
+}
+
 # --- (g) -------------------------------------------------------------------
 t_background() {
 	local rc=0 sock=$WORK/bg.sock pidf=$WORK/bg.pid pid comm sock_ok='' pid_ok=''
@@ -298,6 +320,8 @@ main() {
 			t_reconnect
 		run_test "second front-end refused while QEMU is connected" \
 			t_second_client
+		run_test "sandbox: seccomp filter, no_new_privs, no capabilities, empty root" \
+			t_sandbox
 		qemu_stop
 		daemon_stop
 
