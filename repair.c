@@ -76,45 +76,6 @@ static void repair_drop(struct ctx *c, const char *why)
 	info("passt-repair disconnected: %s", why);
 }
 
-/**
- * repair_sock_stale() - Make the path free for bind(), if it safely can be
- * @path:	Socket path
- * @addr:	Same, as a socket address
- *
- * The probe connection, if somebody listens, looks like a helper that
- * connects and leaves at once.
- *
- * Return: 0 if nothing is there or a stale socket was removed,
- *	   -EADDRINUSE if somebody listens on it, -EEXIST if it isn't a
- *	   socket, -errno on failure
- *
- * #syscalls newfstatat socket connect close unlink
- */
-static int repair_sock_stale(const char *path, const struct sockaddr_un *addr)
-{
-	struct stat st;
-	int fd, rc;
-
-	if (lstat(path, &st))
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISSOCK(st.st_mode))
-		return -EEXIST;
-
-	/* Non-blocking: a listener with a full backlog fails with EAGAIN */
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	rc = connect(fd, (const struct sockaddr *)addr, sizeof(*addr));
-	if (rc)
-		rc = -errno;
-	close(fd);
-	if (!rc || rc == -EAGAIN)
-		return -EADDRINUSE;
-
-	if (unlink(path) && errno != ENOENT)
-		return -errno;
-	return 0;
-}
 
 /**
  * repair_listen() - Listen for passt-repair at c->repair_path
@@ -144,7 +105,7 @@ int repair_listen(struct ctx *c)
 		return -ENAMETOOLONG;
 	memcpy(addr.sun_path, c->repair_path, len + 1);
 
-	if ((rc = repair_sock_stale(c->repair_path, &addr)))
+	if ((rc = sock_unix_stale(c->repair_path, &addr)))
 		return rc;
 
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

@@ -10,6 +10,9 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -230,4 +233,45 @@ void close_fd(int *fd)
 	if (*fd >= 0)
 		close(*fd);
 	*fd = -1;
+}
+
+/**
+ * sock_unix_stale() - Check a UNIX socket path before binding it
+ * @path:	Socket path
+ * @addr:	Same, as a socket address
+ *
+ * A socket file nobody listens on is left over from an earlier run: it is
+ * removed.  The probe connection shows up at a live listener as a client
+ * that connects and leaves at once.
+ *
+ * Return: 0 if the path is free or was a stale socket (now removed),
+ *	   -EADDRINUSE if somebody listens on it, -EEXIST if it isn't a
+ *	   socket, -errno on failure
+ *
+ * #syscalls newfstatat socket connect close unlink
+ */
+int sock_unix_stale(const char *path, const struct sockaddr_un *addr)
+{
+	struct stat st;
+	int fd, rc;
+
+	if (lstat(path, &st))
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode))
+		return -EEXIST;
+
+	/* Non-blocking: a listener with a full backlog fails with EAGAIN */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	rc = connect(fd, (const struct sockaddr *)addr, sizeof(*addr));
+	if (rc)
+		rc = -errno;
+	close(fd);
+	if (!rc || rc == -EAGAIN)
+		return -EADDRINUSE;
+
+	if (unlink(path) && errno != ENOENT)
+		return -errno;
+	return 0;
 }

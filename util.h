@@ -89,6 +89,9 @@ long long timespec_diff_ms(const struct timespec *a, const struct timespec *b);
 int write_all(int fd, const void *buf, size_t len);
 void close_fd(int *fd);
 
+struct sockaddr_un;
+int sock_unix_stale(const char *path, const struct sockaddr_un *addr);
+
 #include "log.h"
 
 #endif /* UTIL_H */

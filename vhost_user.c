@@ -1513,44 +1513,6 @@ void vu_dev_init(struct vu_dev *vdev, int epollfd)
 		vu_queue_init(&vdev->vq[i]);
 }
 
-/**
- * vu_sock_stale() - Check a socket path before binding it
- * @path:	Socket path
- * @addr:	Same, as a socket address
- *
- * The probe connection shows up at the listener as a front-end that
- * connects and leaves at once.
- *
- * Return: 0 if the path is free or was a stale socket (now removed),
- *	   -EADDRINUSE if somebody listens on it, -EEXIST if it isn't a socket
- *
- * #syscalls socket connect close newfstatat unlink
- */
-static int vu_sock_stale(const char *path, const struct sockaddr_un *addr)
-{
-	struct stat st;
-	int fd, rc;
-
-	if (lstat(path, &st))
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISSOCK(st.st_mode))
-		return -EEXIST;
-
-	/* Non-blocking: a listener with a full backlog fails with EAGAIN */
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	rc = connect(fd, (const struct sockaddr *)addr, sizeof(*addr));
-	if (rc)
-		rc = -errno;
-	close(fd);
-	if (!rc || rc == -EAGAIN)
-		return -EADDRINUSE;
-
-	if (unlink(path) && errno != ENOENT)
-		return -errno;
-	return 0;
-}
 
 /**
  * vu_listen() - Listen for a front-end on a UNIX socket
@@ -1575,7 +1537,7 @@ int vu_listen(struct vu_dev *vdev, const char *path)
 		return -ENAMETOOLONG;
 	memcpy(addr.sun_path, path, strlen(path) + 1);
 
-	if ((rc = vu_sock_stale(path, &addr)))
+	if ((rc = sock_unix_stale(path, &addr)))
 		return rc;
 
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
