@@ -1030,6 +1030,24 @@ static void tcp_mig_drop_all(const char *why)
 }
 
 /**
+ * tcp_mig_pending_repair() - Repair mode on or off for the pending sockets
+ * @c:		Execution context
+ * @cmd:	REPAIR_ON or REPAIR_OFF
+ *
+ * Return: 0, -errno if the helper failed: every pending socket is dropped
+ */
+static int tcp_mig_pending_repair(struct ctx *c, int cmd)
+{
+	static int fds[FLOW_MAX];
+	unsigned n = tcp_mig_pending_fds(fds);
+	int rc;
+
+	if ((rc = repair_set(c, fds, n, cmd)))
+		tcp_mig_drop_all(strerror(-rc));
+	return rc;
+}
+
+/**
  * tcp_mig_load() - Apply MIG_SEC_TCP: rebuild every connection
  * @c:		Execution context
  * @p:		Checked payload
@@ -1041,13 +1059,11 @@ static void tcp_mig_drop_all(const char *why)
  */
 int tcp_mig_load(struct ctx *c, const uint8_t *p, size_t len)
 {
-	static int fds[FLOW_MAX];
 	size_t off = sizeof(__be32);
-	unsigned i, nfds, ok = 0;
 	struct mig_tcp_conn r;
+	unsigned i, ok = 0;
 	__be32 be;
 	int rc;
-
 
 	(void)len;
 	memcpy(&be, p, sizeof(be));
@@ -1071,11 +1087,8 @@ int tcp_mig_load(struct ctx *c, const uint8_t *p, size_t len)
 		tcp_mig_drop_all("no passt-repair connected");
 		return 0;
 	}
-	nfds = tcp_mig_pending_fds(fds);
-	if ((rc = repair_set(c, fds, nfds, REPAIR_ON))) {
-		tcp_mig_drop_all(strerror(-rc));
+	if (tcp_mig_pending_repair(c, REPAIR_ON))
 		return 0;
-	}
 
 	for (i = 0; i < pending.n; i++) {
 		const uint8_t *q = pending.rec[i] + sizeof(r);
@@ -1092,11 +1105,8 @@ int tcp_mig_load(struct ctx *c, const uint8_t *p, size_t len)
 		}
 	}
 
-	nfds = tcp_mig_pending_fds(fds);
-	if ((rc = repair_set(c, fds, nfds, REPAIR_OFF))) {
-		tcp_mig_drop_all(strerror(-rc));
+	if (tcp_mig_pending_repair(c, REPAIR_OFF))
 		return 0;
-	}
 
 	for (i = 0; i < pending.n; i++) {
 		const uint8_t *q = pending.rec[i] + sizeof(r);
