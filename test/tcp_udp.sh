@@ -450,6 +450,66 @@ t_tu_tcp_reset() {
 	echo "# guest reset: host saw $how $secs s after accept (guest reset at ~2 s)"
 }
 
+# --- resource limits -------------------------------------------------------
+TU_RL_NOFILE=64		# the daemon's file limit: ~15 descriptors of its own
+TU_RL_KEEP=30		# connections held open: fit
+TU_RL_FLOOD=60		# more: some must be refused
+
+# t_tu_rlimit() - with a low file limit, a flood of connections from the
+# guest is refused cleanly, held connections keep working, and new ones
+# work again once the flood is gone
+t_tu_rlimit() {
+	local out wrap=$WORK/rlimit-passt keep_pid
+	printf '#!/bin/sh\nexec prlimit --nofile=%s:%s %s "$@"\n' \
+		"$TU_RL_NOFILE" "$TU_RL_NOFILE" "$PASST" > "$wrap"
+	chmod +x "$wrap"
+	tu_server rl.rep echo-keep 127.0.0.1 10105 REP ||
+		fail "host echo server did not start" || return 1
+	PASST=$wrap daemon_start rlimit 2>"$WORK/rlimit.err" ||
+		fail "daemon did not start: $(oneline < "$WORK/rlimit.err")" ||
+		return 1
+	keep_pid=$PASST_PID
+	qemu_start "$PASST_SOCK" 2>"$WORK/qemu_start.err" ||
+		fail "guest did not boot: $(oneline < "$WORK/qemu_start.err")" ||
+		return 1
+	out=$(guest_run -t 30 "$DHCP_CMD" 2>&1) ||
+		fail "no DHCP lease: $(echo "$out" | oneline)" || return 1
+
+	out=$(guest_run -t 60 "$GUEST_FN
+		rm -f /tmp/go1 /tmp/go2
+		gbg keep ramp -t 120 conns 192.0.2.2 10105 $TU_RL_KEEP /tmp/go1
+		gwait /tmp/keep '^open ' 40") ||
+		fail "holding $TU_RL_KEEP connections: $(echo "$out" | oneline)" ||
+		return 1
+
+	# The flood: refused (a reset, at once), never a hang
+	out=$(guest_run -t 60 "touch /tmp/go2
+		ramp -t 40 conns 192.0.2.2 10105 $TU_RL_FLOOD /tmp/go2; echo rc=\$?")
+	[[ $out == *"rc=1"* ]] ||
+		fail "flood of $TU_RL_FLOOD connections not refused: $(echo "$out" | oneline)" ||
+		return 1
+	[[ $out == *connection*reset* || $out == *connection*refused* || $out == *"Connection reset"* || $out == *"Connection refused"* ]] ||
+		fail "flood failed, but not with a reset: $(echo "$out" | oneline)" ||
+		return 1
+	pid_alive "$keep_pid" ||
+		fail "daemon died in the flood: $(daemon_tail rlimit 3 2>&1 | oneline)" ||
+		return 1
+
+	out=$(guest_run -t 60 "$GUEST_FN
+		touch /tmp/go1
+		gwait /tmp/keep '^ok ' 40") ||
+		fail "held connections after the flood: $(echo "$out" | oneline)" ||
+		return 1
+	out=$(guest_run -t 60 "touch /tmp/go3
+		ramp -t 40 conns 192.0.2.2 10105 $TU_RL_KEEP /tmp/go3") ||
+		fail "new connections after the flood: $(echo "$out" | oneline)" ||
+		return 1
+	[[ $out == *"ok $TU_RL_KEEP"* ]] ||
+		fail "new connections after the flood: $(echo "$out" | oneline)" ||
+		return 1
+	echo "# file limit $TU_RL_NOFILE: $(grep -c 'TCP flow' "$PASST_LOG") flow log lines, refused: $(grep -ci "too many open files\|EMFILE" "$PASST_LOG")"
+}
+
 tcp_udp_tests() {
 	local t0
 	t0=$(now)
@@ -476,6 +536,10 @@ tcp_udp_tests() {
 		echo "# the TCP/UDP daemon died:"
 		daemon_tail tcpudp 10 2>&1
 	fi
+	qemu_stop
+	daemon_stop
+	run_test "file limit $TU_RL_NOFILE: a connection flood is refused, held ones go on" \
+		t_tu_rlimit
 	qemu_stop
 	daemon_stop
 	echo "# TCP/UDP tests: $(elapsed "$t0") s"
