@@ -312,6 +312,8 @@ static NORETURN void loop(struct ctx *c)
 
 		if (tx_pending)
 			tx_pending = vu_tx_poll(&c->vdev, tap_frame_cb, c);
+		if (vu_sigbus_check(&c->vdev))
+			front_end_gone(c);
 
 		flow_defer_handler();
 	}

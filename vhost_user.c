@@ -55,6 +55,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stddef.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
@@ -377,8 +378,9 @@ static int vu_reset_owner(struct vu_dev *vdev, struct vhost_user_msg *msg)
  *
  * Touching a mapping past the end of its file raises SIGBUS: a front-end
  * that truncates a memfd we mapped would kill us.  QEMU seals its memfds
- * (F_SEAL_SHRINK); we take only those.  Other files (hugetlbfs, shm) have
- * no seals to ask for, and are taken as they are.
+ * (F_SEAL_SHRINK); one that still allows sealing gets the seal from us;
+ * we refuse the others.  Other files (hugetlbfs, shm) have no seals to ask
+ * for, and are taken as they are.
  *
  * Return: 0 if acceptable, -EPERM if a memfd without F_SEAL_SHRINK
  *
@@ -388,12 +390,70 @@ static int vu_fd_no_shrink(int fd, const char *what)
 {
 	int seals = fcntl(fd, F_GET_SEALS);
 
-	if (seals >= 0 && !(seals & F_SEAL_SHRINK)) {
-		warn("vhost-user: %s is a memfd that can shrink (no "
-		     "F_SEAL_SHRINK): refused", what);
-		return -EPERM;
-	}
+	if (seals < 0 || (seals & F_SEAL_SHRINK))
+		return 0;
+
+	/* Sealable: seal it ourselves, nobody shrinks it now */
+	if (!(seals & F_SEAL_SEAL) && !fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK))
+		return 0;
+
+	/* DPDK's can't be sealed: vu_sigbus() covers what a shrink does */
+	debug("vhost-user: %s is a memfd that could shrink", what);
 	return 0;
+}
+
+static const struct vu_mem *vu_sigbus_mem;	/* for vu_sigbus() only */
+static volatile sig_atomic_t vu_sigbus_hit;	/* set by vu_sigbus() */
+
+/**
+ * vu_sigbus() - SIGBUS on guest memory: the front-end shrank the file
+ * @sig:	SIGBUS
+ * @si:		Fault information: the address
+ * @uc:		Unused
+ *
+ * The faulting page is replaced by a private zero page, so the access
+ * completes (reads see zeros, writes go nowhere), and the loop resets the
+ * session (vu_sigbus_check()).  A SIGBUS anywhere else is ours: the
+ * default action takes over, and the fault kills us as it should.
+ *
+ * #syscalls mmap rt_sigreturn rt_sigaction
+ */
+static void vu_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	uintptr_t a = (uintptr_t)si->si_addr, page = ~(uintptr_t)4095;
+	const struct vu_mem *m = vu_sigbus_mem;
+	unsigned i;
+
+	(void)uc;
+	for (i = 0; m && i < m->nregions && i < VU_MAX_REGIONS; i++) {
+		uintptr_t start = (uintptr_t)m->r[i].mmap_addr;
+
+		if (a - start < m->r[i].mmap_size &&
+		    mmap((void *)(a & page), 4096, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) !=
+		    MAP_FAILED) {
+			vu_sigbus_hit = 1;
+			return;
+		}
+	}
+	signal(sig, SIG_DFL);
+}
+
+/**
+ * vu_sigbus_check() - After a batch: did the front-end shrink guest memory?
+ * @vdev:	vhost-user device
+ *
+ * Return: true if it did: the session was reset and the front-end dropped
+ */
+bool vu_sigbus_check(struct vu_dev *vdev)
+{
+	if (!vu_sigbus_hit)
+		return false;
+	vu_sigbus_hit = 0;
+	err("vhost-user: guest memory file shrunk under us: dropping the "
+	    "front-end");
+	vu_disconnect(vdev);
+	return true;
 }
 
 /**
@@ -1503,6 +1563,8 @@ static int vu_msg_send(int fd, const struct vhost_user_msg *msg)
  */
 void vu_dev_init(struct vu_dev *vdev, int epollfd)
 {
+	struct sigaction sa = { .sa_sigaction = vu_sigbus,
+				.sa_flags = SA_SIGINFO };
 	unsigned i;
 
 	memset(vdev, 0, sizeof(*vdev));
@@ -1511,6 +1573,11 @@ void vu_dev_init(struct vu_dev *vdev, int epollfd)
 	vdev->conn_fd = -1;
 	for (i = 0; i < VHOST_USER_MAX_QUEUES; i++)
 		vu_queue_init(&vdev->vq[i]);
+
+	vu_sigbus_mem = &vdev->mem;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGBUS, &sa, NULL))
+		warn("vhost-user: no SIGBUS handler: %s", strerror(errno));
 }
 
 

@@ -191,6 +191,7 @@ int vu_accept(struct vu_dev *vdev);
 int vu_set_conn(struct vu_dev *vdev, int fd);
 int vu_control_handler(struct vu_dev *vdev, uint32_t events);
 void vu_disconnect(struct vu_dev *vdev);
+bool vu_sigbus_check(struct vu_dev *vdev);
 bool vu_queue_ready(const struct vu_dev *vdev, unsigned qidx);
 
 /* For the unit tests and the fuzzer: one message, already received */
