@@ -688,14 +688,12 @@ static int chain_walk(const struct vu_mem *m, struct vu_virtq *vq,
  * (out_num and in_num 0, index set): the caller returns it, used with
  * length 0, at its own place in the batch it is filling.
  *
- * #syscalls write
- *
  * Return: 1 with @elem filled, 0 if nothing is available (or the queue is
  *	   not started), -EIO if the queue is broken
  */
 int vu_queue_pop(struct vu_mem *m, struct vu_virtq *vq, struct vu_elem *elem)
 {
-	unsigned tries;
+	uint16_t head;
 	int n, rc;
 
 	if (vq->broken)
@@ -703,50 +701,43 @@ int vu_queue_pop(struct vu_mem *m, struct vu_virtq *vq, struct vu_elem *elem)
 	if (!queue_ready(vq))
 		return 0;
 
-	for (tries = 0; tries < vq->num; tries++) {
-		uint16_t head;
+	if (vq->event_idx)
+		avail_event_set(m, vq);
 
-		if (vq->event_idx)
-			avail_event_set(m, vq);
+	n = avail_pending(vq);
+	if (n <= 0)
+		return n;
 
-		n = avail_pending(vq);
-		if (n <= 0)
-			return n;
-
-		if (vq->inuse >= vq->num) {
-			vu_queue_set_broken(vq, "more buffers in flight than queue size");
-			return -EIO;
-		}
-
-		head = ring_load16(vq->avail,
-				   AVAIL_RING_OFF(vq->last_avail_idx % vq->num));
-		if (head >= vq->num) {
-			vu_queue_set_broken(vq, "head index out of range");
-			return -EIO;
-		}
-
-		vq->last_avail_idx++;
-		vq->inuse++;
-
-		rc = chain_walk(m, vq, head, elem);
-		if (rc == -E2BIG) {
-			/* The caller gives it back, used with length 0, in
-			 * its place in the batch it fills
-			 */
-			err_ratelimit("virtqueue: chain %u has more than %u "
-				      "segments, dropped", elem->index,
-				      VU_ELEM_MAX_SG);
-			elem->out_num = elem->in_num = 0;
-		} else if (rc) {
-			return rc;
-		}
-
-		if (vq->event_idx)
-			avail_event_set(m, vq);
-		return 1;
+	if (vq->inuse >= vq->num) {
+		vu_queue_set_broken(vq, "more buffers in flight than queue size");
+		return -EIO;
 	}
 
-	return 0;
+	head = ring_load16(vq->avail,
+			   AVAIL_RING_OFF(vq->last_avail_idx % vq->num));
+	if (head >= vq->num) {
+		vu_queue_set_broken(vq, "head index out of range");
+		return -EIO;
+	}
+
+	vq->last_avail_idx++;
+	vq->inuse++;
+
+	rc = chain_walk(m, vq, head, elem);
+	if (rc == -E2BIG) {
+		/* The caller gives it back, used with length 0, in its place
+		 * in the batch it fills
+		 */
+		err_ratelimit("virtqueue: chain %u has more than %u segments, "
+			      "dropped", elem->index, VU_ELEM_MAX_SG);
+		elem->out_num = elem->in_num = 0;
+	} else if (rc) {
+		return rc;
+	}
+
+	if (vq->event_idx)
+		avail_event_set(m, vq);
+	return 1;
 }
 
 /**
