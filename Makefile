@@ -54,6 +54,7 @@ unit_wrap_repair	:= -Wl,--wrap=poll
 unit_deps_migrate	:= migrate.o tcp_migrate.o tcp.o tcp_listen.o flow.o fwd.o \
 			   checksum.o repair.o util.o log.o
 unit_wrap_migrate	:= -Wl,--wrap=tap_send_l4 -Wl,--wrap=repair_ready \
+			   -Wl,--wrap=setsockopt \
 			   -Wl,--wrap=repair_set -Wl,--wrap=socket \
 			   -Wl,--wrap=recv -Wl,--wrap=close -Wl,--wrap=logmsg
 

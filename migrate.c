@@ -579,11 +579,11 @@ static int mig_build(struct ctx *c, struct mig_xfer *x)
  * @c:		Execution context
  * @x:		Transfer
  *
- * Repaired sockets are closed without a FIN or RST as soon as they are
- * dumped: data the kernel would take from the peer from now on would be
- * lost, and the target needs their addresses and ports free.  It restores
- * them only once it has seen our end of file, after this.  If the
- * transfer fails from here on, these connections are lost (logged).
+ * Repaired sockets are closed without a FIN or RST once they are dumped
+ * (tcp_mig_save() does it, leaving guards on their ports): the target
+ * needs their addresses free.  It restores them only once it has seen
+ * our end of file, after this.  If the transfer fails from here on, these
+ * connections are lost (logged).
  *
  * Return: 0
  */
@@ -689,6 +689,8 @@ static void mig_end(struct ctx *c, int rc)
 		tcp_mig_source_done(c, false);
 		mig.frozen = false;
 	}
+	if (rc && mig.dir == VHOST_USER_STATE_SAVE)
+		tcp_mig_unguard();	/* what they guarded is lost */
 	mig.running = false;
 	mig.result = rc;
 
@@ -881,6 +883,7 @@ static int mig_check(void *opaque)
 static void mig_reset(void *opaque)
 {
 	mig_abort(opaque);
+	tcp_mig_unguard();
 	mig.result = -ENODATA;
 }
 

@@ -9,7 +9,9 @@
  * to the UNIX socket passt listens on for it (--repair-path), receives
  * sockets there with SCM_RIGHTS, sets TCP_REPAIR on its copies (the same
  * socket objects, so the change is seen by passt), closes them and
- * answers.  Descriptors carry their network namespace with them, so it
+ * answers.  On kernels where attaching a socket filter takes the same
+ * capability, passt asks us for that too: one that drops every segment,
+ * or none.  Descriptors carry their network namespace with them, so it
  * doesn't matter in which namespace the helper runs; only the socket
  * path must be reachable.  See doc/repair.md for the protocol.
  *
@@ -20,13 +22,14 @@
  * REPAIR_BATCH descriptors, an unknown command byte, or truncated control
  * data is a protocol error: we print one line on stderr and exit 1 (the
  * received descriptors close with us).  We do nothing with a descriptor
- * but the one setsockopt() and close(): a non-TCP one just fails, and the
- * failure is reported back.
+ * but the one setsockopt() and close(): one of the wrong kind just fails,
+ * and the failure is reported back.
  *
  * This links no daemon object: repair.h gives the protocol constants.
  */
 
 #include <errno.h>
+#include <linux/filter.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdarg.h>
@@ -216,10 +219,39 @@ static bool req_parse(int s, struct req *r)
 	if (n != 1)
 		fail("protocol error: request of %zd bytes, expected 1", n);
 	r->cmd = data[0] > INT8_MAX ? data[0] - 256 : data[0];	/* int8_t */
-	if (r->cmd != REPAIR_ON && r->cmd != REPAIR_OFF &&
-	    r->cmd != REPAIR_OFF_NO_WP)
+	if (!repair_cmd_valid(r->cmd))
 		fail("protocol error: unknown command %d", r->cmd);
 	return true;
+}
+
+/**
+ * req_apply() - Apply a command to one socket
+ * @fd:		Socket
+ * @cmd:	Command: a TCP_REPAIR value, REPAIR_DEAF or REPAIR_HEAR
+ *
+ * Return: 0, -1 with errno set (a filter that isn't there to detach is
+ *	   no failure)
+ *
+ * #syscalls setsockopt
+ */
+static int req_apply(int fd, int cmd)
+{
+	struct sock_filter drop = BPF_STMT(BPF_RET | BPF_K, 0);
+	struct sock_fprog prog = { 1, &drop };
+	int v = cmd;
+
+	switch (cmd) {
+	case REPAIR_DEAF:
+		return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+				  sizeof(prog));
+	case REPAIR_HEAR:
+		if (setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &v, sizeof(v))
+		    && errno != ENOENT)
+			return -1;
+		return 0;
+	default:
+		return setsockopt(fd, SOL_TCP, TCP_REPAIR, &v, sizeof(v));
+	}
 }
 
 /**
@@ -232,12 +264,11 @@ static bool req_parse(int s, struct req *r)
  */
 static uint8_t req_handle(const struct req *r)
 {
-	int v = r->cmd, answer = 0;
+	int answer = 0;
 	size_t i;
 
 	for (i = 0; i < r->n; i++) {
-		if (setsockopt(r->fds[i], SOL_TCP, TCP_REPAIR, &v, sizeof(v)) &&
-		    !answer)
+		if (req_apply(r->fds[i], r->cmd) && !answer)
 			answer = MIN(MAX(errno, 1), 255);
 		close(r->fds[i]);
 	}

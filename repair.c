@@ -356,7 +356,7 @@ int repair_set(struct ctx *c, const int *fds, size_t n, int cmd)
 
 	if (!n)
 		return 0;
-	if (cmd != REPAIR_ON && cmd != REPAIR_OFF && cmd != REPAIR_OFF_NO_WP)
+	if (!repair_cmd_valid(cmd))
 		return -EINVAL;
 	for (i = 0; i < n; i++) {
 		if (fds[i] < 0)
@@ -381,12 +381,12 @@ int repair_set(struct ctx *c, const int *fds, size_t n, int cmd)
 			return rc;
 		}
 		if (answer && !first_err) {
-			warn("passt-repair: TCP_REPAIR %d failed for sockets %zu to %zu: %s",
+			warn("passt-repair: command %d failed for sockets %zu to %zu: %s",
 			     cmd, i, i + batch - 1, strerror(answer));
 			first_err = -(int)answer;
 		}
 	}
-	debug("passt-repair: TCP_REPAIR %d on %zu sockets: %s", cmd, n,
+	debug("passt-repair: command %d on %zu sockets: %s", cmd, n,
 	      first_err ? "failed" : "done");
 	return first_err;
 }

@@ -9,11 +9,12 @@
  * time:
  *
  *   passt -> helper, request:	offset 0, 1 byte: command, int8_t
- *				(REPAIR_ON, REPAIR_OFF, REPAIR_OFF_NO_WP)
+ *				(REPAIR_ON, REPAIR_OFF, REPAIR_OFF_NO_WP,
+ *				REPAIR_DEAF, REPAIR_HEAR)
  *				SCM_RIGHTS: 1 to REPAIR_BATCH sockets
- *   helper -> passt, answer:	offset 0, 1 byte: uint8_t, 0 if TCP_REPAIR
- *				was set on every socket, else the errno
- *				(1 to 255) of the first failure
+ *   helper -> passt, answer:	offset 0, 1 byte: uint8_t, 0 if the
+ *				command worked on every socket, else the
+ *				errno (1 to 255) of the first failure
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -24,7 +25,26 @@
 #define REPAIR_OFF		0	/* off */
 /* off, no window probe (TCP_REPAIR_OFF_NO_WP) */
 #define REPAIR_OFF_NO_WP	(-1)
+/* Not TCP_REPAIR values: a socket filter for sockets that must not take
+ * segments (tcp_migrate.c), on kernels where attaching one needs
+ * CAP_NET_ADMIN
+ */
+#define REPAIR_DEAF		16	/* attach a filter that drops everything */
+#define REPAIR_HEAR		17	/* detach it */
 #define REPAIR_TIMEOUT_MS	5000	/* wait for each answer */
+
+/**
+ * repair_cmd_valid() - Is this a command of the protocol?
+ * @cmd:	Command
+ *
+ * Return: true for REPAIR_ON, _OFF, _OFF_NO_WP, _DEAF, _HEAR
+ */
+static inline bool repair_cmd_valid(int cmd)
+{
+	return cmd == REPAIR_ON || cmd == REPAIR_OFF ||
+	       cmd == REPAIR_OFF_NO_WP || cmd == REPAIR_DEAF ||
+	       cmd == REPAIR_HEAR;
+}
 
 struct ctx;
 

@@ -20,12 +20,14 @@
  * ones too) in repair mode, closes its window (two window probes, the
  * receive buffer shrunk), then attaches a socket filter that drops
  * everything, so the kernel takes nothing the dump would miss: the peer
- * sends it again to the target later.  tcp_mig_save() dumps each socket; reading the
- * receive queue is retried until its sequence number holds still.
- * tcp_mig_release() then closes them: in repair mode that sends nothing,
- * and frees the addresses and ports for the target.  If the dump fails
- * before that, tcp_mig_source_done(false) takes them out of repair mode
- * and they carry on.
+ * sends it again to the target later.  tcp_mig_save() dumps each socket
+ * (reading the receive queue again until its sequence number holds
+ * still), puts a deaf listener on each local address and port, so that
+ * nothing the peer sends before the target has the connection gets a RST
+ * (tcp_mig_guard()), and closes them: in repair mode that sends nothing,
+ * and frees the addresses for the target.  If the dump fails before
+ * that, tcp_mig_source_done(false) takes them out of repair mode and they
+ * carry on.
  *
  * Target: tcp_mig_check() validates every record (sizes, lengths, states,
  * room in the flow table) before tcp_mig_load() touches anything.  Each
@@ -89,6 +91,16 @@ static struct {
 } frozen;
 
 /**
+ * struct tcp_mig_guards - Listeners holding the addresses of dumped sockets
+ * @fd:		Sockets
+ * @n:		How many
+ */
+static struct {
+	int fd[FLOW_MAX];
+	unsigned n;
+} guards;
+
+/**
  * tcp_mig_movable() - Does a connection move with a migration?
  * @conn:	Connection
  *
@@ -130,29 +142,46 @@ static void tcp_mig_close_window(int fd)
 }
 
 /**
- * tcp_mig_deaf() - Drop every segment for a socket before TCP sees it
- * @fd:		Socket
+ * tcp_mig_deaf() - Drop every segment for sockets before TCP sees it
+ * @c:		Execution context
+ * @fds:	Sockets
+ * @n:		How many
  * @on:		Attach the filter, or take it off
  *
  * A socket filter that accepts nothing: segments are dropped before TCP
  * processes them, so they are neither queued nor acknowledged, and, as
- * the socket still exists, not answered with a RST either.  Any process
- * may filter its own sockets.
+ * the socket still exists, not answered with a RST either.  Most kernels
+ * let any process filter its own sockets; some want CAP_NET_ADMIN, and
+ * then passt-repair attaches it for us.
+ *
+ * Return: 0, -errno if some socket is left as it was
  *
  * #syscalls setsockopt
  */
-static void tcp_mig_deaf(int fd, bool on)
+static int tcp_mig_deaf(struct ctx *c, const int *fds, unsigned n, bool on)
 {
 	struct sock_filter drop = BPF_STMT(BPF_RET | BPF_K, 0);
 	struct sock_fprog prog = { 1, &drop };
-	int dummy = 0;
+	static int left[FLOW_MAX];
+	unsigned i, k = 0;
+	int dummy = 0, rc;
 
-	if (on && setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
-			     sizeof(prog)))
-		debug("migrate: socket filter: %s", strerror(errno));
-	if (!on)
-		setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &dummy,
-			   sizeof(dummy));
+	for (i = 0; i < n; i++) {
+		if (on)
+			rc = setsockopt(fds[i], SOL_SOCKET, SO_ATTACH_FILTER,
+					&prog, sizeof(prog));
+		else
+			rc = setsockopt(fds[i], SOL_SOCKET, SO_DETACH_FILTER,
+					&dummy, sizeof(dummy));
+		if (rc && (on || errno != ENOENT))	/* ENOENT: none */
+			left[k++] = fds[i];
+	}
+	if (!k || !(rc = repair_set(c, left, k, on ? REPAIR_DEAF :
+						     REPAIR_HEAR)))
+		return 0;
+	warn("migrate: can't %s the socket filter of %u TCP sockets: %s",
+	     on ? "attach" : "detach", k, strerror(-rc));
+	return rc;
 }
 
 /**
@@ -258,8 +287,11 @@ void tcp_mig_freeze(struct ctx *c)
 	 * it would acknowledge, and the dump might miss.  What the peer
 	 * still sends is dropped here, unseen, and sent again, to the target.
 	 */
-	for (i = 0; i < frozen.n; i++)
-		tcp_mig_deaf(frozen.fd[i], true);
+	if (tcp_mig_deaf(c, frozen.fd, frozen.n, true)) {
+		warn("migrate: %u TCP connections will not move", frozen.n);
+		tcp_mig_source_done(c, false);
+		return;
+	}
 	debug("migrate: %u TCP connections frozen", frozen.n);
 }
 
@@ -565,17 +597,98 @@ static int tcp_mig_dump(unsigned idx, int fd, struct mig_buf *b)
 }
 
 /**
+ * tcp_mig_guard() - Hold the local addresses of sockets we are closing
+ * @c:		Execution context
+ * @fds:	Sockets, frozen, deaf and dumped
+ * @n:		How many
+ *
+ * From the moment we close a socket until the target has rebuilt it,
+ * nothing has the connection's addresses: a segment the peer sends
+ * meanwhile (an ACK it delayed, data it had in flight) finds no socket,
+ * and the kernel answers it with a RST, which ends the connection for the
+ * peer.  A deaf listener on the same local address and port takes such
+ * segments instead, and drops them: the peer sends them again later, to
+ * the target.  There, the restored socket comes first, and our listener
+ * only gets what no connection takes.  It would blackhole new connections
+ * to that address and port, though, so it lives only as long as the
+ * session with the front-end, which ends once the migration is done.
+ *
+ * Both ends of the port are reusable, so the target can bind to it too.
+ * A listener is deaf before it listens: it never takes a connection.
+ *
+ * #syscalls socket setsockopt getsockname bind listen close
+ */
+static void tcp_mig_guard(struct ctx *c, const int *fds, unsigned n)
+{
+	static int of[FLOW_MAX];
+	unsigned i, from = guards.n, k;
+	int one = 1;
+
+	for (i = 0; i < n && guards.n < ARRAY_SIZE(guards.fd); i++) {
+		struct sockaddr_storage sa;
+		socklen_t sl = sizeof(sa);
+		int g;
+
+		if (getsockname(fds[i], (struct sockaddr *)&sa, &sl))
+			continue;
+		g = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+			   SOCK_CLOEXEC, IPPROTO_TCP);
+		if (g < 0)
+			break;
+		of[guards.n - from] = fds[i];
+		guards.fd[guards.n++] = g;
+	}
+	if (tcp_mig_deaf(c, guards.fd + from, guards.n - from, true)) {
+		while (guards.n > from)
+			close(guards.fd[--guards.n]);
+		return;
+	}
+
+	for (i = k = from; i < guards.n; i++) {
+		struct sockaddr_storage sa;
+		socklen_t sl = sizeof(sa);
+		int g = guards.fd[i];
+
+		if (getsockname(of[i - from], (struct sockaddr *)&sa, &sl) ||
+		    setsockopt(of[i - from], SOL_SOCKET, SO_REUSEADDR, &one,
+			       sizeof(one)) ||
+		    setsockopt(g, SOL_SOCKET, SO_REUSEADDR, &one,
+			       sizeof(one)) ||
+		    setsockopt(g, SOL_SOCKET, SO_REUSEPORT, &one,
+			       sizeof(one)) ||
+		    bind(g, (struct sockaddr *)&sa, sl) || listen(g, 1)) {
+			debug("migrate: can't guard a TCP port: %s",
+			      strerror(errno));
+			close(g);
+			continue;
+		}
+		guards.fd[k++] = g;
+	}
+	guards.n = k;
+}
+
+/**
+ * tcp_mig_unguard() - Close the listeners of tcp_mig_guard()
+ */
+void tcp_mig_unguard(void)
+{
+	while (guards.n)
+		close(guards.fd[--guards.n]);
+}
+
+/**
  * tcp_mig_save() - MIG_SEC_TCP: count, then each frozen connection
  * @c:		Execution context
  * @b:		Buffer
  *
- * A connection that can't be dumped is left out, with a warning: it stays
- * with us, frozen, and is closed with the others.
+ * A connection that can't be dumped is left out, with a warning: it is
+ * closed with the others.  Those dumped are guarded, then all are closed.
  *
- * Return: 0, -ENOMEM
+ * Return: 0, -ENOMEM (nothing closed then)
  */
 int tcp_mig_save(struct ctx *c, struct mig_buf *b)
 {
+	static int dumped[FLOW_MAX];
 	size_t count_at = b->len;
 	uint32_t n = 0;
 	__be32 be = 0;
@@ -589,19 +702,15 @@ int tcp_mig_save(struct ctx *c, struct mig_buf *b)
 		rc = tcp_mig_dump(frozen.idx[i], frozen.fd[i], b);
 		if (rc == -ENOMEM)
 			return rc;
-
-		/* Closed at once: what the kernel takes from now on would be
-		 * acknowledged, and not in the stream
-		 */
-		tcp_conn_drop(c, frozen.idx[i]);
-		frozen.first = i + 1;
 		if (rc) {
 			warn("migrate: TCP flow %u can't be saved: %s",
 			     frozen.idx[i], strerror(-rc));
 			continue;
 		}
-		n++;
+		dumped[n++] = frozen.fd[i];
 	}
+	tcp_mig_guard(c, dumped, n);
+	tcp_mig_release(c);
 
 	be = htonl(n);
 	memcpy(b->p + count_at, &be, sizeof(be));
@@ -640,10 +749,11 @@ void tcp_mig_source_done(struct ctx *c, bool ok)
 
 	repair_set(c, frozen.fd + frozen.first, frozen.n - frozen.first,
 		   REPAIR_OFF);
+	tcp_mig_deaf(c, frozen.fd + frozen.first, frozen.n - frozen.first,
+		     false);
 	for (i = frozen.first; i < frozen.n; i++) {
 		struct tcp_conn *conn = tcp_conn_at(frozen.idx[i]);
 
-		tcp_mig_deaf(conn->fd, false);
 		if (frozen.rcvbuf[i] > 1) {
 			int v = frozen.rcvbuf[i] / 2;	/* the kernel doubles */
 
@@ -862,10 +972,10 @@ static int tcp_mig_restore(int fd, const struct mig_tcp_conn *r,
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
 	if (r->fin & MIG_TCP_CLOSED) {
-		/* Only the guest is left: a connection to nobody, deaf, on a
-		 * loopback port of its own, just to hold the data
+		/* Only the guest is left: a connection to nobody, deaf
+		 * (tcp_mig_load()), on a loopback port of its own, just to
+		 * hold the data
 		 */
-		tcp_mig_deaf(fd, true);
 		sl = tcp_mig_sockaddr(tcp_mig_v4(r->gaddr) ? lo4 : lo6, 0, &sa);
 	} else {
 		sl = tcp_mig_sockaddr(r->laddr, r->lport, &sa);
@@ -1048,6 +1158,39 @@ static int tcp_mig_pending_repair(struct ctx *c, int cmd)
 }
 
 /**
+ * tcp_mig_deaf_closed() - Make the sockets of closed connections deaf
+ * @c:		Execution context
+ *
+ * Connections the host side had closed are rebuilt towards a port where
+ * nobody listens (tcp_mig_restore()): what that port answers must not
+ * reach them.  If that fails, they are dropped.
+ */
+static void tcp_mig_deaf_closed(struct ctx *c)
+{
+	static int fds[FLOW_MAX];
+	struct mig_tcp_conn r;
+	unsigned i, n = 0;
+
+	for (i = 0; i < pending.n; i++) {
+		memcpy(&r, pending.rec[i], sizeof(r));
+		if (pending.fd[i] >= 0 && (r.fin & MIG_TCP_CLOSED))
+			fds[n++] = pending.fd[i];
+	}
+	if (!tcp_mig_deaf(c, fds, n, true))
+		return;
+
+	for (i = 0; i < pending.n; i++) {
+		memcpy(&r, pending.rec[i], sizeof(r));
+		if (pending.fd[i] >= 0 && (r.fin & MIG_TCP_CLOSED)) {
+			close(pending.fd[i]);	/* in repair mode: silent */
+			pending.fd[i] = -1;
+		}
+	}
+	warn("migrate: %u TCP connections closed on the host side dropped",
+	     n);
+}
+
+/**
  * tcp_mig_load() - Apply MIG_SEC_TCP: rebuild every connection
  * @c:		Execution context
  * @p:		Checked payload
@@ -1089,6 +1232,7 @@ int tcp_mig_load(struct ctx *c, const uint8_t *p, size_t len)
 	}
 	if (tcp_mig_pending_repair(c, REPAIR_ON))
 		return 0;
+	tcp_mig_deaf_closed(c);
 
 	for (i = 0; i < pending.n; i++) {
 		const uint8_t *q = pending.rec[i] + sizeof(r);

@@ -89,6 +89,7 @@ void tcp_mig_freeze(struct ctx *c);
 int tcp_mig_save(struct ctx *c, struct mig_buf *b);
 void tcp_mig_release(struct ctx *c);
 void tcp_mig_source_done(struct ctx *c, bool ok);
+void tcp_mig_unguard(void);
 int tcp_mig_check(const struct ctx *c, const uint8_t *p, size_t len);
 int tcp_mig_load(struct ctx *c, const uint8_t *p, size_t len);
 

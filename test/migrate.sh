@@ -377,8 +377,8 @@ migrate_tests() {
 		t_mig_idle
 	qemu_stop
 	daemon_stop
-	run_test_known "migration: TCP streams both ways, byte-exact, across $MIG_RUNS migrations" \
-		t_mig_streams "same-host: a stream is reset or stalls in about one migration in four (issue 4 note)"
+	run_test "migration: TCP streams both ways, byte-exact, across $MIG_RUNS migrations" \
+		t_mig_streams
 	run_test "migration: forwarded port reaches the guest while a target waits" \
 		t_mig_fwd_waiting
 	run_test "migration: $MIG_CONNS idle TCP connections and a half-closed one carry on" \

@@ -54,24 +54,6 @@ run_test() {
 	fi
 }
 
-# run_test_known() - run_test for a test that shows a known, open bug: a
-# failure is printed with "# TODO" and the bug, and counted as skipped,
-# not failed; a pass counts as a pass.  @3: the bug, for the line.
-run_test_known() {
-	local name=$1 fn=$2 why=$3 t0
-	N=$((N + 1))
-	REASON=
-	t0=$(now)
-	if "$fn"; then
-		PASSED=$((PASSED + 1))
-		echo "ok $N - $name ($(elapsed "$t0") s)"
-	else
-		SKIPPED=$((SKIPPED + 1))
-		echo "not ok $N - $name: ${REASON:-failed} # TODO known bug: $why"
-		lib_keep
-	fi
-}
-
 # only() - true if the group of tests is to run (ONLY empty, or names it)
 only() {
 	[ -z "${ONLY:-}" ] || [[ " $ONLY " == *" $1 "* ]]

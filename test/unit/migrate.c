@@ -37,6 +37,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <linux/filter.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <setjmp.h>
@@ -159,7 +160,44 @@ bool __wrap_repair_ready(const struct ctx *cc)
 	return true;
 }
 
-/* Test double: TCP_REPAIR on or off for @n sockets */
+static bool filter_eperm;	/* attaching filters takes the helper */
+static unsigned helper_filters;	/* sockets it attached or detached one */
+
+int __real_setsockopt(int fd, int level, int name, const void *v,
+		      socklen_t len);
+int __wrap_setsockopt(int fd, int level, int name, const void *v,
+		      socklen_t len);
+
+/* Test double: setsockopt(), as on kernels where only CAP_NET_ADMIN may
+ * attach a socket filter, if filter_eperm
+ */
+int __wrap_setsockopt(int fd, int level, int name, const void *v,
+		      socklen_t len)
+{
+	if (filter_eperm && level == SOL_SOCKET && name == SO_ATTACH_FILTER) {
+		errno = EPERM;
+		return -1;
+	}
+	return __real_setsockopt(fd, level, name, v, len);
+}
+
+/* What passt-repair does with a command, here in the test */
+static int inproc_apply(int fd, int cmd)
+{
+	struct sock_filter drop = BPF_STMT(BPF_RET | BPF_K, 0);
+	struct sock_fprog prog = { 1, &drop };
+	int v = cmd;
+
+	if (cmd == REPAIR_DEAF)
+		return __real_setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER,
+					 &prog, sizeof(prog));
+	if (cmd == REPAIR_HEAR)
+		return __real_setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &v,
+					 sizeof(v)) && errno != ENOENT ? -1 : 0;
+	return __real_setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &v, sizeof(v));
+}
+
+/* Test double: passt-repair's commands for @n sockets */
 int __wrap_repair_set(struct ctx *cc, const int *fds, size_t n, int cmd)
 {
 	int rc = 0;
@@ -174,11 +212,10 @@ int __wrap_repair_set(struct ctx *cc, const int *fds, size_t n, int cmd)
 	case HELPER_FAKE_FAIL:
 		return n ? -EIO : 0;
 	case HELPER_INPROC:
+		if (cmd == REPAIR_DEAF || cmd == REPAIR_HEAR)
+			helper_filters += n;
 		for (i = 0; i < n; i++) {
-			int v = cmd;	/* REPAIR_* are the TCP_REPAIR values */
-
-			if (setsockopt(fds[i], IPPROTO_TCP, TCP_REPAIR, &v,
-				       sizeof(v)) && !rc)
+			if (inproc_apply(fds[i], cmd) && !rc)
 				rc = -errno;
 		}
 		return rc;
@@ -312,6 +349,15 @@ static bool logged(int maxpri, const char *needle)
 	return false;
 }
 
+/* Print the kept messages: for a failure's diagnosis */
+static void log_dump(void)
+{
+	unsigned i, n = nlogs < LOG_KEEP ? nlogs : LOG_KEEP;
+
+	for (i = 0; i < n; i++)
+		print_error("  logged: %s\n", logs[(nlogs - n + i) % LOG_KEEP].msg);
+}
+
 /* ---------------------------------------------------------------- */
 /* Harness                                                           */
 /* ---------------------------------------------------------------- */
@@ -416,6 +462,8 @@ static int setup(void **state)
 	late_done = late_queued = injected_queued = false;
 	tap_frames = 0;
 	repair_requests = 0;
+	filter_eperm = false;
+	helper_filters = 0;
 	log_clear();
 
 	fd_base = fd_count();
@@ -2771,8 +2819,10 @@ static unsigned tcp_real_move(struct flow_key *key, struct mig_tcp_conn *rec)
 
 	assert_int_equal(load_pieces(s1.b, s1.len), 0);
 	idx = flow_lookup(key);
-	if (idx < 0)
+	if (idx < 0) {
+		log_dump();
 		fail_msg("connection not restored");
+	}
 	assert_true(tcp_conn_at((unsigned)idx)->fd >= 0);
 	return (unsigned)idx;
 }
@@ -3039,6 +3089,71 @@ static void tcp_real_data_after_dump(void **state)
 			 outq ? "not acknowledged" : "acknowledged");
 }
 
+/* Found here, fixed: tcp_migrate.c, tcp_mig_save(): the source closed each
+ * dumped socket, and until the target rebuilt it nothing had its
+ * addresses, so a segment from the peer just then (data, a delayed ACK)
+ * was answered with a RST by the kernel: the peer's connection was gone
+ * before the target restored its end.  The source now holds the port
+ * with a deaf listener (tcp_mig_guard()), which drops such segments.
+ */
+static void tcp_real_gap(bool eperm)
+{
+	static uint8_t buf[64];
+	struct flow_key key;
+	struct pair pr;
+	size_t got;
+	int idx;
+
+	if (!can_repair())
+		skip();
+	helper = HELPER_INPROC;
+	filter_eperm = eperm;
+
+	pair_open(&pr, 0);
+	conn_install(pr.cfd, &key, 40010, pr.port, 0);
+	assert_int_equal(save_pipe(&s1), 0);
+	flow_defer_handler();
+	assert_true(flow_lookup(&key) < 0);	/* the source let go */
+
+	/* In the gap: the peer sends, and nothing answers it with a RST */
+	assert_int_equal(write(pr.sfd, "gap!", 4), 4);
+	usleep(20000);
+	if (send(pr.sfd, "", 0, MSG_NOSIGNAL) < 0 && errno == ECONNRESET)
+		fail_msg("the peer's connection was reset in the gap");
+
+	assert_true(parse(&s1) > 0);
+	assert_int_equal(load_pieces(s1.b, s1.len), 0);
+	idx = flow_lookup(&key);
+	if (idx < 0) {
+		log_dump();
+		fail_msg("connection not restored");
+	}
+
+	/* The peer sends "gap!" again, to the target: nothing is lost */
+	assert_int_equal(write(pr.sfd, "more", 4), 4);
+	got = read_upto(tcp_conn_at((unsigned)idx)->fd, buf, 8, 5000);
+	if (got != 8 || memcmp(buf, "gap!more", 8))
+		fail_msg("the guest got %zu of 8 bytes", got);
+
+	/* Frozen socket and guard on the source: the helper attached theirs */
+	assert_int_equal(helper_filters, eperm ? 2 : 0);
+}
+
+static void tcp_real_data_in_gap(void **state)
+{
+	(void)state;
+	tcp_real_gap(false);
+}
+
+/* The same where attaching a socket filter takes CAP_NET_ADMIN: the
+ * helper does it
+ */
+static void tcp_real_data_in_gap_helper(void **state)
+{
+	(void)state;
+	tcp_real_gap(true);
+}
+
 /* Found here, fixed: tcp_migrate.c, tcp_mig_dump_rcvq(): SO_PEEK_OFF was set to 0 once,
  * before the retry loop, but every MSG_PEEK moves the peek offset forward
  * by what it read.  If a segment arrives while the receive queue is read
@@ -3140,6 +3255,8 @@ int main(void)
 		T(tcp_real_ipv6),
 		T(tcp_real_fin_received),
 		T(tcp_real_fin_sent),
+		T(tcp_real_data_in_gap),
+		T(tcp_real_data_in_gap_helper),
 		T(tcp_real_fin_after_unsent),
 		T(tcp_real_both_fins),
 		T(tcp_real_segment_during_dump),

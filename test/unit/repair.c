@@ -914,6 +914,59 @@ static void test_helper_tcp_repair(void **state)
 	assert_int_equal(repair_listen(&c), 0);
 }
 
+/* Instructions of the socket filter on @fd, 0 for none */
+static int filter_len(int fd)
+{
+	socklen_t len = 0;
+
+	assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_GET_FILTER, NULL, &len),
+			 0);
+	return (int)len;
+}
+
+/* The helper attaches and detaches the drop-all filter (root only) */
+static void test_helper_filters(void **state)
+{
+	int tcp[2], udp, p[2];
+	struct helper h;
+	char out[512];
+
+	(void)state;
+	if (!helper_present() || geteuid())
+		skip();
+
+	tcp[0] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	tcp[1] = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	udp = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(tcp[0] >= 0 && tcp[1] >= 0 && udp >= 0);
+	assert_int_equal(filter_len(tcp[0]), 0);
+
+	h = helper_connected();
+	assert_int_equal(repair_set(&c, tcp, 2, REPAIR_DEAF), 0);
+	assert_int_equal(filter_len(tcp[0]), 1);
+	assert_int_equal(filter_len(tcp[1]), 1);
+	assert_int_equal(repair_set(&c, tcp, 2, REPAIR_HEAR), 0);
+	assert_int_equal(filter_len(tcp[0]), 0);
+	assert_int_equal(filter_len(tcp[1]), 0);
+
+	/* Nothing to detach is no error; a pipe takes no filter */
+	assert_int_equal(repair_set(&c, tcp, 1, REPAIR_HEAR), 0);
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	assert_int_equal(repair_set(&c, p, 1, REPAIR_DEAF), -ENOTSOCK);
+	close(p[0]);
+	close(p[1]);
+	assert_int_equal(repair_set(&c, &udp, 1, REPAIR_DEAF), 0);
+	assert_int_equal(filter_len(udp), 1);
+	assert_true(repair_ready(&c));
+
+	repair_close(&c);
+	assert_int_equal(helper_wait(&h, out, sizeof(out)), 0);
+	close(tcp[0]);
+	close(tcp[1]);
+	close(udp);
+	assert_int_equal(repair_listen(&c), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -948,6 +1001,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_helper_protocol_errors,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_helper_tcp_repair,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_helper_filters,
 						setup, teardown),
 	};
 
