@@ -61,6 +61,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -1398,11 +1399,12 @@ int vu_msg_handle(struct vu_dev *vdev, struct vhost_user_msg *msg,
 
 /**
  * vu_read_full() - Read exactly the given number of bytes from a socket
- * @fd:		Socket, blocking
+ * @fd:		Socket, blocking, with a receive timeout
  * @buf:	Destination
  * @len:	Bytes to read
  *
- * Return: 0 on success, -EPROTO on end of file, -errno on failure
+ * Return: 0 on success, -EPROTO on end of file, -ETIMEDOUT if the bytes
+ *	   don't come in time, -errno on failure
  *
  * #syscalls recvfrom
  */
@@ -1415,6 +1417,8 @@ static int vu_read_full(int fd, void *buf, size_t len)
 
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && errno == EAGAIN)
+			return -ETIMEDOUT;	/* SO_RCVTIMEO, vu_set_conn() */
 		if (n < 0)
 			return -errno;
 		if (!n)
@@ -1670,10 +1674,19 @@ int vu_accept(struct vu_dev *vdev)
  */
 int vu_set_conn(struct vu_dev *vdev, int fd)
 {
+	const struct timeval tv = { VU_MSG_TIMEOUT_S, 0 };
 	int rc;
 
 	if (vdev->conn_fd >= 0)
 		return -EBUSY;
+
+	/* We read a message once its first bytes are there, and the rest
+	 * blocking: a front-end that stops in the middle of one would stop
+	 * us too.  Front-ends send each message at once, so a timeout that
+	 * long only ends such a session.
+	 */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)))
+		return -errno;
 
 	rc = ev_add(vdev->epollfd, fd, EPOLLIN | EPOLLRDHUP, EV_VU_CONN, 0);
 	if (rc)

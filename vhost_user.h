@@ -9,6 +9,7 @@
 #define VHOST_USER_TX_QUEUE		1	/* guest to us */
 #define VHOST_USER_MAX_FDS		8	/* per message, as QEMU */
 #define VHOST_USER_VERSION		1
+#define VU_MSG_TIMEOUT_S		2	/* for the rest of a message */
 
 /* Front-end message types we know (vhost-user.rst, "Front-end message types") */
 enum vhost_user_request {

@@ -1396,6 +1396,40 @@ static const char *case_short_held(void)
 }
 
 /**
+ * case_stalled() - Part of a header, then nothing, the connection kept
+ *
+ * The daemon reads the rest of a message blocking, but for at most
+ * VU_MSG_TIMEOUT_S: then it must close the connection (and serve the next
+ * front-end, which the check after each case does), not wait for us.
+ *
+ * Return: NULL on success, reason otherwise
+ */
+static const char *case_stalled(void)
+{
+	struct vhost_user_hdr h = {
+		htole32(VHOST_USER_SET_OWNER), htole32(1), 0
+	};
+	const char *r;
+	long long t0;
+	struct fe f;
+	uint8_t b;
+	int rc;
+
+	fe_init(&f);
+	if ((r = fe_connect(&f, READY_MS)))
+		return r;
+	rc = raw_send(f.s, &h, 7, NULL, 0);
+	t0 = now_ms();
+	if (!rc)
+		rc = recv_full(f.s, &b, 1, VU_MSG_TIMEOUT_S * 1000 + DROP_MS);
+	fe_close(&f);
+	if (rc != -ECONNRESET)
+		return fail("after %lld ms: %s", now_ms() - t0,
+			    rc ? errstr(rc) : "an answer to half a header");
+	return NULL;
+}
+
+/**
  * case_oversized() - Payload sizes beyond any request, and wrong sizes
  *
  * Return: NULL on success, reason otherwise
@@ -2999,6 +3033,20 @@ static bool catch_up(int s)
 }
 
 /**
+ * nudge() - Add one to an eventfd if that doesn't block
+ * @efd:	Eventfd, maybe blocking, maybe full
+ */
+static void nudge(int efd)
+{
+	struct pollfd p = { .fd = efd, .events = POLLOUT };
+	uint64_t one = 1;
+
+	if (poll(&p, 1, 0) == 1 && (p.revents & POLLOUT) &&
+	    write(efd, &one, sizeof(one)) < 0)
+		perror("nudge");
+}
+
+/**
  * blocking_eventfd() - Kick or call eventfd that would block its writer
  * @req:	VHOST_USER_SET_VRING_KICK or VHOST_USER_SET_VRING_CALL
  *
@@ -3026,11 +3074,21 @@ static const char *blocking_eventfd(uint32_t req)
 	}
 	if ((r = fe_open(&f, GUEST_FEATURES)))
 		goto out;
-	if ((r = ack_ok(f.s, req, req == VHOST_USER_SET_VRING_KICK ?
-			"SET_VRING_KICK" : "SET_VRING_CALL", &u, sizeof(u),
-			&efd, 1)) ||
-	    (r = fe_arp(&f, 0)) ||
-	    (r = responsive(f.s, "saturated eventfd"))) {
+	if (!(r = ack_ok(f.s, req, req == VHOST_USER_SET_VRING_KICK ?
+			 "SET_VRING_KICK" : "SET_VRING_CALL", &u, sizeof(u),
+			 &efd, 1))) {
+		if (f.avail[0] == f.used[0])
+			rx_post(&f, RX_BUFS);
+		tx_arp(&f, 0);
+		/* Its kick goes to the old eventfd: kick through the new one,
+		 * unless the daemon hasn't read it yet (it sees the frame
+		 * then), and without blocking on it
+		 */
+		if (req == VHOST_USER_SET_VRING_KICK)
+			nudge(efd);
+		r = arp_wait(&f, ARP_MS);
+	}
+	if (r || (r = responsive(f.s, "saturated eventfd"))) {
 		char reason[sizeof(why)];
 
 		snprintf(reason, sizeof(reason), "%s", r);
@@ -3678,6 +3736,7 @@ struct tcase {
 static const struct tcase cases[] = {
 	{ "short headers, then close",		case_short },
 	{ "short header, held open, then close", case_short_held },
+	{ "short header, then nothing, held open", case_stalled },
 	{ "oversized and wrong payload sizes",	case_oversized },
 	{ "wrong header version",		case_version },
 	{ "unknown requests",			case_unknown },
