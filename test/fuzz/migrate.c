@@ -495,8 +495,10 @@ static void rebuild(bool freeze, struct mig_buf *keep)
 				  strerror(-rc));
 		refs_check(b.p, b.len, refs, rc);
 	}
-	if (freeze)
+	if (freeze) {
 		tcp_mig_release(&c);
+		tcp_mig_unguard();	/* as when the session ends */
+	}
 	if (keep)
 		*keep = b;
 	else
