@@ -173,6 +173,7 @@ struct vu_dev {
 /* Virtio features we offer */
 #define VU_FEATURES	(BIT_ULL(VIRTIO_F_VERSION_1) |			\
 			 BIT_ULL(VIRTIO_NET_F_MRG_RXBUF) |		\
+			 BIT_ULL(VIRTIO_NET_F_GUEST_CSUM) |		\
 			 BIT_ULL(VIRTIO_F_INDIRECT_DESC) |		\
 			 BIT_ULL(VIRTIO_F_EVENT_IDX) |			\
 			 BIT_ULL(VIRTIO_NET_F_GUEST_ANNOUNCE) |		\

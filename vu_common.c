@@ -182,6 +182,8 @@ int vu_send(struct vu_dev *vdev, const struct iovec *iov, size_t iovcnt)
 	}
 
 	hdr.num_buffers = htole16(n);
+	if (vu_csum_trusted(vdev))
+		hdr.flags = VIRTIO_NET_HDR_F_DATA_VALID;
 	vu_copy_in(&vdev->mem, &elem[0], 0, &hdr_iov, 1, 0, sizeof(hdr));
 
 	vu_queue_flush(&vdev->mem, vq, n);

@@ -48,6 +48,7 @@
 #include <unistd.h>
 
 #include "vhost_user.h"
+#include "vu_common.h"
 
 /* Guest memory: one memfd, one region */
 #define MEM_SIZE	(1UL << 20)
@@ -101,6 +102,7 @@ static const uint8_t gw_ip[4] = { 192, 0, 2, 2 };
  * @avail:	Next available index we publish, per queue
  * @used:	Used entries we have looked at, per queue
  * @offered:	Features from GET_FEATURES
+ * @acked:	Features we acked with SET_FEATURES
  */
 struct fe {
 	int s;
@@ -111,6 +113,7 @@ struct fe {
 	uint16_t avail[2];
 	uint16_t used[2];
 	uint64_t offered;
+	uint64_t acked;
 };
 
 /* What we run against */
@@ -913,6 +916,7 @@ static const char *fe_features(struct fe *f, uint64_t features)
 			NULL, 0)))
 		return r;
 	u = htole64(features);
+	f->acked = features;
 	return ack_ok(f->s, VHOST_USER_SET_FEATURES, "SET_FEATURES", &u,
 		      sizeof(u), NULL, 0);
 }
@@ -1191,6 +1195,11 @@ static const char *arp_reply_ok(struct fe *f, uint32_t id, uint32_t len)
 	p = f->mem + addr;
 	if (p[10] != 1 || p[11] != 0)
 		return fail("num_buffers %u", p[10] | p[11] << 8);
+	/* Header flags: zero unless we take frames unchecked (5.1.6.4.1) */
+	if (p[0] != ((f->acked & BIT_ULL(VIRTIO_NET_F_GUEST_CSUM)) ?
+		     VIRTIO_NET_HDR_F_DATA_VALID : 0))
+		return fail("header flags 0x%x with features 0x%llx", p[0],
+			    (unsigned long long)f->acked);
 	p += NET_HDR_LEN;
 	if (memcmp(p, guest_mac, 6) || p[12] != 0x08 || p[13] != 0x06)
 		return fail("not an ARP frame to the guest");
@@ -1427,6 +1436,28 @@ static const char *case_stalled(void)
 		return fail("after %lld ms: %s", now_ms() - t0,
 			    rc ? errstr(rc) : "an answer to half a header");
 	return NULL;
+}
+
+/**
+ * case_guest_csum() - A guest that takes frames without checking sums
+ *
+ * With VIRTIO_NET_F_GUEST_CSUM acked, the daemon marks what it sends
+ * DATA_VALID (arp_reply_ok() checks the flags); without it, the check
+ * after each case sees zero.
+ *
+ * Return: NULL on success, reason otherwise
+ */
+static const char *case_guest_csum(void)
+{
+	const char *r;
+	struct fe f;
+
+	fe_init(&f);
+	r = fe_open(&f, GUEST_FEATURES | BIT_ULL(VIRTIO_NET_F_GUEST_CSUM));
+	if (!r)
+		r = fe_arp(&f, 0);
+	fe_close(&f);
+	return r;
 }
 
 /**
@@ -3737,6 +3768,7 @@ static const struct tcase cases[] = {
 	{ "short headers, then close",		case_short },
 	{ "short header, held open, then close", case_short_held },
 	{ "short header, then nothing, held open", case_stalled },
+	{ "guest taking frames unchecked (GUEST_CSUM)", case_guest_csum },
 	{ "oversized and wrong payload sizes",	case_oversized },
 	{ "wrong header version",		case_version },
 	{ "unknown requests",			case_unknown },
