@@ -575,15 +575,15 @@ static int mig_build(struct ctx *c, struct mig_xfer *x)
 }
 
 /**
- * mig_release() - Source pre: close the dumped sockets, silently
+ * mig_release() - Source post: close the dumped sockets, silently
  * @c:		Execution context
  * @x:		Transfer
  *
- * Repaired sockets are closed without a FIN or RST once they are dumped
- * (tcp_mig_save() does it, leaving guards on their ports): the target
- * needs their addresses free.  It restores them only once it has seen
- * our end of file, after this.  If the transfer fails from here on, these
- * connections are lost (logged).
+ * The whole stream is written, but the pipe not closed yet: the target
+ * restores nothing before it has seen our end of file, and needs the
+ * addresses of the repaired sockets free by then.  They are closed
+ * without a FIN or RST, guards left on their ports (tcp_mig_release()).
+ * Until here, a failed transfer leaves them to go on as before.
  *
  * Return: 0
  */
@@ -595,7 +595,7 @@ static int mig_release(struct ctx *c, struct mig_xfer *x)
 }
 
 static const mig_handler_t mig_source_pre[] = {
-	mig_freeze, mig_build, mig_release, NULL,
+	mig_freeze, mig_build, NULL,
 };
 
 /**
@@ -616,7 +616,9 @@ static int mig_hand_over(struct ctx *c, struct mig_xfer *x)
 	return 0;
 }
 
-static const mig_handler_t mig_source_post[] = { mig_hand_over, NULL };
+static const mig_handler_t mig_source_post[] = {
+	mig_release, mig_hand_over, NULL,
+};
 
 /**
  * mig_check_stream() - Target pre: parse and check the whole stream

@@ -1132,7 +1132,7 @@ static int tcp_conn_outbound(struct ctx *c, const struct flow_key *key,
 {
 	struct sockaddr_storage sa;
 	union inany_addr dst;
-	int idx, fd, rc;
+	int idx, fd, rc, one = 1;
 	socklen_t sl;
 
 	idx = flow_alloc(FLOW_TCP, key);
@@ -1151,6 +1151,10 @@ static int tcp_conn_outbound(struct ctx *c, const struct flow_key *key,
 		rc = -errno;
 		goto err_free;
 	}
+	/* Its TIME_WAIT remnant then doesn't keep a migration's guard
+	 * (tcp_migrate.c) off a later connection's port
+	 */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 
 	tcp_conn_init(c, (unsigned)idx, fd, CS_CONNECTING);
 	tcp_conns[idx].seq_from_guest = seg->seq + 1;

@@ -22,12 +22,14 @@
  * everything, so the kernel takes nothing the dump would miss: the peer
  * sends it again to the target later.  tcp_mig_save() dumps each socket
  * (reading the receive queue again until its sequence number holds
- * still), puts a deaf listener on each local address and port, so that
- * nothing the peer sends before the target has the connection gets a RST
- * (tcp_mig_guard()), and closes them: in repair mode that sends nothing,
- * and frees the addresses for the target.  If the dump fails before
- * that, tcp_mig_source_done(false) takes them out of repair mode and they
- * carry on.
+ * still).  Once the whole stream is written, tcp_mig_release() puts a
+ * deaf listener on each local address and port, so that nothing the peer
+ * sends before the target has the connection gets a RST
+ * (tcp_mig_guard()), and closes the sockets: in repair mode that sends
+ * nothing, and frees the addresses for the target, which reads to the
+ * end of the stream before it restores anything.  If the transfer fails
+ * before that, tcp_mig_source_done(false) takes them out of repair mode
+ * and they carry on.
  *
  * Target: tcp_mig_check() validates every record (sizes, lengths, states,
  * room in the flow table) before tcp_mig_load() touches anything.  Each
@@ -79,15 +81,15 @@
  * @idx:	Flow indices
  * @fd:		Their sockets, in the same order
  * @rcvbuf:	Their SO_RCVBUF before freezing, to thaw them
+ * @saved:	Dumped into the stream (tcp_mig_save())
  * @n:		How many
- * @first:	Entries before this one are dumped and closed already
  */
 static struct {
 	unsigned idx[FLOW_MAX];
 	int fd[FLOW_MAX];
 	int rcvbuf[FLOW_MAX];
+	bool saved[FLOW_MAX];
 	unsigned n;
-	unsigned first;
 } frozen;
 
 /**
@@ -222,7 +224,7 @@ void tcp_mig_freeze(struct ctx *c)
 	unsigned i;
 	int idx, rc;
 
-	frozen.n = frozen.first = 0;
+	frozen.n = 0;
 	for (idx = flow_next(FLOW_TCP, -1); idx >= 0;
 	     idx = flow_next(FLOW_TCP, idx)) {
 		const struct tcp_conn *conn = tcp_conn_at((unsigned)idx);
@@ -230,6 +232,7 @@ void tcp_mig_freeze(struct ctx *c)
 		if (!tcp_mig_movable(conn))
 			continue;
 		frozen.idx[frozen.n] = (unsigned)idx;
+		frozen.saved[frozen.n] = false;
 		frozen.fd[frozen.n++] = conn->fd;
 	}
 	if (!frozen.n)
@@ -682,19 +685,20 @@ void tcp_mig_unguard(void)
  * @b:		Buffer
  *
  * A connection that can't be dumped is left out, with a warning: it is
- * closed with the others.  Those dumped are guarded, then all are closed.
+ * closed with the others, by tcp_mig_release().  Until then, all stay as
+ * they are: frozen, deaf, open.
  *
- * Return: 0, -ENOMEM (nothing closed then)
+ * Return: 0, -ENOMEM
  */
 int tcp_mig_save(struct ctx *c, struct mig_buf *b)
 {
-	static int dumped[FLOW_MAX];
 	size_t count_at = b->len;
 	uint32_t n = 0;
 	__be32 be = 0;
 	unsigned i;
 	int rc;
 
+	(void)c;
 	if ((rc = mig_buf_put(b, &be, sizeof(be))))
 		return rc;
 
@@ -707,10 +711,9 @@ int tcp_mig_save(struct ctx *c, struct mig_buf *b)
 			     frozen.idx[i], strerror(-rc));
 			continue;
 		}
-		dumped[n++] = frozen.fd[i];
+		frozen.saved[i] = true;
+		n++;
 	}
-	tcp_mig_guard(c, dumped, n);
-	tcp_mig_release(c);
 
 	be = htonl(n);
 	memcpy(b->p + count_at, &be, sizeof(be));
@@ -719,22 +722,31 @@ int tcp_mig_save(struct ctx *c, struct mig_buf *b)
 }
 
 /**
- * tcp_mig_release() - Source: close the frozen sockets, silently
+ * tcp_mig_release() - Source: the stream is out, close the frozen sockets
  * @c:		Execution context
+ *
+ * Those in the stream get guards first (tcp_mig_guard()).  In repair
+ * mode, closing sends nothing, and frees the addresses for the target.
  */
 void tcp_mig_release(struct ctx *c)
 {
-	unsigned i;
+	static int fds[FLOW_MAX];
+	unsigned i, n = 0;
 
-	for (i = frozen.first; i < frozen.n; i++)
+	for (i = 0; i < frozen.n; i++) {
+		if (frozen.saved[i])
+			fds[n++] = frozen.fd[i];
+	}
+	tcp_mig_guard(c, fds, n);
+	for (i = 0; i < frozen.n; i++)
 		tcp_conn_drop(c, frozen.idx[i]);
-	frozen.n = frozen.first = 0;
+	frozen.n = 0;
 }
 
 /**
  * tcp_mig_source_done() - Source: the transfer ended
  * @c:		Execution context
- * @ok:		It succeeded: let go of what's left; else carry on
+ * @ok:		It succeeded: let go of them; else carry on
  *
  * #syscalls setsockopt
  */
@@ -742,16 +754,14 @@ void tcp_mig_source_done(struct ctx *c, bool ok)
 {
 	unsigned i;
 
-	if (ok || frozen.first == frozen.n) {
+	if (ok || !frozen.n) {
 		tcp_mig_release(c);
 		return;
 	}
 
-	repair_set(c, frozen.fd + frozen.first, frozen.n - frozen.first,
-		   REPAIR_OFF);
-	tcp_mig_deaf(c, frozen.fd + frozen.first, frozen.n - frozen.first,
-		     false);
-	for (i = frozen.first; i < frozen.n; i++) {
+	repair_set(c, frozen.fd, frozen.n, REPAIR_OFF);
+	tcp_mig_deaf(c, frozen.fd, frozen.n, false);
+	for (i = 0; i < frozen.n; i++) {
 		struct tcp_conn *conn = tcp_conn_at(frozen.idx[i]);
 
 		if (frozen.rcvbuf[i] > 1) {
@@ -766,8 +776,8 @@ void tcp_mig_source_done(struct ctx *c, bool ok)
 			     frozen.idx[i]);
 		tcp_conn_thaw(c, frozen.idx[i]);
 	}
-	info("migrate: %u TCP connections resumed", frozen.n - frozen.first);
-	frozen.n = frozen.first = 0;
+	info("migrate: %u TCP connections resumed", frozen.n);
+	frozen.n = 0;
 }
 
 /* ---------------------------------------------------------------- */
@@ -965,12 +975,13 @@ static int tcp_mig_restore(int fd, const struct mig_tcp_conn *r,
 	struct tcp_repair_opt opts[4];
 	struct sockaddr_storage sa;
 	uint32_t ts = ntohl(r->timestamp);
-	int one = 1, q, nopts = 0;
+	int q, nopts = 0;
 	socklen_t sl;
 
-	/* Forwarded ports have listeners (ours, or the source's) */
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	/* Repair mode binds to ports in use whatever their owners say
+	 * (SK_FORCE_REUSE): listeners, guards, and other connections'
+	 * TIME_WAIT remnants.  SO_REUSEADDR would undo that.
+	 */
 	if (r->fin & MIG_TCP_CLOSED) {
 		/* Only the guest is left: a connection to nobody, deaf
 		 * (tcp_mig_load()), on a loopback port of its own, just to
@@ -1050,12 +1061,19 @@ static int tcp_mig_install(struct ctx *c, int fd, const struct mig_tcp_conn *r,
 {
 	struct flow_key key = { .proto = IPPROTO_TCP };
 	struct tcp_conn *conn;
-	int idx, rc;
+	int idx, rc, one = 1;
 
 	memcpy(&key.gaddr, r->gaddr, 16);
 	memcpy(&key.faddr, r->faddr, 16);
 	key.gport = ntohs(r->gport);
 	key.fport = ntohs(r->fport);
+
+	/* Leaving repair mode made the port exclusive: once closed, its
+	 * TIME_WAIT remnant would keep listeners (ours, the next target's)
+	 * off a forwarded port, and guards off its port
+	 */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
 
 	if ((rc = tcp_mig_fill(fd, unsent, ntohl(r->sndq_unsent))) ||
 	    ((r->fin & MIG_TCP_FIN_SENT) && !(r->fin & MIG_TCP_CLOSED) &&

@@ -3154,6 +3154,155 @@ static void tcp_real_data_in_gap_helper(void **state)
 	tcp_real_gap(true);
 }
 
+/* Found here, fixed: tcp_migrate.c, tcp_mig_save() closed each socket
+ * once dumped, before the stream was written: if the front-end's reader
+ * went away then, the connections were lost with the transfer.  Now they
+ * close only once all is written, and a failed write thaws them.
+ */
+static void tcp_real_reader_gone(void **state)
+{
+	static uint8_t buf[64];
+	struct flow_key key;
+	struct pair pr;
+	int fds[2], idx;
+
+	(void)state;
+	if (!can_repair())
+		skip();
+	helper = HELPER_INPROC;
+
+	pair_open(&pr, 0);
+	conn_install(pr.cfd, &key, 40011, pr.port, 0);
+	assert_int_equal(write(pr.sfd, "before", 6), 6);
+
+	assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+	close(fds[0]);			/* nobody reads the state */
+	assert_int_equal(x_start(fds[1], VHOST_USER_STATE_SAVE), 0);
+	assert_true(x_check() < 0);
+	flow_defer_handler();
+	assert_true(logged(LOG_INFO, "1 TCP connections resumed"));
+
+	/* Ours still, both ways, nothing lost */
+	idx = flow_lookup(&key);
+	assert_true(idx >= 0);
+	assert_int_equal(read_upto(pr.cfd, buf, 6, 2000), 6);
+	assert_memory_equal(buf, "before", 6);
+	assert_int_equal(write(pr.sfd, "after", 5), 5);
+	assert_int_equal(read_upto(pr.cfd, buf, 5, 2000), 5);
+	assert_memory_equal(buf, "after", 5);
+	assert_int_equal(send(pr.cfd, "back", 4, MSG_NOSIGNAL), 4);
+	assert_int_equal(read_upto(pr.sfd, buf, 4, 2000), 4);
+	assert_memory_equal(buf, "back", 4);
+	drop_tcp_flows();
+}
+
+/* Found here, fixed: tcp_migrate.c, tcp_mig_restore() set SO_REUSEADDR on
+ * the socket it rebuilds, which undoes what repair mode does for bind():
+ * take the port whoever has it.  Another connection's TIME_WAIT remnant
+ * on the same local port, without SO_REUSEADDR, then made the bind fail
+ * (EADDRINUSE), and the connection was lost (seen in the integration
+ * tests, with 100 connections).
+ */
+static void tcp_real_port_time_wait(void **state)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct pair pr, other;
+	struct mig_tcp_conn r;
+	struct flow_key key;
+	int x, xs, on = 1, off = 0, i;
+	socklen_t sl = sizeof(sa);
+
+	(void)state;
+	if (!can_repair())
+		skip();
+	helper = HELPER_INPROC;
+
+	pair_open(&pr, 0);
+	pair_open(&other, 0);
+
+	/* Another socket on our local port, to another peer, closed first:
+	 * it stays in TIME_WAIT, not reusable
+	 */
+	assert_int_equal(setsockopt(pr.cfd, SOL_SOCKET, SO_REUSEADDR, &on,
+				    sizeof(on)), 0);
+	x = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(x >= 0);
+	assert_int_equal(setsockopt(x, SOL_SOCKET, SO_REUSEADDR, &on,
+				    sizeof(on)), 0);
+	assert_int_equal(bind(x, (struct sockaddr *)&pr.local,
+			      sizeof(pr.local)), 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons(other.port);
+	assert_int_equal(connect(x, (struct sockaddr *)&sa, sl), 0);
+	xs = accept4(other.lfd, NULL, NULL, SOCK_CLOEXEC);
+	assert_true(xs >= 0);
+	assert_int_equal(setsockopt(x, SOL_SOCKET, SO_REUSEADDR, &off,
+				    sizeof(off)), 0);
+	assert_int_equal(setsockopt(pr.cfd, SOL_SOCKET, SO_REUSEADDR, &off,
+				    sizeof(off)), 0);
+	close(x);
+	usleep(10000);
+	close(xs);
+	usleep(10000);
+
+	/* Check it's there: binding to the port fails */
+	x = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(setsockopt(x, SOL_SOCKET, SO_REUSEADDR, &on,
+				    sizeof(on)), 0);
+	i = bind(x, (struct sockaddr *)&pr.local, sizeof(pr.local));
+	close(x);
+	if (!i)
+		skip();		/* no TIME_WAIT to block the port here */
+
+	conn_install(pr.cfd, &key, 40012, pr.port, 0);
+	tcp_real_move(&key, &r);
+}
+
+/* Found here, fixed: a restored socket left repair mode without
+ * SO_REUSEADDR, so once closed, its TIME_WAIT remnant kept the next
+ * daemon's listener off the forwarded port (seen in the integration
+ * tests: the second target couldn't listen on it)
+ */
+static void tcp_real_restored_time_wait(void **state)
+{
+	struct mig_tcp_conn r;
+	struct flow_key key;
+	struct pair pr;
+	unsigned idx;
+	int fd, l, on = 1, rc;
+
+	(void)state;
+	if (!can_repair())
+		skip();
+	helper = HELPER_INPROC;
+
+	pair_open(&pr, 0);
+	conn_install(pr.cfd, &key, 40013, pr.port, 0);
+	idx = tcp_real_move(&key, &r);
+	fd = tcp_conn_at(idx)->fd;
+
+	/* Our side closes first: TIME_WAIT here */
+	assert_int_equal(shutdown(fd, SHUT_WR), 0);
+	usleep(10000);
+	close(pr.sfd);
+	pr.sfd = -1;
+	usleep(10000);
+	drop_tcp_flows();
+
+	/* A listener, as a forwarded port has, binds to its port */
+	l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(l >= 0);
+	assert_int_equal(setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &on,
+				    sizeof(on)), 0);
+	assert_int_equal(setsockopt(l, SOL_SOCKET, SO_REUSEPORT, &on,
+				    sizeof(on)), 0);
+	rc = bind(l, (struct sockaddr *)&pr.local, sizeof(pr.local));
+	if (rc)
+		fail_msg("bind to the closed connection's port: %s",
+			 strerror(errno));
+	close(l);
+}
+
 /* Found here, fixed: tcp_migrate.c, tcp_mig_dump_rcvq(): SO_PEEK_OFF was set to 0 once,
  * before the retry loop, but every MSG_PEEK moves the peek offset forward
  * by what it read.  If a segment arrives while the receive queue is read
@@ -3257,6 +3406,9 @@ int main(void)
 		T(tcp_real_fin_sent),
 		T(tcp_real_data_in_gap),
 		T(tcp_real_data_in_gap_helper),
+		T(tcp_real_reader_gone),
+		T(tcp_real_port_time_wait),
+		T(tcp_real_restored_time_wait),
 		T(tcp_real_fin_after_unsent),
 		T(tcp_real_both_fins),
 		T(tcp_real_segment_during_dump),
