@@ -71,6 +71,7 @@
 #define TCP_MIG_NOBODY_PORT	9	/* "peer" of a closed connection */
 #define TCP_MIG_PROBES		2	/* window probes while freezing */
 #define TCP_MIG_PROBE_WAIT_MS	12	/* at most, for data to come in */
+#define TCP_MIG_BUSY_MS		500	/* peer sent as recently: busy */
 
 #ifndef TCP_REPAIR_WINDOW
 #define TCP_REPAIR_WINDOW	29
@@ -164,17 +165,22 @@ static int tcp_mig_deaf(struct ctx *c, const int *fds, unsigned n, bool on)
 {
 	struct sock_filter drop = BPF_STMT(BPF_RET | BPF_K, 0);
 	struct sock_fprog prog = { 1, &drop };
+	static bool eperm;	/* attaching takes the helper, here */
 	static int left[FLOW_MAX];
 	unsigned i, k = 0;
 	int dummy = 0, rc;
 
 	for (i = 0; i < n; i++) {
-		if (on)
+		if (on && eperm) {
+			rc = -1;
+		} else if (on) {
 			rc = setsockopt(fds[i], SOL_SOCKET, SO_ATTACH_FILTER,
 					&prog, sizeof(prog));
-		else
+			eperm = rc && errno == EPERM;
+		} else {
 			rc = setsockopt(fds[i], SOL_SOCKET, SO_DETACH_FILTER,
 					&dummy, sizeof(dummy));
+		}
 		if (rc && (on || errno != ENOENT))	/* ENOENT: none */
 			left[k++] = fds[i];
 	}
@@ -192,24 +198,39 @@ static int tcp_mig_deaf(struct ctx *c, const int *fds, unsigned n, bool on)
  * A socket with an empty receive queue can't advertise a zero window: a
  * peer that sends just then would send into it, and retransmit into the
  * switch-over.  A busy peer sends within milliseconds: we give it
- * TCP_MIG_PROBE_WAIT_MS, less if every queue has data already.
+ * TCP_MIG_PROBE_WAIT_MS, less once every queue of a busy peer has data.
+ * A peer that sent nothing for TCP_MIG_BUSY_MS isn't waited for.
  *
  * #syscalls poll ioctl
  */
 static void tcp_mig_wait_data(void)
 {
-	unsigned i, t;
+	static int busy[FLOW_MAX];
+	unsigned i, n = 0, t;
 
-	for (t = 0; t < TCP_MIG_PROBE_WAIT_MS; t++) {
-		for (i = 0; i < frozen.n; i++) {
+	for (i = 0; i < frozen.n; i++) {
+		struct tcp_info ti;
+		socklen_t sl = sizeof(ti);
+		int inq = 0;
+
+		if (!ioctl(frozen.fd[i], SIOCINQ, &inq) && inq)
+			continue;		/* the next probe covers it */
+		if (!getsockopt(frozen.fd[i], IPPROTO_TCP, TCP_INFO, &ti, &sl) &&
+		    ti.tcpi_last_data_recv > TCP_MIG_BUSY_MS)
+			continue;		/* a quiet peer: nothing coming */
+		busy[n++] = frozen.fd[i];
+	}
+
+	for (t = 0; n && t < TCP_MIG_PROBE_WAIT_MS; t++) {
+		poll(NULL, 0, 1);
+		for (i = 0; i < n; ) {
 			int inq = 0;
 
-			if (ioctl(frozen.fd[i], SIOCINQ, &inq) || !inq)
-				break;
+			if (!ioctl(busy[i], SIOCINQ, &inq) && inq)
+				busy[i] = busy[--n];
+			else
+				i++;
 		}
-		if (i == frozen.n)
-			return;
-		poll(NULL, 0, 1);
 	}
 }
 

@@ -74,7 +74,7 @@ gkill() {
 '
 
 LIB_PIDS=()
-LIB_KEEP=
+LIB_KEEP=${TEST_KEEP:-}		# TEST_KEEP=1: keep the logs anyway
 LIB_KEEP_SAID=
 NS=
 PEER=
