@@ -29,7 +29,6 @@
  */
 
 #include <errno.h>
-#include <linux/filter.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdarg.h>
@@ -236,22 +235,11 @@ static bool req_parse(int s, struct req *r)
  */
 static int req_apply(int fd, int cmd)
 {
-	struct sock_filter drop = BPF_STMT(BPF_RET | BPF_K, 0);
-	struct sock_fprog prog = { 1, &drop };
 	int v = cmd;
 
-	switch (cmd) {
-	case REPAIR_DEAF:
-		return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
-				  sizeof(prog));
-	case REPAIR_HEAR:
-		if (setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &v, sizeof(v))
-		    && errno != ENOENT)
-			return -1;
-		return 0;
-	default:
-		return setsockopt(fd, SOL_TCP, TCP_REPAIR, &v, sizeof(v));
-	}
+	if (cmd == REPAIR_DEAF || cmd == REPAIR_HEAR)
+		return repair_filter(fd, cmd == REPAIR_DEAF);
+	return setsockopt(fd, SOL_TCP, TCP_REPAIR, &v, sizeof(v));
 }
 
 /**

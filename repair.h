@@ -16,9 +16,12 @@
  *				command worked on every socket, else the
  *				errno (1 to 255) of the first failure
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <linux/filter.h>
+#include <sys/socket.h>
 
 #define REPAIR_BATCH		253	/* SCM_MAX_FD: sockets per message */
 #define REPAIR_ON		1	/* TCP_REPAIR on */
@@ -44,6 +47,31 @@ static inline bool repair_cmd_valid(int cmd)
 	return cmd == REPAIR_ON || cmd == REPAIR_OFF ||
 	       cmd == REPAIR_OFF_NO_WP || cmd == REPAIR_DEAF ||
 	       cmd == REPAIR_HEAR;
+}
+
+/**
+ * repair_filter() - Attach or detach the filter of REPAIR_DEAF, REPAIR_HEAR
+ * @fd:		Socket
+ * @on:		Attach a filter that drops every packet, or detach it
+ *
+ * Shared by passt-repair and the daemon, which tries it itself first.
+ *
+ * Return: 0, -1 with errno set (a filter that isn't there to detach is
+ *	   no failure)
+ */
+static inline int repair_filter(int fd, bool on)
+{
+	struct sock_filter drop = BPF_STMT(BPF_RET | BPF_K, 0);
+	struct sock_fprog prog = { 1, &drop };
+	int dummy = 0;
+
+	if (on)
+		return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+				  sizeof(prog));
+	if (setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &dummy,
+		       sizeof(dummy)) && errno != ENOENT)
+		return -1;
+	return 0;
 }
 
 struct ctx;

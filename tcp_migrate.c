@@ -50,7 +50,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stddef.h>
-#include <linux/filter.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -163,26 +162,18 @@ static void tcp_mig_close_window(int fd)
  */
 static int tcp_mig_deaf(struct ctx *c, const int *fds, unsigned n, bool on)
 {
-	struct sock_filter drop = BPF_STMT(BPF_RET | BPF_K, 0);
-	struct sock_fprog prog = { 1, &drop };
 	static bool eperm;	/* attaching takes the helper, here */
 	static int left[FLOW_MAX];
 	unsigned i, k = 0;
-	int dummy = 0, rc;
+	int rc;
 
 	for (i = 0; i < n; i++) {
 		if (on && eperm) {
-			rc = -1;
-		} else if (on) {
-			rc = setsockopt(fds[i], SOL_SOCKET, SO_ATTACH_FILTER,
-					&prog, sizeof(prog));
-			eperm = rc && errno == EPERM;
-		} else {
-			rc = setsockopt(fds[i], SOL_SOCKET, SO_DETACH_FILTER,
-					&dummy, sizeof(dummy));
-		}
-		if (rc && (on || errno != ENOENT))	/* ENOENT: none */
 			left[k++] = fds[i];
+		} else if (repair_filter(fds[i], on)) {
+			eperm = on && errno == EPERM;
+			left[k++] = fds[i];
+		}
 	}
 	if (!k || !(rc = repair_set(c, left, k, on ? REPAIR_DEAF :
 						     REPAIR_HEAR)))
@@ -644,22 +635,28 @@ static int tcp_mig_dump(unsigned idx, int fd, struct mig_buf *b)
  */
 static void tcp_mig_guard(struct ctx *c, const int *fds, unsigned n)
 {
-	static int of[FLOW_MAX];
+	static union {
+		struct sockaddr sa;
+		struct sockaddr_in sa4;
+		struct sockaddr_in6 sa6;
+	} addr[FLOW_MAX];	/* local address of each new guard */
+	static socklen_t addrlen[FLOW_MAX];
 	unsigned i, from = guards.n, k;
 	int one = 1;
 
 	for (i = 0; i < n && guards.n < ARRAY_SIZE(guards.fd); i++) {
-		struct sockaddr_storage sa;
-		socklen_t sl = sizeof(sa);
+		unsigned j = guards.n - from;
 		int g;
 
-		if (getsockname(fds[i], (struct sockaddr *)&sa, &sl))
+		addrlen[j] = sizeof(addr[j]);
+		if (getsockname(fds[i], &addr[j].sa, &addrlen[j]) ||
+		    setsockopt(fds[i], SOL_SOCKET, SO_REUSEADDR, &one,
+			       sizeof(one)))
 			continue;
-		g = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+		g = socket(addr[j].sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK |
 			   SOCK_CLOEXEC, IPPROTO_TCP);
 		if (g < 0)
 			break;
-		of[guards.n - from] = fds[i];
 		guards.fd[guards.n++] = g;
 	}
 	if (tcp_mig_deaf(c, guards.fd + from, guards.n - from, true)) {
@@ -669,18 +666,14 @@ static void tcp_mig_guard(struct ctx *c, const int *fds, unsigned n)
 	}
 
 	for (i = k = from; i < guards.n; i++) {
-		struct sockaddr_storage sa;
-		socklen_t sl = sizeof(sa);
 		int g = guards.fd[i];
 
-		if (getsockname(of[i - from], (struct sockaddr *)&sa, &sl) ||
-		    setsockopt(of[i - from], SOL_SOCKET, SO_REUSEADDR, &one,
-			       sizeof(one)) ||
-		    setsockopt(g, SOL_SOCKET, SO_REUSEADDR, &one,
+		if (setsockopt(g, SOL_SOCKET, SO_REUSEADDR, &one,
 			       sizeof(one)) ||
 		    setsockopt(g, SOL_SOCKET, SO_REUSEPORT, &one,
 			       sizeof(one)) ||
-		    bind(g, (struct sockaddr *)&sa, sl) || listen(g, 1)) {
+		    bind(g, &addr[i - from].sa, addrlen[i - from]) ||
+		    listen(g, 1)) {
 			debug("migrate: can't guard a TCP port: %s",
 			      strerror(errno));
 			close(g);
