@@ -21,7 +21,7 @@ LDLIBS	:= -lseccomp -lcap-ng
 SRCS	:= passt.c conf.c log.c util.c netlink.c checksum.c vhost_user.c \
 	   virtio.c vu_common.c tap.c tap_out.c arp.c dhcp.c icmp.c ndp.c dhcpv6.c \
 	   pcap.c flow.c fwd.c udp.c tcp.c tcp_listen.c repair.c migrate.c \
-	   tcp_migrate.c isolation.c
+	   mig_buf.c tcp_migrate.c tcp_restore.c isolation.c
 OBJS	:= $(SRCS:.c=.o)
 BIN	:= passt
 REPAIR_BIN := passt-repair
@@ -51,7 +51,7 @@ unit_deps_udp		:= udp.o flow.o fwd.o checksum.o util.o log.o
 unit_wrap_udp		:= -Wl,--wrap=tap_send_l4
 unit_deps_repair	:= repair.o util.o log.o
 unit_wrap_repair	:= -Wl,--wrap=poll
-unit_deps_migrate	:= migrate.o tcp_migrate.o tcp.o tcp_listen.o flow.o fwd.o \
+unit_deps_migrate	:= migrate.o mig_buf.o tcp_migrate.o tcp_restore.o tcp.o tcp_listen.o flow.o fwd.o \
 			   checksum.o repair.o util.o log.o
 unit_wrap_migrate	:= -Wl,--wrap=tap_send_l4 -Wl,--wrap=repair_ready \
 			   -Wl,--wrap=setsockopt \

@@ -158,6 +158,7 @@ static void timer_handler(struct ctx *c)
 		warn("timerfd read: %s", strerror(errno));
 
 	tcp_timer(c);
+	migrate_timer(c);
 
 	if (++ticks < SLOW_TIMER_TICKS)
 		return;
@@ -229,6 +230,21 @@ static void front_end_gone(struct ctx *c)
 }
 
 /**
+ * guest_runs() - The guest's receive queue runs (checked after each
+ *		  front-end request)
+ * @c:		Execution context
+ *
+ * Migrated connections carry on (or come back, if a migration failed),
+ * then forwarded ports listen, unless our state was handed over.
+ */
+static void guest_runs(struct ctx *c)
+{
+	migrate_guest_runs(c);
+	if (!migrate_source_done(c))
+		tcp_listen_start(c);
+}
+
+/**
  * loop() - The epoll loop: runs until we exit
  * @c:		Execution context
  *
@@ -269,10 +285,9 @@ static NORETURN void loop(struct ctx *c)
 				if (vu_control_handler(&c->vdev, ev) < 0 &&
 				    c->vdev.conn_fd < 0)
 					front_end_gone(c);
-				else if (!migrate_source_done(c) &&
-					 vu_queue_ready(&c->vdev,
+				else if (vu_queue_ready(&c->vdev,
 							VHOST_USER_RX_QUEUE))
-					tcp_listen_start(c);
+					guest_runs(c);
 				break;
 			case EV_DEVSTATE:
 				migrate_handler(c, ev);
