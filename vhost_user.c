@@ -55,12 +55,9 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stddef.h>
-#include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -228,38 +225,6 @@ static void vu_vq_fds_close(struct vu_dev *vdev, struct vu_virtq *vq)
 }
 
 /**
- * vu_regions_unmap() - Unmap guest memory regions
- * @r:		Regions
- * @n:		Number of regions
- *
- * #syscalls munmap
- */
-static void vu_regions_unmap(struct vu_region *r, unsigned n)
-{
-	unsigned i;
-
-	for (i = 0; i < n; i++) {
-		if (r[i].mmap_addr)
-			munmap((void *)(uintptr_t)r[i].mmap_addr, r[i].mmap_size);
-		memset(&r[i], 0, sizeof(r[i]));
-	}
-}
-
-/**
- * vu_log_unmap() - Unmap the dirty log, if any
- * @m:		Guest memory
- *
- * #syscalls munmap
- */
-static void vu_log_unmap(struct vu_mem *m)
-{
-	if (m->log)
-		munmap(m->log, m->log_size);
-	m->log = NULL;
-	m->log_size = 0;
-}
-
-/**
  * vu_reset() - Drop all session state but the connection itself
  * @vdev:	vhost-user device
  *
@@ -275,9 +240,7 @@ static void vu_reset(struct vu_dev *vdev)
 		vu_queue_init(&vdev->vq[i]);
 	}
 
-	vu_regions_unmap(vdev->mem.r, VU_MAX_REGIONS);
-	vu_log_unmap(&vdev->mem);
-	memset(&vdev->mem, 0, sizeof(vdev->mem));
+	vu_mem_reset(&vdev->mem);
 
 	if (vdev->devstate)
 		vdev->devstate->reset(vdev->devstate_opaque);
@@ -373,74 +336,6 @@ static int vu_reset_owner(struct vu_dev *vdev, struct vhost_user_msg *msg)
 }
 
 /**
- * vu_fd_no_shrink() - Refuse a memfd its owner could still shrink
- * @fd:		File to map guest memory or the dirty log from
- * @what:	For the log
- *
- * Touching a mapping past the end of its file raises SIGBUS: a front-end
- * that truncates a memfd we mapped would kill us.  QEMU seals its memfds
- * (F_SEAL_SHRINK); one that still allows sealing gets the seal from us;
- * we refuse the others.  Other files (hugetlbfs, shm) have no seals to ask
- * for, and are taken as they are.
- *
- * Return: 0 if acceptable, -EPERM if a memfd without F_SEAL_SHRINK
- *
- * #syscalls fcntl
- */
-static int vu_fd_no_shrink(int fd, const char *what)
-{
-	int seals = fcntl(fd, F_GET_SEALS);
-
-	if (seals < 0 || (seals & F_SEAL_SHRINK))
-		return 0;
-
-	/* Sealable: seal it ourselves, nobody shrinks it now */
-	if (!(seals & F_SEAL_SEAL) && !fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK))
-		return 0;
-
-	/* DPDK's can't be sealed: vu_sigbus() covers what a shrink does */
-	debug("vhost-user: %s is a memfd that could shrink", what);
-	return 0;
-}
-
-static const struct vu_mem *vu_sigbus_mem;	/* for vu_sigbus() only */
-static volatile sig_atomic_t vu_sigbus_hit;	/* set by vu_sigbus() */
-
-/**
- * vu_sigbus() - SIGBUS on guest memory: the front-end shrank the file
- * @sig:	SIGBUS
- * @si:		Fault information: the address
- * @uc:		Unused
- *
- * The faulting page is replaced by a private zero page, so the access
- * completes (reads see zeros, writes go nowhere), and the loop resets the
- * session (vu_sigbus_check()).  A SIGBUS anywhere else is ours: the
- * default action takes over, and the fault kills us as it should.
- *
- * #syscalls mmap rt_sigreturn rt_sigaction
- */
-static void vu_sigbus(int sig, siginfo_t *si, void *uc)
-{
-	uintptr_t a = (uintptr_t)si->si_addr, page = ~(uintptr_t)4095;
-	const struct vu_mem *m = vu_sigbus_mem;
-	unsigned i;
-
-	(void)uc;
-	for (i = 0; m && i < m->nregions && i < VU_MAX_REGIONS; i++) {
-		uintptr_t start = (uintptr_t)m->r[i].mmap_addr;
-
-		if (a - start < m->r[i].mmap_size &&
-		    mmap((void *)(a & page), 4096, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) !=
-		    MAP_FAILED) {
-			vu_sigbus_hit = 1;
-			return;
-		}
-	}
-	signal(sig, SIG_DFL);
-}
-
-/**
  * vu_sigbus_check() - After a batch: did the front-end shrink guest memory?
  * @vdev:	vhost-user device
  *
@@ -448,9 +343,8 @@ static void vu_sigbus(int sig, siginfo_t *si, void *uc)
  */
 bool vu_sigbus_check(struct vu_dev *vdev)
 {
-	if (!vu_sigbus_hit)
+	if (!vu_mem_sigbus_hit())
 		return false;
-	vu_sigbus_hit = 0;
 	err("vhost-user: guest memory file shrunk under us: dropping the "
 	    "front-end");
 	vu_disconnect(vdev);
@@ -458,146 +352,12 @@ bool vu_sigbus_check(struct vu_dev *vdev)
 }
 
 /**
- * vu_region_parse() - Validate one memory region description and its file
- * @d:		Region description, as received
- * @fd:		File descriptor to map the region from
- * @r:		Region to fill (not mapped yet)
- *
- * Return: 0 if acceptable, -EINVAL otherwise, -errno from fstat()
- *
- * #syscalls newfstatat
- */
-static int vu_region_parse(const struct vhost_user_mem_region_desc *d, int fd,
-			   struct vu_region *r)
-{
-	struct vhost_user_mem_region_desc raw;
-	struct stat st;
-
-	memcpy(&raw, d, sizeof(raw));
-	r->gpa = le64toh(raw.guest_phys_addr);
-	r->size = le64toh(raw.memory_size);
-	r->qva = le64toh(raw.userspace_addr);
-	r->mmap_offset = le64toh(raw.mmap_offset);
-
-	if (!r->size || r->size > UINT64_MAX - r->gpa ||
-	    r->size > UINT64_MAX - r->qva ||
-	    r->size > UINT64_MAX - r->mmap_offset ||
-	    r->mmap_offset + r->size > SIZE_MAX) {
-		warn("vhost-user: bad region size 0x%" PRIx64 " at gpa 0x%"
-		     PRIx64 ", offset 0x%" PRIx64, r->size, r->gpa,
-		     r->mmap_offset);
-		return -EINVAL;
-	}
-
-	if (fstat(fd, &st))
-		return -errno;
-	if (st.st_size < 0 ||
-	    (uint64_t)st.st_size < r->mmap_offset + r->size) {
-		warn("vhost-user: region file of %jd bytes, 0x%" PRIx64
-		     " needed", (intmax_t)st.st_size, r->mmap_offset + r->size);
-		return -EINVAL;
-	}
-	return vu_fd_no_shrink(fd, "region file");
-}
-
-/**
- * vu_range_overlap() - Check whether two address ranges overlap
- * @a:		Start of first range
- * @alen:	Length of first range, non-zero, no wrap-around
- * @b:		Start of second range
- * @blen:	Length of second range, non-zero, no wrap-around
- *
- * Return: true if they share at least one byte
- */
-static bool vu_range_overlap(uint64_t a, uint64_t alen, uint64_t b,
-			     uint64_t blen)
-{
-	return a < b + blen && b < a + alen;
-}
-
-/**
- * vu_region_overlaps() - Check a new region against the ones before it
- * @r:		Regions
- * @n:		Index of the new region in @r
- *
- * Return: true if region @n overlaps another one in guest physical or in
- *	   front-end virtual address space
- */
-static bool vu_region_overlaps(const struct vu_region *r, unsigned n)
-{
-	unsigned i;
-
-	for (i = 0; i < n; i++) {
-		if (vu_range_overlap(r[i].gpa, r[i].size, r[n].gpa, r[n].size) ||
-		    vu_range_overlap(r[i].qva, r[i].size, r[n].qva, r[n].size)) {
-			warn("vhost-user: memory regions %u and %u overlap",
-			     i, n);
-			return true;
-		}
-	}
-	return false;
-}
-
-/**
- * vu_region_map() - Map one validated region
- * @r:		Region, mmap_addr and mmap_size set on success
- * @fd:		File descriptor of the region
- *
- * Return: 0 on success, -errno from mmap()
- *
- * #syscalls mmap
- */
-static int vu_region_map(struct vu_region *r, int fd)
-{
-	size_t len = r->mmap_offset + r->size;
-	void *p;
-
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
-		 fd, 0);
-	if (p == MAP_FAILED) {
-		int rc = -errno;
-
-		warn("vhost-user: can't map region: %s", strerror(-rc));
-		return rc;
-	}
-
-	r->mmap_addr = (uintptr_t)p;
-	r->mmap_size = len;
-	return 0;
-}
-
-/**
- * vu_va_to_qva() - Find the front-end address of a pointer in our mapping
- * @m:		Guest memory
- * @p:		Pointer into one of the regions of @m
- * @qva:	Front-end virtual address, set on success
- *
- * Return: true if @p is in a region
- */
-static bool vu_va_to_qva(const struct vu_mem *m, const void *p, uint64_t *qva)
-{
-	uint64_t a = (uintptr_t)p;
-	unsigned i;
-
-	for (i = 0; i < m->nregions && i < VU_MAX_REGIONS; i++) {
-		const struct vu_region *r = &m->r[i];
-		uint64_t base = r->mmap_addr + r->mmap_offset;
-
-		if (r->mmap_addr && a >= base && a - base < r->size) {
-			*qva = r->qva + (a - base);
-			return true;
-		}
-	}
-	return false;
-}
-
-/**
- * vu_mem_replace() - Install a new, mapped memory table; remap the rings
+ * vu_table_replace() - Install a new, mapped memory table; remap the rings
  * @vdev:	vhost-user device
  * @r:		New regions, mapped: ownership passes to @vdev
  * @n:		Number of regions
  */
-static void vu_mem_replace(struct vu_dev *vdev, const struct vu_region *r,
+static void vu_table_replace(struct vu_dev *vdev, const struct vu_region *r,
 			   unsigned n)
 {
 	uint64_t qva[VHOST_USER_MAX_QUEUES][3];
@@ -613,9 +373,7 @@ static void vu_mem_replace(struct vu_dev *vdev, const struct vu_region *r,
 			   vu_va_to_qva(&vdev->mem, vq->used, &qva[i][2]);
 	}
 
-	vu_regions_unmap(vdev->mem.r, VU_MAX_REGIONS);
-	memcpy(vdev->mem.r, r, sizeof(*r) * n);
-	vdev->mem.nregions = n;
+	vu_mem_install(&vdev->mem, r, n);
 
 	for (i = 0; i < VHOST_USER_MAX_QUEUES; i++) {
 		struct vu_virtq *vq = &vdev->vq[i];
@@ -638,6 +396,23 @@ static void vu_mem_replace(struct vu_dev *vdev, const struct vu_region *r,
 }
 
 /**
+ * vu_region_decode() - Decode one region description of a memory table
+ * @d:		Region description, as received
+ * @r:		Region to fill, host order (neither checked nor mapped yet)
+ */
+static void vu_region_decode(const struct vhost_user_mem_region_desc *d,
+			     struct vu_region *r)
+{
+	struct vhost_user_mem_region_desc raw;
+
+	memcpy(&raw, d, sizeof(raw));
+	r->gpa = le64toh(raw.guest_phys_addr);
+	r->size = le64toh(raw.memory_size);
+	r->qva = le64toh(raw.userspace_addr);
+	r->mmap_offset = le64toh(raw.mmap_offset);
+}
+
+/**
  * vu_set_mem_table() - SET_MEM_TABLE: map guest memory
  * @vdev:	vhost-user device
  * @msg:	Message: regions, one file descriptor per region
@@ -649,6 +424,7 @@ static int vu_set_mem_table(struct vu_dev *vdev, struct vhost_user_msg *msg)
 {
 	uint32_t size = le32toh(msg->hdr.size), n = 0;
 	struct vu_region r[VU_MAX_REGIONS];
+	int fds[VU_MAX_REGIONS];
 	unsigned i;
 	int rc;
 
@@ -664,18 +440,13 @@ static int vu_set_mem_table(struct vu_dev *vdev, struct vhost_user_msg *msg)
 	}
 
 	memset(r, 0, sizeof(r));
-	for (i = 0; i < n; i++) {
-		rc = vu_region_parse(&msg->payload.mem.regions[i],
-				     msg->fds[i], &r[i]);
-		if (!rc && vu_region_overlaps(r, i))
-			rc = -EINVAL;
-		if (!rc)
-			rc = vu_region_map(&r[i], msg->fds[i]);
-		if (rc)
-			goto err_unmap;
-	}
+	for (i = 0; i < n; i++)
+		vu_region_decode(&msg->payload.mem.regions[i], &r[i]);
+	memcpy(fds, msg->fds, sizeof(fds[0]) * n);	/* packed: unaligned */
+	if ((rc = vu_mem_regions_map(r, fds, n)))
+		return rc;
 
-	vu_mem_replace(vdev, r, n);
+	vu_table_replace(vdev, r, n);
 
 	for (i = 0; i < n; i++) {
 		debug("vhost-user: region %u: gpa 0x%" PRIx64 " size 0x%" PRIx64
@@ -683,29 +454,6 @@ static int vu_set_mem_table(struct vu_dev *vdev, struct vhost_user_msg *msg)
 		      r[i].size, r[i].qva, r[i].mmap_offset);
 	}
 	return 0;
-
-err_unmap:
-	vu_regions_unmap(r, i + 1);
-	return rc;
-}
-
-/**
- * vu_log_covers() - Check that a dirty log covers all of guest memory
- * @m:		Guest memory
- * @size:	Log size, bytes
- *
- * Return: true if every page of every region has a bit in the log
- */
-static bool vu_log_covers(const struct vu_mem *m, uint64_t size)
-{
-	uint64_t end = 0, pages;
-	unsigned i;
-
-	for (i = 0; i < m->nregions && i < VU_MAX_REGIONS; i++)
-		end = MAX(end, m->r[i].gpa + m->r[i].size);
-
-	pages = end / VHOST_LOG_PAGE + !!(end % VHOST_LOG_PAGE);
-	return size >= pages / 8 + !!(pages % 8);
 }
 
 /**
@@ -718,47 +466,17 @@ static bool vu_log_covers(const struct vu_mem *m, uint64_t size)
  * for REPLY_ACK, u64 0 on success.
  *
  * Return: 0, -EPROTO if malformed, -EINVAL or -errno if refused
- *
- * #syscalls newfstatat mmap
  */
 static int vu_set_log_base(struct vu_dev *vdev, struct vhost_user_msg *msg)
 {
 	uint64_t size = le64toh(msg->payload.log.mmap_size);
 	uint64_t off = le64toh(msg->payload.log.mmap_offset);
-	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
-	struct stat st;
-	void *p;
 
 	if (msg->nfds != 1) {
 		err("vhost-user: SET_LOG_BASE with %u fds", msg->nfds);
 		return -EPROTO;
 	}
-	if (!size || size > SIZE_MAX || size > UINT64_MAX - off || off % page ||
-	    !vu_log_covers(&vdev->mem, size)) {
-		warn("vhost-user: bad log, size 0x%" PRIx64 " offset 0x%" PRIx64,
-		     size, off);
-		return -EINVAL;
-	}
-	if (fstat(msg->fds[0], &st))
-		return -errno;
-	if (st.st_size < 0 || (uint64_t)st.st_size < off + size) {
-		warn("vhost-user: log file of %jd bytes, 0x%" PRIx64 " needed",
-		     (intmax_t)st.st_size, off + size);
-		return -EINVAL;
-	}
-	if (vu_fd_no_shrink(msg->fds[0], "dirty log file"))
-		return -EPERM;
-
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
-		 msg->fds[0], (off_t)off);
-	if (p == MAP_FAILED)
-		return -errno;
-
-	vu_log_unmap(&vdev->mem);
-	vdev->mem.log = p;
-	vdev->mem.log_size = size;
-	debug("vhost-user: dirty log of %" PRIu64 " bytes", size);
-	return 0;
+	return vu_mem_log_set(&vdev->mem, msg->fds[0], size, off);
 }
 
 /**
@@ -1567,8 +1285,6 @@ static int vu_msg_send(int fd, const struct vhost_user_msg *msg)
  */
 void vu_dev_init(struct vu_dev *vdev, int epollfd)
 {
-	struct sigaction sa = { .sa_sigaction = vu_sigbus,
-				.sa_flags = SA_SIGINFO };
 	unsigned i;
 
 	memset(vdev, 0, sizeof(*vdev));
@@ -1578,10 +1294,7 @@ void vu_dev_init(struct vu_dev *vdev, int epollfd)
 	for (i = 0; i < VHOST_USER_MAX_QUEUES; i++)
 		vu_queue_init(&vdev->vq[i]);
 
-	vu_sigbus_mem = &vdev->mem;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGBUS, &sa, NULL))
-		warn("vhost-user: no SIGBUS handler: %s", strerror(errno));
+	vu_mem_sigbus_init(&vdev->mem);
 }
 
 

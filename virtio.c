@@ -81,147 +81,6 @@ struct desc {
 };
 
 /**
- * region_xlate() - Translate an address through the region table
- * @m:		Guest memory
- * @addr:	Address, guest physical (@qva false) or front-end virtual
- * @len:	In: wanted length, out: contiguous length mapped from @addr
- * @qva:	Translate front-end virtual addresses instead of guest physical
- *
- * Return: pointer into our mapping, NULL if @addr is in no region
- */
-static void *region_xlate(const struct vu_mem *m, uint64_t addr,
-			  uint64_t *len, bool qva)
-{
-	unsigned i;
-
-	for (i = 0; i < m->nregions && i < VU_MAX_REGIONS; i++) {
-		const struct vu_region *r = &m->r[i];
-		uint64_t start = qva ? r->qva : r->gpa;
-		uint64_t off;
-
-		if (!r->mmap_addr || addr < start)
-			continue;
-
-		off = addr - start;
-		if (off >= r->size)
-			continue;
-
-		*len = MIN(*len, r->size - off);
-		return (void *)(uintptr_t)(r->mmap_addr + r->mmap_offset + off);
-	}
-
-	return NULL;
-}
-
-/**
- * vu_gpa_to_va() - Translate a guest physical address into our mapping
- * @m:		Guest memory
- * @gpa:	Guest physical address
- * @len:	In: wanted length, out: contiguous length available (may be less)
- *
- * Return: pointer into our mapping, NULL if @gpa is in no region
- */
-void *vu_gpa_to_va(const struct vu_mem *m, uint64_t gpa, uint64_t *len)
-{
-	return region_xlate(m, gpa, len, false);
-}
-
-/**
- * vu_qva_to_va() - Translate a front-end virtual address into our mapping
- * @m:		Guest memory
- * @qva:	Address in the front-end's address space (SET_VRING_ADDR)
- * @len:	In: wanted length, out: contiguous length available (may be less)
- *
- * Return: pointer into our mapping, NULL if @qva is in no region
- */
-void *vu_qva_to_va(const struct vu_mem *m, uint64_t qva, uint64_t *len)
-{
-	return region_xlate(m, qva, len, true);
-}
-
-/**
- * vu_log_write() - Mark guest pages dirty in the migration log
- * @m:		Guest memory, with the log bitmap
- * @gpa:	Guest physical address written
- * @len:	Bytes written
- *
- * Bit n (bit n % 8 of byte n / 8) stands for guest page n. Pages beyond the
- * bitmap are silently ignored: we never write outside it.
- */
-void vu_log_write(struct vu_mem *m, uint64_t gpa, uint64_t len)
-{
-	uint64_t page, last, npages;
-
-	if (!m->log_all || !m->log || !m->log_size || !len)
-		return;
-
-	npages = m->log_size > UINT64_MAX / 8 ? UINT64_MAX : m->log_size * 8;
-	page = gpa / VHOST_LOG_PAGE;
-	if (len - 1 > UINT64_MAX - gpa)		/* gpa + len wraps */
-		last = UINT64_MAX / VHOST_LOG_PAGE;
-	else
-		last = (gpa + len - 1) / VHOST_LOG_PAGE;
-	last = MIN(last, npages - 1);
-
-	for (; page <= last; page++) {
-		__atomic_fetch_or(&m->log[page / 8], (uint8_t)(1U << (page % 8)),
-				  __ATOMIC_RELAXED);
-	}
-}
-
-/**
- * va_region() - Find the region our mapping of which contains an address
- * @m:		Guest memory
- * @p:		Address in our mapping
- *
- * Return: region, NULL if none
- */
-static const struct vu_region *va_region(const struct vu_mem *m, uintptr_t p)
-{
-	unsigned i;
-
-	for (i = 0; i < m->nregions && i < VU_MAX_REGIONS; i++) {
-		const struct vu_region *r = &m->r[i];
-		uint64_t base = r->mmap_addr + r->mmap_offset;
-
-		if (r->mmap_addr && p >= base && p - base < r->size)
-			return r;
-	}
-	return NULL;
-}
-
-/**
- * vu_log_write_va() - Mark guest pages dirty, given a pointer into our mapping
- * @m:		Guest memory, with the log bitmap
- * @va:		Start of the written area, in our mapping of guest memory
- * @len:	Bytes written
- *
- * An area spanning several regions is logged region by region; bytes
- * outside every region are not guest memory and are ignored.
- */
-void vu_log_write_va(struct vu_mem *m, const void *va, uint64_t len)
-{
-	uintptr_t p = (uintptr_t)va;
-
-	if (!m->log_all || !m->log)
-		return;
-
-	while (len) {
-		const struct vu_region *r = va_region(m, p);
-		uint64_t off, l;
-
-		if (!r)
-			return;
-
-		off = p - (r->mmap_addr + r->mmap_offset);
-		l = MIN(len, r->size - off);
-		vu_log_write(m, r->gpa + off, l);
-		p += l;
-		len -= l;
-	}
-}
-
-/**
  * ring_load16() - Read a little-endian 16-bit ring field once
  * @base:	Ring start, in our mapping
  * @off:	Field offset, bytes, a multiple of 2
@@ -272,29 +131,6 @@ void vu_queue_init(struct vu_virtq *vq)
 }
 
 /**
- * qva_to_gpa() - Find the guest physical address of a front-end address
- * @m:		Guest memory
- * @qva:	Front-end virtual address
- * @gpa:	Guest physical address, set on success
- *
- * Return: true if @qva is in a region
- */
-static bool qva_to_gpa(const struct vu_mem *m, uint64_t qva, uint64_t *gpa)
-{
-	unsigned i;
-
-	for (i = 0; i < m->nregions && i < VU_MAX_REGIONS; i++) {
-		const struct vu_region *r = &m->r[i];
-
-		if (r->mmap_addr && qva >= r->qva && qva - r->qva < r->size) {
-			*gpa = r->gpa + (qva - r->qva);
-			return true;
-		}
-	}
-	return false;
-}
-
-/**
  * ring_map() - Map one part of a ring, checking size and alignment
  * @m:		Guest memory
  * @qva:	Front-end virtual address of the ring part
@@ -315,7 +151,7 @@ static int ring_map(const struct vu_mem *m, uint64_t qva, uint64_t size,
 		return -EINVAL;
 
 	p = vu_qva_to_va(m, qva, &len);
-	if (!p || len != size || !qva_to_gpa(m, qva, gpa))
+	if (!p || len != size || !vu_qva_to_gpa(m, qva, gpa))
 		return -EFAULT;
 
 	/* We access fields atomically: our mapping must be aligned, too */

@@ -3,6 +3,7 @@
 #define VIRTIO_H
 
 #include "util.h"
+#include "vu_mem.h"
 
 /* Feature bits (virtio 1.x, 6 and 5.1.3) */
 #define VIRTIO_F_INDIRECT_DESC		28
@@ -21,7 +22,6 @@
 
 #define VIRTQUEUE_MAX_SIZE		32768	/* split ring limit, 2.7.1 */
 #define VU_ELEM_MAX_SG			64	/* iovecs in one element */
-#define VU_MAX_REGIONS			8	/* VHOST_MEMORY_BASELINE_NREGIONS */
 
 /* Split ring layout (virtio 1.x, 2.7), all little-endian */
 #define VRING_DESC_F_NEXT		1
@@ -55,42 +55,6 @@ struct vring_used {
 	__le16 idx;
 	struct vring_used_elem ring[];	/* then __le16 avail_event */
 } PACKED;
-
-/**
- * struct vu_region - One guest memory region mapped from the front-end
- * @gpa:	Guest physical address of the region start
- * @size:	Region size, bytes
- * @qva:	Address of the region in the front-end's (QEMU's) space
- * @mmap_offset: Offset of the region in the mapping, bytes
- * @mmap_addr:	Our mapping (start of the mmap()ed area), 0 if unused
- * @mmap_size:	Size of our mapping, bytes
- */
-struct vu_region {
-	uint64_t gpa;
-	uint64_t size;
-	uint64_t qva;
-	uint64_t mmap_offset;
-	uint64_t mmap_addr;
-	uint64_t mmap_size;
-};
-
-/**
- * struct vu_mem - Guest memory as seen by the back-end, plus the dirty log
- * @nregions:	Valid entries in @r
- * @r:		Regions, non-overlapping in gpa and in qva
- * @log:	Dirty log bitmap mapped from SET_LOG_BASE, NULL if none
- * @log_size:	Size of @log, bytes (one bit per 4 KiB guest page)
- * @log_all:	VHOST_F_LOG_ALL negotiated: log every write to guest memory
- */
-struct vu_mem {
-	unsigned nregions;
-	struct vu_region r[VU_MAX_REGIONS];
-	uint8_t *log;
-	uint64_t log_size;
-	bool log_all;
-};
-
-#define VHOST_LOG_PAGE			4096
 
 /**
  * struct vu_virtq - State of one split virtqueue
@@ -146,11 +110,6 @@ struct vu_elem {
 	unsigned in_num;
 	struct iovec sg[VU_ELEM_MAX_SG];
 };
-
-void *vu_gpa_to_va(const struct vu_mem *m, uint64_t gpa, uint64_t *len);
-void *vu_qva_to_va(const struct vu_mem *m, uint64_t qva, uint64_t *len);
-void vu_log_write(struct vu_mem *m, uint64_t gpa, uint64_t len);
-void vu_log_write_va(struct vu_mem *m, const void *va, uint64_t len);
 
 void vu_queue_init(struct vu_virtq *vq);
 int vu_queue_map(const struct vu_mem *m, struct vu_virtq *vq, uint64_t desc_qva,
