@@ -101,17 +101,6 @@ struct vu_req {
 };
 
 /**
- * vu_u64() - Read the u64 payload of a message
- * @msg:	Message
- *
- * Return: payload, host order
- */
-static uint64_t vu_u64(const struct vhost_user_msg *msg)
-{
-	return le64toh(msg->payload.u64);
-}
-
-/**
  * vu_reply_u64() - Make a message its own reply, with a u64 payload
  * @msg:	Message
  * @v:		Value, host order
@@ -277,7 +266,7 @@ static int vu_get_features(struct vu_dev *vdev, struct vhost_user_msg *msg)
  */
 static int vu_set_features(struct vu_dev *vdev, struct vhost_user_msg *msg)
 {
-	uint64_t f = vu_u64(msg);
+	uint64_t f = vu_msg_u64(msg);
 	unsigned i;
 
 	if (f & ~VU_FEATURES) {
@@ -645,7 +634,7 @@ static int vu_get_vring_base(struct vu_dev *vdev, struct vhost_user_msg *msg)
 static struct vu_virtq *vu_vring_fd(struct vu_dev *vdev,
 				    struct vhost_user_msg *msg, int *fd)
 {
-	uint64_t v = vu_u64(msg);
+	uint64_t v = vu_msg_u64(msg);
 	bool nofd = v & VHOST_USER_VRING_NOFD_MASK;
 	struct vu_virtq *vq;
 
@@ -788,7 +777,7 @@ static int vu_get_protocol_features(struct vu_dev *vdev,
 static int vu_set_protocol_features(struct vu_dev *vdev,
 				    struct vhost_user_msg *msg)
 {
-	uint64_t f = vu_u64(msg);
+	uint64_t f = vu_msg_u64(msg);
 
 	if (f & ~VU_PROTOCOL_FEATURES) {
 		warn("vhost-user: protocol features 0x%" PRIx64
@@ -870,7 +859,7 @@ static int vu_send_rarp(struct vu_dev *vdev, struct vhost_user_msg *msg)
  */
 static int vu_net_set_mtu(struct vu_dev *vdev, struct vhost_user_msg *msg)
 {
-	uint64_t mtu = vu_u64(msg);
+	uint64_t mtu = vu_msg_u64(msg);
 
 	if (mtu < VU_MTU_MIN || mtu > VU_MTU_MAX) {
 		warn("vhost-user: bad MTU %" PRIu64, mtu);
@@ -984,6 +973,7 @@ static_assert(U64 == sizeof(((struct vhost_user_msg *)0)->payload.u64),
 static_assert(STATE == 8, "vring state wire size");
 static_assert(sizeof(struct vhost_user_log) == 16, "log wire size");
 static_assert(VU_MAX_REGIONS <= VHOST_USER_MAX_FDS, "one fd per region");
+static_assert(VU_MAX_REGIONS == VHOST_USER_MAX_REGIONS, "wire table size");
 
 #undef REQ
 #undef U64
@@ -1000,22 +990,6 @@ static const char *vu_req_name(uint32_t req)
 	if (req < ARRAY_SIZE(vu_reqs) && vu_reqs[req].name)
 		return vu_reqs[req].name;
 	return "unknown";
-}
-
-/**
- * vu_msg_fds_close() - Close the file descriptors left in a message
- * @msg:	Message
- */
-static void vu_msg_fds_close(struct vhost_user_msg *msg)
-{
-	unsigned i;
-
-	for (i = 0; i < msg->nfds && i < VHOST_USER_MAX_FDS; i++) {
-		if (msg->fds[i] >= 0)
-			close(msg->fds[i]);
-		msg->fds[i] = -1;
-	}
-	msg->nfds = 0;
 }
 
 /**
@@ -1113,169 +1087,6 @@ int vu_msg_handle(struct vu_dev *vdev, struct vhost_user_msg *msg,
 		      vu_req_name(req), le32toh(msg->hdr.size));
 	}
 	return rc;
-}
-
-/**
- * vu_read_full() - Read exactly the given number of bytes from a socket
- * @fd:		Socket, blocking, with a receive timeout
- * @buf:	Destination
- * @len:	Bytes to read
- *
- * Return: 0 on success, -EPROTO on end of file, -ETIMEDOUT if the bytes
- *	   don't come in time, -errno on failure
- *
- * #syscalls recvfrom
- */
-static int vu_read_full(int fd, void *buf, size_t len)
-{
-	uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = recv(fd, p, len, 0);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			return -ETIMEDOUT;	/* SO_RCVTIMEO, vu_set_conn() */
-		if (n < 0)
-			return -errno;
-		if (!n)
-			return -EPROTO;
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
-
-/**
- * vu_cmsg_fds() - Collect file descriptors from received control messages
- * @mh:		Received message header
- * @msg:	Message to store descriptors in (nfds updated)
- *
- * Return: 0, -EPROTO if control data was truncated or unexpected
- */
-static int vu_cmsg_fds(struct msghdr *mh, struct vhost_user_msg *msg)
-{
-	struct cmsghdr *cmsg;
-	int rc = 0;
-
-	for (cmsg = CMSG_FIRSTHDR(mh); cmsg; cmsg = CMSG_NXTHDR(mh, cmsg)) {
-		size_t n, i;
-
-		if (cmsg->cmsg_level != SOL_SOCKET ||
-		    cmsg->cmsg_type != SCM_RIGHTS) {
-			rc = -EPROTO;
-			continue;
-		}
-
-		n = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (i = 0; i < n; i++) {
-			int fd;
-
-			memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int),
-			       sizeof(fd));
-			if (msg->nfds < VHOST_USER_MAX_FDS) {
-				msg->fds[msg->nfds++] = fd;
-			} else {
-				close(fd);
-				rc = -EPROTO;
-			}
-		}
-	}
-
-	if (mh->msg_flags & MSG_CTRUNC)
-		rc = -EPROTO;
-	return rc;
-}
-
-/**
- * vu_msg_recv() - Receive one message with its file descriptors
- * @fd:		Control socket, blocking
- * @msg:	Message to fill
- *
- * Return: 0 on success, -ECONNRESET on end of file before a message,
- *	   -EPROTO for a truncated message or control data, -EMSGSIZE for a
- *	   payload larger than any request takes, -errno on failure. On
- *	   failure, no descriptor is left open.
- *
- * #syscalls recvmsg recvfrom
- */
-int vu_msg_recv(int fd, struct vhost_user_msg *msg)
-{
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * VHOST_USER_MAX_FDS)];
-		struct cmsghdr align;
-	} ctl;
-	struct iovec iov = { &msg->hdr, sizeof(msg->hdr) };
-	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
-	};
-	uint32_t size;
-	unsigned i;
-	ssize_t n;
-	int rc;
-
-	msg->nfds = 0;
-	for (i = 0; i < VHOST_USER_MAX_FDS; i++)
-		msg->fds[i] = -1;
-
-	do
-		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	if (!n)
-		return -ECONNRESET;
-
-	if ((rc = vu_cmsg_fds(&mh, msg)))
-		goto err;
-
-	if ((size_t)n < sizeof(msg->hdr) &&
-	    (rc = vu_read_full(fd, (uint8_t *)&msg->hdr + n,
-			       sizeof(msg->hdr) - n)))
-		goto err;
-
-	size = le32toh(msg->hdr.size);
-	if (size > sizeof(msg->payload)) {
-		rc = -EMSGSIZE;
-		goto err;
-	}
-	if ((rc = vu_read_full(fd, msg->payload.raw, size)))
-		goto err;
-	return 0;
-
-err:
-	vu_msg_fds_close(msg);
-	return rc;
-}
-
-/**
- * vu_msg_send() - Send a reply
- * @fd:		Control socket
- * @msg:	Reply: header and payload of the size given in the header
- *
- * Return: 0 on success, -errno on failure
- *
- * #syscalls sendto
- */
-static int vu_msg_send(int fd, const struct vhost_user_msg *msg)
-{
-	size_t len = sizeof(msg->hdr) + le32toh(msg->hdr.size);
-	const uint8_t *p = (const uint8_t *)msg;
-
-	ASSERT(len <= sizeof(msg->hdr) + sizeof(msg->payload));
-	while (len) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= n;
-	}
-	return 0;
 }
 
 /**
