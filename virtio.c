@@ -209,6 +209,76 @@ int vu_queue_map(const struct vu_mem *m, struct vu_virtq *vq, uint64_t desc_qva,
 }
 
 /**
+ * vu_rings_mapped() - Check that the rings of a queue are translated
+ * @vq:		Virtqueue
+ *
+ * Return: true if descriptor table, available and used rings are mapped
+ */
+bool vu_rings_mapped(const struct vu_virtq *vq)
+{
+	return vq->num && vq->desc && vq->avail && vq->used;
+}
+
+/**
+ * vu_rings_unmap() - Forget ring addresses and stop the queue
+ * @vq:		Virtqueue
+ */
+void vu_rings_unmap(struct vu_virtq *vq)
+{
+	vq->started = false;
+	vq->desc = NULL;
+	vq->avail = NULL;
+	vq->used = NULL;
+}
+
+/**
+ * vu_queue_wake() - Kick ourselves and interrupt the guest, once
+ * @vq:		Virtqueue, started
+ *
+ * A ring that starts (again) may hold work nobody will tell us about, and
+ * used entries the guest hasn't been told of: after a migration, the
+ * source may have filled the last receive buffers and stopped before its
+ * interrupt reached the guest, which then waits for one forever.  A kick
+ * to our own eventfd makes the loop look at the ring; an interrupt the
+ * guest didn't need costs it a look at its used ring.
+ *
+ * #syscalls write
+ */
+void vu_queue_wake(const struct vu_virtq *vq)
+{
+	uint64_t one = 1;
+
+	if (vq->kick_fd >= 0 && write(vq->kick_fd, &one, sizeof(one)) < 0)
+		debug("vhost-user: can't kick ourselves: %s", strerror(errno));
+	if (vq->call_fd >= 0 && write(vq->call_fd, &one, sizeof(one)) < 0)
+		debug("vhost-user: can't interrupt the guest: %s",
+		      strerror(errno));
+}
+
+/**
+ * vu_queue_start() - Start a queue whose rings are mapped
+ * @vq:		Virtqueue
+ * @idx:	Index of @vq, for logs
+ *
+ * The next used ring index is the one in guest memory (vhost-user.rst,
+ * SET_VRING_BASE): read it once, here, as the rings become ours.
+ */
+void vu_queue_start(struct vu_virtq *vq, unsigned idx)
+{
+	if (vq->started || !vu_rings_mapped(vq))
+		return;
+
+	vq->used_idx = le16toh(vq->used->idx);
+	vq->signalled_used_valid = false;
+	vq->inuse = 0;
+	vq->broken = false;
+	vq->started = true;
+	debug("vhost-user: queue %u started, size %u, avail %u, used %u", idx,
+	      vq->num, vq->last_avail_idx, vq->used_idx);
+	vu_queue_wake(vq);
+}
+
+/**
  * vu_queue_set_broken() - Stop processing a queue the guest corrupted
  * @vq:		Virtqueue
  * @why:	Reason, logged the first time only

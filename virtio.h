@@ -114,6 +114,10 @@ struct vu_elem {
 void vu_queue_init(struct vu_virtq *vq);
 int vu_queue_map(const struct vu_mem *m, struct vu_virtq *vq, uint64_t desc_qva,
 		 uint64_t avail_qva, uint64_t used_qva);
+bool vu_rings_mapped(const struct vu_virtq *vq);
+void vu_rings_unmap(struct vu_virtq *vq);
+void vu_queue_wake(const struct vu_virtq *vq);
+void vu_queue_start(struct vu_virtq *vq, unsigned idx);
 bool vu_queue_empty(struct vu_virtq *vq);
 int vu_queue_pop(struct vu_mem *m, struct vu_virtq *vq, struct vu_elem *elem);
 void vu_queue_rewind(struct vu_virtq *vq, unsigned num);
