@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* vhost_user.c - vhost-user protocol, back-end side
+/* vhost_user.c - vhost-user protocol, back-end side: requests, connection
  *
  * DOC: Theory of operation
  *
@@ -8,20 +8,17 @@
  * front-end connecting while the first is still there is accepted and
  * closed at once: the first one keeps being served.
  *
- * Each readable event on the control socket carries one message: a 12-byte
- * header (request, flags, payload size), up to VHOST_USER_MAX_FDS file
- * descriptors as SCM_RIGHTS ancillary data, then the payload. The socket is
- * blocking: the front-end sends header and payload together, so reading the
- * payload right after the header doesn't stall the loop.
- *
- * Every request has one entry in a table indexed by request number: its
- * name, its handler, the exact payload size it takes and how many file
- * descriptors it may carry. Generic code checks what the table says before
- * the handler runs; the handler checks the rest (queue index, values).
- * Handlers take ownership of the file descriptors they keep by setting the
- * message slot to -1; whatever is left in the message afterwards is closed,
- * so no descriptor received from the front-end survives a message unless
- * it was deliberately stored.
+ * Each readable event on the control socket carries one message, read
+ * whole with its file descriptors by vu_msg.c.  Every request has one
+ * entry in a table indexed by request number: its name, its handler, the
+ * exact payload size it takes and how many file descriptors it may carry.
+ * Generic code checks what the table says before the handler runs; the
+ * handler checks the rest (queue index, values).  Handlers take ownership
+ * of the file descriptors they keep by setting the message slot to -1;
+ * whatever is left in the message afterwards is closed, so no descriptor
+ * received from the front-end survives a message unless it was
+ * deliberately stored.  The device-wide requests are handled here, the
+ * ring requests in vu_vring.c.
  *
  * Bad input, by kind:
  * - malformed message (wrong version, payload size not what the request
@@ -37,17 +34,30 @@
  * - unknown request: payload and descriptors are discarded, a failure is
  *   returned if the front-end asked for an acknowledgement, and we go on.
  *
- * Guest memory regions are mapped whole from the file descriptors we are
- * given, after checking that the file is as large as announced (a smaller
- * one would deliver SIGBUS on access). A new memory table is built and
- * mapped completely before the old one is unmapped, so a failure leaves the
- * old table in place, and rings that were mapped are translated again
- * against the new table (front-end addresses of RAM don't move).
+ * A new memory table is checked and mapped completely (vu_mem.c) before
+ * the old one is unmapped, so a failure leaves the old table in place, and
+ * rings that were mapped are translated again against the new table
+ * (front-end addresses of RAM don't move).  Without
+ * VHOST_USER_F_PROTOCOL_FEATURES acked, rings count as enabled.
  *
- * Ring states follow the specification ("Ring states"): a ring starts
- * stopped and disabled; SET_VRING_KICK starts it once its addresses are
- * known; GET_VRING_BASE stops it; SET_VRING_ENABLE enables or disables it.
- * Without VHOST_USER_F_PROTOCOL_FEATURES acked, rings count as enabled.
+ * Layers, each including only those below it:
+ *
+ *	vu_common.c	frames in and out of the virtqueues
+ *	vhost_user.c	this file: request table, device requests, connection
+ *	vu_vring.c	ring requests            (vu_dev.h: device, handler type)
+ *	virtio.c	split-ring mechanics     vu_msg.c: framing, wire format
+ *	vu_mem.c	guest memory table, dirty log, SIGBUS
+ *
+ * Prefixes, one file each (the longest matching prefix names the file: no
+ * function here starts with one of the longer ones):
+ *
+ *	prefix		file
+ *	vu_frame_	vu_common.c
+ *	vu_vring_	vu_vring.c
+ *	vu_msg_		vu_msg.c
+ *	vu_mem_		vu_mem.c
+ *	virtq_		virtio.c
+ *	vu_		vhost_user.c
  */
 
 #include <endian.h>

@@ -3,12 +3,13 @@
  * DOC: virtio.c - split virtqueue mechanics
  *
  * This module owns the device side of a virtio 1.x split virtqueue
- * (virtio 1.x, 2.7): translating guest addresses into our mapping of guest
- * memory, walking descriptor chains into iovecs, returning buffers through
- * the used ring, deciding when the guest needs an interrupt, and marking
- * guest pages dirty while a migration logs writes. It knows nothing about
- * what the buffers carry, nor about the vhost-user messages that set the
- * rings up: it is handed a struct vu_mem and a struct vu_virtq.
+ * (virtio 1.x, 2.7): mapping and starting rings, walking descriptor chains
+ * into iovecs, returning buffers through the used ring, deciding when the
+ * guest needs an interrupt, and marking the ring writes it makes dirty
+ * while a migration logs writes. Guest addresses are translated, and pages
+ * marked dirty, by vu_mem.c below it. It knows nothing about what the
+ * buffers carry, nor about the vhost-user messages that set the rings up:
+ * it is handed a struct vu_mem and a struct vu_virtq.
  *
  * Everything in guest memory is hostile. The guest may rewrite any ring
  * field at any time, so each field is read exactly once into a local
@@ -36,6 +37,8 @@
  * Dirty logging (vhost-user "LOG_ALL", for live migration): every write we
  * make to the rings is logged here when the ring has VHOST_VRING_F_LOG;
  * writes to the guest's buffers are logged by whoever writes the data.
+ *
+ * Prefixes, one file each: see the table in vhost_user.c.
  */
 
 #include <endian.h>

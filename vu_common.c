@@ -17,6 +17,8 @@
  *
  * A guest that corrupts a ring gets that queue marked broken by virtio.c;
  * we then simply stop serving it until the front-end resets the device.
+ *
+ * Prefixes, one file each: see the table in vhost_user.c.
  */
 
 #include <endian.h>

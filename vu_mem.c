@@ -25,16 +25,7 @@
  *   caller decides (virtio.c marks the ring broken); log writes outside
  *   the bitmap or outside guest memory are ignored.
  *
- * Prefixes, one file each (longest match wins: no function of
- * vhost_user.c starts with a longer prefix of this table):
- *
- *	prefix		file		what
- *	vu_mem_		vu_mem.c	guest memory table, dirty log, SIGBUS
- *	vu_msg_		vu_msg.c	message framing, fd passing
- *	virtq_		virtio.c	split-ring mechanics
- *	vu_vring_	vu_vring.c	ring requests (SET_VRING_*)
- *	vu_frame_	vu_common.c	frames in and out of the virtqueues
- *	vu_		vhost_user.c	other requests, dispatch, connection
+ * Prefixes, one file each: see the table in vhost_user.c.
  */
 
 #include <endian.h>

@@ -23,7 +23,7 @@
  * descriptor received with the message is left open: the caller drops the
  * connection.
  *
- * Prefixes, one file each: see the table in vu_mem.c.
+ * Prefixes, one file each: see the table in vhost_user.c.
  */
 
 #include <endian.h>

@@ -25,7 +25,7 @@
  * refused with -EINVAL or -EFAULT, logged; a size or base change on a
  * started queue: -EBUSY.
  *
- * Prefixes, one file each: see the table in vu_mem.c.
+ * Prefixes, one file each: see the table in vhost_user.c.
  */
 
 #include <endian.h>
