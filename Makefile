@@ -36,15 +36,15 @@ unit_deps_vhost_user	:= vhost_user.o vu_vring.o vu_msg.o virtio.o vu_mem.o \
 L2_OBJS		:= tap.o tap_out.o arp.o dhcp.o icmp.o ndp.o dhcpv6.o pcap.o checksum.o \
 		   tcp.o tcp_listen.o udp.o flow.o fwd.o
 unit_deps_dhcp		:= $(L2_OBJS) util.o log.o
-unit_wrap_dhcp		:= -Wl,--wrap=vu_send
+unit_wrap_dhcp		:= -Wl,--wrap=vu_frame_send
 unit_deps_arp		:= $(L2_OBJS) util.o log.o
-unit_wrap_arp		:= -Wl,--wrap=vu_send
+unit_wrap_arp		:= -Wl,--wrap=vu_frame_send
 unit_deps_conf		:= conf.o fwd.o netlink.o util.o log.o
 unit_wrap_conf		:=
 unit_deps_ndp		:= $(L2_OBJS) util.o log.o
-unit_wrap_ndp		:= -Wl,--wrap=vu_send
+unit_wrap_ndp		:= -Wl,--wrap=vu_frame_send
 unit_deps_dhcpv6	:= $(L2_OBJS) util.o log.o
-unit_wrap_dhcpv6	:= -Wl,--wrap=vu_send
+unit_wrap_dhcpv6	:= -Wl,--wrap=vu_frame_send
 unit_deps_flow		:= flow.o util.o log.o
 unit_wrap_flow		:=
 unit_deps_tcp		:= tcp.o tcp_listen.o flow.o fwd.o checksum.o util.o log.o
@@ -150,10 +150,10 @@ fuzz_deps_vhost_user	:= vhost_user.o vu_vring.o vu_msg.o virtio.o vu_mem.o \
 fuzz_deps_virtio	:= virtio.o vu_common.o vhost_user.o vu_vring.o vu_msg.o \
 			   vu_mem.o util.o log.o
 fuzz_deps_tap		:= $(L2_OBJS) util.o log.o
-fuzz_wrap_tap		:= -Wl,--wrap=vu_send -Wl,--wrap=getrandom
+fuzz_wrap_tap		:= -Wl,--wrap=vu_frame_send -Wl,--wrap=getrandom
 fuzz_deps_migrate	:= $(L2_OBJS) migrate.o tcp_migrate.o repair.o util.o \
 			   log.o
-fuzz_wrap_migrate	:= -Wl,--wrap=vu_send -Wl,--wrap=getrandom
+fuzz_wrap_migrate	:= -Wl,--wrap=vu_frame_send -Wl,--wrap=getrandom
 
 .PHONY: fuzz fuzz-check asan
 .PRECIOUS: $(FUZZ_DIR)/%.o

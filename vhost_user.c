@@ -122,8 +122,8 @@ static void vu_reset(struct vu_dev *vdev)
 	unsigned i;
 
 	for (i = 0; i < VHOST_USER_MAX_QUEUES; i++) {
-		vu_vq_fds_close(vdev, &vdev->vq[i]);
-		vu_queue_init(&vdev->vq[i]);
+		vu_vring_fds_close(vdev, &vdev->vq[i]);
+		virtq_init(&vdev->vq[i]);
 	}
 
 	vu_mem_reset(&vdev->mem);
@@ -177,7 +177,7 @@ static int vu_set_features(struct vu_dev *vdev, struct vhost_user_msg *msg)
 	vdev->features = f;
 	vdev->mem.log_all = !!(f & BIT_ULL(VHOST_F_LOG_ALL));
 	for (i = 0; i < VHOST_USER_MAX_QUEUES; i++) {
-		struct vu_virtq *vq = &vdev->vq[i];
+		struct virtq *vq = &vdev->vq[i];
 		bool ev = !!(f & BIT_ULL(VIRTIO_F_EVENT_IDX));
 
 		if (vq->event_idx != ev)
@@ -243,7 +243,7 @@ bool vu_sigbus_check(struct vu_dev *vdev)
  * @r:		New regions, mapped: ownership passes to @vdev
  * @n:		Number of regions
  */
-static void vu_table_replace(struct vu_dev *vdev, const struct vu_region *r,
+static void vu_table_replace(struct vu_dev *vdev, const struct vu_mem_region *r,
 			   unsigned n)
 {
 	uint64_t qva[VHOST_USER_MAX_QUEUES][3];
@@ -251,29 +251,29 @@ static void vu_table_replace(struct vu_dev *vdev, const struct vu_region *r,
 	unsigned i;
 
 	for (i = 0; i < VHOST_USER_MAX_QUEUES; i++) {
-		const struct vu_virtq *vq = &vdev->vq[i];
+		const struct virtq *vq = &vdev->vq[i];
 
-		remap[i] = vu_rings_mapped(vq) &&
-			   vu_va_to_qva(&vdev->mem, vq->desc, &qva[i][0]) &&
-			   vu_va_to_qva(&vdev->mem, vq->avail, &qva[i][1]) &&
-			   vu_va_to_qva(&vdev->mem, vq->used, &qva[i][2]);
+		remap[i] = virtq_mapped(vq) &&
+			   vu_mem_va_to_qva(&vdev->mem, vq->desc, &qva[i][0]) &&
+			   vu_mem_va_to_qva(&vdev->mem, vq->avail, &qva[i][1]) &&
+			   vu_mem_va_to_qva(&vdev->mem, vq->used, &qva[i][2]);
 	}
 
 	vu_mem_install(&vdev->mem, r, n);
 
 	for (i = 0; i < VHOST_USER_MAX_QUEUES; i++) {
-		struct vu_virtq *vq = &vdev->vq[i];
+		struct virtq *vq = &vdev->vq[i];
 		uint64_t used_gpa = vq->used_gpa;
 
 		if (!remap[i]) {
-			vu_rings_unmap(vq);
+			virtq_unmap(vq);
 			continue;
 		}
-		if (vu_queue_map(&vdev->mem, vq, qva[i][0], qva[i][1],
+		if (virtq_map(&vdev->mem, vq, qva[i][0], qva[i][1],
 				 qva[i][2])) {
 			warn("vhost-user: queue %u rings not in new memory table,"
 			     " stopping it", i);
-			vu_rings_unmap(vq);
+			virtq_unmap(vq);
 			continue;
 		}
 		if (vq->log_used)
@@ -287,7 +287,7 @@ static void vu_table_replace(struct vu_dev *vdev, const struct vu_region *r,
  * @r:		Region to fill, host order (neither checked nor mapped yet)
  */
 static void vu_region_decode(const struct vhost_user_mem_region_desc *d,
-			     struct vu_region *r)
+			     struct vu_mem_region *r)
 {
 	struct vhost_user_mem_region_desc raw;
 
@@ -309,7 +309,7 @@ static void vu_region_decode(const struct vhost_user_mem_region_desc *d,
 static int vu_set_mem_table(struct vu_dev *vdev, struct vhost_user_msg *msg)
 {
 	uint32_t size = le32toh(msg->hdr.size), n = 0;
-	struct vu_region r[VU_MAX_REGIONS];
+	struct vu_mem_region r[VU_MAX_REGIONS];
 	int fds[VU_MAX_REGIONS];
 	unsigned i;
 	int rc;
@@ -348,7 +348,7 @@ static int vu_set_mem_table(struct vu_dev *vdev, struct vhost_user_msg *msg)
  * @msg:	Message: struct vhost_user_log, one file descriptor
  *
  * Replaces any previous log. With LOG_SHMFD, the front-end waits for a
- * reply (vhost-user.rst, "Communication"): vu_msg_handle() sends it, as
+ * reply (vhost-user.rst, "Communication"): vu_req_handle() sends it, as
  * for REPLY_ACK, u64 0 on success.
  *
  * Return: 0, -EPROTO if malformed, -EINVAL or -errno if refused
@@ -546,18 +546,18 @@ static const struct vu_req vu_reqs[VHOST_USER_REQUEST_MAX] = {
 	REQ(SET_LOG_BASE,	vu_set_log_base,
 	    sizeof(struct vhost_user_log),			1),
 	REQ(SET_LOG_FD,		vu_set_log_fd,		0,	1),
-	REQ(SET_VRING_NUM,	vu_set_vring_num,	STATE,	0),
-	REQ(SET_VRING_ADDR,	vu_set_vring_addr,
+	REQ(SET_VRING_NUM,	vu_vring_set_num,	STATE,	0),
+	REQ(SET_VRING_ADDR,	vu_vring_set_addr,
 	    sizeof(struct vhost_user_vring_addr),		0),
-	REQ(SET_VRING_BASE,	vu_set_vring_base,	STATE,	0),
-	REQ(GET_VRING_BASE,	vu_get_vring_base,	STATE,	0),
-	REQ(SET_VRING_KICK,	vu_set_vring_kick,	U64,	1),
-	REQ(SET_VRING_CALL,	vu_set_vring_call,	U64,	1),
-	REQ(SET_VRING_ERR,	vu_set_vring_err,	U64,	1),
+	REQ(SET_VRING_BASE,	vu_vring_set_base,	STATE,	0),
+	REQ(GET_VRING_BASE,	vu_vring_get_base,	STATE,	0),
+	REQ(SET_VRING_KICK,	vu_vring_set_kick,	U64,	1),
+	REQ(SET_VRING_CALL,	vu_vring_set_call,	U64,	1),
+	REQ(SET_VRING_ERR,	vu_vring_set_err,	U64,	1),
 	REQ(GET_PROTOCOL_FEATURES, vu_get_protocol_features, 0,	0),
 	REQ(SET_PROTOCOL_FEATURES, vu_set_protocol_features, U64, 0),
 	REQ(GET_QUEUE_NUM,	vu_get_queue_num,	0,	0),
-	REQ(SET_VRING_ENABLE,	vu_set_vring_enable,	STATE,	0),
+	REQ(SET_VRING_ENABLE,	vu_vring_set_enable,	STATE,	0),
 	REQ(SEND_RARP,		vu_send_rarp,		U64,	0),
 	REQ(NET_SET_MTU,	vu_net_set_mtu,		U64,	0),
 	REQ(SET_DEVICE_STATE_FD, vu_set_device_state_fd,
@@ -593,13 +593,13 @@ static const char *vu_req_name(uint32_t req)
 }
 
 /**
- * vu_msg_dispatch() - Check a message against its table entry, handle it
+ * vu_req_dispatch() - Check a message against its table entry, handle it
  * @vdev:	vhost-user device
  * @msg:	Message
  *
  * Return: as vu_handler_t, -EOPNOTSUPP for requests we don't implement
  */
-static int vu_msg_dispatch(struct vu_dev *vdev, struct vhost_user_msg *msg)
+static int vu_req_dispatch(struct vu_dev *vdev, struct vhost_user_msg *msg)
 {
 	uint32_t req = le32toh(msg->hdr.request);
 	uint32_t flags = le32toh(msg->hdr.flags);
@@ -631,7 +631,7 @@ static int vu_msg_dispatch(struct vu_dev *vdev, struct vhost_user_msg *msg)
 }
 
 /**
- * vu_msg_handle() - Handle one received message, build the reply if any
+ * vu_req_handle() - Handle one received message, build the reply if any
  * @vdev:	vhost-user device
  * @msg:	Message, replaced by the reply when @reply is set
  * @reply:	Set if @msg now holds a reply to send
@@ -644,7 +644,7 @@ static int vu_msg_dispatch(struct vu_dev *vdev, struct vhost_user_msg *msg)
  * Return: 0 on success, -EPROTO if malformed (the caller must disconnect,
  *	   no reply), other -errno if refused or unknown (the session goes on)
  */
-int vu_msg_handle(struct vu_dev *vdev, struct vhost_user_msg *msg,
+int vu_req_handle(struct vu_dev *vdev, struct vhost_user_msg *msg,
 		  bool *reply)
 {
 	uint32_t req = le32toh(msg->hdr.request);
@@ -657,7 +657,7 @@ int vu_msg_handle(struct vu_dev *vdev, struct vhost_user_msg *msg,
 	      " bytes, %u fds", vu_req_name(req), req, flags,
 	      le32toh(msg->hdr.size), msg->nfds);
 
-	rc = vu_msg_dispatch(vdev, msg);
+	rc = vu_req_dispatch(vdev, msg);
 	vu_msg_fds_close(msg);
 	if (rc == -EPROTO)
 		return rc;
@@ -703,7 +703,7 @@ void vu_dev_init(struct vu_dev *vdev, int epollfd)
 	vdev->listen_fd = -1;
 	vdev->conn_fd = -1;
 	for (i = 0; i < VHOST_USER_MAX_QUEUES; i++)
-		vu_queue_init(&vdev->vq[i]);
+		virtq_init(&vdev->vq[i]);
 
 	vu_mem_sigbus_init(&vdev->mem);
 }
@@ -872,7 +872,7 @@ int vu_control_handler(struct vu_dev *vdev, uint32_t events)
 		return -EPROTO;
 	}
 
-	rc = vu_msg_handle(vdev, &msg, &reply);
+	rc = vu_req_handle(vdev, &msg, &reply);
 	if (rc == -EPROTO) {
 		vu_disconnect(vdev);
 		return rc;
@@ -899,7 +899,7 @@ int vu_control_handler(struct vu_dev *vdev, uint32_t events)
  */
 bool vu_queue_ready(const struct vu_dev *vdev, unsigned qidx)
 {
-	const struct vu_virtq *vq;
+	const struct virtq *vq;
 	bool enabled;
 
 	if (qidx >= VHOST_USER_MAX_QUEUES)
@@ -908,5 +908,5 @@ bool vu_queue_ready(const struct vu_dev *vdev, unsigned qidx)
 	vq = &vdev->vq[qidx];
 	enabled = vq->enabled ||
 		  !(vdev->features & BIT_ULL(VHOST_USER_F_PROTOCOL_FEATURES));
-	return vq->started && enabled && !vq->broken && vu_rings_mapped(vq);
+	return vq->started && enabled && !vq->broken && virtq_mapped(vq);
 }

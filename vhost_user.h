@@ -14,7 +14,7 @@ bool vu_sigbus_check(struct vu_dev *vdev);
 bool vu_queue_ready(const struct vu_dev *vdev, unsigned qidx);
 
 /* For the unit tests and the fuzzer: one message, already received */
-int vu_msg_handle(struct vu_dev *vdev, struct vhost_user_msg *msg,
+int vu_req_handle(struct vu_dev *vdev, struct vhost_user_msg *msg,
 		  bool *reply);
 
 #endif /* VHOST_USER_H */

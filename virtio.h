@@ -57,7 +57,7 @@ struct vring_used {
 } PACKED;
 
 /**
- * struct vu_virtq - State of one split virtqueue
+ * struct virtq - State of one split virtqueue
  * @num:	Queue size (descriptors), power of two, 0 if not set
  * @desc_gpa, @avail_gpa, @used_gpa: Ring addresses as guest physical
  *		addresses (for the dirty log: the used ring's log address)
@@ -75,7 +75,7 @@ struct vring_used {
  * @broken:	The guest corrupted this ring: stop processing until reset
  * @kick_fd, @call_fd, @err_fd: eventfds from the front-end, -1 if none
  */
-struct vu_virtq {
+struct virtq {
 	unsigned num;
 	uint64_t desc_gpa, avail_gpa, used_gpa;
 	struct vring_desc *desc;
@@ -98,34 +98,34 @@ struct vu_virtq {
 };
 
 /**
- * struct vu_elem - One descriptor chain popped from a queue
+ * struct virtq_elem - One descriptor chain popped from a queue
  * @index:	Head descriptor index, to give back in the used ring
  * @out_num:	Device-readable (guest to us) iovecs in @sg, first
  * @in_num:	Device-writable (us to guest) iovecs in @sg, after @out_num
  * @sg:		Buffers, mapped into our address space
  */
-struct vu_elem {
+struct virtq_elem {
 	unsigned index;
 	unsigned out_num;
 	unsigned in_num;
 	struct iovec sg[VU_ELEM_MAX_SG];
 };
 
-void vu_queue_init(struct vu_virtq *vq);
-int vu_queue_map(const struct vu_mem *m, struct vu_virtq *vq, uint64_t desc_qva,
+void virtq_init(struct virtq *vq);
+int virtq_map(const struct vu_mem *m, struct virtq *vq, uint64_t desc_qva,
 		 uint64_t avail_qva, uint64_t used_qva);
-bool vu_rings_mapped(const struct vu_virtq *vq);
-void vu_rings_unmap(struct vu_virtq *vq);
-void vu_queue_wake(const struct vu_virtq *vq);
-void vu_queue_start(struct vu_virtq *vq, unsigned idx);
-bool vu_queue_empty(struct vu_virtq *vq);
-int vu_queue_pop(struct vu_mem *m, struct vu_virtq *vq, struct vu_elem *elem);
-void vu_queue_rewind(struct vu_virtq *vq, unsigned num);
-void vu_queue_fill(struct vu_mem *m, struct vu_virtq *vq,
-		   const struct vu_elem *elem, uint32_t len, unsigned idx);
-void vu_queue_flush(struct vu_mem *m, struct vu_virtq *vq, unsigned count);
-bool vu_queue_should_notify(struct vu_virtq *vq);
-void vu_queue_notify(struct vu_virtq *vq);
-void vu_queue_set_broken(struct vu_virtq *vq, const char *why);
+bool virtq_mapped(const struct virtq *vq);
+void virtq_unmap(struct virtq *vq);
+void virtq_wake(const struct virtq *vq);
+void virtq_start(struct virtq *vq, unsigned idx);
+bool virtq_empty(struct virtq *vq);
+int virtq_pop(struct vu_mem *m, struct virtq *vq, struct virtq_elem *elem);
+void virtq_rewind(struct virtq *vq, unsigned num);
+void virtq_fill(struct vu_mem *m, struct virtq *vq,
+		   const struct virtq_elem *elem, uint32_t len, unsigned idx);
+void virtq_flush(struct vu_mem *m, struct virtq *vq, unsigned count);
+bool virtq_should_notify(struct virtq *vq);
+void virtq_notify(struct virtq *vq);
+void virtq_set_broken(struct virtq *vq, const char *why);
 
 #endif /* VIRTIO_H */

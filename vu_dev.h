@@ -53,7 +53,7 @@ struct vu_dev {
 	bool owned;
 	unsigned mtu;
 	struct vu_mem mem;
-	struct vu_virtq vq[VHOST_USER_MAX_QUEUES];
+	struct virtq vq[VHOST_USER_MAX_QUEUES];
 	const struct vu_devstate_ops *devstate;
 	void *devstate_opaque;
 	uint64_t rx_frames, tx_frames, rx_dropped, tx_dropped;

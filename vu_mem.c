@@ -44,7 +44,7 @@
 /* Translation */
 
 /**
- * region_xlate() - Translate an address through the region table
+ * vu_mem_xlate() - Translate an address through the region table
  * @m:		Guest memory
  * @addr:	Address, guest physical (@qva false) or front-end virtual
  * @len:	In: wanted length, out: contiguous length mapped from @addr
@@ -52,13 +52,13 @@
  *
  * Return: pointer into our mapping, NULL if @addr is in no region
  */
-static void *region_xlate(const struct vu_mem *m, uint64_t addr,
+static void *vu_mem_xlate(const struct vu_mem *m, uint64_t addr,
 			  uint64_t *len, bool qva)
 {
 	unsigned i;
 
 	for (i = 0; i < m->nregions && i < VU_MAX_REGIONS; i++) {
-		const struct vu_region *r = &m->r[i];
+		const struct vu_mem_region *r = &m->r[i];
 		uint64_t start = qva ? r->qva : r->gpa;
 		uint64_t off;
 
@@ -77,45 +77,45 @@ static void *region_xlate(const struct vu_mem *m, uint64_t addr,
 }
 
 /**
- * vu_gpa_to_va() - Translate a guest physical address into our mapping
+ * vu_mem_gpa_to_va() - Translate a guest physical address into our mapping
  * @m:		Guest memory
  * @gpa:	Guest physical address
  * @len:	In: wanted length, out: contiguous length available (may be less)
  *
  * Return: pointer into our mapping, NULL if @gpa is in no region
  */
-void *vu_gpa_to_va(const struct vu_mem *m, uint64_t gpa, uint64_t *len)
+void *vu_mem_gpa_to_va(const struct vu_mem *m, uint64_t gpa, uint64_t *len)
 {
-	return region_xlate(m, gpa, len, false);
+	return vu_mem_xlate(m, gpa, len, false);
 }
 
 /**
- * vu_qva_to_va() - Translate a front-end virtual address into our mapping
+ * vu_mem_qva_to_va() - Translate a front-end virtual address into our mapping
  * @m:		Guest memory
  * @qva:	Address in the front-end's address space (SET_VRING_ADDR)
  * @len:	In: wanted length, out: contiguous length available (may be less)
  *
  * Return: pointer into our mapping, NULL if @qva is in no region
  */
-void *vu_qva_to_va(const struct vu_mem *m, uint64_t qva, uint64_t *len)
+void *vu_mem_qva_to_va(const struct vu_mem *m, uint64_t qva, uint64_t *len)
 {
-	return region_xlate(m, qva, len, true);
+	return vu_mem_xlate(m, qva, len, true);
 }
 
 /**
- * vu_qva_to_gpa() - Find the guest physical address of a front-end address
+ * vu_mem_qva_to_gpa() - Find the guest physical address of a front-end address
  * @m:		Guest memory
  * @qva:	Front-end virtual address
  * @gpa:	Guest physical address, set on success
  *
  * Return: true if @qva is in a region
  */
-bool vu_qva_to_gpa(const struct vu_mem *m, uint64_t qva, uint64_t *gpa)
+bool vu_mem_qva_to_gpa(const struct vu_mem *m, uint64_t qva, uint64_t *gpa)
 {
 	unsigned i;
 
 	for (i = 0; i < m->nregions && i < VU_MAX_REGIONS; i++) {
-		const struct vu_region *r = &m->r[i];
+		const struct vu_mem_region *r = &m->r[i];
 
 		if (r->mmap_addr && qva >= r->qva && qva - r->qva < r->size) {
 			*gpa = r->gpa + (qva - r->qva);
@@ -126,18 +126,18 @@ bool vu_qva_to_gpa(const struct vu_mem *m, uint64_t qva, uint64_t *gpa)
 }
 
 /**
- * va_region() - Find the region our mapping of which contains an address
+ * vu_mem_va_region() - Find the region our mapping of which contains an address
  * @m:		Guest memory
  * @p:		Address in our mapping
  *
  * Return: region, NULL if none
  */
-static const struct vu_region *va_region(const struct vu_mem *m, uintptr_t p)
+static const struct vu_mem_region *vu_mem_va_region(const struct vu_mem *m, uintptr_t p)
 {
 	unsigned i;
 
 	for (i = 0; i < m->nregions && i < VU_MAX_REGIONS; i++) {
-		const struct vu_region *r = &m->r[i];
+		const struct vu_mem_region *r = &m->r[i];
 		uint64_t base = r->mmap_addr + r->mmap_offset;
 
 		if (r->mmap_addr && p >= base && p - base < r->size)
@@ -147,17 +147,17 @@ static const struct vu_region *va_region(const struct vu_mem *m, uintptr_t p)
 }
 
 /**
- * vu_va_to_qva() - Find the front-end address of a pointer in our mapping
+ * vu_mem_va_to_qva() - Find the front-end address of a pointer in our mapping
  * @m:		Guest memory
  * @p:		Pointer into one of the regions of @m
  * @qva:	Front-end virtual address, set on success
  *
  * Return: true if @p is in a region
  */
-bool vu_va_to_qva(const struct vu_mem *m, const void *p, uint64_t *qva)
+bool vu_mem_va_to_qva(const struct vu_mem *m, const void *p, uint64_t *qva)
 {
 	uintptr_t a = (uintptr_t)p;
-	const struct vu_region *r = va_region(m, a);
+	const struct vu_mem_region *r = vu_mem_va_region(m, a);
 
 	if (!r)
 		return false;
@@ -168,7 +168,7 @@ bool vu_va_to_qva(const struct vu_mem *m, const void *p, uint64_t *qva)
 /* Dirty log writes */
 
 /**
- * vu_log_write() - Mark guest pages dirty in the migration log
+ * vu_mem_log_write() - Mark guest pages dirty in the migration log
  * @m:		Guest memory, with the log bitmap
  * @gpa:	Guest physical address written
  * @len:	Bytes written
@@ -176,7 +176,7 @@ bool vu_va_to_qva(const struct vu_mem *m, const void *p, uint64_t *qva)
  * Bit n (bit n % 8 of byte n / 8) stands for guest page n. Pages beyond the
  * bitmap are silently ignored: we never write outside it.
  */
-void vu_log_write(struct vu_mem *m, uint64_t gpa, uint64_t len)
+void vu_mem_log_write(struct vu_mem *m, uint64_t gpa, uint64_t len)
 {
 	uint64_t page, last, npages;
 
@@ -198,7 +198,7 @@ void vu_log_write(struct vu_mem *m, uint64_t gpa, uint64_t len)
 }
 
 /**
- * vu_log_write_va() - Mark guest pages dirty, given a pointer into our mapping
+ * vu_mem_log_write_va() - Mark guest pages dirty, given a pointer into our mapping
  * @m:		Guest memory, with the log bitmap
  * @va:		Start of the written area, in our mapping of guest memory
  * @len:	Bytes written
@@ -206,7 +206,7 @@ void vu_log_write(struct vu_mem *m, uint64_t gpa, uint64_t len)
  * An area spanning several regions is logged region by region; bytes
  * outside every region are not guest memory and are ignored.
  */
-void vu_log_write_va(struct vu_mem *m, const void *va, uint64_t len)
+void vu_mem_log_write_va(struct vu_mem *m, const void *va, uint64_t len)
 {
 	uintptr_t p = (uintptr_t)va;
 
@@ -214,7 +214,7 @@ void vu_log_write_va(struct vu_mem *m, const void *va, uint64_t len)
 		return;
 
 	while (len) {
-		const struct vu_region *r = va_region(m, p);
+		const struct vu_mem_region *r = vu_mem_va_region(m, p);
 		uint64_t off, l;
 
 		if (!r)
@@ -222,7 +222,7 @@ void vu_log_write_va(struct vu_mem *m, const void *va, uint64_t len)
 
 		off = p - (r->mmap_addr + r->mmap_offset);
 		l = MIN(len, r->size - off);
-		vu_log_write(m, r->gpa + off, l);
+		vu_mem_log_write(m, r->gpa + off, l);
 		p += l;
 		len -= l;
 	}
@@ -231,7 +231,7 @@ void vu_log_write_va(struct vu_mem *m, const void *va, uint64_t len)
 /* The region table */
 
 /**
- * vu_fd_no_shrink() - Refuse a memfd its owner could still shrink
+ * vu_mem_fd_no_shrink() - Refuse a memfd its owner could still shrink
  * @fd:		File to map guest memory or the dirty log from
  * @what:	For the log
  *
@@ -245,7 +245,7 @@ void vu_log_write_va(struct vu_mem *m, const void *va, uint64_t len)
  *
  * #syscalls fcntl
  */
-static int vu_fd_no_shrink(int fd, const char *what)
+static int vu_mem_fd_no_shrink(int fd, const char *what)
 {
 	int seals = fcntl(fd, F_GET_SEALS);
 
@@ -256,13 +256,13 @@ static int vu_fd_no_shrink(int fd, const char *what)
 	if (!(seals & F_SEAL_SEAL) && !fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK))
 		return 0;
 
-	/* DPDK's can't be sealed: vu_sigbus() covers what a shrink does */
+	/* DPDK's can't be sealed: vu_mem_sigbus() covers what a shrink does */
 	debug("vhost-user: %s is a memfd that could shrink", what);
 	return 0;
 }
 
 /**
- * vu_region_check() - Validate one decoded region and the file it maps
+ * vu_mem_region_check() - Validate one decoded region and the file it maps
  * @r:		Region, decoded from the front-end's table (not mapped yet)
  * @fd:		File descriptor to map the region from
  *
@@ -270,7 +270,7 @@ static int vu_fd_no_shrink(int fd, const char *what)
  *
  * #syscalls newfstatat
  */
-static int vu_region_check(const struct vu_region *r, int fd)
+static int vu_mem_region_check(const struct vu_mem_region *r, int fd)
 {
 	struct stat st;
 
@@ -292,11 +292,11 @@ static int vu_region_check(const struct vu_region *r, int fd)
 		     " needed", (intmax_t)st.st_size, r->mmap_offset + r->size);
 		return -EINVAL;
 	}
-	return vu_fd_no_shrink(fd, "region file");
+	return vu_mem_fd_no_shrink(fd, "region file");
 }
 
 /**
- * vu_range_overlap() - Check whether two address ranges overlap
+ * vu_mem_range_overlap() - Check whether two address ranges overlap
  * @a:		Start of first range
  * @alen:	Length of first range, non-zero, no wrap-around
  * @b:		Start of second range
@@ -304,27 +304,27 @@ static int vu_region_check(const struct vu_region *r, int fd)
  *
  * Return: true if they share at least one byte
  */
-static bool vu_range_overlap(uint64_t a, uint64_t alen, uint64_t b,
+static bool vu_mem_range_overlap(uint64_t a, uint64_t alen, uint64_t b,
 			     uint64_t blen)
 {
 	return a < b + blen && b < a + alen;
 }
 
 /**
- * vu_region_overlaps() - Check a new region against the ones before it
+ * vu_mem_region_overlaps() - Check a new region against the ones before it
  * @r:		Regions
  * @n:		Index of the new region in @r
  *
  * Return: true if region @n overlaps another one in guest physical or in
  *	   front-end virtual address space
  */
-static bool vu_region_overlaps(const struct vu_region *r, unsigned n)
+static bool vu_mem_region_overlaps(const struct vu_mem_region *r, unsigned n)
 {
 	unsigned i;
 
 	for (i = 0; i < n; i++) {
-		if (vu_range_overlap(r[i].gpa, r[i].size, r[n].gpa, r[n].size) ||
-		    vu_range_overlap(r[i].qva, r[i].size, r[n].qva, r[n].size)) {
+		if (vu_mem_range_overlap(r[i].gpa, r[i].size, r[n].gpa, r[n].size) ||
+		    vu_mem_range_overlap(r[i].qva, r[i].size, r[n].qva, r[n].size)) {
 			warn("vhost-user: memory regions %u and %u overlap",
 			     i, n);
 			return true;
@@ -334,7 +334,7 @@ static bool vu_region_overlaps(const struct vu_region *r, unsigned n)
 }
 
 /**
- * vu_region_map() - Map one validated region
+ * vu_mem_region_map() - Map one validated region
  * @r:		Region, mmap_addr and mmap_size set on success
  * @fd:		File descriptor of the region
  *
@@ -342,7 +342,7 @@ static bool vu_region_overlaps(const struct vu_region *r, unsigned n)
  *
  * #syscalls mmap
  */
-static int vu_region_map(struct vu_region *r, int fd)
+static int vu_mem_region_map(struct vu_mem_region *r, int fd)
 {
 	size_t len = r->mmap_offset + r->size;
 	void *p;
@@ -362,13 +362,13 @@ static int vu_region_map(struct vu_region *r, int fd)
 }
 
 /**
- * vu_regions_unmap() - Unmap guest memory regions
+ * vu_mem_regions_unmap() - Unmap guest memory regions
  * @r:		Regions
  * @n:		Number of regions
  *
  * #syscalls munmap
  */
-static void vu_regions_unmap(struct vu_region *r, unsigned n)
+static void vu_mem_regions_unmap(struct vu_mem_region *r, unsigned n)
 {
 	unsigned i;
 
@@ -387,24 +387,24 @@ static void vu_regions_unmap(struct vu_region *r, unsigned n)
  *
  * Return: 0 with all regions mapped, -EINVAL or -errno with none mapped
  */
-int vu_mem_regions_map(struct vu_region *r, const int *fds, unsigned n)
+int vu_mem_regions_map(struct vu_mem_region *r, const int *fds, unsigned n)
 {
 	unsigned i;
 	int rc;
 
 	for (i = 0; i < n; i++) {
-		rc = vu_region_check(&r[i], fds[i]);
-		if (!rc && vu_region_overlaps(r, i))
+		rc = vu_mem_region_check(&r[i], fds[i]);
+		if (!rc && vu_mem_region_overlaps(r, i))
 			rc = -EINVAL;
 		if (!rc)
-			rc = vu_region_map(&r[i], fds[i]);
+			rc = vu_mem_region_map(&r[i], fds[i]);
 		if (rc)
 			goto err_unmap;
 	}
 	return 0;
 
 err_unmap:
-	vu_regions_unmap(r, i + 1);
+	vu_mem_regions_unmap(r, i + 1);
 	return rc;
 }
 
@@ -414,9 +414,9 @@ err_unmap:
  * @r:		New regions, mapped: ownership passes to @m
  * @n:		Number of regions, at most VU_MAX_REGIONS
  */
-void vu_mem_install(struct vu_mem *m, const struct vu_region *r, unsigned n)
+void vu_mem_install(struct vu_mem *m, const struct vu_mem_region *r, unsigned n)
 {
-	vu_regions_unmap(m->r, VU_MAX_REGIONS);
+	vu_mem_regions_unmap(m->r, VU_MAX_REGIONS);
 	memcpy(m->r, r, sizeof(*r) * n);
 	m->nregions = n;
 }
@@ -424,13 +424,13 @@ void vu_mem_install(struct vu_mem *m, const struct vu_region *r, unsigned n)
 /* The dirty log */
 
 /**
- * vu_log_covers() - Check that a dirty log covers all of guest memory
+ * vu_mem_log_covers() - Check that a dirty log covers all of guest memory
  * @m:		Guest memory
  * @size:	Log size, bytes
  *
  * Return: true if every page of every region has a bit in the log
  */
-static bool vu_log_covers(const struct vu_mem *m, uint64_t size)
+static bool vu_mem_log_covers(const struct vu_mem *m, uint64_t size)
 {
 	uint64_t end = 0, pages;
 	unsigned i;
@@ -443,12 +443,12 @@ static bool vu_log_covers(const struct vu_mem *m, uint64_t size)
 }
 
 /**
- * vu_log_unmap() - Unmap the dirty log, if any
+ * vu_mem_log_unmap() - Unmap the dirty log, if any
  * @m:		Guest memory
  *
  * #syscalls munmap
  */
-static void vu_log_unmap(struct vu_mem *m)
+static void vu_mem_log_unmap(struct vu_mem *m)
 {
 	if (m->log)
 		munmap(m->log, m->log_size);
@@ -475,7 +475,7 @@ int vu_mem_log_set(struct vu_mem *m, int fd, uint64_t size, uint64_t off)
 	void *p;
 
 	if (!size || size > SIZE_MAX || size > UINT64_MAX - off || off % page ||
-	    !vu_log_covers(m, size)) {
+	    !vu_mem_log_covers(m, size)) {
 		warn("vhost-user: bad log, size 0x%" PRIx64 " offset 0x%" PRIx64,
 		     size, off);
 		return -EINVAL;
@@ -487,7 +487,7 @@ int vu_mem_log_set(struct vu_mem *m, int fd, uint64_t size, uint64_t off)
 		     (intmax_t)st.st_size, off + size);
 		return -EINVAL;
 	}
-	if (vu_fd_no_shrink(fd, "dirty log file"))
+	if (vu_mem_fd_no_shrink(fd, "dirty log file"))
 		return -EPERM;
 
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
@@ -495,7 +495,7 @@ int vu_mem_log_set(struct vu_mem *m, int fd, uint64_t size, uint64_t off)
 	if (p == MAP_FAILED)
 		return -errno;
 
-	vu_log_unmap(m);
+	vu_mem_log_unmap(m);
 	m->log = p;
 	m->log_size = size;
 	debug("vhost-user: dirty log of %" PRIu64 " bytes", size);
@@ -508,18 +508,18 @@ int vu_mem_log_set(struct vu_mem *m, int fd, uint64_t size, uint64_t off)
  */
 void vu_mem_reset(struct vu_mem *m)
 {
-	vu_regions_unmap(m->r, VU_MAX_REGIONS);
-	vu_log_unmap(m);
+	vu_mem_regions_unmap(m->r, VU_MAX_REGIONS);
+	vu_mem_log_unmap(m);
 	memset(m, 0, sizeof(*m));
 }
 
 /* SIGBUS: the front-end shrank a file we mapped */
 
-static const struct vu_mem *vu_sigbus_mem;	/* for vu_sigbus() only */
-static volatile sig_atomic_t vu_sigbus_hit;	/* set by vu_sigbus() */
+static const struct vu_mem *vu_mem_sigbus_mem;	/* for vu_mem_sigbus() only */
+static volatile sig_atomic_t vu_mem_sigbus_flag;	/* set by vu_mem_sigbus() */
 
 /**
- * vu_sigbus() - SIGBUS on guest memory: the front-end shrank the file
+ * vu_mem_sigbus() - SIGBUS on guest memory: the front-end shrank the file
  * @sig:	SIGBUS
  * @si:		Fault information: the address
  * @uc:		Unused
@@ -531,10 +531,10 @@ static volatile sig_atomic_t vu_sigbus_hit;	/* set by vu_sigbus() */
  *
  * #syscalls mmap rt_sigreturn rt_sigaction
  */
-static void vu_sigbus(int sig, siginfo_t *si, void *uc)
+static void vu_mem_sigbus(int sig, siginfo_t *si, void *uc)
 {
 	uintptr_t a = (uintptr_t)si->si_addr, page = ~(uintptr_t)4095;
-	const struct vu_mem *m = vu_sigbus_mem;
+	const struct vu_mem *m = vu_mem_sigbus_mem;
 	unsigned i;
 
 	(void)uc;
@@ -545,7 +545,7 @@ static void vu_sigbus(int sig, siginfo_t *si, void *uc)
 		    mmap((void *)(a & page), 4096, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) !=
 		    MAP_FAILED) {
-			vu_sigbus_hit = 1;
+			vu_mem_sigbus_flag = 1;
 			return;
 		}
 	}
@@ -560,10 +560,10 @@ static void vu_sigbus(int sig, siginfo_t *si, void *uc)
  */
 void vu_mem_sigbus_init(const struct vu_mem *m)
 {
-	struct sigaction sa = { .sa_sigaction = vu_sigbus,
+	struct sigaction sa = { .sa_sigaction = vu_mem_sigbus,
 				.sa_flags = SA_SIGINFO };
 
-	vu_sigbus_mem = m;
+	vu_mem_sigbus_mem = m;
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGBUS, &sa, NULL))
 		warn("vhost-user: no SIGBUS handler: %s", strerror(errno));
@@ -576,8 +576,8 @@ void vu_mem_sigbus_init(const struct vu_mem *m)
  */
 bool vu_mem_sigbus_hit(void)
 {
-	if (!vu_sigbus_hit)
+	if (!vu_mem_sigbus_flag)
 		return false;
-	vu_sigbus_hit = 0;
+	vu_mem_sigbus_flag = 0;
 	return true;
 }

@@ -52,7 +52,7 @@ void vu_msg_fds_close(struct vhost_user_msg *msg)
 }
 
 /**
- * vu_read_full() - Read exactly the given number of bytes from a socket
+ * vu_msg_read_full() - Read exactly the given number of bytes from a socket
  * @fd:		Socket, blocking, with a receive timeout
  * @buf:	Destination
  * @len:	Bytes to read
@@ -62,7 +62,7 @@ void vu_msg_fds_close(struct vhost_user_msg *msg)
  *
  * #syscalls recvfrom
  */
-static int vu_read_full(int fd, void *buf, size_t len)
+static int vu_msg_read_full(int fd, void *buf, size_t len)
 {
 	uint8_t *p = buf;
 
@@ -84,13 +84,13 @@ static int vu_read_full(int fd, void *buf, size_t len)
 }
 
 /**
- * vu_cmsg_fds() - Collect file descriptors from received control messages
+ * vu_msg_cmsg_fds() - Collect file descriptors from received control messages
  * @mh:		Received message header
  * @msg:	Message to store descriptors in (nfds updated)
  *
  * Return: 0, -EPROTO if control data was truncated or unexpected
  */
-static int vu_cmsg_fds(struct msghdr *mh, struct vhost_user_msg *msg)
+static int vu_msg_cmsg_fds(struct msghdr *mh, struct vhost_user_msg *msg)
 {
 	struct cmsghdr *cmsg;
 	int rc = 0;
@@ -164,11 +164,11 @@ int vu_msg_recv(int fd, struct vhost_user_msg *msg)
 	if (!n)
 		return -ECONNRESET;
 
-	if ((rc = vu_cmsg_fds(&mh, msg)))
+	if ((rc = vu_msg_cmsg_fds(&mh, msg)))
 		goto err;
 
 	if ((size_t)n < sizeof(msg->hdr) &&
-	    (rc = vu_read_full(fd, (uint8_t *)&msg->hdr + n,
+	    (rc = vu_msg_read_full(fd, (uint8_t *)&msg->hdr + n,
 			       sizeof(msg->hdr) - n)))
 		goto err;
 
@@ -177,7 +177,7 @@ int vu_msg_recv(int fd, struct vhost_user_msg *msg)
 		rc = -EMSGSIZE;
 		goto err;
 	}
-	if ((rc = vu_read_full(fd, msg->payload.raw, size)))
+	if ((rc = vu_msg_read_full(fd, msg->payload.raw, size)))
 		goto err;
 	return 0;
 

@@ -40,13 +40,13 @@
 #include "vu_vring.h"
 
 /**
- * vu_vq() - Look up the virtqueue a message refers to
+ * vu_vring_vq() - Look up the virtqueue a message refers to
  * @vdev:	vhost-user device
  * @idx:	Queue index from the front-end
  *
  * Return: virtqueue, NULL if @idx is out of range (logged)
  */
-static struct vu_virtq *vu_vq(struct vu_dev *vdev, uint32_t idx)
+static struct virtq *vu_vring_vq(struct vu_dev *vdev, uint32_t idx)
 {
 	if (idx >= VHOST_USER_MAX_QUEUES) {
 		err("vhost-user: queue index %" PRIu32 " out of range", idx);
@@ -56,11 +56,11 @@ static struct vu_virtq *vu_vq(struct vu_dev *vdev, uint32_t idx)
 }
 
 /**
- * vu_vq_fds_close() - Close the eventfds of a queue
+ * vu_vring_fds_close() - Close the eventfds of a queue
  * @vdev:	vhost-user device, for the epoll instance
  * @vq:		Virtqueue
  */
-void vu_vq_fds_close(struct vu_dev *vdev, struct vu_virtq *vq)
+void vu_vring_fds_close(struct vu_dev *vdev, struct virtq *vq)
 {
 	ev_del(vdev->epollfd, vq->kick_fd);
 	close_fd(&vq->kick_fd);
@@ -69,7 +69,7 @@ void vu_vq_fds_close(struct vu_dev *vdev, struct vu_virtq *vq)
 }
 
 /**
- * vu_set_vring_num() - SET_VRING_NUM: queue size
+ * vu_vring_set_num() - SET_VRING_NUM: queue size
  * @vdev:	vhost-user device
  * @msg:	Message: vring state
  *
@@ -78,9 +78,9 @@ void vu_vq_fds_close(struct vu_dev *vdev, struct vu_virtq *vq)
  * Return: 0, -EPROTO if the index is out of range, -EINVAL for a bad size,
  *	   -EBUSY if the queue is started
  */
-int vu_set_vring_num(struct vu_dev *vdev, struct vhost_user_msg *msg)
+int vu_vring_set_num(struct vu_dev *vdev, struct vhost_user_msg *msg)
 {
-	struct vu_virtq *vq = vu_vq(vdev, le32toh(msg->payload.state.index));
+	struct virtq *vq = vu_vring_vq(vdev, le32toh(msg->payload.state.index));
 	uint32_t num = le32toh(msg->payload.state.num);
 
 	if (!vq)
@@ -95,13 +95,13 @@ int vu_set_vring_num(struct vu_dev *vdev, struct vhost_user_msg *msg)
 	}
 
 	if (vq->num != num)
-		vu_rings_unmap(vq);
+		virtq_unmap(vq);
 	vq->num = num;
 	return 0;
 }
 
 /**
- * vu_set_vring_addr() - SET_VRING_ADDR: ring addresses, logging flag
+ * vu_vring_set_addr() - SET_VRING_ADDR: ring addresses, logging flag
  * @vdev:	vhost-user device
  * @msg:	Message: vring address description
  *
@@ -111,10 +111,10 @@ int vu_set_vring_num(struct vu_dev *vdev, struct vhost_user_msg *msg)
  * Return: 0, -EPROTO if the index is out of range, -EINVAL or -EFAULT if
  *	   the rings can't be used (the queue is then stopped)
  */
-int vu_set_vring_addr(struct vu_dev *vdev, struct vhost_user_msg *msg)
+int vu_vring_set_addr(struct vu_dev *vdev, struct vhost_user_msg *msg)
 {
 	struct vhost_user_vring_addr a;
-	struct vu_virtq *vq;
+	struct virtq *vq;
 	uint32_t idx, flags;
 	int rc;
 
@@ -122,19 +122,19 @@ int vu_set_vring_addr(struct vu_dev *vdev, struct vhost_user_msg *msg)
 	idx = le32toh(a.index);
 	flags = le32toh(a.flags);
 
-	if (!(vq = vu_vq(vdev, idx)))
+	if (!(vq = vu_vring_vq(vdev, idx)))
 		return -EPROTO;
 	if (flags & ~(1U << VHOST_VRING_F_LOG)) {
 		warn("vhost-user: unknown ring flags 0x%" PRIx32, flags);
 		return -EINVAL;
 	}
 
-	rc = vu_queue_map(&vdev->mem, vq, le64toh(a.desc_user_addr),
+	rc = virtq_map(&vdev->mem, vq, le64toh(a.desc_user_addr),
 			  le64toh(a.avail_user_addr), le64toh(a.used_user_addr));
 	if (rc) {
 		warn("vhost-user: queue %" PRIu32 " rings not in guest memory: %s",
 		     idx, strerror(-rc));
-		vu_rings_unmap(vq);
+		virtq_unmap(vq);
 		return rc;
 	}
 
@@ -147,21 +147,21 @@ int vu_set_vring_addr(struct vu_dev *vdev, struct vhost_user_msg *msg)
 	      vq->used_gpa, vq->log_used ? " (logged)" : "");
 
 	if (vq->kick_fd >= 0)
-		vu_queue_start(vq, idx);
+		virtq_start(vq, idx);
 	return 0;
 }
 
 /**
- * vu_set_vring_base() - SET_VRING_BASE: next available index to process
+ * vu_vring_set_base() - SET_VRING_BASE: next available index to process
  * @vdev:	vhost-user device
  * @msg:	Message: vring state
  *
  * Return: 0, -EPROTO if the index is out of range, -EINVAL for a value
  *	   wider than 16 bits, -EBUSY if the queue is started
  */
-int vu_set_vring_base(struct vu_dev *vdev, struct vhost_user_msg *msg)
+int vu_vring_set_base(struct vu_dev *vdev, struct vhost_user_msg *msg)
 {
-	struct vu_virtq *vq = vu_vq(vdev, le32toh(msg->payload.state.index));
+	struct virtq *vq = vu_vring_vq(vdev, le32toh(msg->payload.state.index));
 	uint32_t num = le32toh(msg->payload.state.num);
 
 	if (!vq)
@@ -181,16 +181,16 @@ int vu_set_vring_base(struct vu_dev *vdev, struct vhost_user_msg *msg)
 }
 
 /**
- * vu_get_vring_base() - GET_VRING_BASE: stop a queue, return its index
+ * vu_vring_get_base() - GET_VRING_BASE: stop a queue, return its index
  * @vdev:	vhost-user device
  * @msg:	Message: vring state, reply in place
  *
  * Return: VU_REPLY, -EPROTO if the index is out of range
  */
-int vu_get_vring_base(struct vu_dev *vdev, struct vhost_user_msg *msg)
+int vu_vring_get_base(struct vu_dev *vdev, struct vhost_user_msg *msg)
 {
 	uint32_t idx = le32toh(msg->payload.state.index);
-	struct vu_virtq *vq = vu_vq(vdev, idx);
+	struct virtq *vq = vu_vring_vq(vdev, idx);
 
 	if (!vq)
 		return -EPROTO;
@@ -217,12 +217,12 @@ int vu_get_vring_base(struct vu_dev *vdev, struct vhost_user_msg *msg)
  *
  * #syscalls fcntl
  */
-static struct vu_virtq *vu_vring_fd(struct vu_dev *vdev,
+static struct virtq *vu_vring_fd(struct vu_dev *vdev,
 				    struct vhost_user_msg *msg, int *fd)
 {
 	uint64_t v = vu_msg_u64(msg);
 	bool nofd = v & VHOST_USER_VRING_NOFD_MASK;
-	struct vu_virtq *vq;
+	struct virtq *vq;
 
 	if (v & ~(uint64_t)(VHOST_USER_VRING_IDX_MASK |
 			    VHOST_USER_VRING_NOFD_MASK)) {
@@ -234,7 +234,7 @@ static struct vu_virtq *vu_vring_fd(struct vu_dev *vdev,
 		    msg->nfds, v);
 		return NULL;
 	}
-	if (!(vq = vu_vq(vdev, v & VHOST_USER_VRING_IDX_MASK)))
+	if (!(vq = vu_vring_vq(vdev, v & VHOST_USER_VRING_IDX_MASK)))
 		return NULL;
 
 	*fd = -1;
@@ -257,7 +257,7 @@ static struct vu_virtq *vu_vring_fd(struct vu_dev *vdev,
 }
 
 /**
- * vu_set_vring_kick() - SET_VRING_KICK: eventfd the guest kicks, start
+ * vu_vring_set_kick() - SET_VRING_KICK: eventfd the guest kicks, start
  * @vdev:	vhost-user device
  * @msg:	Message
  *
@@ -266,9 +266,9 @@ static struct vu_virtq *vu_vring_fd(struct vu_dev *vdev,
  *
  * Return: 0, -EPROTO if malformed, -errno if the fd can't be watched
  */
-int vu_set_vring_kick(struct vu_dev *vdev, struct vhost_user_msg *msg)
+int vu_vring_set_kick(struct vu_dev *vdev, struct vhost_user_msg *msg)
 {
-	struct vu_virtq *vq;
+	struct virtq *vq;
 	unsigned idx;
 	int fd, rc;
 
@@ -293,20 +293,20 @@ int vu_set_vring_kick(struct vu_dev *vdev, struct vhost_user_msg *msg)
 		vq->kick_fd = fd;
 	}
 
-	vu_queue_start(vq, idx);
+	virtq_start(vq, idx);
 	return 0;
 }
 
 /**
- * vu_set_vring_call() - SET_VRING_CALL: eventfd to notify the guest
+ * vu_vring_set_call() - SET_VRING_CALL: eventfd to notify the guest
  * @vdev:	vhost-user device
  * @msg:	Message
  *
  * Return: 0, -EPROTO if malformed
  */
-int vu_set_vring_call(struct vu_dev *vdev, struct vhost_user_msg *msg)
+int vu_vring_set_call(struct vu_dev *vdev, struct vhost_user_msg *msg)
 {
-	struct vu_virtq *vq;
+	struct virtq *vq;
 	int fd;
 
 	if (!(vq = vu_vring_fd(vdev, msg, &fd)))
@@ -315,20 +315,20 @@ int vu_set_vring_call(struct vu_dev *vdev, struct vhost_user_msg *msg)
 	close_fd(&vq->call_fd);
 	vq->call_fd = fd;
 	if (vq->started)
-		vu_queue_wake(vq);	/* QEMU sends it after the kick fd */
+		virtq_wake(vq);	/* QEMU sends it after the kick fd */
 	return 0;
 }
 
 /**
- * vu_set_vring_err() - SET_VRING_ERR: eventfd to report ring errors
+ * vu_vring_set_err() - SET_VRING_ERR: eventfd to report ring errors
  * @vdev:	vhost-user device
  * @msg:	Message
  *
  * Return: 0, -EPROTO if malformed
  */
-int vu_set_vring_err(struct vu_dev *vdev, struct vhost_user_msg *msg)
+int vu_vring_set_err(struct vu_dev *vdev, struct vhost_user_msg *msg)
 {
-	struct vu_virtq *vq;
+	struct virtq *vq;
 	int fd;
 
 	if (!(vq = vu_vring_fd(vdev, msg, &fd)))
@@ -340,17 +340,17 @@ int vu_set_vring_err(struct vu_dev *vdev, struct vhost_user_msg *msg)
 }
 
 /**
- * vu_set_vring_enable() - SET_VRING_ENABLE: enable or disable a ring
+ * vu_vring_set_enable() - SET_VRING_ENABLE: enable or disable a ring
  * @vdev:	vhost-user device
  * @msg:	Message: vring state, num 0 or 1
  *
  * Return: 0, -EPROTO if the index is out of range, -EINVAL for other values
  */
-int vu_set_vring_enable(struct vu_dev *vdev, struct vhost_user_msg *msg)
+int vu_vring_set_enable(struct vu_dev *vdev, struct vhost_user_msg *msg)
 {
 	uint32_t idx = le32toh(msg->payload.state.index);
 	uint32_t num = le32toh(msg->payload.state.num);
-	struct vu_virtq *vq = vu_vq(vdev, idx);
+	struct virtq *vq = vu_vring_vq(vdev, idx);
 
 	if (!vq)
 		return -EPROTO;
