@@ -244,7 +244,7 @@ bool vu_sigbus_check(struct vu_dev *vdev)
  * @n:		Number of regions
  */
 static void vu_table_replace(struct vu_dev *vdev, const struct vu_mem_region *r,
-			   unsigned n)
+			     unsigned n)
 {
 	uint64_t qva[VHOST_USER_MAX_QUEUES][3];
 	bool remap[VHOST_USER_MAX_QUEUES];
@@ -253,10 +253,12 @@ static void vu_table_replace(struct vu_dev *vdev, const struct vu_mem_region *r,
 	for (i = 0; i < VHOST_USER_MAX_QUEUES; i++) {
 		const struct virtq *vq = &vdev->vq[i];
 
+		const struct vu_mem *m = &vdev->mem;
+
 		remap[i] = virtq_mapped(vq) &&
-			   vu_mem_va_to_qva(&vdev->mem, vq->desc, &qva[i][0]) &&
-			   vu_mem_va_to_qva(&vdev->mem, vq->avail, &qva[i][1]) &&
-			   vu_mem_va_to_qva(&vdev->mem, vq->used, &qva[i][2]);
+			   vu_mem_va_to_qva(m, vq->desc, &qva[i][0]) &&
+			   vu_mem_va_to_qva(m, vq->avail, &qva[i][1]) &&
+			   vu_mem_va_to_qva(m, vq->used, &qva[i][2]);
 	}
 
 	vu_mem_install(&vdev->mem, r, n);
@@ -270,7 +272,7 @@ static void vu_table_replace(struct vu_dev *vdev, const struct vu_mem_region *r,
 			continue;
 		}
 		if (virtq_map(&vdev->mem, vq, qva[i][0], qva[i][1],
-				 qva[i][2])) {
+			      qva[i][2])) {
 			warn("vhost-user: queue %u rings not in new memory table,"
 			     " stopping it", i);
 			virtq_unmap(vq);

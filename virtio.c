@@ -145,7 +145,7 @@ void virtq_init(struct virtq *vq)
  * Return: 0 on success, -EINVAL if misaligned, -EFAULT if not mapped
  */
 static int virtq_map_part(const struct vu_mem *m, uint64_t qva, uint64_t size,
-		    uint64_t align, void **va, uint64_t *gpa)
+			  uint64_t align, void **va, uint64_t *gpa)
 {
 	uint64_t len = size;
 	void *p;
@@ -181,7 +181,7 @@ static int virtq_map_part(const struct vu_mem *m, uint64_t qva, uint64_t size,
  *	   ring is not contiguously mapped
  */
 int virtq_map(const struct vu_mem *m, struct virtq *vq, uint64_t desc_qva,
-		 uint64_t avail_qva, uint64_t used_qva)
+	      uint64_t avail_qva, uint64_t used_qva)
 {
 	uint64_t desc_gpa, avail_gpa, used_gpa;
 	void *desc, *avail, *used;
@@ -191,14 +191,16 @@ int virtq_map(const struct vu_mem *m, struct virtq *vq, uint64_t desc_qva,
 	if (!num || num > VIRTQUEUE_MAX_SIZE || (num & (num - 1)))
 		return -EINVAL;
 
-	rc = virtq_map_part(m, desc_qva, DESC_SIZE(num), DESC_ALIGN, &desc, &desc_gpa);
+	rc = virtq_map_part(m, desc_qva, DESC_SIZE(num), DESC_ALIGN, &desc,
+			    &desc_gpa);
 	if (rc)
 		return rc;
 	rc = virtq_map_part(m, avail_qva, AVAIL_SIZE(num), AVAIL_ALIGN, &avail,
-		      &avail_gpa);
+			    &avail_gpa);
 	if (rc)
 		return rc;
-	rc = virtq_map_part(m, used_qva, USED_SIZE(num), USED_ALIGN, &used, &used_gpa);
+	rc = virtq_map_part(m, used_qva, USED_SIZE(num), USED_ALIGN, &used,
+			    &used_gpa);
 	if (rc)
 		return rc;
 
@@ -308,7 +310,7 @@ static bool virtq_ready(const struct virtq *vq)
 }
 
 /**
- * virtq_avail_pending() - Read the available index, count entries not yet popped
+ * virtq_avail_pending() - Read the available index, count entries not popped
  * @vq:		Virtqueue, ready
  *
  * Orders later reads of ring entries and descriptors after the index read.
@@ -395,7 +397,7 @@ static void virtq_desc_get(const void *src, struct desc *d)
  * Return: 0 on success, -EFAULT if any byte is outside guest memory
  */
 static int virtq_guest_read(const struct vu_mem *m, uint64_t gpa, void *buf,
-		      size_t len)
+			    size_t len)
 {
 	uint8_t *p = buf;
 
@@ -427,7 +429,7 @@ static int virtq_guest_read(const struct vu_mem *m, uint64_t gpa, void *buf,
  *	   segments, -EIO if the queue is now broken
  */
 static int virtq_elem_add(const struct vu_mem *m, struct virtq *vq,
-		    struct virtq_elem *elem, const struct desc *d)
+			  struct virtq_elem *elem, const struct desc *d)
 {
 	bool write = d->flags & VRING_DESC_F_WRITE;
 	uint64_t gpa = d->addr, left = d->len;
@@ -483,7 +485,7 @@ static int virtq_elem_add(const struct vu_mem *m, struct virtq *vq,
  * Return: 0 on success, -E2BIG if too many segments, -EIO if broken
  */
 static int virtq_chain_indirect(const struct vu_mem *m, struct virtq *vq,
-			  struct virtq_elem *elem, const struct desc *ind)
+				struct virtq_elem *elem, const struct desc *ind)
 {
 	uint32_t entries = ind->len / sizeof(struct vring_desc), i = 0, seen;
 	struct desc d;
@@ -511,7 +513,7 @@ static int virtq_chain_indirect(const struct vu_mem *m, struct virtq *vq,
 		}
 
 		if (virtq_guest_read(m, ind->addr + (uint64_t)i * sizeof(raw),
-			       &raw, sizeof(raw))) {
+				     &raw, sizeof(raw))) {
 			virtq_set_broken(vq, "indirect table outside guest memory");
 			return -EIO;
 		}
@@ -547,7 +549,7 @@ static int virtq_chain_indirect(const struct vu_mem *m, struct virtq *vq,
  * Return: 0 on success, -E2BIG if too many segments, -EIO if broken
  */
 static int virtq_chain_walk(const struct vu_mem *m, struct virtq *vq,
-		      unsigned head, struct virtq_elem *elem)
+			    unsigned head, struct virtq_elem *elem)
 {
 	unsigned i = head, seen;
 	struct desc d;
@@ -623,7 +625,7 @@ int virtq_pop(struct vu_mem *m, struct virtq *vq, struct virtq_elem *elem)
 	}
 
 	head = virtq_load16(vq->avail,
-			   AVAIL_RING_OFF(vq->last_avail_idx % vq->num));
+			    AVAIL_RING_OFF(vq->last_avail_idx % vq->num));
 	if (head >= vq->num) {
 		virtq_set_broken(vq, "head index out of range");
 		return -EIO;
@@ -672,7 +674,7 @@ void virtq_rewind(struct virtq *vq, unsigned num)
  * The caller logs the data it wrote to the buffers; we log the ring entry.
  */
 void virtq_fill(struct vu_mem *m, struct virtq *vq,
-		   const struct virtq_elem *elem, uint32_t len, unsigned idx)
+		const struct virtq_elem *elem, uint32_t len, unsigned idx)
 {
 	size_t off;
 
@@ -684,7 +686,8 @@ void virtq_fill(struct vu_mem *m, struct virtq *vq,
 	virtq_store32(vq->used, off + sizeof(__le32), len);
 
 	if (vq->log_used)
-		vu_mem_log_write(m, vq->used_gpa + off, sizeof(struct vring_used_elem));
+		vu_mem_log_write(m, vq->used_gpa + off,
+				 sizeof(struct vring_used_elem));
 }
 
 /**
@@ -704,7 +707,8 @@ void virtq_flush(struct vu_mem *m, struct virtq *vq, unsigned count)
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	virtq_store16(vq->used, USED_IDX_OFF, new);
 	if (vq->log_used)
-		vu_mem_log_write(m, vq->used_gpa + USED_IDX_OFF, sizeof(__le16));
+		vu_mem_log_write(m, vq->used_gpa + USED_IDX_OFF,
+				 sizeof(__le16));
 
 	vq->used_idx = new;
 	vq->inuse -= MIN(count, vq->inuse);
@@ -718,7 +722,7 @@ void virtq_flush(struct vu_mem *m, struct virtq *vq, unsigned count)
 }
 
 /**
- * virtq_need_event() - Event index rule (virtio 1.x, 2.7.10): is @event in (@old, @new]?
+ * virtq_need_event() - Is @event in (@old, @new]? (virtio 1.x, 2.7.10)
  * @event:	Index the other side asked to be notified at
  * @new:	Index after our update
  * @old:	Index at the last notification
@@ -765,8 +769,9 @@ bool virtq_should_notify(struct virtq *vq)
 	if (!valid)
 		return true;
 
-	return virtq_need_event(virtq_load16(vq->avail, AVAIL_RING_OFF(vq->num)),
-			  new, old);
+	uint16_t event = virtq_load16(vq->avail, AVAIL_RING_OFF(vq->num));
+
+	return virtq_need_event(event, new, old);
 }
 
 /**

@@ -113,7 +113,7 @@ struct virtq_elem {
 
 void virtq_init(struct virtq *vq);
 int virtq_map(const struct vu_mem *m, struct virtq *vq, uint64_t desc_qva,
-		 uint64_t avail_qva, uint64_t used_qva);
+	      uint64_t avail_qva, uint64_t used_qva);
 bool virtq_mapped(const struct virtq *vq);
 void virtq_unmap(struct virtq *vq);
 void virtq_wake(const struct virtq *vq);
@@ -122,7 +122,7 @@ bool virtq_empty(struct virtq *vq);
 int virtq_pop(struct vu_mem *m, struct virtq *vq, struct virtq_elem *elem);
 void virtq_rewind(struct virtq *vq, unsigned num);
 void virtq_fill(struct vu_mem *m, struct virtq *vq,
-		   const struct virtq_elem *elem, uint32_t len, unsigned idx);
+		const struct virtq_elem *elem, uint32_t len, unsigned idx);
 void virtq_flush(struct vu_mem *m, struct virtq *vq, unsigned count);
 bool virtq_should_notify(struct virtq *vq);
 void virtq_notify(struct virtq *vq);

@@ -3,8 +3,8 @@
  *
  * DOC: Theory of operation
  *
- * Guest to us (TX queue): vu_frame_tx_poll() pops descriptor chains, copies each
- * frame into one linear buffer, strips the virtio-net header and hands the
+ * Guest to us (TX queue): vu_frame_tx_poll() pops descriptor chains, copies
+ * each frame into one linear buffer, strips the virtio-net header and hands the
  * frame to a callback given by the layer above (this file knows nothing of
  * protocols).  Every chain goes back to the guest as used at once, with
  * length 0: the device wrote nothing into it.
@@ -90,7 +90,7 @@ int vu_frame_tx_poll(struct vu_dev *vdev, vu_frame_cb cb, void *opaque)
  * @len:	Bytes to copy, must fit
  */
 static void vu_frame_copy_in(struct vu_mem *mem, const struct virtq_elem *elem,
-		       size_t dst_off, const struct iovec *iov, size_t iovcnt,
+			     size_t dst_off, const struct iovec *iov, size_t iovcnt,
 		       size_t src_off, size_t len)
 {
 	const struct iovec *sg = &elem->sg[elem->out_num];
@@ -106,7 +106,8 @@ static void vu_frame_copy_in(struct vu_mem *mem, const struct virtq_elem *elem,
 		n = MIN(sg[i].iov_len - dst_off, len);
 		done = iov_to_buf(iov, iovcnt, src_off,
 				  (uint8_t *)sg[i].iov_base + dst_off, n);
-		vu_mem_log_write_va(mem, (uint8_t *)sg[i].iov_base + dst_off, n);
+		vu_mem_log_write_va(mem, (uint8_t *)sg[i].iov_base + dst_off,
+				    n);
 		src_off += done;
 		len -= done;
 		dst_off = 0;
@@ -172,11 +173,11 @@ int vu_frame_send(struct vu_dev *vdev, const struct iovec *iov, size_t iovcnt)
 				n++;
 				goto drop;	/* must fit in one buffer */
 			}
-			vu_frame_copy_in(&vdev->mem, &elem[n], VU_NET_HDR_LEN, iov,
-				   iovcnt, 0, room - VU_NET_HDR_LEN);
+			vu_frame_copy_in(&vdev->mem, &elem[n], VU_NET_HDR_LEN,
+					 iov, iovcnt, 0, room - VU_NET_HDR_LEN);
 		} else {
 			vu_frame_copy_in(&vdev->mem, &elem[n], 0, iov, iovcnt,
-				   off - VU_NET_HDR_LEN, room);
+					 off - VU_NET_HDR_LEN, room);
 		}
 		virtq_fill(&vdev->mem, vq, &elem[n], room, n);
 		off += room;

@@ -26,7 +26,7 @@ int vu_frame_tx_poll(struct vu_dev *vdev, vu_frame_cb cb, void *opaque);
 int vu_frame_send(struct vu_dev *vdev, const struct iovec *iov, size_t iovcnt);
 
 /**
- * vu_frame_csum_trusted() - Will the guest take our frames without checking sums?
+ * vu_frame_csum_trusted() - Will the guest take our frames unchecked?
  * @vdev:	vhost-user device
  *
  * With VIRTIO_NET_F_GUEST_CSUM negotiated, vu_frame_send() marks every frame

@@ -132,7 +132,8 @@ bool vu_mem_qva_to_gpa(const struct vu_mem *m, uint64_t qva, uint64_t *gpa)
  *
  * Return: region, NULL if none
  */
-static const struct vu_mem_region *vu_mem_va_region(const struct vu_mem *m, uintptr_t p)
+static const struct vu_mem_region *vu_mem_va_region(const struct vu_mem *m,
+						     uintptr_t p)
 {
 	unsigned i;
 
@@ -198,7 +199,7 @@ void vu_mem_log_write(struct vu_mem *m, uint64_t gpa, uint64_t len)
 }
 
 /**
- * vu_mem_log_write_va() - Mark guest pages dirty, given a pointer into our mapping
+ * vu_mem_log_write_va() - Mark guest pages dirty, given a pointer to them
  * @m:		Guest memory, with the log bitmap
  * @va:		Start of the written area, in our mapping of guest memory
  * @len:	Bytes written
@@ -305,7 +306,7 @@ static int vu_mem_region_check(const struct vu_mem_region *r, int fd)
  * Return: true if they share at least one byte
  */
 static bool vu_mem_range_overlap(uint64_t a, uint64_t alen, uint64_t b,
-			     uint64_t blen)
+				 uint64_t blen)
 {
 	return a < b + blen && b < a + alen;
 }
@@ -323,8 +324,10 @@ static bool vu_mem_region_overlaps(const struct vu_mem_region *r, unsigned n)
 	unsigned i;
 
 	for (i = 0; i < n; i++) {
-		if (vu_mem_range_overlap(r[i].gpa, r[i].size, r[n].gpa, r[n].size) ||
-		    vu_mem_range_overlap(r[i].qva, r[i].size, r[n].qva, r[n].size)) {
+		if (vu_mem_range_overlap(r[i].gpa, r[i].size,
+					 r[n].gpa, r[n].size) ||
+		    vu_mem_range_overlap(r[i].qva, r[i].size,
+					 r[n].qva, r[n].size)) {
 			warn("vhost-user: memory regions %u and %u overlap",
 			     i, n);
 			return true;
@@ -414,7 +417,8 @@ err_unmap:
  * @r:		New regions, mapped: ownership passes to @m
  * @n:		Number of regions, at most VU_MAX_REGIONS
  */
-void vu_mem_install(struct vu_mem *m, const struct vu_mem_region *r, unsigned n)
+void vu_mem_install(struct vu_mem *m, const struct vu_mem_region *r,
+		    unsigned n)
 {
 	vu_mem_regions_unmap(m->r, VU_MAX_REGIONS);
 	memcpy(m->r, r, sizeof(*r) * n);
@@ -516,7 +520,8 @@ void vu_mem_reset(struct vu_mem *m)
 /* SIGBUS: the front-end shrank a file we mapped */
 
 static const struct vu_mem *vu_mem_sigbus_mem;	/* for vu_mem_sigbus() only */
-static volatile sig_atomic_t vu_mem_sigbus_flag;	/* set by vu_mem_sigbus() */
+/* Set by vu_mem_sigbus() */
+static volatile sig_atomic_t vu_mem_sigbus_flag;
 
 /**
  * vu_mem_sigbus() - SIGBUS on guest memory: the front-end shrank the file

@@ -50,7 +50,8 @@ void vu_mem_log_write(struct vu_mem *m, uint64_t gpa, uint64_t len);
 void vu_mem_log_write_va(struct vu_mem *m, const void *va, uint64_t len);
 
 int vu_mem_regions_map(struct vu_mem_region *r, const int *fds, unsigned n);
-void vu_mem_install(struct vu_mem *m, const struct vu_mem_region *r, unsigned n);
+void vu_mem_install(struct vu_mem *m, const struct vu_mem_region *r,
+		    unsigned n);
 int vu_mem_log_set(struct vu_mem *m, int fd, uint64_t size, uint64_t off);
 void vu_mem_reset(struct vu_mem *m);
 

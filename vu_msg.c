@@ -169,7 +169,7 @@ int vu_msg_recv(int fd, struct vhost_user_msg *msg)
 
 	if ((size_t)n < sizeof(msg->hdr) &&
 	    (rc = vu_msg_read_full(fd, (uint8_t *)&msg->hdr + n,
-			       sizeof(msg->hdr) - n)))
+				   sizeof(msg->hdr) - n)))
 		goto err;
 
 	size = le32toh(msg->hdr.size);

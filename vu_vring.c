@@ -130,7 +130,7 @@ int vu_vring_set_addr(struct vu_dev *vdev, struct vhost_user_msg *msg)
 	}
 
 	rc = virtq_map(&vdev->mem, vq, le64toh(a.desc_user_addr),
-			  le64toh(a.avail_user_addr), le64toh(a.used_user_addr));
+		       le64toh(a.avail_user_addr), le64toh(a.used_user_addr));
 	if (rc) {
 		warn("vhost-user: queue %" PRIu32 " rings not in guest memory: %s",
 		     idx, strerror(-rc));
@@ -218,7 +218,7 @@ int vu_vring_get_base(struct vu_dev *vdev, struct vhost_user_msg *msg)
  * #syscalls fcntl
  */
 static struct virtq *vu_vring_fd(struct vu_dev *vdev,
-				    struct vhost_user_msg *msg, int *fd)
+				 struct vhost_user_msg *msg, int *fd)
 {
 	uint64_t v = vu_msg_u64(msg);
 	bool nofd = v & VHOST_USER_VRING_NOFD_MASK;
