@@ -476,6 +476,37 @@ static int virtq_elem_add(const struct vu_mem *m, struct virtq *vq,
 }
 
 /**
+ * virtq_chain_step() - Add a descriptor to an element, find the next one
+ * @m:		Guest memory
+ * @vq:		Virtqueue, ready, marked broken on a bad chain
+ * @elem:	Element to fill
+ * @d:		Descriptor, copied out of guest memory
+ * @num:	Entries in the table @d comes from
+ * @next:	Index of the next descriptor, set if the chain goes on
+ * @why:	What to log if the next index is out of range
+ *
+ * Return: 1 if the chain goes on at @next, 0 at its end, -E2BIG if too
+ *	   many segments, -EIO if broken
+ */
+static int virtq_chain_step(const struct vu_mem *m, struct virtq *vq,
+			    struct virtq_elem *elem, const struct desc *d,
+			    unsigned num, unsigned *next, const char *why)
+{
+	int rc = virtq_elem_add(m, vq, elem, d);
+
+	if (rc)
+		return rc;
+	if (!(d->flags & VRING_DESC_F_NEXT))
+		return 0;
+	if (d->next >= num) {
+		virtq_set_broken(vq, why);
+		return -EIO;
+	}
+	*next = d->next;
+	return 1;
+}
+
+/**
  * virtq_chain_indirect() - Walk an indirect descriptor table into an element
  * @m:		Guest memory
  * @vq:		Virtqueue, marked broken on a bad table
@@ -524,18 +555,10 @@ static int virtq_chain_indirect(const struct vu_mem *m, struct virtq *vq,
 			return -EIO;
 		}
 
-		rc = virtq_elem_add(m, vq, elem, &d);
-		if (rc)
+		rc = virtq_chain_step(m, vq, elem, &d, entries, &i,
+				      "indirect next index out of range");
+		if (rc <= 0)
 			return rc;
-
-		if (!(d.flags & VRING_DESC_F_NEXT))
-			return 0;
-
-		i = d.next;
-		if (i >= entries) {
-			virtq_set_broken(vq, "indirect next index out of range");
-			return -EIO;
-		}
 	}
 }
 
@@ -574,18 +597,10 @@ static int virtq_chain_walk(const struct vu_mem *m, struct virtq *vq,
 			return virtq_chain_indirect(m, vq, elem, &d);
 		}
 
-		rc = virtq_elem_add(m, vq, elem, &d);
-		if (rc)
+		rc = virtq_chain_step(m, vq, elem, &d, vq->num, &i,
+				      "next descriptor index out of range");
+		if (rc <= 0)
 			return rc;
-
-		if (!(d.flags & VRING_DESC_F_NEXT))
-			return 0;
-
-		i = d.next;
-		if (i >= vq->num) {
-			virtq_set_broken(vq, "next descriptor index out of range");
-			return -EIO;
-		}
 	}
 }
 
