@@ -298,6 +298,29 @@ int vu_vring_set_kick(struct vu_dev *vdev, struct vhost_user_msg *msg)
 }
 
 /**
+ * vu_vring_fd_store() - Store the eventfd of SET_VRING_CALL or _ERR
+ * @vdev:	vhost-user device
+ * @msg:	Message
+ * @call:	Store it as call fd, else as error fd; the old one is closed
+ *
+ * Return: virtqueue, NULL if malformed (logged)
+ */
+static struct virtq *vu_vring_fd_store(struct vu_dev *vdev,
+				       struct vhost_user_msg *msg, bool call)
+{
+	struct virtq *vq;
+	int fd, *slot;
+
+	if (!(vq = vu_vring_fd(vdev, msg, &fd)))
+		return NULL;
+
+	slot = call ? &vq->call_fd : &vq->err_fd;
+	close_fd(slot);
+	*slot = fd;
+	return vq;
+}
+
+/**
  * vu_vring_set_call() - SET_VRING_CALL: eventfd to notify the guest
  * @vdev:	vhost-user device
  * @msg:	Message
@@ -306,14 +329,10 @@ int vu_vring_set_kick(struct vu_dev *vdev, struct vhost_user_msg *msg)
  */
 int vu_vring_set_call(struct vu_dev *vdev, struct vhost_user_msg *msg)
 {
-	struct virtq *vq;
-	int fd;
+	struct virtq *vq = vu_vring_fd_store(vdev, msg, true);
 
-	if (!(vq = vu_vring_fd(vdev, msg, &fd)))
+	if (!vq)
 		return -EPROTO;
-
-	close_fd(&vq->call_fd);
-	vq->call_fd = fd;
 	if (vq->started)
 		virtq_wake(vq);	/* QEMU sends it after the kick fd */
 	return 0;
@@ -328,15 +347,7 @@ int vu_vring_set_call(struct vu_dev *vdev, struct vhost_user_msg *msg)
  */
 int vu_vring_set_err(struct vu_dev *vdev, struct vhost_user_msg *msg)
 {
-	struct virtq *vq;
-	int fd;
-
-	if (!(vq = vu_vring_fd(vdev, msg, &fd)))
-		return -EPROTO;
-
-	close_fd(&vq->err_fd);
-	vq->err_fd = fd;
-	return 0;
+	return vu_vring_fd_store(vdev, msg, false) ? 0 : -EPROTO;
 }
 
 /**
