@@ -19,7 +19,8 @@ LDFLAGS	+= $(LDHARD)
 LDLIBS	:= -lseccomp -lcap-ng
 
 SRCS	:= passt.c conf.c log.c util.c netlink.c checksum.c vhost_user.c \
-	   virtio.c vu_common.c tap.c tap_out.c arp.c dhcp.c icmp.c ndp.c dhcpv6.c \
+	   vu_vring.c vu_msg.c vu_mem.c virtio.c vu_common.c tap.c tap_out.c \
+	   arp.c dhcp.c icmp.c ndp.c dhcpv6.c \
 	   pcap.c flow.c fwd.c udp.c tcp.c tcp_listen.c repair.c migrate.c \
 	   mig_buf.c tcp_migrate.c tcp_restore.c isolation.c
 OBJS	:= $(SRCS:.c=.o)
@@ -29,20 +30,21 @@ REPAIR_BIN := passt-repair
 # Unit tests: test/unit/<name>.c linked with the real modules it tests
 UNIT	:= virtio vhost_user dhcp arp conf ndp dhcpv6 flow udp tcp repair migrate
 UNIT_BIN := $(UNIT:%=test/unit/test_%)
-unit_deps_virtio	:= virtio.o util.o log.o
-unit_deps_vhost_user	:= vhost_user.o virtio.o util.o log.o
+unit_deps_virtio	:= virtio.o vu_mem.o util.o log.o
+unit_deps_vhost_user	:= vhost_user.o vu_vring.o vu_msg.o virtio.o vu_mem.o \
+			   util.o log.o
 L2_OBJS		:= tap.o tap_out.o arp.o dhcp.o icmp.o ndp.o dhcpv6.o pcap.o checksum.o \
 		   tcp.o tcp_listen.o udp.o flow.o fwd.o
 unit_deps_dhcp		:= $(L2_OBJS) util.o log.o
-unit_wrap_dhcp		:= -Wl,--wrap=vu_send
+unit_wrap_dhcp		:= -Wl,--wrap=vu_frame_send
 unit_deps_arp		:= $(L2_OBJS) util.o log.o
-unit_wrap_arp		:= -Wl,--wrap=vu_send
+unit_wrap_arp		:= -Wl,--wrap=vu_frame_send
 unit_deps_conf		:= conf.o fwd.o netlink.o util.o log.o
 unit_wrap_conf		:=
 unit_deps_ndp		:= $(L2_OBJS) util.o log.o
-unit_wrap_ndp		:= -Wl,--wrap=vu_send
+unit_wrap_ndp		:= -Wl,--wrap=vu_frame_send
 unit_deps_dhcpv6	:= $(L2_OBJS) util.o log.o
-unit_wrap_dhcpv6	:= -Wl,--wrap=vu_send
+unit_wrap_dhcpv6	:= -Wl,--wrap=vu_frame_send
 unit_deps_flow		:= flow.o util.o log.o
 unit_wrap_flow		:=
 unit_deps_tcp		:= tcp.o tcp_listen.o flow.o fwd.o checksum.o util.o log.o
@@ -143,13 +145,15 @@ FUZZ_CFLAGS	:= -std=c11 $(WARN) -Wno-format-nonliteral -g -O1 \
 FUZZ_TARGETS	:= vhost_user virtio tap migrate
 FUZZ_BIN	:= $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 FUZZ_WRAP	:= -Wl,--wrap=die -Wl,--wrap=die_perror
-fuzz_deps_vhost_user	:= vhost_user.o virtio.o util.o log.o
-fuzz_deps_virtio	:= virtio.o vu_common.o vhost_user.o util.o log.o
+fuzz_deps_vhost_user	:= vhost_user.o vu_vring.o vu_msg.o virtio.o vu_mem.o \
+			   util.o log.o
+fuzz_deps_virtio	:= virtio.o vu_common.o vhost_user.o vu_vring.o vu_msg.o \
+			   vu_mem.o util.o log.o
 fuzz_deps_tap		:= $(L2_OBJS) util.o log.o
-fuzz_wrap_tap		:= -Wl,--wrap=vu_send -Wl,--wrap=getrandom
+fuzz_wrap_tap		:= -Wl,--wrap=vu_frame_send -Wl,--wrap=getrandom
 fuzz_deps_migrate	:= $(L2_OBJS) migrate.o tcp_migrate.o repair.o util.o \
 			   log.o
-fuzz_wrap_migrate	:= -Wl,--wrap=vu_send -Wl,--wrap=getrandom
+fuzz_wrap_migrate	:= -Wl,--wrap=vu_frame_send -Wl,--wrap=getrandom
 
 .PHONY: fuzz fuzz-check asan
 .PRECIOUS: $(FUZZ_DIR)/%.o

@@ -205,7 +205,7 @@ static bool kick_handler(struct ctx *c, union evtag tag)
 		return false;
 	}
 
-	return vu_tx_poll(vdev, tap_frame_cb, c);
+	return vu_frame_tx_poll(vdev, tap_frame_cb, c);
 }
 
 /**
@@ -326,7 +326,7 @@ static NORETURN void loop(struct ctx *c)
 		}
 
 		if (tx_pending)
-			tx_pending = vu_tx_poll(&c->vdev, tap_frame_cb, c);
+			tx_pending = vu_frame_tx_poll(&c->vdev, tap_frame_cb, c);
 		if (vu_sigbus_check(&c->vdev))
 			front_end_gone(c);
 

@@ -226,7 +226,7 @@ static int tcp_send(struct ctx *c, const struct flow_key *key,
 
 	iov[0] = (struct iovec){ hdr, sizeof(*h) + olen };
 	iov[1] = (struct iovec){ (void *)data, len };
-	if (!len || !vu_csum_trusted(&c->vdev)) {	/* data: not checked */
+	if (!len || !vu_frame_csum_trusted(&c->vdev)) {	/* data: not checked */
 		h->csum = csum_l4(&key->faddr, &key->gaddr, IPPROTO_TCP, iov,
 				  len ? 2 : 1);
 		memcpy(hdr + offsetof(struct tcp_hdr, csum), &h->csum,

@@ -70,7 +70,7 @@ size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max);
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max,
 			       unsigned seed);
 ssize_t __wrap_getrandom(void *buf, size_t len, unsigned flags);
-int __wrap_vu_send(struct vu_dev *vdev, const struct iovec *iov, size_t cnt);
+int __wrap_vu_frame_send(struct vu_dev *vdev, const struct iovec *iov, size_t cnt);
 
 static struct ctx c;
 
@@ -111,14 +111,14 @@ ssize_t __wrap_getrandom(void *buf, size_t len, unsigned flags)
 }
 
 /**
- * __wrap_vu_send() - Frames restored connections send the guest: dropped
+ * __wrap_vu_frame_send() - Frames restored connections send the guest: dropped
  * @vdev:	Unused
  * @iov:	Frame
  * @cnt:	Entries in @iov
  *
  * Return: frame length
  */
-int __wrap_vu_send(struct vu_dev *vdev, const struct iovec *iov, size_t cnt)
+int __wrap_vu_frame_send(struct vu_dev *vdev, const struct iovec *iov, size_t cnt)
 {
 	size_t len = iov_size(iov, cnt), i;
 

@@ -2,7 +2,7 @@
 /* test/unit/arp.c - ARP responder and Ethernet dispatch
  *
  * Requests are built by hand and fed through tap_handler(), as frames from
- * the guest; vu_send() is wrapped (-Wl,--wrap=vu_send) so that the reply
+ * the guest; vu_frame_send() is wrapped (-Wl,--wrap=vu_frame_send) so that the reply
  * frame, if any, is captured here and checked byte by byte.
  */
 
@@ -31,12 +31,12 @@ static const uint8_t our_mac[ETH_ALEN] = { 0x9a, 0x55, 0x9a, 0x55, 0x9a, 0x55 };
 static const uint8_t bcast_mac[ETH_ALEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
 static struct ctx c;			/* big: port maps */
-static uint8_t sent[256];		/* last frame given to vu_send() */
+static uint8_t sent[256];		/* last frame given to vu_frame_send() */
 static size_t sent_len;
 static int sent_count;
 
 /* Test double: the frame goes nowhere, we keep a copy */
-int __wrap_vu_send(struct vu_dev *vdev, const struct iovec *iov, size_t cnt)
+int __wrap_vu_frame_send(struct vu_dev *vdev, const struct iovec *iov, size_t cnt)
 {
 	(void)vdev;
 	assert_true(iov_size(iov, cnt) <= sizeof(sent));

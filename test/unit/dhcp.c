@@ -3,7 +3,7 @@
  *
  * Messages are built by hand, byte by byte, and fed either to dhcp_parse()
  * and dhcp_build_reply() directly or, as whole Ethernet frames, through
- * tap_handler().  vu_send() is wrapped (-Wl,--wrap=vu_send): the frame the
+ * tap_handler().  vu_frame_send() is wrapped (-Wl,--wrap=vu_frame_send): the frame the
  * daemon would give the guest is captured here and taken apart.
  */
 
@@ -35,12 +35,12 @@ static const uint8_t our_mac[ETH_ALEN] = { 0x9a, 0x55, 0x9a, 0x55, 0x9a, 0x55 };
 static const uint8_t bcast_mac[ETH_ALEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
 static struct ctx c;			/* big: port maps */
-static uint8_t sent[FRAME_MAX];		/* last frame given to vu_send() */
+static uint8_t sent[FRAME_MAX];		/* last frame given to vu_frame_send() */
 static size_t sent_len;
 static int sent_count;
 
 /* Test double: the frame goes nowhere, we keep a copy */
-int __wrap_vu_send(struct vu_dev *vdev, const struct iovec *iov, size_t cnt)
+int __wrap_vu_frame_send(struct vu_dev *vdev, const struct iovec *iov, size_t cnt)
 {
 	(void)vdev;
 	sent_len = iov_to_buf(iov, cnt, 0, sent, sizeof(sent));

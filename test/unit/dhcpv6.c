@@ -3,7 +3,7 @@
  *
  * Client messages are built by hand and fed either to dhcpv6_parse() (cut
  * at every length, right before an unmapped page) or, as whole frames, to
- * tap_handler(); vu_send() is wrapped (-Wl,--wrap=vu_send) so that the
+ * tap_handler(); vu_frame_send() is wrapped (-Wl,--wrap=vu_frame_send) so that the
  * reply is captured here and taken apart.
  */
 
@@ -47,7 +47,7 @@ static size_t sent_len;
 static int sent_count;
 static uint8_t frame[FRAME_MAX];
 
-int __wrap_vu_send(struct vu_dev *vdev, const struct iovec *iov, size_t cnt)
+int __wrap_vu_frame_send(struct vu_dev *vdev, const struct iovec *iov, size_t cnt)
 {
 	(void)vdev;
 	sent_len = iov_to_buf(iov, cnt, 0, sent, sizeof(sent));

@@ -2,8 +2,8 @@
 /* test/unit/ndp.c - NDP (router and neighbour discovery), IPv6 input in
  *		     tap.c and pcap capture
  *
- * Frames are built by hand and fed to tap_handler(); vu_send() is wrapped
- * (-Wl,--wrap=vu_send) so that what the daemon would give the guest is
+ * Frames are built by hand and fed to tap_handler(); vu_frame_send() is wrapped
+ * (-Wl,--wrap=vu_frame_send) so that what the daemon would give the guest is
  * captured here and taken apart byte by byte.
  */
 
@@ -42,7 +42,7 @@ static size_t sent_len;
 static int sent_count;
 static uint8_t frame[FRAME_MAX];
 
-int __wrap_vu_send(struct vu_dev *vdev, const struct iovec *iov, size_t cnt)
+int __wrap_vu_frame_send(struct vu_dev *vdev, const struct iovec *iov, size_t cnt)
 {
 	(void)vdev;
 	sent_len = iov_to_buf(iov, cnt, 0, sent, sizeof(sent));
