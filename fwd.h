@@ -2,7 +2,7 @@
 #ifndef FWD_H
 #define FWD_H
 
-#include "passt.h"
+#include "ctx.h"
 #include "inany.h"
 
 bool fwd_port_forwarded(const struct fwd_ports *fwd, uint16_t host_port);

@@ -23,7 +23,8 @@
  * CRC), and refuses a stream without MIG_SEC_END, or with bytes after it.
  */
 
-#include "passt.h"
+#include "ctx.h"
+#include "migrate_ev.h"
 
 #define MIGRATE_MAGIC		0x7061737374766d73ULL	/* "passtvms" */
 #define MIGRATE_VERSION		1	/* what we write */

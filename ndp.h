@@ -4,7 +4,7 @@
 
 #include <netinet/in.h>
 
-#include "passt.h"
+#include "ctx.h"
 
 /* ICMPv6 types (RFC 4443, RFC 4861) */
 #define ICMPV6_ECHO_REQUEST	128

@@ -62,7 +62,6 @@
 #include "pcap.h"
 #include "tcp.h"
 #include "udp.h"
-#include "vu_common.h"
 
 /* Drop counters: module state, like a table (see struct tap_stats) */
 static struct tap_stats stats;

@@ -74,7 +74,6 @@
 #include "flow.h"
 #include "fwd.h"
 #include "tap_out.h"
-#include "vu_common.h"
 #include "tcp_listen.h"
 
 #define TCP_RTO_MS		1000	/* first retransmission timeout */
@@ -226,7 +225,7 @@ static int tcp_send(struct ctx *c, const struct flow_key *key,
 
 	iov[0] = (struct iovec){ hdr, sizeof(*h) + olen };
 	iov[1] = (struct iovec){ (void *)data, len };
-	if (!len || !vu_csum_trusted(&c->vdev)) {	/* data: not checked */
+	if (!len || !tap_csum_trusted(c)) {	/* data: not checked */
 		h->csum = csum_l4(&key->faddr, &key->gaddr, IPPROTO_TCP, iov,
 				  len ? 2 : 1);
 		memcpy(hdr + offsetof(struct tcp_hdr, csum), &h->csum,

@@ -2,8 +2,11 @@
 #ifndef TCP_H
 #define TCP_H
 
-#include "passt.h"
+#include "ctx.h"
 #include "inany.h"
+
+/* Event kind (see util.h): a connected socket, index: its flow */
+enum { EV_TCP = 7 };
 
 #define TCP_TIMER_INTERVAL_MS	100	/* tcp_timer() period */
 

@@ -2,7 +2,7 @@
 #ifndef TCP_MIGRATE_H
 #define TCP_MIGRATE_H
 
-#include "passt.h"
+#include "ctx.h"
 #include "migrate.h"
 
 #define TCP_MIG_QUEUE_MAX	(64U << 20)	/* bytes per queue we accept */

@@ -3,6 +3,7 @@
 #define VHOST_USER_H
 
 #include "virtio.h"
+#include "vu_ev.h"
 
 #define VHOST_USER_MAX_QUEUES		2	/* one RX/TX pair */
 #define VHOST_USER_RX_QUEUE		0	/* us to guest */

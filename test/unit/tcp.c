@@ -31,7 +31,7 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
-#include "passt.h"
+#include "ctx.h"
 #include "checksum.h"
 #include "flow.h"
 #include "tap_out.h"
