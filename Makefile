@@ -19,9 +19,9 @@ LDFLAGS	+= $(LDHARD)
 LDLIBS	:= -lseccomp -lcap-ng
 
 SRCS	:= passt.c conf.c log.c util.c netlink.c checksum.c vhost_user.c \
-	   virtio.c vu_common.c tap.c tap_out.c arp.c dhcp.c icmp.c ndp.c dhcpv6.c \
-	   pcap.c flow.c fwd.c udp.c tcp.c tcp_listen.c repair.c migrate.c \
-	   tcp_migrate.c isolation.c
+	   virtio.c vu_common.c tap.c tap_out.c arp.c dhcp.c dns.c icmp.c ndp.c \
+	   dhcpv6.c pcap.c flow.c fwd.c udp.c tcp.c tcp_listen.c repair.c \
+	   migrate.c tcp_migrate.c isolation.c
 OBJS	:= $(SRCS:.c=.o)
 BIN	:= passt
 REPAIR_BIN := passt-repair
@@ -31,8 +31,8 @@ UNIT	:= virtio vhost_user dhcp arp conf ndp dhcpv6 flow udp tcp repair migrate
 UNIT_BIN := $(UNIT:%=test/unit/test_%)
 unit_deps_virtio	:= virtio.o util.o log.o
 unit_deps_vhost_user	:= vhost_user.o virtio.o util.o log.o
-L2_OBJS		:= tap.o tap_out.o arp.o dhcp.o icmp.o ndp.o dhcpv6.o pcap.o checksum.o \
-		   tcp.o tcp_listen.o udp.o flow.o fwd.o
+L2_OBJS		:= tap.o tap_out.o arp.o dhcp.o dns.o icmp.o ndp.o dhcpv6.o pcap.o \
+		   checksum.o tcp.o tcp_listen.o udp.o flow.o fwd.o
 unit_deps_dhcp		:= $(L2_OBJS) util.o log.o
 unit_wrap_dhcp		:= -Wl,--wrap=vu_send
 unit_deps_arp		:= $(L2_OBJS) util.o log.o

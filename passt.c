@@ -42,6 +42,7 @@
 #include "arp.h"
 #include "dhcp.h"
 #include "dhcpv6.h"
+#include "dns.h"
 #include "icmp.h"
 #include "ndp.h"
 #include "tcp.h"
