@@ -1033,37 +1033,6 @@ static int tcp_conn_segment(struct ctx *c, unsigned idx,
 /* ---------------------------------------------------------------- */
 
 /**
- * tcp_sockaddr() - Fill a socket address from an inany address and port
- * @a:		Address
- * @port:	Port, host order
- * @sa:		Socket address, set
- *
- * Return: length of @sa to pass to connect() or bind()
- */
-static socklen_t tcp_sockaddr(const union inany_addr *a, uint16_t port,
-			      struct sockaddr_storage *sa)
-{
-	const struct in_addr *a4 = inany_v4(a);
-
-	memset(sa, 0, sizeof(*sa));
-	if (a4) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)sa;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(port);
-		s4->sin_addr = *a4;
-		return sizeof(*s4);
-	} else {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)sa;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(port);
-		s6->sin6_addr = a->a6;
-		return sizeof(*s6);
-	}
-}
-
-/**
  * tcp_sockaddr_inany() - Address and port of a socket address
  * @sa:		Socket address, AF_INET or AF_INET6
  * @a:		Address, set (IPv4-mapped for IPv4)
@@ -1143,7 +1112,7 @@ static int tcp_conn_outbound(struct ctx *c, const struct flow_key *key,
 	}
 
 	fwd_nat_outbound(c, &key->faddr, key->fport, &dst);
-	sl = tcp_sockaddr(&dst, key->fport, &sa);
+	sl = inany_sockaddr(&sa, &dst, key->fport);
 	fd = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 		    IPPROTO_TCP);
 	if (fd < 0) {
