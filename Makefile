@@ -20,8 +20,8 @@ LDLIBS	:= -lseccomp -lcap-ng
 
 SRCS	:= passt.c conf.c log.c util.c netlink.c checksum.c vhost_user.c \
 	   virtio.c vu_common.c tap.c tap_out.c arp.c dhcp.c dns.c icmp.c ndp.c \
-	   dhcpv6.c pcap.c flow.c fwd.c udp.c tcp.c tcp_listen.c repair.c \
-	   migrate.c tcp_migrate.c isolation.c
+	   dhcpv6.c pcap.c flow.c fwd.c udp.c tcp.c tcp_guest.c tcp_listen.c \
+	   repair.c migrate.c tcp_migrate.c isolation.c
 OBJS	:= $(SRCS:.c=.o)
 BIN	:= passt
 REPAIR_BIN := passt-repair
@@ -32,7 +32,7 @@ UNIT_BIN := $(UNIT:%=test/unit/test_%)
 unit_deps_virtio	:= virtio.o util.o log.o
 unit_deps_vhost_user	:= vhost_user.o virtio.o util.o log.o
 L2_OBJS		:= tap.o tap_out.o arp.o dhcp.o dns.o icmp.o ndp.o dhcpv6.o pcap.o \
-		   checksum.o tcp.o tcp_listen.o udp.o flow.o fwd.o
+		   checksum.o tcp.o tcp_guest.o tcp_listen.o udp.o flow.o fwd.o
 unit_deps_dhcp		:= $(L2_OBJS) util.o log.o
 unit_wrap_dhcp		:= -Wl,--wrap=vu_send
 unit_deps_arp		:= $(L2_OBJS) util.o log.o
@@ -45,14 +45,14 @@ unit_deps_dhcpv6	:= $(L2_OBJS) util.o log.o
 unit_wrap_dhcpv6	:= -Wl,--wrap=vu_send
 unit_deps_flow		:= flow.o util.o log.o
 unit_wrap_flow		:=
-unit_deps_tcp		:= tcp.o tcp_listen.o flow.o fwd.o checksum.o util.o log.o
+unit_deps_tcp		:= tcp.o tcp_guest.o tcp_listen.o flow.o fwd.o checksum.o util.o log.o
 unit_wrap_tcp		:= -Wl,--wrap=tap_send_l4 -Wl,--wrap=setsockopt
 unit_deps_udp		:= udp.o flow.o fwd.o checksum.o util.o log.o
 unit_wrap_udp		:= -Wl,--wrap=tap_send_l4
 unit_deps_repair	:= repair.o util.o log.o
 unit_wrap_repair	:= -Wl,--wrap=poll
-unit_deps_migrate	:= migrate.o tcp_migrate.o tcp.o tcp_listen.o flow.o fwd.o \
-			   checksum.o repair.o util.o log.o
+unit_deps_migrate	:= migrate.o tcp_migrate.o tcp.o tcp_guest.o tcp_listen.o \
+			   flow.o fwd.o checksum.o repair.o util.o log.o
 unit_wrap_migrate	:= -Wl,--wrap=tap_send_l4 -Wl,--wrap=repair_ready \
 			   -Wl,--wrap=setsockopt \
 			   -Wl,--wrap=repair_set -Wl,--wrap=socket \
