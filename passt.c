@@ -46,6 +46,7 @@
 #include "icmp.h"
 #include "ndp.h"
 #include "tcp.h"
+#include "tcp_guest.h"
 #include "tcp_listen.h"
 #include "udp.h"
 #include "migrate.h"

@@ -60,7 +60,7 @@
 #include "icmp.h"
 #include "ndp.h"
 #include "pcap.h"
-#include "tcp.h"
+#include "tcp_guest.h"
 #include "udp.h"
 
 /* Drop counters: module state, like a table (see struct tap_stats) */

@@ -49,8 +49,8 @@
  *
  * Files: this one holds the connection table, the socket side and the
  * segments we send; tcp_guest.c parses and acts on the guest's segments
- * (and says what happens to bad ones), calling in here through
- * tcp_internal.h; tcp_listen.c owns the listening sockets, tcp_migrate.c
+ * (and says what happens to bad ones), calling in here through the
+ * second part of tcp.h; tcp_listen.c owns the listening sockets, tcp_migrate.c
  * the connections' migration.
  */
 
@@ -73,7 +73,6 @@
 #include "fwd.h"
 #include "tap_out.h"
 #include "tcp_listen.h"
-#include "tcp_internal.h"
 
 #define TCP_RTO_MS		1000	/* first retransmission timeout */
 #define TCP_MAX_RETRIES		5	/* then reset both sides */

@@ -12,7 +12,8 @@
  * to the socket at once and acknowledged for what the socket took, a FIN
  * becomes shutdown(SHUT_WR) once all data is written, a RST closes the
  * socket with SO_LINGER 0.  What the guest makes us send goes through
- * tcp.c (tcp_internal.h): calls run from this file into tcp.c, never back.
+ * tcp.c (the second part of tcp.h): calls run from this file into tcp.c,
+ * never back.
  *
  * Bad input: segments with a short header, or a data offset below 5 or
  * past the segment, are dropped and counted.  Options are parsed with
@@ -27,10 +28,10 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "tcp_guest.h"
 #include "tcp.h"
 #include "tcp_seq.h"
 #include "tcp_conn.h"
-#include "tcp_internal.h"
 #include "flow.h"
 
 /* ---------------------------------------------------------------- */

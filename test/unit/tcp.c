@@ -36,6 +36,7 @@
 #include "flow.h"
 #include "tap_out.h"
 #include "tcp.h"
+#include "tcp_guest.h"
 #include "tcp_listen.h"
 #include "tcp_seq.h"
 
