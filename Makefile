@@ -18,7 +18,7 @@ CFLAGS	+= -std=c11 $(WARN) $(HARDEN)
 LDFLAGS	+= $(LDHARD)
 LDLIBS	:= -lseccomp -lcap-ng
 
-SRCS	:= passt.c conf.c log.c util.c netlink.c checksum.c vhost_user.c \
+SRCS	:= passt.c conf.c io.c log.c util.c netlink.c checksum.c vhost_user.c \
 	   virtio.c vu_common.c tap.c tap_out.c arp.c dhcp.c dns.c icmp.c ndp.c \
 	   dhcpv6.c pcap.c flow.c fwd.c udp.c tcp.c tcp_guest.c tcp_listen.c \
 	   repair.c migrate.c tcp_migrate.c isolation.c
@@ -29,30 +29,31 @@ REPAIR_BIN := passt-repair
 # Unit tests: test/unit/<name>.c linked with the real modules it tests
 UNIT	:= virtio vhost_user dhcp arp conf ndp dhcpv6 flow udp tcp repair migrate
 UNIT_BIN := $(UNIT:%=test/unit/test_%)
-unit_deps_virtio	:= virtio.o util.o log.o
-unit_deps_vhost_user	:= vhost_user.o virtio.o util.o log.o
+unit_deps_virtio	:= virtio.o util.o log.o io.o
+unit_deps_vhost_user	:= vhost_user.o virtio.o util.o log.o io.o
 L2_OBJS		:= tap.o tap_out.o arp.o dhcp.o dns.o icmp.o ndp.o dhcpv6.o pcap.o \
 		   checksum.o tcp.o tcp_guest.o tcp_listen.o udp.o flow.o fwd.o
-unit_deps_dhcp		:= $(L2_OBJS) util.o log.o
+unit_deps_dhcp		:= $(L2_OBJS) util.o log.o io.o
 unit_wrap_dhcp		:= -Wl,--wrap=vu_send
-unit_deps_arp		:= $(L2_OBJS) util.o log.o
+unit_deps_arp		:= $(L2_OBJS) util.o log.o io.o
 unit_wrap_arp		:= -Wl,--wrap=vu_send
-unit_deps_conf		:= conf.o fwd.o netlink.o util.o log.o
+unit_deps_conf		:= conf.o fwd.o netlink.o util.o log.o io.o
 unit_wrap_conf		:=
-unit_deps_ndp		:= $(L2_OBJS) util.o log.o
+unit_deps_ndp		:= $(L2_OBJS) util.o log.o io.o
 unit_wrap_ndp		:= -Wl,--wrap=vu_send
-unit_deps_dhcpv6	:= $(L2_OBJS) util.o log.o
+unit_deps_dhcpv6	:= $(L2_OBJS) util.o log.o io.o
 unit_wrap_dhcpv6	:= -Wl,--wrap=vu_send
-unit_deps_flow		:= flow.o util.o log.o
+unit_deps_flow		:= flow.o util.o log.o io.o
 unit_wrap_flow		:=
-unit_deps_tcp		:= tcp.o tcp_guest.o tcp_listen.o flow.o fwd.o checksum.o util.o log.o
+unit_deps_tcp		:= tcp.o tcp_guest.o tcp_listen.o flow.o fwd.o checksum.o \
+			   util.o log.o io.o
 unit_wrap_tcp		:= -Wl,--wrap=tap_send_l4 -Wl,--wrap=setsockopt
-unit_deps_udp		:= udp.o flow.o fwd.o checksum.o util.o log.o
+unit_deps_udp		:= udp.o flow.o fwd.o checksum.o util.o log.o io.o
 unit_wrap_udp		:= -Wl,--wrap=tap_send_l4
-unit_deps_repair	:= repair.o util.o log.o
+unit_deps_repair	:= repair.o util.o log.o io.o
 unit_wrap_repair	:= -Wl,--wrap=poll
 unit_deps_migrate	:= migrate.o tcp_migrate.o tcp.o tcp_guest.o tcp_listen.o \
-			   flow.o fwd.o checksum.o repair.o util.o log.o
+			   flow.o fwd.o checksum.o repair.o util.o log.o io.o
 unit_wrap_migrate	:= -Wl,--wrap=tap_send_l4 -Wl,--wrap=repair_ready \
 			   -Wl,--wrap=setsockopt \
 			   -Wl,--wrap=repair_set -Wl,--wrap=socket \
@@ -143,12 +144,12 @@ FUZZ_CFLAGS	:= -std=c11 $(WARN) -Wno-format-nonliteral -g -O1 \
 FUZZ_TARGETS	:= vhost_user virtio tap migrate
 FUZZ_BIN	:= $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 FUZZ_WRAP	:= -Wl,--wrap=die -Wl,--wrap=die_perror
-fuzz_deps_vhost_user	:= vhost_user.o virtio.o util.o log.o
-fuzz_deps_virtio	:= virtio.o vu_common.o vhost_user.o util.o log.o
-fuzz_deps_tap		:= $(L2_OBJS) util.o log.o
+fuzz_deps_vhost_user	:= vhost_user.o virtio.o util.o log.o io.o
+fuzz_deps_virtio	:= virtio.o vu_common.o vhost_user.o util.o log.o io.o
+fuzz_deps_tap		:= $(L2_OBJS) util.o log.o io.o
 fuzz_wrap_tap		:= -Wl,--wrap=vu_send -Wl,--wrap=getrandom
 fuzz_deps_migrate	:= $(L2_OBJS) migrate.o tcp_migrate.o repair.o util.o \
-			   log.o
+			   log.o io.o
 fuzz_wrap_migrate	:= -Wl,--wrap=vu_send -Wl,--wrap=getrandom
 
 .PHONY: fuzz fuzz-check asan

@@ -177,34 +177,6 @@ long long timespec_diff_ms(const struct timespec *a, const struct timespec *b)
 }
 
 /**
- * write_all() - Write a whole buffer, retrying on short writes and EINTR
- * @fd:		File descriptor (blocking)
- * @buf:	Data
- * @len:	Length, bytes
- *
- * Return: 0 on success, -errno on failure
- *
- * #syscalls write
- */
-int write_all(int fd, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
-
-/**
  * close_fd() - Close a file descriptor if open, and mark it closed
  * @fd:		Pointer to the descriptor, set to -1
  *

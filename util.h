@@ -73,12 +73,12 @@ size_t iov_from_buf(const struct iovec *iov, size_t cnt, size_t offset,
 		    const void *buf, size_t len);
 
 long long timespec_diff_ms(const struct timespec *a, const struct timespec *b);
-int write_all(int fd, const void *buf, size_t len);
 void close_fd(int *fd);
 
 struct sockaddr_un;
 int sock_unix_stale(const char *path, const struct sockaddr_un *addr);
 
+#include "io.h"
 #include "log.h"
 
 #endif /* UTIL_H */
