@@ -59,7 +59,7 @@ unit_wrap_migrate	:= -Wl,--wrap=tap_send_l4 -Wl,--wrap=repair_ready \
 			   -Wl,--wrap=repair_set -Wl,--wrap=socket \
 			   -Wl,--wrap=recv -Wl,--wrap=close -Wl,--wrap=logmsg
 
-.PHONY: FORCE all clean check unit integration integration-valgrind valgrind cppcheck clang-tidy demo bench
+.PHONY: FORCE all clean check unit integration integration-valgrind valgrind cppcheck clang-tidy layers demo bench
 
 all: $(BIN) $(REPAIR_BIN)
 
@@ -105,7 +105,7 @@ integration: $(BIN) $(REPAIR_BIN)
 integration-valgrind: $(BIN) passt.valgrind
 	test/valgrind-check.sh
 
-check: cppcheck clang-tidy unit valgrind integration integration-valgrind \
+check: cppcheck layers clang-tidy unit valgrind integration integration-valgrind \
 	hostile fuzz-check
 
 demo: $(BIN)
@@ -117,6 +117,10 @@ bench: $(BIN)
 cppcheck:
 	cppcheck --std=c11 --error-exitcode=1 --enable=warning,portability \
 		--inline-suppr --quiet -D_GNU_SOURCE $(SRCS) passt-repair.c
+
+# Includes run one way (no cycle between modules), no .c over 1,200 lines
+layers:
+	test/layers.sh
 
 clang-tidy:
 	clang-tidy --quiet --warnings-as-errors='*' \
