@@ -18,11 +18,11 @@ CFLAGS	+= -std=c11 $(WARN) $(HARDEN)
 LDFLAGS	+= $(LDHARD)
 LDLIBS	:= -lseccomp -lcap-ng
 
-SRCS	:= passt.c conf.c log.c util.c netlink.c checksum.c vhost_user.c \
+SRCS	:= passt.c conf.c io.c log.c util.c netlink.c checksum.c vhost_user.c \
 	   vu_vring.c vu_msg.c vu_mem.c virtio.c vu_common.c tap.c tap_out.c \
-	   arp.c dhcp.c icmp.c ndp.c dhcpv6.c \
-	   pcap.c flow.c fwd.c udp.c tcp.c tcp_listen.c repair.c migrate.c \
-	   mig_buf.c tcp_migrate.c tcp_restore.c isolation.c
+	   arp.c dhcp.c dns.c icmp.c ndp.c dhcpv6.c pcap.c flow.c fwd.c udp.c \
+	   tcp.c tcp_guest.c tcp_listen.c repair.c migrate.c mig_buf.c \
+	   tcp_migrate.c tcp_restore.c isolation.c
 OBJS	:= $(SRCS:.c=.o)
 BIN	:= passt
 REPAIR_BIN := passt-repair
@@ -30,37 +30,39 @@ REPAIR_BIN := passt-repair
 # Unit tests: test/unit/<name>.c linked with the real modules it tests
 UNIT	:= virtio vhost_user dhcp arp conf ndp dhcpv6 flow udp tcp repair migrate
 UNIT_BIN := $(UNIT:%=test/unit/test_%)
-unit_deps_virtio	:= virtio.o vu_mem.o util.o log.o
+unit_deps_virtio	:= virtio.o vu_mem.o util.o log.o io.o
 unit_deps_vhost_user	:= vhost_user.o vu_vring.o vu_msg.o virtio.o vu_mem.o \
-			   util.o log.o
-L2_OBJS		:= tap.o tap_out.o arp.o dhcp.o icmp.o ndp.o dhcpv6.o pcap.o checksum.o \
-		   tcp.o tcp_listen.o udp.o flow.o fwd.o
-unit_deps_dhcp		:= $(L2_OBJS) util.o log.o
+			   util.o log.o io.o
+L2_OBJS		:= tap.o tap_out.o arp.o dhcp.o dns.o icmp.o ndp.o dhcpv6.o pcap.o \
+		   checksum.o tcp.o tcp_guest.o tcp_listen.o udp.o flow.o fwd.o
+unit_deps_dhcp		:= $(L2_OBJS) util.o log.o io.o
 unit_wrap_dhcp		:= -Wl,--wrap=vu_frame_send
-unit_deps_arp		:= $(L2_OBJS) util.o log.o
+unit_deps_arp		:= $(L2_OBJS) util.o log.o io.o
 unit_wrap_arp		:= -Wl,--wrap=vu_frame_send
-unit_deps_conf		:= conf.o fwd.o netlink.o util.o log.o
+unit_deps_conf		:= conf.o fwd.o netlink.o util.o log.o io.o
 unit_wrap_conf		:=
-unit_deps_ndp		:= $(L2_OBJS) util.o log.o
+unit_deps_ndp		:= $(L2_OBJS) util.o log.o io.o
 unit_wrap_ndp		:= -Wl,--wrap=vu_frame_send
-unit_deps_dhcpv6	:= $(L2_OBJS) util.o log.o
+unit_deps_dhcpv6	:= $(L2_OBJS) util.o log.o io.o
 unit_wrap_dhcpv6	:= -Wl,--wrap=vu_frame_send
-unit_deps_flow		:= flow.o util.o log.o
+unit_deps_flow		:= flow.o util.o log.o io.o
 unit_wrap_flow		:=
-unit_deps_tcp		:= tcp.o tcp_listen.o flow.o fwd.o checksum.o util.o log.o
+unit_deps_tcp		:= tcp.o tcp_guest.o tcp_listen.o flow.o fwd.o checksum.o \
+			   util.o log.o io.o
 unit_wrap_tcp		:= -Wl,--wrap=tap_send_l4 -Wl,--wrap=setsockopt
-unit_deps_udp		:= udp.o flow.o fwd.o checksum.o util.o log.o
+unit_deps_udp		:= udp.o flow.o fwd.o checksum.o util.o log.o io.o
 unit_wrap_udp		:= -Wl,--wrap=tap_send_l4
-unit_deps_repair	:= repair.o util.o log.o
+unit_deps_repair	:= repair.o util.o log.o io.o
 unit_wrap_repair	:= -Wl,--wrap=poll
-unit_deps_migrate	:= migrate.o mig_buf.o tcp_migrate.o tcp_restore.o tcp.o tcp_listen.o flow.o fwd.o \
-			   checksum.o repair.o util.o log.o
+unit_deps_migrate	:= migrate.o mig_buf.o tcp_migrate.o tcp_restore.o tcp.o \
+			   tcp_guest.o tcp_listen.o flow.o fwd.o checksum.o \
+			   repair.o util.o log.o io.o
 unit_wrap_migrate	:= -Wl,--wrap=tap_send_l4 -Wl,--wrap=repair_ready \
 			   -Wl,--wrap=setsockopt \
 			   -Wl,--wrap=repair_set -Wl,--wrap=socket \
 			   -Wl,--wrap=recv -Wl,--wrap=close -Wl,--wrap=logmsg
 
-.PHONY: FORCE all clean check unit integration integration-valgrind valgrind cppcheck clang-tidy demo bench
+.PHONY: FORCE all clean check unit integration integration-valgrind valgrind cppcheck clang-tidy layers demo bench
 
 all: $(BIN) $(REPAIR_BIN)
 
@@ -106,7 +108,7 @@ integration: $(BIN) $(REPAIR_BIN)
 integration-valgrind: $(BIN) passt.valgrind
 	test/valgrind-check.sh
 
-check: cppcheck clang-tidy unit valgrind integration integration-valgrind \
+check: cppcheck layers clang-tidy unit valgrind integration integration-valgrind \
 	hostile fuzz-check
 
 demo: $(BIN)
@@ -118,6 +120,10 @@ bench: $(BIN)
 cppcheck:
 	cppcheck --std=c11 --error-exitcode=1 --enable=warning,portability \
 		--inline-suppr --quiet -D_GNU_SOURCE $(SRCS) passt-repair.c
+
+# Includes run one way (no cycle between modules), no .c over 1,200 lines
+layers:
+	test/layers.sh
 
 clang-tidy:
 	clang-tidy --quiet --warnings-as-errors='*' \
@@ -146,13 +152,13 @@ FUZZ_TARGETS	:= vhost_user virtio tap migrate
 FUZZ_BIN	:= $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 FUZZ_WRAP	:= -Wl,--wrap=die -Wl,--wrap=die_perror
 fuzz_deps_vhost_user	:= vhost_user.o vu_vring.o vu_msg.o virtio.o vu_mem.o \
-			   util.o log.o
+			   util.o log.o io.o
 fuzz_deps_virtio	:= virtio.o vu_common.o vhost_user.o vu_vring.o vu_msg.o \
-			   vu_mem.o util.o log.o
-fuzz_deps_tap		:= $(L2_OBJS) util.o log.o
+			   vu_mem.o util.o log.o io.o
+fuzz_deps_tap		:= $(L2_OBJS) util.o log.o io.o
 fuzz_wrap_tap		:= -Wl,--wrap=vu_frame_send -Wl,--wrap=getrandom
-fuzz_deps_migrate	:= $(L2_OBJS) migrate.o tcp_migrate.o repair.o util.o \
-			   log.o
+fuzz_deps_migrate	:= $(L2_OBJS) migrate.o mig_buf.o tcp_migrate.o \
+			   tcp_restore.o repair.o util.o log.o io.o
 fuzz_wrap_migrate	:= -Wl,--wrap=vu_frame_send -Wl,--wrap=getrandom
 
 .PHONY: fuzz fuzz-check asan

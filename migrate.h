@@ -2,7 +2,7 @@
 #ifndef MIGRATE_H
 #define MIGRATE_H
 
-#include "passt.h"
+#include "ctx.h"
 #include "mig_buf.h"
 #include "mig_wire.h"
 
@@ -34,6 +34,10 @@ struct mig_sec_ref {
 	const struct mig_section *sec;
 	const uint8_t *p;
 	size_t len;
+};
+
+enum {
+	EV_DEVSTATE	= 4,	/* DEVICE_STATE pipe from the front-end */
 };
 
 #define MIGRATE_SECTIONS_MAX	16	/* sections in one stream */

@@ -40,7 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "passt.h"		/* VERSION, NORETURN, PRINTF only */
+#include "util.h"		/* VERSION, NORETURN, PRINTF only */
 #include "repair.h"
 
 #define CONNECT_TIMEOUT_MS	5000	/* passt may not be listening yet */

@@ -44,7 +44,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "passt.h"
+#include "ctx.h"
 #include "repair.h"
 
 #define REPAIR_LISTEN_BACKLOG	1	/* the helper is one process */

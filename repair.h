@@ -23,6 +23,12 @@
 #include <linux/filter.h>
 #include <sys/socket.h>
 
+/* Event kinds (see util.h) */
+enum {
+	EV_REPAIR_LISTEN	= 11,	/* socket passt-repair connects to */
+	EV_REPAIR		= 12,	/* connection to passt-repair */
+};
+
 #define REPAIR_BATCH		253	/* SCM_MAX_FD: sockets per message */
 #define REPAIR_ON		1	/* TCP_REPAIR on */
 #define REPAIR_OFF		0	/* off */

@@ -2,7 +2,7 @@
 #ifndef TCP_MIGRATE_H
 #define TCP_MIGRATE_H
 
-#include "passt.h"
+#include "ctx.h"
 #include "mig_wire.h"
 #include "mig_buf.h"
 

@@ -149,22 +149,10 @@ int tcp_mig_check(const struct ctx *c, const uint8_t *p, size_t len)
 static socklen_t tcp_mig_sockaddr(const uint8_t *a, __be16 port,
 				  struct sockaddr_storage *sa)
 {
-	memset(sa, 0, sizeof(*sa));
-	if (tcp_mig_v4(a)) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)sa;
+	union inany_addr ia;
 
-		s4->sin_family = AF_INET;
-		s4->sin_port = port;
-		memcpy(&s4->sin_addr, a + 12, 4);
-		return sizeof(*s4);
-	} else {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)sa;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = port;
-		memcpy(&s6->sin6_addr, a, 16);
-		return sizeof(*s6);
-	}
+	memcpy(&ia, a, sizeof(ia));
+	return inany_sockaddr(sa, &ia, ntohs(port));
 }
 
 /**

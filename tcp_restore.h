@@ -2,7 +2,7 @@
 #ifndef TCP_RESTORE_H
 #define TCP_RESTORE_H
 
-#include "passt.h"
+#include "ctx.h"
 #include "mig_buf.h"
 #include "mig_wire.h"
 

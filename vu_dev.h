@@ -13,6 +13,14 @@
 #define VHOST_USER_RX_QUEUE		0	/* us to guest */
 #define VHOST_USER_TX_QUEUE		1	/* guest to us */
 
+
+/* Event kinds of this layer (util.h: each module numbers its own) */
+enum {
+	EV_VU_LISTEN	= 1,	/* vhost-user listening socket */
+	EV_VU_CONN	= 2,	/* vhost-user control connection */
+	EV_VU_KICK	= 3,	/* virtqueue kick eventfd, index: queue */
+};
+
 /**
  * struct vu_devstate_ops - Device state transfer, done by the layer above
  * @start:	SET_DEVICE_STATE_FD accepted: takes ownership of @fd, the

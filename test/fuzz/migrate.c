@@ -52,7 +52,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "passt.h"
+#include "ctx.h"
 #include "flow.h"
 #include "migrate.h"
 #include "repair.h"
@@ -269,22 +269,10 @@ static bool rec_v4(const uint8_t *a)
 static socklen_t rec_sa(const uint8_t *a, __be16 port,
 			struct sockaddr_storage *sa)
 {
-	memset(sa, 0, sizeof(*sa));
-	if (rec_v4(a)) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)sa;
+	union inany_addr ia;
 
-		s4->sin_family = AF_INET;
-		s4->sin_port = port;
-		memcpy(&s4->sin_addr, a + 12, 4);
-		return sizeof(*s4);
-	} else {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)sa;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = port;
-		memcpy(&s6->sin6_addr, a, 16);
-		return sizeof(*s6);
-	}
+	memcpy(&ia, a, sizeof(ia));
+	return inany_sockaddr(sa, &ia, ntohs(port));
 }
 
 /**

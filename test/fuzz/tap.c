@@ -56,7 +56,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "passt.h"
+#include "ctx.h"
 #include "flow.h"
 #include "fwd.h"
 #include "icmp.h"

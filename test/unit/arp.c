@@ -19,7 +19,7 @@
 #include <net/if_arp.h>
 #include <cmocka.h>
 
-#include "passt.h"
+#include "ctx.h"
 #include "arp.h"
 #include "tap.h"
 #include "tap_out.h"

@@ -22,7 +22,7 @@
 #include <netinet/udp.h>
 #include <cmocka.h>
 
-#include "passt.h"
+#include "ctx.h"
 #include "checksum.h"
 #include "dhcp.h"
 #include "tap.h"

@@ -24,7 +24,7 @@
 #include <netinet/udp.h>
 #include <cmocka.h>
 
-#include "passt.h"
+#include "ctx.h"
 #include "checksum.h"
 #include "dhcpv6.h"
 #include "flow.h"

@@ -23,7 +23,7 @@
 #include <netinet/ip6.h>
 #include <cmocka.h>
 
-#include "passt.h"
+#include "ctx.h"
 #include "checksum.h"
 #include "ndp.h"
 #include "pcap.h"

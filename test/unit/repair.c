@@ -47,7 +47,7 @@
 
 #include <cmocka.h>
 
-#include "passt.h"
+#include "ctx.h"
 #include "repair.h"
 
 #define HELPER_BIN	"./passt-repair"
