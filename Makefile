@@ -27,7 +27,7 @@ BIN	:= passt
 REPAIR_BIN := passt-repair
 
 # Unit tests: test/unit/<name>.c linked with the real modules it tests
-UNIT	:= virtio vhost_user dhcp arp conf ndp dhcpv6 flow udp tcp repair migrate
+UNIT	:= virtio vhost_user dhcp arp conf ndp dhcpv6 flow udp tcp repair migrate bigq
 UNIT_BIN := $(UNIT:%=test/unit/test_%)
 unit_deps_virtio	:= virtio.o util.o log.o
 unit_deps_vhost_user	:= vhost_user.o virtio.o util.o log.o
@@ -57,6 +57,11 @@ unit_wrap_migrate	:= -Wl,--wrap=tap_send_l4 -Wl,--wrap=repair_ready \
 			   -Wl,--wrap=setsockopt \
 			   -Wl,--wrap=repair_set -Wl,--wrap=socket \
 			   -Wl,--wrap=recv -Wl,--wrap=close -Wl,--wrap=logmsg
+unit_deps_bigq		:= migrate.o mig_buf.o tcp_migrate.o tcp_restore.o tcp.o tcp_listen.o \
+			   flow.o fwd.o checksum.o repair.o util.o log.o
+unit_wrap_bigq		:= -Wl,--wrap=tap_send_l4 -Wl,--wrap=logmsg \
+			   -Wl,--wrap=repair_setbuf
+test/unit/test_bigq: $(REPAIR_BIN)	# run as a black box
 
 .PHONY: FORCE all clean check unit integration integration-valgrind valgrind cppcheck clang-tidy demo bench
 
