@@ -28,7 +28,7 @@ BIN	:= passt
 REPAIR_BIN := passt-repair
 
 # Unit tests: test/unit/<name>.c linked with the real modules it tests
-UNIT	:= virtio vhost_user dhcp arp conf ndp dhcpv6 flow udp tcp repair migrate
+UNIT	:= virtio vhost_user dhcp arp conf ndp dhcpv6 flow udp tcp repair migrate bigq
 UNIT_BIN := $(UNIT:%=test/unit/test_%)
 unit_deps_virtio	:= virtio.o vu_mem.o util.o log.o io.o
 unit_deps_vhost_user	:= vhost_user.o vu_vring.o vu_msg.o virtio.o vu_mem.o \
@@ -61,6 +61,11 @@ unit_wrap_migrate	:= -Wl,--wrap=tap_send_l4 -Wl,--wrap=repair_ready \
 			   -Wl,--wrap=setsockopt \
 			   -Wl,--wrap=repair_set -Wl,--wrap=socket \
 			   -Wl,--wrap=recv -Wl,--wrap=close -Wl,--wrap=logmsg
+unit_deps_bigq		:= migrate.o mig_buf.o tcp_migrate.o tcp_restore.o tcp.o tcp_listen.o \
+			   flow.o fwd.o checksum.o repair.o util.o log.o
+unit_wrap_bigq		:= -Wl,--wrap=tap_send_l4 -Wl,--wrap=logmsg \
+			   -Wl,--wrap=repair_setbuf
+test/unit/test_bigq: $(REPAIR_BIN)	# run as a black box
 
 .PHONY: FORCE all clean check unit integration integration-valgrind valgrind cppcheck clang-tidy layers demo bench
 
