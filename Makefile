@@ -61,8 +61,8 @@ unit_wrap_migrate	:= -Wl,--wrap=tap_send_l4 -Wl,--wrap=repair_ready \
 			   -Wl,--wrap=setsockopt \
 			   -Wl,--wrap=repair_set -Wl,--wrap=socket \
 			   -Wl,--wrap=recv -Wl,--wrap=close -Wl,--wrap=logmsg
-unit_deps_bigq		:= migrate.o mig_buf.o tcp_migrate.o tcp_restore.o tcp.o tcp_listen.o \
-			   flow.o fwd.o checksum.o repair.o util.o log.o
+unit_deps_bigq		:= migrate.o mig_buf.o tcp_migrate.o tcp_restore.o tcp.o tcp_guest.o tcp_listen.o \
+			   flow.o fwd.o checksum.o repair.o util.o log.o io.o
 unit_wrap_bigq		:= -Wl,--wrap=tap_send_l4 -Wl,--wrap=logmsg \
 			   -Wl,--wrap=repair_setbuf
 test/unit/test_bigq: $(REPAIR_BIN)	# run as a black box
