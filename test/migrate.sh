@@ -47,6 +47,10 @@ MIG_FIGS=()		# "total/downtime" in ms, per completed migration
 MIG_EXITS=()		# "daemon/helper" exit status of each old source
 MIG_TOKEN=
 MIG_SPID=		# host side sender of the current stream run
+MIG_S_TAG=		# mig_streams_start: names the host side's files
+MIG_S_BYTES=		# and the bytes each way
+MIG_GAP_G2H=		# mig_streams_check: longest stalls seen, ms
+MIG_GAP_H2G=
 
 # mig_daemon_ok() - true if the current daemon runs, else a reason
 mig_daemon_ok() {
@@ -78,16 +82,23 @@ mig_boot() {
 }
 
 # mig_prepare() - the target of the next migration, with the current options
+# -S:	its QEMU started with -S (mig_target)
 # @1:	"repair" for a helper on each side (the source's started if missing)
+# @2:	"repair" or "" for the target's helper alone (default: as @1)
 mig_prepare() {
-	local err=$WORK/mig_target.err
+	local err=$WORK/mig_target.err paused=()
+	if [ "${1:-}" = -S ]; then
+		paused=(-S)
+		shift
+	fi
 	MIG_N=$((MIG_N + 1))
 	if [ "${1:-}" = repair ]; then
 		repair_ensure "$(repair_path "$PASST_SOCK" "${MIG_OPTS[@]}")" \
 			2>"$err" ||
 			fail "source helper: $(oneline < "$err")" || return 1
 	fi
-	mig_target "mig$MIG_N" "${1:-}" "${MIG_OPTS[@]}" 2>"$err" ||
+	mig_target "${paused[@]}" "mig$MIG_N" "${2-${1:-}}" "${MIG_OPTS[@]}" \
+		2>"$err" ||
 		fail "migration target did not start: $(oneline < "$err")"
 }
 
@@ -117,9 +128,13 @@ mig_go() {
 		fail "old source helper: exit status '$MIG_SRC_REPAIR_RC', want 0"
 }
 
-# mig_between() - true if T0 < the migration's start and its end < T1
+# mig_between() - true if FIRST < T0 and T1 < LAST: a stream spans a time
+# @1:	the stream's first time
+# @2:	its last time
+# @3:	T0, default the migration's start (MIG_T0)
+# @4:	T1, default its end (MIG_T1)
 mig_between() {
-	awk -v a="$1" -v b="$2" -v m0="$MIG_T0" -v m1="$MIG_T1" \
+	awk -v a="$1" -v b="$2" -v m0="${3:-$MIG_T0}" -v m1="${4:-$MIG_T1}" \
 		'BEGIN { exit !(a < m0 && m1 < b) }'
 }
 
@@ -167,67 +182,96 @@ t_mig_idle() {
 }
 
 # --- (b) -------------------------------------------------------------------
-# mig_stream_run() - one migration with a stream each way running across it
-# @1:	run number
-mig_stream_run() {
-	local i=$1 port=$((10210 + $1)) out rep h2g g2h
+# mig_streams_start() - a paced ramp stream each way: guest to a host sink,
+# host to the guest through the forwarded port MIG_FWD; wait until both run
+# @1:	tag, names the host side's files: mig_sinkTAG.rep, mig_h2gTAG.out
+# @2:	port of the host sink
+# @3:	bytes each way
+# @4:	KiB/s
+#
+# Sets MIG_S_TAG, MIG_S_BYTES and MIG_SPID (the host sender), for
+# mig_streams_check and mig_streams_report.  The guest's ends are gbg jobs
+# h2g and g2h; they give up 48 s after the stream should have ended.
+mig_streams_start() {
+	local tag=$1 port=$2 bytes=$3 rate=$4 out tmo
 	lib_kill "$MIG_SPID"
 	mig_daemon_ok || return 1
-	tu_server "mig_sink$i.rep" ramp-sink 127.0.0.1 "$port" REP \
-		"$MIG_STREAM" || fail "host sink did not start" || return 1
+	MIG_S_TAG=$tag MIG_S_BYTES=$bytes
+	tmo=$((bytes / 1024 / rate + 48))
+	tu_server "mig_sink$tag.rep" ramp-sink 127.0.0.1 "$port" REP \
+		"$bytes" || fail "host sink did not start" || return 1
 	out=$(guest_run "$GUEST_FN
 		gkill
-		gbg h2g ramp -t 60 recv $MIG_FWD $MIG_STREAM
+		gbg h2g ramp -t $tmo recv $MIG_FWD $bytes
 		gwait /tmp/h2g '^listening' 5 || exit 1
-		gbg g2h ramp -t 60 send 192.0.2.2 $port $MIG_STREAM $MIG_RATE") ||
+		gbg g2h ramp -t $tmo send 192.0.2.2 $port $bytes $rate") ||
 		fail "guest stream ends did not start: $(echo "$out" | oneline)" ||
 		return 1
-	h2g=$WORK/mig_h2g$i.out
 	ip netns exec "$NS" python3 "$MIG_HOST" ramp-send 127.0.0.1 "$MIG_FWD" \
-		"$MIG_STREAM" "$MIG_RATE" </dev/null >"$h2g" 2>&1 &
+		"$bytes" "$rate" </dev/null >"$WORK/mig_h2g$tag.out" 2>&1 &
 	MIG_SPID=$!
 	LIB_PIDS+=("$MIG_SPID")
 	out=$(mig_guest_wait /tmp/h2g '^accepted' 10)
 	[ "$(echo "$out" | tail -n 1)" = accepted ] ||
-		fail "host to guest: the guest accepted no connection: $(echo "$out" | oneline)" ||
+		fail "host to guest: the guest accepted no connection: $(echo "$out" | oneline)"
+}
+
+# mig_streams_check() - wait for both streams to end; all bytes, in order,
+# and an EOF, at each receiver; both spanned a time span
+# @1:	time the streams must have started before (default MIG_T0)
+# @2:	time they must have ended after (default MIG_T1)
+#
+# Sets MIG_GAP_G2H (longest stall at the host sink) and MIG_GAP_H2G (at
+# the host sender), ms
+mig_streams_check() {
+	local sink=$WORK/mig_sink$MIG_S_TAG.rep n=$MIG_S_BYTES out rep
+	tu_wait_file "$sink" 60 ||
+		fail "guest to host: host sink had no EOF 60 s after the migration" ||
+		return 1
+	rep=$(cat "$sink")
+	[[ $rep == "ok $n "* ]] ||
+		fail "guest to host: $(echo "$rep" | oneline)" || return 1
+	mig_between "$(mig_field "$rep" first)" "$(mig_field "$rep" last)" \
+		"${1:-}" "${2:-}" ||
+		fail "guest to host stream did not span the migration: $rep" ||
+		return 1
+	MIG_GAP_G2H=$(mig_field "$rep" gap)
+
+	out=$(mig_guest_wait /tmp/h2g '^ok ' 60)
+	[ "$(echo "$out" | tail -n 1)" = "ok $n" ] ||
+		fail "host to guest: guest receiver says '$(echo "$out" | oneline)', want 'ok $n'" ||
+		return 1
+	wait_gone "$MIG_SPID" 10 ||
+		fail "host to guest: host sender still running" || return 1
+	rep=$(cat "$WORK/mig_h2g$MIG_S_TAG.out")
+	lib_kill "$MIG_SPID"
+	[[ $rep == "sent $n "* ]] ||
+		fail "host to guest: host sender: $(echo "$rep" | oneline)" ||
+		return 1
+	mig_between "$(mig_field "$rep" first)" "$(mig_field "$rep" last)" \
+		"${1:-}" "${2:-}" ||
+		fail "host to guest stream did not span the migration: $rep" ||
+		return 1
+	MIG_GAP_H2G=$(mig_field "$rep" gap)
+	out=$(mig_guest_wait /tmp/g2h '^sent ' 10)
+	[ "$out" = "sent $n" ] ||
+		fail "guest to host: guest sender says '$(echo "$out" | oneline)'"
+}
+
+# mig_stream_run() - one migration with a stream each way running across it
+# @1:	run number
+mig_stream_run() {
+	local i=$1
+	mig_streams_start "$i" $((10210 + i)) "$MIG_STREAM" "$MIG_RATE" ||
 		return 1
 	# The streams are running: now the target, as a management layer would
 	mig_prepare repair || return 1
 	sleep 1
 	mig_go || return 1
-
-	tu_wait_file "$WORK/mig_sink$i.rep" 60 ||
-		fail "guest to host: host sink had no EOF 60 s after the migration" ||
-		return 1
-	rep=$(cat "$WORK/mig_sink$i.rep")
-	[[ $rep == "ok $MIG_STREAM "* ]] ||
-		fail "guest to host: $(echo "$rep" | oneline)" || return 1
-	mig_between "$(mig_field "$rep" first)" "$(mig_field "$rep" last)" ||
-		fail "guest to host stream did not span the migration: $rep" ||
-		return 1
-	g2h=$(mig_field "$rep" gap)
-
-	out=$(mig_guest_wait /tmp/h2g '^ok ' 60)
-	[ "$(echo "$out" | tail -n 1)" = "ok $MIG_STREAM" ] ||
-		fail "host to guest: guest receiver says '$(echo "$out" | oneline)', want 'ok $MIG_STREAM'" ||
-		return 1
-	wait_gone "$MIG_SPID" 10 ||
-		fail "host to guest: host sender still running" || return 1
-	rep=$(cat "$h2g")
-	lib_kill "$MIG_SPID"
-	[[ $rep == "sent $MIG_STREAM "* ]] ||
-		fail "host to guest: host sender: $(echo "$rep" | oneline)" ||
-		return 1
-	mig_between "$(mig_field "$rep" first)" "$(mig_field "$rep" last)" ||
-		fail "host to guest stream did not span the migration: $rep" ||
-		return 1
-	out=$(mig_guest_wait /tmp/g2h '^sent ' 10)
-	[ "$out" = "sent $MIG_STREAM" ] ||
-		fail "guest to host: guest sender says '$(echo "$out" | oneline)'" ||
-		return 1
+	mig_streams_check "$MIG_T0" "$MIG_T1" || return 1
 	echo "# run $i: $MIG_STREAM bytes each way at $MIG_RATE KiB/s across the" \
-	     "migration; longest stall: guest to host $g2h ms, host to guest" \
-	     "$(mig_field "$rep" gap) ms (host send)"
+	     "migration; longest stall: guest to host $MIG_GAP_G2H ms, host to" \
+	     "guest $MIG_GAP_H2G ms (host send)"
 }
 
 t_mig_streams() {
@@ -254,22 +298,33 @@ t_mig_streams() {
 # once, through the source daemon: several, one after the other, so that
 # one going astray (to the target) can hardly escape notice.
 t_mig_fwd_waiting() {
-	local out rep k n=$((64 * 1024))
 	mig_daemon_ok || return 1
 	mig_prepare repair || return 1
+	guest_run "$GUEST_FN
+		gkill" >/dev/null
+	mig_fwd_check "$MIG_FWD" "$MIG_FWD_CONNS" "while the target waits"
+}
+
+# mig_fwd_check() - host connections to a forwarded port, one after the
+# other, each 64 KiB of the ramp, all reach the guest
+# @1:	port
+# @2:	connections
+# @3:	when, for the failure ("while the target waits")
+mig_fwd_check() {
+	local port=$1 count=$2 out rep k n=$((64 * 1024))
 	out=$(guest_run "$GUEST_FN
-		gkill
-		gbg fwd ramp -t 30 recv $MIG_FWD $n $MIG_FWD_CONNS
+		[ -s /tmp/fwd.pid ] && kill \$(cat /tmp/fwd.pid) 2>/dev/null
+		gbg fwd ramp -t 30 recv $port $n $count
 		gwait /tmp/fwd '^listening' 5") ||
 		fail "guest listener: $(echo "$out" | oneline)" || return 1
-	for k in $(seq "$MIG_FWD_CONNS"); do
+	for k in $(seq "$count"); do
 		rep=$(in_ns timeout 5 python3 "$MIG_HOST" ramp-send 127.0.0.1 \
-			"$MIG_FWD" "$n" 100000 2>&1)
+			"$port" "$n" 100000 2>&1)
 		[[ $rep == "sent $n "* ]] || break
 	done
 	out=$(mig_guest_wait /tmp/fwd "^ok $n\$" 1)
-	[ "$(echo "$out" | grep -c "^ok $n\$")" = "$MIG_FWD_CONNS" ] ||
-		fail "connection $k of $MIG_FWD_CONNS to the forwarded port while the target waits: host '$(echo "$rep" | cut -d' ' -f1-6)', guest '$(echo "$out" | oneline)'"
+	[ "$(echo "$out" | grep -c "^ok $n\$")" = "$count" ] ||
+		fail "connection $k of $count to the forwarded port $3: host '$(echo "$rep" | tail -n 1 | cut -d' ' -f1-6)', guest '$(echo "$out" | oneline)'"
 }
 
 # --- (c) -------------------------------------------------------------------
@@ -392,3 +447,4 @@ migrate_tests() {
 	daemon_stop
 	echo "# migration tests: $(elapsed "$t0") s"
 }
+
