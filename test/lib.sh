@@ -24,7 +24,8 @@
 #   PASST_REPAIR  the TCP_REPAIR helper (default passt-repair beside PASST)
 #   QEMU_PID, QEMU_QMP, QEMU_CONSOLE (the whole serial transcript)
 #
-# Migration (mig_target, mig_run): a second daemon and a QEMU started with
+# Migration (mig_target, mig_run; mig_launch and mig_poll for the steps
+# of a migration that is meant to fail): a second daemon and a QEMU started with
 # -incoming make the target, in the same namespace; their variables are
 # PASST_IN_* and QEMU_IN_* until mig_run succeeds, which then makes them the
 # current PASST_* and QEMU_* (guest_run, qmp and qemu_stop follow) and ends
@@ -105,6 +106,7 @@ QEMU_IN_URI=
 QEMU_IN_DIR=
 REPAIR_PID=
 REPAIR_IN_PID=
+QEMU_STATUS=		# qemu_wait_status: the run state seen last
 
 # now() - wall clock, seconds with microseconds
 now() {
@@ -569,6 +571,8 @@ repair_ensure() {
 }
 
 # mig_target() - start a migration target: a daemon and an incoming QEMU
+# -S:	start the QEMU with -S, as libvirt does: once the migration is in,
+#	the guest stays paused until a "cont"
 # @1:	name of the target daemon's files in $WORK
 # @2:	"repair" to give the target daemon a TCP_REPAIR helper, "" for none
 # @@:	daemon options: give the target the source's
@@ -578,7 +582,12 @@ repair_ensure() {
 # current daemon and QEMU stay current.  Returns 1, the reason on stderr,
 # if anything fails to start or the target daemon dies once QEMU connects.
 mig_target() {
-	local name=$1 helper=$2 rc=0 st n=200
+	local name helper rc=0 st n=200 paused=()
+	if [ "$1" = -S ]; then
+		paused=(-S)
+		shift
+	fi
+	name=$1 helper=$2
 	shift 2
 	mig_target_stop
 	QEMU_IN_URI=unix:$WORK/$name.mig
@@ -586,7 +595,7 @@ mig_target() {
 	if daemon_start "$name" "$@" &&
 	   { [ "$helper" != repair ] ||
 	     repair_start "$(repair_path "$PASST_SOCK" "$@")"; } &&
-	   qemu_launch "$PASST_SOCK" -incoming "$QEMU_IN_URI"; then
+	   qemu_launch "$PASST_SOCK" -incoming "$QEMU_IN_URI" "${paused[@]}"; then
 		# Ready: QMP answers, QEMU has done its vhost-user handshake
 		while :; do
 			st=$(json_field "$(qmp query-status 2>/dev/null)" status)
@@ -634,6 +643,8 @@ mig_target_stop() {
 }
 
 # mig_poll() - poll query-migrate until the migration ends, or for @1 s
+# @1:	seconds (default 60)
+# @2:	a status to stop at too, as if completed (e.g. "pre-switchover")
 #
 # Sets MIG_STATUS, MIG_TOTAL, MIG_DOWNTIME, MIG_SETUP (ms), MIG_REPLY (the
 # last reply), MIG_ERR if it did not complete.  Return: 0 if completed
@@ -647,7 +658,7 @@ mig_poll() {
 		  read -r MIG_SETUP; } < <(json_field "$out" status total-time \
 					   downtime setup-time)
 		case "$MIG_STATUS" in
-		completed) return 0 ;;
+		completed|"${2:-completed}") return 0 ;;
 		failed|cancelled)
 			MIG_ERR="migration $MIG_STATUS: $(json_field "$out" error-desc)"
 			return 1 ;;
@@ -657,6 +668,61 @@ mig_poll() {
 			{ MIG_ERR="migration still $MIG_STATUS after ${1:-60} s"; return 1; }
 		sleep 0.1
 	done
+}
+
+# qemu_status() - the run state of the current QEMU (or the one at $1), as
+# query-status says it ("running", "paused", "inmigrate"...); empty if no
+# answer
+qemu_status() {
+	json_field "$(qmp query-status "${1:-$QEMU_QMP}" 2>/dev/null)" status |
+		grep -v '^-$' || true
+}
+
+# qemu_wait_status() - wait until a QEMU's run state matches
+# @1:	extended regex for the whole state, e.g. "running" or "paused|prelaunch"
+# @2:	seconds (default 10)
+# @3:	its QMP socket (default the current QEMU's)
+# @4:	its PID: give up at once if it has exited (optional)
+#
+# Sets QEMU_STATUS (the last state seen, "exited" if @4 ended).  Return: 0
+# if the state matched in time
+qemu_wait_status() {
+	local n=$((${2:-10} * 10))
+	while :; do
+		if [ -n "${4:-}" ] && ! pid_alive "$4"; then
+			QEMU_STATUS=exited
+			return 1
+		fi
+		QEMU_STATUS=$(qemu_status "${3:-$QEMU_QMP}")
+		[[ $QEMU_STATUS =~ ^($1)$ ]] && return 0
+		n=$((n - 1))
+		[ $n -gt 0 ] || return 1
+		sleep 0.1
+	done
+}
+
+# mig_cap() - set a migration capability of the current QEMU
+# @1:	capability, e.g. "pause-before-switchover"
+# @2:	true or false
+mig_cap() {
+	qmp "{\"execute\": \"migrate-set-capabilities\", \"arguments\": {\"capabilities\": [{\"capability\": \"$1\", \"state\": $2}]}}"
+}
+
+# mig_launch() - send QMP migrate to the current QEMU, for the target
+#
+# Sets what mig_run describes to its value before the migration, MIG_T0
+# to now() and MIG_ERR if QEMU refused.  Return: 0 if the migration started
+mig_launch() {
+	local out
+	MIG_STATUS=none MIG_TOTAL=- MIG_DOWNTIME=- MIG_SETUP=- MIG_ERR=
+	MIG_SRC_RC=- MIG_SRC_REPAIR_RC=- MIG_SRC_LOG=$PASST_LOG MIG_T1=
+	MIG_T0=$(now)
+	if ! pid_alive "$QEMU_IN_PID"; then
+		MIG_ERR="no target QEMU"
+	elif ! out=$(qmp "{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"$QEMU_IN_URI\"}}" 2>&1); then
+		MIG_ERR="migrate refused: $out"
+	fi
+	[ -z "$MIG_ERR" ]
 }
 
 # mig_run() - migrate the guest from the current QEMU to the target
@@ -678,36 +744,31 @@ mig_poll() {
 # when its time is up, "-" for no helper), MIG_SRC_LOG (the source
 # daemon's log).  Return: 0 if the guest now runs on the target.
 mig_run() {
-	local bound=${1:-60} out st n=100
-	MIG_STATUS=none MIG_TOTAL=- MIG_DOWNTIME=- MIG_SETUP=- MIG_ERR=
-	MIG_SRC_RC=- MIG_SRC_REPAIR_RC=- MIG_SRC_LOG=$PASST_LOG MIG_T1=
-	MIG_T0=$(now)
-	if ! pid_alive "$QEMU_IN_PID"; then
-		MIG_ERR="no target QEMU"
-	elif ! out=$(qmp "{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"$QEMU_IN_URI\"}}" 2>&1); then
-		MIG_ERR="migrate refused: $out"
-	elif mig_poll "$bound"; then
+	local bound=${1:-60}
+	if mig_launch && mig_poll "$bound"; then
 		MIG_T1=$(now)
-		until st=$(json_field "$(qmp query-status "$QEMU_IN_QMP" 2>/dev/null)" status) &&
-		      [ "$st" = running ]; do
-			n=$((n - 1))
-			[ $n -gt 0 ] ||
-				{ MIG_ERR="target QEMU is '$st', not running, 10 s after completion"; break; }
-			sleep 0.1
-		done
+		qemu_wait_status running 10 "$QEMU_IN_QMP" ||
+			MIG_ERR="target QEMU is '$QEMU_STATUS', not running, 10 s after completion"
 	fi
 	if [ -n "$MIG_ERR" ]; then
 		[ "$MIG_STATUS" = none ] || qmp migrate_cancel >/dev/null 2>&1
 		mig_target_stop
 		return 1
 	fi
+	mig_finish "${2:-10}"
+}
 
+# mig_finish() - the target runs the guest: end the source, make the target
+# current
+# @1:	seconds the source daemon gets to exit once its QEMU quit (10)
+#
+# Sets MIG_SRC_RC and MIG_SRC_REPAIR_RC (see mig_run)
+mig_finish() {
 	qemu_stop
-	MIG_SRC_RC=$(proc_rc "$PASST_PID" "${2:-10}")
+	MIG_SRC_RC=$(proc_rc "$PASST_PID" "${1:-10}")
 	[ -z "$REPAIR_PID" ] || MIG_SRC_REPAIR_RC=$(proc_rc "$REPAIR_PID" 5)
 	lib_kill "$PASST_PID"
 	lib_kill "$REPAIR_PID"
 	lib_swap_target
 	mig_target_stop
-	return 0
 }

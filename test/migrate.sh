@@ -23,11 +23,18 @@
 # waits, host connections to the forwarded port still reach the guest; (c)
 # 100 idle connections and a half-closed one, used after the migration;
 # (d) every old source daemon exited 0.  Tests b, e, c share one guest.
+# (f), run.sh's group migfail (in migrate too), with a stream each way
+# open throughout and a retry to a fresh target after each failure: F1
+# the target QEMU, started with -S, killed once the migration completed,
+# then "cont" on the source (libvirt's way); F2 migrate_cancel at
+# pre-switchover; F3 a target daemon with no helper; F4 MIG_PINGPONG
+# migrations in a row.  They share a guest while they pass.
 #
 # Ports: the daemons forward TCP 10021 to the guest (host to guest
-# streams).  Host side, on the daemon namespace's loopback (the guest's
-# 192.0.2.2): 10201 echo (100 idle connections), 10202 half-close sender,
-# 10203 echo (idle migration), 10210 + N ramp sink of run N.
+# streams), and for (f) 10022 too (new connections).  Host side, on the
+# daemon namespace's loopback (the guest's 192.0.2.2): 10201 echo (100
+# idle connections), 10202 half-close sender, 10203 echo (idle
+# migration), 10210 + N ramp sink of run N, 10230 + N of (f)'s stream N.
 #
 # Uses from run.sh: run_test, fail, oneline, DHCP_CMD; from tcp_udp.sh:
 # tu_server, tu_wait_file; from lib.sh, for guest commands: GUEST_FN.
@@ -47,6 +54,18 @@ MIG_FIGS=()		# "total/downtime" in ms, per completed migration
 MIG_EXITS=()		# "daemon/helper" exit status of each old source
 MIG_TOKEN=
 MIG_SPID=		# host side sender of the current stream run
+MIG_S_TAG=		# mig_streams_start: names the host side's files
+MIG_S_BYTES=		# and the bytes each way
+MIG_GAP_G2H=		# mig_streams_check: longest stalls seen, ms
+MIG_GAP_H2G=
+MIG_FWD2=10022		# fault tests: forwarded, for new connections
+MIG_F_RATE=512		# fault tests: KiB/s of both streams
+MIG_F_SECS=36		# their length, failed migration and retry (F1-F3)
+MIG_PINGPONG=${MIG_PINGPONG:-4}	# migrations in a row under one stream pair
+MIG_F_BOOTS=0		# guests booted for the fault tests
+MIG_F_BAD=		# the last fault test failed: boot a fresh guest
+MIG_F_STREAMS=0		# stream pairs of the fault tests, name sink ports
+MIG_F_T=		# when the failure happened, now()
 
 # mig_daemon_ok() - true if the current daemon runs, else a reason
 mig_daemon_ok() {
@@ -78,16 +97,23 @@ mig_boot() {
 }
 
 # mig_prepare() - the target of the next migration, with the current options
+# -S:	its QEMU started with -S (mig_target)
 # @1:	"repair" for a helper on each side (the source's started if missing)
+# @2:	"repair" or "" for the target's helper alone (default: as @1)
 mig_prepare() {
-	local err=$WORK/mig_target.err
+	local err=$WORK/mig_target.err paused=()
+	if [ "${1:-}" = -S ]; then
+		paused=(-S)
+		shift
+	fi
 	MIG_N=$((MIG_N + 1))
 	if [ "${1:-}" = repair ]; then
 		repair_ensure "$(repair_path "$PASST_SOCK" "${MIG_OPTS[@]}")" \
 			2>"$err" ||
 			fail "source helper: $(oneline < "$err")" || return 1
 	fi
-	mig_target "mig$MIG_N" "${1:-}" "${MIG_OPTS[@]}" 2>"$err" ||
+	mig_target "${paused[@]}" "mig$MIG_N" "${2-${1:-}}" "${MIG_OPTS[@]}" \
+		2>"$err" ||
 		fail "migration target did not start: $(oneline < "$err")"
 }
 
@@ -117,9 +143,13 @@ mig_go() {
 		fail "old source helper: exit status '$MIG_SRC_REPAIR_RC', want 0"
 }
 
-# mig_between() - true if T0 < the migration's start and its end < T1
+# mig_between() - true if FIRST < T0 and T1 < LAST: a stream spans a time
+# @1:	the stream's first time
+# @2:	its last time
+# @3:	T0, default the migration's start (MIG_T0)
+# @4:	T1, default its end (MIG_T1)
 mig_between() {
-	awk -v a="$1" -v b="$2" -v m0="$MIG_T0" -v m1="$MIG_T1" \
+	awk -v a="$1" -v b="$2" -v m0="${3:-$MIG_T0}" -v m1="${4:-$MIG_T1}" \
 		'BEGIN { exit !(a < m0 && m1 < b) }'
 }
 
@@ -167,67 +197,96 @@ t_mig_idle() {
 }
 
 # --- (b) -------------------------------------------------------------------
-# mig_stream_run() - one migration with a stream each way running across it
-# @1:	run number
-mig_stream_run() {
-	local i=$1 port=$((10210 + $1)) out rep h2g g2h
+# mig_streams_start() - a paced ramp stream each way: guest to a host sink,
+# host to the guest through the forwarded port MIG_FWD; wait until both run
+# @1:	tag, names the host side's files: mig_sinkTAG.rep, mig_h2gTAG.out
+# @2:	port of the host sink
+# @3:	bytes each way
+# @4:	KiB/s
+#
+# Sets MIG_S_TAG, MIG_S_BYTES and MIG_SPID (the host sender), for
+# mig_streams_check and mig_streams_report.  The guest's ends are gbg jobs
+# h2g and g2h; they give up 48 s after the stream should have ended.
+mig_streams_start() {
+	local tag=$1 port=$2 bytes=$3 rate=$4 out tmo
 	lib_kill "$MIG_SPID"
 	mig_daemon_ok || return 1
-	tu_server "mig_sink$i.rep" ramp-sink 127.0.0.1 "$port" REP \
-		"$MIG_STREAM" || fail "host sink did not start" || return 1
+	MIG_S_TAG=$tag MIG_S_BYTES=$bytes
+	tmo=$((bytes / 1024 / rate + 48))
+	tu_server "mig_sink$tag.rep" ramp-sink 127.0.0.1 "$port" REP \
+		"$bytes" || fail "host sink did not start" || return 1
 	out=$(guest_run "$GUEST_FN
 		gkill
-		gbg h2g ramp -t 60 recv $MIG_FWD $MIG_STREAM
+		gbg h2g ramp -t $tmo recv $MIG_FWD $bytes
 		gwait /tmp/h2g '^listening' 5 || exit 1
-		gbg g2h ramp -t 60 send 192.0.2.2 $port $MIG_STREAM $MIG_RATE") ||
+		gbg g2h ramp -t $tmo send 192.0.2.2 $port $bytes $rate") ||
 		fail "guest stream ends did not start: $(echo "$out" | oneline)" ||
 		return 1
-	h2g=$WORK/mig_h2g$i.out
 	ip netns exec "$NS" python3 "$MIG_HOST" ramp-send 127.0.0.1 "$MIG_FWD" \
-		"$MIG_STREAM" "$MIG_RATE" </dev/null >"$h2g" 2>&1 &
+		"$bytes" "$rate" </dev/null >"$WORK/mig_h2g$tag.out" 2>&1 &
 	MIG_SPID=$!
 	LIB_PIDS+=("$MIG_SPID")
 	out=$(mig_guest_wait /tmp/h2g '^accepted' 10)
 	[ "$(echo "$out" | tail -n 1)" = accepted ] ||
-		fail "host to guest: the guest accepted no connection: $(echo "$out" | oneline)" ||
+		fail "host to guest: the guest accepted no connection: $(echo "$out" | oneline)"
+}
+
+# mig_streams_check() - wait for both streams to end; all bytes, in order,
+# and an EOF, at each receiver; both spanned a time span
+# @1:	time the streams must have started before (default MIG_T0)
+# @2:	time they must have ended after (default MIG_T1)
+#
+# Sets MIG_GAP_G2H (longest stall at the host sink) and MIG_GAP_H2G (at
+# the host sender), ms
+mig_streams_check() {
+	local sink=$WORK/mig_sink$MIG_S_TAG.rep n=$MIG_S_BYTES out rep
+	tu_wait_file "$sink" 60 ||
+		fail "guest to host: host sink had no EOF 60 s after the migration" ||
+		return 1
+	rep=$(cat "$sink")
+	[[ $rep == "ok $n "* ]] ||
+		fail "guest to host: $(echo "$rep" | oneline)" || return 1
+	mig_between "$(mig_field "$rep" first)" "$(mig_field "$rep" last)" \
+		"${1:-}" "${2:-}" ||
+		fail "guest to host stream did not span the migration: $rep" ||
+		return 1
+	MIG_GAP_G2H=$(mig_field "$rep" gap)
+
+	out=$(mig_guest_wait /tmp/h2g '^ok ' 60)
+	[ "$(echo "$out" | tail -n 1)" = "ok $n" ] ||
+		fail "host to guest: guest receiver says '$(echo "$out" | oneline)', want 'ok $n'" ||
+		return 1
+	wait_gone "$MIG_SPID" 10 ||
+		fail "host to guest: host sender still running" || return 1
+	rep=$(cat "$WORK/mig_h2g$MIG_S_TAG.out")
+	lib_kill "$MIG_SPID"
+	[[ $rep == "sent $n "* ]] ||
+		fail "host to guest: host sender: $(echo "$rep" | oneline)" ||
+		return 1
+	mig_between "$(mig_field "$rep" first)" "$(mig_field "$rep" last)" \
+		"${1:-}" "${2:-}" ||
+		fail "host to guest stream did not span the migration: $rep" ||
+		return 1
+	MIG_GAP_H2G=$(mig_field "$rep" gap)
+	out=$(mig_guest_wait /tmp/g2h '^sent ' 10)
+	[ "$out" = "sent $n" ] ||
+		fail "guest to host: guest sender says '$(echo "$out" | oneline)'"
+}
+
+# mig_stream_run() - one migration with a stream each way running across it
+# @1:	run number
+mig_stream_run() {
+	local i=$1
+	mig_streams_start "$i" $((10210 + i)) "$MIG_STREAM" "$MIG_RATE" ||
 		return 1
 	# The streams are running: now the target, as a management layer would
 	mig_prepare repair || return 1
 	sleep 1
 	mig_go || return 1
-
-	tu_wait_file "$WORK/mig_sink$i.rep" 60 ||
-		fail "guest to host: host sink had no EOF 60 s after the migration" ||
-		return 1
-	rep=$(cat "$WORK/mig_sink$i.rep")
-	[[ $rep == "ok $MIG_STREAM "* ]] ||
-		fail "guest to host: $(echo "$rep" | oneline)" || return 1
-	mig_between "$(mig_field "$rep" first)" "$(mig_field "$rep" last)" ||
-		fail "guest to host stream did not span the migration: $rep" ||
-		return 1
-	g2h=$(mig_field "$rep" gap)
-
-	out=$(mig_guest_wait /tmp/h2g '^ok ' 60)
-	[ "$(echo "$out" | tail -n 1)" = "ok $MIG_STREAM" ] ||
-		fail "host to guest: guest receiver says '$(echo "$out" | oneline)', want 'ok $MIG_STREAM'" ||
-		return 1
-	wait_gone "$MIG_SPID" 10 ||
-		fail "host to guest: host sender still running" || return 1
-	rep=$(cat "$h2g")
-	lib_kill "$MIG_SPID"
-	[[ $rep == "sent $MIG_STREAM "* ]] ||
-		fail "host to guest: host sender: $(echo "$rep" | oneline)" ||
-		return 1
-	mig_between "$(mig_field "$rep" first)" "$(mig_field "$rep" last)" ||
-		fail "host to guest stream did not span the migration: $rep" ||
-		return 1
-	out=$(mig_guest_wait /tmp/g2h '^sent ' 10)
-	[ "$out" = "sent $MIG_STREAM" ] ||
-		fail "guest to host: guest sender says '$(echo "$out" | oneline)'" ||
-		return 1
+	mig_streams_check "$MIG_T0" "$MIG_T1" || return 1
 	echo "# run $i: $MIG_STREAM bytes each way at $MIG_RATE KiB/s across the" \
-	     "migration; longest stall: guest to host $g2h ms, host to guest" \
-	     "$(mig_field "$rep" gap) ms (host send)"
+	     "migration; longest stall: guest to host $MIG_GAP_G2H ms, host to" \
+	     "guest $MIG_GAP_H2G ms (host send)"
 }
 
 t_mig_streams() {
@@ -254,22 +313,33 @@ t_mig_streams() {
 # once, through the source daemon: several, one after the other, so that
 # one going astray (to the target) can hardly escape notice.
 t_mig_fwd_waiting() {
-	local out rep k n=$((64 * 1024))
 	mig_daemon_ok || return 1
 	mig_prepare repair || return 1
+	guest_run "$GUEST_FN
+		gkill" >/dev/null
+	mig_fwd_check "$MIG_FWD" "$MIG_FWD_CONNS" "while the target waits"
+}
+
+# mig_fwd_check() - host connections to a forwarded port, one after the
+# other, each 64 KiB of the ramp, all reach the guest
+# @1:	port
+# @2:	connections
+# @3:	when, for the failure ("while the target waits")
+mig_fwd_check() {
+	local port=$1 count=$2 out rep k n=$((64 * 1024))
 	out=$(guest_run "$GUEST_FN
-		gkill
-		gbg fwd ramp -t 30 recv $MIG_FWD $n $MIG_FWD_CONNS
+		[ -s /tmp/fwd.pid ] && kill \$(cat /tmp/fwd.pid) 2>/dev/null
+		gbg fwd ramp -t 30 recv $port $n $count
 		gwait /tmp/fwd '^listening' 5") ||
 		fail "guest listener: $(echo "$out" | oneline)" || return 1
-	for k in $(seq "$MIG_FWD_CONNS"); do
+	for k in $(seq "$count"); do
 		rep=$(in_ns timeout 5 python3 "$MIG_HOST" ramp-send 127.0.0.1 \
-			"$MIG_FWD" "$n" 100000 2>&1)
+			"$port" "$n" 100000 2>&1)
 		[[ $rep == "sent $n "* ]] || break
 	done
 	out=$(mig_guest_wait /tmp/fwd "^ok $n\$" 1)
-	[ "$(echo "$out" | grep -c "^ok $n\$")" = "$MIG_FWD_CONNS" ] ||
-		fail "connection $k of $MIG_FWD_CONNS to the forwarded port while the target waits: host '$(echo "$rep" | cut -d' ' -f1-6)', guest '$(echo "$out" | oneline)'"
+	[ "$(echo "$out" | grep -c "^ok $n\$")" = "$count" ] ||
+		fail "connection $k of $count to the forwarded port $3: host '$(echo "$rep" | tail -n 1 | cut -d' ' -f1-6)', guest '$(echo "$out" | oneline)'"
 }
 
 # --- (c) -------------------------------------------------------------------
@@ -349,6 +419,277 @@ t_mig_source_exit() {
 		fail "old source daemons exited with:$bad (of ${#MIG_EXITS[@]} migrations), want 0 each"
 }
 
+# --- (f) -------------------------------------------------------------------
+# Failed migrations, and many in a row.  Each test has a paced stream each
+# way open (guest to host sink 10230 + N, host to the guest's MIG_FWD)
+# across the failure, the source taking the guest back, and a retry to a
+# fresh target; then the streams must end byte-exact, and new connections
+# through the forwarded port MIG_FWD2 reach the guest, through the source
+# after the failure and through the target after the retry.  A '#' line
+# per test: bytes lost, connections reset, longest stalls.
+
+# mig_fault_guest() - the guest of the fault tests: the one the last test
+# left if that test passed and the guest and its daemon are well, else a
+# fresh one (daemon and helper)
+mig_fault_guest() {
+	if [ "$MIG_F_BOOTS" -gt 0 ] && [ -z "$MIG_F_BAD" ] &&
+	   pid_alive "$QEMU_PID" &&
+	   pid_alive "$PASST_PID" && guest_run -t 10 true >/dev/null 2>&1; then
+		return 0
+	fi
+	[ "$MIG_F_BOOTS" -eq 0 ] || echo "# booting a fresh guest"
+	mig_target_stop
+	qemu_stop
+	lib_kill "$REPAIR_PID"
+	daemon_stop
+	MIG_F_BOOTS=$((MIG_F_BOOTS + 1))
+	MIG_F_BAD=
+	mig_boot "migf$MIG_F_BOOTS" repair -t "$MIG_FWD" -t "$MIG_FWD2"
+}
+
+# mig_got() - bytes a receiver got, from its verdict; empty if none yet
+mig_got() {
+	echo "$1" | sed -n 's/^ok \([0-9]*\).*/\1/p
+		s/^short \([0-9]*\) of .*/\1/p
+		s/.* after \([0-9]*\) bytes.*/\1/p
+		s/^mismatch at \([0-9]*\):.*/\1/p' | tail -n 1
+}
+
+# mig_lost() - bytes of the stream a receiver did not get, from its verdict
+mig_lost() {
+	local got
+	got=$(mig_got "$1")
+	if [ -n "$got" ]; then
+		echo "$((MIG_S_BYTES - got))"
+	else
+		echo "? (no verdict yet${1:+: '$(echo "$1" | tail -n 1 | oneline)'})"
+	fi
+}
+
+# mig_streams_report() - a comment line on the streams: bytes lost,
+# connections reset, longest stalls
+# @1:	label
+# @2:	seconds to wait for the host side's verdicts (default 0)
+mig_streams_report() {
+	local sink snd h2g g2h resets
+	tu_wait_file "$WORK/mig_sink$MIG_S_TAG.rep" "${2:-0}" || true
+	wait_gone "$MIG_SPID" "${2:-0}" || true
+	sink=$(cat "$WORK/mig_sink$MIG_S_TAG.rep" 2>/dev/null) || true
+	snd=$(cat "$WORK/mig_h2g$MIG_S_TAG.out" 2>/dev/null) || true
+	h2g=$(guest_run -t 10 'cat /tmp/h2g' 2>/dev/null |
+	      grep -v '^listening$\|^accepted$') || true
+	g2h=$(guest_run -t 10 'cat /tmp/g2h' 2>/dev/null) || true
+	resets=$(printf '%s\n' "$sink" "$snd" "$h2g" "$g2h" |
+		 grep -ci reset) || true
+	echo "# $1: bytes lost (of $MIG_S_BYTES each way): guest to host" \
+	     "$(mig_lost "$sink"), host to guest $(mig_lost "$h2g");" \
+	     "connections reset: $resets; longest stall: guest to host" \
+	     "$(mig_field "$sink" gap) ms, host to guest" \
+	     "$(mig_field "$snd" gap) ms (host send)"
+}
+
+# mig_streams_alive() - no end of the streams has given up yet
+mig_streams_alive() {
+	local f out
+	for f in "$WORK/mig_sink$MIG_S_TAG.rep" "$WORK/mig_h2g$MIG_S_TAG.out"; do
+		[ ! -s "$f" ] ||
+			fail "a stream ended early, host side: $(oneline < "$f")" ||
+			return 1
+	done
+	out=$(guest_run 'cat /tmp/h2g /tmp/g2h' 2>&1)
+	! echo "$out" | grep -Eq '^(mismatch|short|long|timeout|bad) |: ' ||
+		fail "a stream's guest end gave up: $(echo "$out" | oneline)"
+}
+
+# mig_fault_back() - after a failure, the source has the guest again: it
+# answers, its daemon runs, new connections through the forwarded port
+# reach it, and the streams are still open
+mig_fault_back() {
+	local out
+	out=$(guest_run -t 20 'echo alive' 2>&1) ||
+		fail "the guest does not answer on the source after the failure: $(echo "$out" | oneline)" ||
+		return 1
+	mig_daemon_ok || return 1
+	mig_fwd_check "$MIG_FWD2" 3 "through the source after the failure" ||
+		return 1
+	echo "# guest answers and takes new connections through the source" \
+	     "$(elapsed "$MIG_F_T") s after the failure"
+	mig_streams_alive
+}
+
+# mig_fault_retry() - a fault, the checks of the source, then the failed
+# target stopped and a migration to a fresh one, with a helper each side
+# @1:	the fault: a function that sets MIG_F_T and leaves the source running
+#
+# A failed check of the source doesn't stop the retry: it is the first
+# reason given, the retry's comes after it.
+mig_fault_retry() {
+	local why=
+	"$1" || return 1
+	mig_fault_back || why=$REASON
+	mig_target_stop
+	if ! { mig_prepare repair && mig_go; }; then
+		fail "${why:+$why; }retry: $REASON"
+		return 1
+	fi
+	[ -z "$why" ] || fail "$why (the retry then worked)"
+}
+
+# mig_fault_run() - streams, @@, then the streams' and the forward's checks
+# @1:	name of the streams (and of their '#' line)
+# @2:	seconds the streams last
+# @@:	what to do to the guest across the streams; sets MIG_F_T to the
+#	time of the failure (or the first migration), MIG_T1 to its last
+#	migration's end
+mig_fault_run() {
+	local name=$1 secs=$2 why rc=0 t0
+	shift 2
+	mig_fault_guest || return 1
+	t0=$(now)
+	MIG_F_T=
+	MIG_F_STREAMS=$((MIG_F_STREAMS + 1))
+	mig_streams_start "$name" $((10230 + MIG_F_STREAMS)) \
+		$((secs * MIG_F_RATE * 1024)) "$MIG_F_RATE" || return 1
+	if ! "$@"; then
+		# And the streams? (the check waits for their end)
+		why=$REASON
+		if mig_streams_check "$(now)" 0; then
+			fail "$why (the streams went on, byte-exact)"
+		else
+			fail "$why; streams: $REASON"
+		fi
+		rc=1
+	elif ! mig_streams_check "$MIG_F_T" "$MIG_T1" ||
+	     ! mig_fwd_check "$MIG_FWD2" 3 "through the target after the migration"; then
+		rc=1
+	fi
+	mig_streams_report "$name, $(elapsed "$t0") s" $((rc * 40))
+	lib_kill "$MIG_SPID"
+	mig_target_stop
+	# The next test's guest is a fresh one if this one failed
+	[ $rc -eq 0 ] || MIG_F_BAD=1
+	return $rc
+}
+
+# migf_paused_target() - F1, libvirt's way out: the target QEMU, started
+# with -S, has the whole guest, but is killed before it runs it; the
+# source gets "cont"
+migf_paused_target() {
+	local out
+	mig_prepare -S repair || return 1
+	sleep 1
+	mig_launch && mig_poll 60 ||
+		fail "migration to a target started with -S: $MIG_ERR" ||
+		return 1
+	qemu_wait_status 'paused|prelaunch' 10 "$QEMU_IN_QMP" "$QEMU_IN_PID" ||
+		fail "target QEMU '$QEMU_STATUS' once the migration completed, want paused" ||
+		return 1
+	echo "# migration $MIG_N to a target started with -S completed in" \
+	     "$MIG_TOTAL ms (target $QEMU_STATUS): kill -9 the target QEMU," \
+	     "cont on the source 1 s later"
+	{ kill -9 "$QEMU_IN_PID"; wait "$QEMU_IN_PID"; } 2>/dev/null
+	MIG_F_T=$(now)
+	sleep 1
+	out=$(qmp cont 2>&1) || fail "cont on the source: $out" || return 1
+	qemu_wait_status running 10 ||
+		fail "source QEMU '$QEMU_STATUS' 10 s after cont, want running"
+}
+
+# migf_cancel() - F2: migrate_cancel while paused before switch-over
+migf_cancel() {
+	local out rc=0
+	mig_prepare repair || return 1
+	out=$(mig_cap pause-before-switchover true 2>&1) ||
+		fail "setting pause-before-switchover: $out" || return 1
+	sleep 1
+	if ! mig_launch || ! mig_poll 60 pre-switchover ||
+	   [ "$MIG_STATUS" != pre-switchover ]; then
+		fail "migration did not pause before switch-over: status '$MIG_STATUS' $MIG_ERR"
+		rc=1
+	elif ! out=$(qmp migrate_cancel 2>&1); then
+		fail "migrate_cancel: $out"
+		rc=1
+	else
+		MIG_F_T=$(now)
+		mig_poll 20 || true
+		if [ "$MIG_STATUS" != cancelled ]; then
+			fail "status '$MIG_STATUS' after migrate_cancel, want cancelled"
+			rc=1
+		elif ! qemu_wait_status running 10; then
+			fail "source QEMU '$QEMU_STATUS' 10 s after migrate_cancel, want running"
+			rc=1
+		else
+			echo "# migration $MIG_N cancelled at pre-switchover; source" \
+			     "running again $(elapsed "$MIG_F_T") s after migrate_cancel"
+		fi
+	fi
+	out=$(mig_cap pause-before-switchover false 2>&1) || [ $rc -ne 0 ] ||
+		fail "clearing pause-before-switchover: $out" || return 1
+	return $rc
+}
+
+# migf_no_helper() - F3: a target daemon with no TCP_REPAIR helper, which
+# can't restore the connections: the migration must fail (the source
+# resumes by itself) or the target QEMU must not run (it gets "cont")
+migf_no_helper() {
+	local out
+	mig_prepare repair "" || return 1
+	sleep 1
+	mig_launch || fail "$MIG_ERR" || return 1
+	mig_poll 60 || true
+	MIG_F_T=$(now)
+	case "$MIG_STATUS" in
+	failed)
+		echo "# migration $MIG_N to a target without passt-repair" \
+		     "failed: $MIG_ERR"
+		;;
+	completed)
+		if qemu_wait_status running 10 "$QEMU_IN_QMP" "$QEMU_IN_PID"; then
+			mig_finish
+			fail "the migration to a target without passt-repair completed, and the guest runs there"
+			return 1
+		fi
+		echo "# migration $MIG_N to a target without passt-repair" \
+		     "completed, target QEMU $QEMU_STATUS: cont on the source"
+		out=$(qmp cont 2>&1) || fail "cont on the source: $out" ||
+			return 1
+		;;
+	*)
+		fail "migration to a target without passt-repair: $MIG_ERR"
+		return 1
+		;;
+	esac
+	qemu_wait_status running 10 ||
+		fail "source QEMU '$QEMU_STATUS' 10 s after the failure, want running"
+}
+
+# migf_pingpong() - F4: MIG_PINGPONG migrations in a row, each to a fresh
+# target
+migf_pingpong() {
+	local k
+	for k in $(seq "$MIG_PINGPONG"); do
+		mig_prepare repair && mig_go ||
+			fail "migration $k of $MIG_PINGPONG: $REASON" || return 1
+		[ -n "$MIG_F_T" ] || MIG_F_T=$MIG_T0
+	done
+}
+
+t_migf_paused_target() {
+	mig_fault_run f1 "$MIG_F_SECS" mig_fault_retry migf_paused_target
+}
+
+t_migf_cancel() {
+	mig_fault_run f2 "$MIG_F_SECS" mig_fault_retry migf_cancel
+}
+
+t_migf_no_helper() {
+	mig_fault_run f3 "$MIG_F_SECS" mig_fault_retry migf_no_helper
+}
+
+t_migf_pingpong() {
+	mig_fault_run f4 $((MIG_PINGPONG * 10 + 6)) migf_pingpong
+}
+
 # mig_summary() - min/avg/max of the figures, a comment line
 mig_summary() {
 	[ ${#MIG_FIGS[@]} -gt 0 ] || return 0
@@ -391,4 +732,22 @@ migrate_tests() {
 	lib_kill "$REPAIR_PID"
 	daemon_stop
 	echo "# migration tests: $(elapsed "$t0") s"
+}
+
+migfail_tests() {
+	local t0
+	t0=$(now)
+	run_test "failed migration: target QEMU (-S) killed once complete, cont on the source; streams carry on, retry works" \
+		t_migf_paused_target
+	run_test "failed migration: migrate_cancel at pre-switchover; streams carry on, retry works" \
+		t_migf_cancel
+	run_test "failed migration: target without passt-repair; streams stay with the source, retry works" \
+		t_migf_no_helper
+	run_test "migration: $MIG_PINGPONG migrations in a row under one pair of streams, byte-exact" \
+		t_migf_pingpong
+	qemu_stop
+	mig_target_stop
+	lib_kill "$REPAIR_PID"
+	daemon_stop
+	echo "# migration fault tests: $(elapsed "$t0") s"
 }

@@ -12,9 +12,11 @@
 #
 # Environment: PASST (daemon binary, default ./passt), PASST_REPAIR (its
 # TCP_REPAIR helper, default passt-repair beside it), GUEST_KERNEL,
-# GUEST_INITRD, QEMU; ONLY: the groups to run, of "basic tcp_udp migrate"
-# (default all), e.g. ONLY=tcp_udp or ONLY="basic migrate"; MIG_RUNS: the
-# number of migrations with streams running (default 5).
+# GUEST_INITRD, QEMU; ONLY: the groups to run, of "basic tcp_udp migrate
+# migfail" (default all; migrate includes migfail, the failed migrations
+# and the ping-pong), e.g. ONLY=tcp_udp or ONLY="basic migrate" or
+# ONLY=migfail; MIG_RUNS: the number of migrations with streams running
+# (default 5); MIG_PINGPONG: migrations in a row in the ping-pong (4).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -274,8 +276,8 @@ main() {
 	t0=$(now)
 	for g in ${ONLY:-}; do
 		case "$g" in
-		basic|tcp_udp|migrate) ;;
-		*) echo "ONLY: unknown group '$g' (basic tcp_udp migrate)"; exit 1 ;;
+		basic|tcp_udp|migrate|migfail) ;;
+		*) echo "ONLY: unknown group '$g' (basic tcp_udp migrate migfail)"; exit 1 ;;
 		esac
 	done
 	lib_init
@@ -316,6 +318,9 @@ main() {
 	fi
 	if only migrate; then
 		migrate_tests
+	fi
+	if only migrate || only migfail; then
+		migfail_tests
 	fi
 
 	if [ ${#BOOT_TIMES[@]} -gt 0 ]; then
