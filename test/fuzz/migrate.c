@@ -38,6 +38,8 @@
  * (in the namespace too: one seed is a dump of sockets restored here).
  */
 
+/* WRAP: vu_send getrandom */
+
 #include <arpa/inet.h>
 #include <endian.h>
 #include <errno.h>

@@ -42,6 +42,8 @@
  * (in the namespace too: the TCP seeds answer the daemon's real SYN-ACK).
  */
 
+/* WRAP: vu_send getrandom */
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>

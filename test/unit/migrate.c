@@ -35,6 +35,8 @@
  * Descriptors are counted in /proc/self/fd around every test.
  */
 
+/* WRAP: tap_send_l4 repair_ready setsockopt repair_set socket recv close logmsg */
+
 #include <dirent.h>
 #include <errno.h>
 #include <linux/filter.h>

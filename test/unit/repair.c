@@ -22,6 +22,8 @@
  * Descriptors are counted in /proc/self/fd around every test.
  */
 
+/* WRAP: poll */
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -15,6 +15,8 @@
  * tested without waiting.
  */
 
+/* WRAP: tap_send_l4 setsockopt */
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -9,6 +9,8 @@
  * and ::1.  Events come from the real epoll instance udp.c registers with.
  */
 
+/* WRAP: tap_send_l4 */
+
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
