@@ -6,6 +6,8 @@
  * frame, if any, is captured here and checked byte by byte.
  */
 
+/* WRAP: vu_send */
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,70 +25,24 @@
 #include "arp.h"
 #include "tap.h"
 #include "tap_out.h"
+#include "common.h"
 
 #define FRAME_LEN	(ETH_HLEN + sizeof(struct arp_body))
 
-static const uint8_t guest_mac[ETH_ALEN] = { 0x52, 0x54, 0, 0x12, 0x34, 0x56 };
-static const uint8_t our_mac[ETH_ALEN] = { 0x9a, 0x55, 0x9a, 0x55, 0x9a, 0x55 };
-static const uint8_t bcast_mac[ETH_ALEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-
 static struct ctx c;			/* big: port maps */
-static uint8_t sent[256];		/* last frame given to vu_send() */
-static size_t sent_len;
-static int sent_count;
-
-/* Test double: the frame goes nowhere, we keep a copy */
-int __wrap_vu_send(struct vu_dev *vdev, const struct iovec *iov, size_t cnt)
-{
-	(void)vdev;
-	assert_true(iov_size(iov, cnt) <= sizeof(sent));
-	sent_len = iov_to_buf(iov, cnt, 0, sent, sizeof(sent));
-	sent_count++;
-	return (int)sent_len;
-}
-
-static struct in_addr a4(const char *s)
-{
-	struct in_addr a;
-
-	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
-	return a;
-}
 
 static int setup(void **state)
 {
 	(void)state;
-	memset(&c, 0, sizeof(c));
+	unit_ctx_init(&c);
 	c.v4 = true;
-	c.mtu = 1500;
-	c.epollfd = -1;
-	memcpy(c.our_mac, our_mac, ETH_ALEN);
 	c.ip4.addr = a4("10.0.2.15");
 	c.ip4.prefix_len = 24;
 	c.ip4.gw = a4("10.0.2.2");
-	sent_len = 0;
-	sent_count = 0;
 	return 0;
 }
 
 static uint8_t frame[128];
-
-/* Copy @len bytes to just before an unmapped page: overreads fault */
-static const uint8_t *at_guard(const uint8_t *data, size_t len)
-{
-	static uint8_t *area;
-	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-
-	if (!area) {
-		area = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		assert_true(area != MAP_FAILED);
-		assert_int_equal(mprotect(area + pg, pg, PROT_NONE), 0);
-	}
-	assert_true(len <= pg);
-	memcpy(area + pg - len, data, len);
-	return area + pg - len;
-}
 
 /* Build an ARP frame from the guest into frame[], return its length */
 static size_t arp_frame(uint16_t op, const char *spa, const char *tpa)
@@ -121,10 +77,10 @@ static void check_reply(const char *target, const char *requester)
 	struct ether_header eh;
 	struct arp_body a;
 
-	assert_int_equal(sent_count, 1);
-	assert_int_equal(sent_len, FRAME_LEN);
-	memcpy(&eh, sent, sizeof(eh));
-	memcpy(&a, sent + sizeof(eh), sizeof(a));
+	assert_int_equal(sent_frame.count, 1);
+	assert_int_equal(sent_frame.len, FRAME_LEN);
+	memcpy(&eh, sent_frame.b, sizeof(eh));
+	memcpy(&a, sent_frame.b + sizeof(eh), sizeof(a));
 
 	assert_memory_equal(eh.ether_dhost, guest_mac, ETH_ALEN);
 	assert_memory_equal(eh.ether_shost, our_mac, ETH_ALEN);
@@ -161,7 +117,7 @@ static void test_request_other_addresses(void **state)
 
 	(void)state;
 	for (i = 0; i < ARRAY_SIZE(targets); i++) {
-		sent_count = 0;
+		sent_frame.count = 0;
 		tap_handler(&c, frame,
 			    arp_frame(ARPOP_REQUEST, "10.0.2.15", targets[i]));
 		check_reply(targets[i], "10.0.2.15");
@@ -183,15 +139,15 @@ static void test_request_guest_address(void **state)
 	(void)state;
 	tap_handler(&c, frame, arp_frame(ARPOP_REQUEST, "10.0.2.2",
 					 "10.0.2.15"));
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 
 	/* The address the guest actually uses, if not the one we gave */
 	c.ip4.addr_seen = a4("10.0.2.200");
 	tap_handler(&c, frame, arp_frame(ARPOP_REQUEST, "10.0.2.15",
 					 "10.0.2.200"));
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 	assert_int_equal(arp_handler(&c, frame, FRAME_LEN), 0);
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 }
 
 static void test_gratuitous_ignored(void **state)
@@ -205,7 +161,7 @@ static void test_gratuitous_ignored(void **state)
 	/* Announcing some other address it took */
 	tap_handler(&c, frame, arp_frame(ARPOP_REQUEST, "10.0.2.99",
 					 "10.0.2.99"));
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 }
 
 static void test_probe_ignored(void **state)
@@ -216,7 +172,7 @@ static void test_probe_ignored(void **state)
 					 "10.0.2.15"));
 	tap_handler(&c, frame, arp_frame(ARPOP_REQUEST, "0.0.0.0",
 					 "169.254.7.7"));
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 }
 
 static void test_reply_ignored(void **state)
@@ -224,13 +180,13 @@ static void test_reply_ignored(void **state)
 	(void)state;
 	tap_handler(&c, frame, arp_frame(ARPOP_REPLY, "10.0.2.15",
 					 "10.0.2.2"));
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 	assert_int_equal(arp_handler(&c, frame, FRAME_LEN), 0);
 
 	/* Unknown operation, e.g. RARP request */
 	arp_frame(3, "10.0.2.15", "10.0.2.2");
 	assert_int_equal(arp_handler(&c, frame, FRAME_LEN), 0);
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 }
 
 static void test_truncated(void **state)
@@ -243,7 +199,7 @@ static void test_truncated(void **state)
 	arp_frame(ARPOP_REQUEST, "10.0.2.15", "10.0.2.2");
 	for (len = 0; len < FRAME_LEN; len++) {
 		tap_handler(&c, at_guard(frame, len), len);
-		assert_int_equal(sent_count, 0);
+		assert_int_equal(sent_frame.count, 0);
 		if (len >= ETH_HLEN)
 			assert_int_equal(arp_handler(&c, at_guard(frame, len),
 						     len), -EINVAL);
@@ -254,7 +210,7 @@ static void test_truncated(void **state)
 			 dropped + FRAME_LEN - ETH_HLEN);
 
 	tap_handler(&c, frame, FRAME_LEN);
-	assert_int_equal(sent_count, 1);
+	assert_int_equal(sent_frame.count, 1);
 }
 
 static void test_bad_fields(void **state)
@@ -276,7 +232,7 @@ static void test_bad_fields(void **state)
 		arp_frame(ARPOP_REQUEST, "10.0.2.15", "10.0.2.2");
 		frame[t[i].off] = t[i].val;
 		tap_handler(&c, frame, FRAME_LEN);
-		assert_int_equal(sent_count, 0);
+		assert_int_equal(sent_frame.count, 0);
 		assert_int_equal(arp_handler(&c, frame, FRAME_LEN), -EINVAL);
 	}
 	assert_int_equal(tap_stats()->arp, dropped + ARRAY_SIZE(t));
@@ -302,13 +258,13 @@ static void test_guest_mac_learning(void **state)
 	assert_memory_equal(c.guest_mac, fixed, ETH_ALEN);
 
 	/* Group or zero source address: dropped before anything else */
-	sent_count = 0;
+	sent_frame.count = 0;
 	c.guest_mac_set = false;
 	memcpy(frame + ETH_ALEN, bcast_mac, ETH_ALEN);
 	tap_handler(&c, frame, FRAME_LEN);
 	memset(frame + ETH_ALEN, 0, ETH_ALEN);
 	tap_handler(&c, frame, FRAME_LEN);
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 	assert_int_equal(tap_stats()->bad_mac, bad + 2);
 	assert_memory_equal(c.guest_mac, fixed, ETH_ALEN);
 }
@@ -328,7 +284,7 @@ static void test_other_ethertypes(void **state)
 	memcpy(frame + 12, &type, 2);
 	tap_handler(&c, frame, FRAME_LEN);
 
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 	assert_int_equal(tap_stats()->bad_ip6, ip6 + 1);
 	assert_int_equal(tap_stats()->unhandled, other + 1);
 }

@@ -7,6 +7,8 @@
  * daemon would give the guest is captured here and taken apart.
  */
 
+/* WRAP: vu_send */
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,51 +29,20 @@
 #include "dhcp.h"
 #include "tap.h"
 #include "tap_out.h"
-
-#define FRAME_MAX	(ETH_HLEN + 65535)
-
-static const uint8_t guest_mac[ETH_ALEN] = { 0x52, 0x54, 0, 0x12, 0x34, 0x56 };
-static const uint8_t our_mac[ETH_ALEN] = { 0x9a, 0x55, 0x9a, 0x55, 0x9a, 0x55 };
-static const uint8_t bcast_mac[ETH_ALEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+#include "common.h"
 
 static struct ctx c;			/* big: port maps */
-static uint8_t sent[FRAME_MAX];		/* last frame given to vu_send() */
-static size_t sent_len;
-static int sent_count;
-
-/* Test double: the frame goes nowhere, we keep a copy */
-int __wrap_vu_send(struct vu_dev *vdev, const struct iovec *iov, size_t cnt)
-{
-	(void)vdev;
-	sent_len = iov_to_buf(iov, cnt, 0, sent, sizeof(sent));
-	assert_int_equal(sent_len, iov_size(iov, cnt));
-	sent_count++;
-	return (int)sent_len;
-}
-
-static struct in_addr a4(const char *s)
-{
-	struct in_addr a;
-
-	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
-	return a;
-}
 
 static int setup(void **state)
 {
 	(void)state;
-	memset(&c, 0, sizeof(c));
+	unit_ctx_init(&c);
 	c.v4 = true;
-	c.mtu = 1500;
-	c.epollfd = -1;
-	memcpy(c.our_mac, our_mac, ETH_ALEN);
 	c.ip4.addr = a4("10.0.2.15");
 	c.ip4.prefix_len = 24;
 	c.ip4.gw = a4("10.0.2.2");
 	c.ip4.dns[0] = a4("10.0.2.3");
 	c.ip4.dns[1] = a4("192.0.2.53");
-	sent_len = 0;
-	sent_count = 0;
 	return 0;
 }
 
@@ -167,28 +138,12 @@ static size_t frame_udp4(uint8_t *f, const char *src, const char *dst,
 	return ETH_HLEN + sizeof(ip) + sizeof(uh) + len;
 }
 
-static uint8_t frame[FRAME_MAX];
+static uint8_t frame[UNIT_FRAME_MAX];
 
 /*
  * Copy @len bytes so that they end exactly where an unmapped page begins:
  * any read past @len faults, in a plain run as well as under valgrind.
  */
-static const uint8_t *at_guard(const uint8_t *data, size_t len)
-{
-	static uint8_t *area;
-	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-
-	if (!area) {
-		area = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		assert_true(area != MAP_FAILED);
-		assert_int_equal(mprotect(area + pg, pg, PROT_NONE), 0);
-	}
-	assert_true(len <= pg);
-	memcpy(area + pg - len, data, len);
-	return area + pg - len;
-}
-
 /* Send the message under construction to port 67 through tap_handler() */
 static void msg_send(void)
 {
@@ -211,24 +166,24 @@ struct reply {
 /* Check every header of the captured frame, return the DHCP message */
 static void reply_get(struct reply *r)
 {
-	const uint8_t *l3 = sent + ETH_HLEN, *l4 = l3 + sizeof(struct iphdr);
+	const uint8_t *l3 = sent_frame.b + ETH_HLEN, *l4 = l3 + sizeof(struct iphdr);
 	struct ether_header eh;
 	struct iphdr ip;
 	struct udphdr uh;
 
-	assert_int_equal(sent_count, 1);
-	assert_true(sent_len >= ETH_HLEN + sizeof(ip) + sizeof(uh) +
+	assert_int_equal(sent_frame.count, 1);
+	assert_true(sent_frame.len >= ETH_HLEN + sizeof(ip) + sizeof(uh) +
 			       DHCP_MIN_LEN);
 
-	memcpy(&eh, sent, sizeof(eh));
+	memcpy(&eh, sent_frame.b, sizeof(eh));
 	assert_memory_equal(eh.ether_shost, our_mac, ETH_ALEN);
 	assert_int_equal(ntohs(eh.ether_type), ETHERTYPE_IP);
-	r->eth_dst = sent;
+	r->eth_dst = sent_frame.b;
 
 	memcpy(&ip, l3, sizeof(ip));
 	assert_int_equal(ip.version, 4);
 	assert_int_equal(ip.ihl, 5);
-	assert_int_equal(ntohs(ip.tot_len), sent_len - ETH_HLEN);
+	assert_int_equal(ntohs(ip.tot_len), sent_frame.len - ETH_HLEN);
 	assert_int_equal(ip.ttl, 64);
 	assert_int_equal(ntohs(ip.frag_off), IP_DF);
 	assert_int_equal(ip.protocol, IPPROTO_UDP);
@@ -240,7 +195,7 @@ static void reply_get(struct reply *r)
 	memcpy(&uh, l4, sizeof(uh));
 	assert_int_equal(ntohs(uh.source), 67);
 	assert_int_equal(ntohs(uh.dest), 68);
-	assert_int_equal(ntohs(uh.len), sent_len - ETH_HLEN - sizeof(ip));
+	assert_int_equal(ntohs(uh.len), sent_frame.len - ETH_HLEN - sizeof(ip));
 	assert_int_not_equal(uh.check, 0);
 	assert_int_equal(csum(l4, ntohs(uh.len),
 			      csum_pseudo4(r->ip_src, r->ip_dst, IPPROTO_UDP,
@@ -378,7 +333,7 @@ static void test_parse_release(void **state)
 	assert_int_equal(dhcp_reply_type(&c, &req), 0);
 
 	msg_send();
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 }
 
 /* Every proper prefix of a message is refused, through both entry points */
@@ -407,7 +362,7 @@ static void test_parse_truncated_every_length(void **state)
 		flen = frame_udp4(frame, "0.0.0.0", "255.255.255.255", 68, 67,
 				  m.b, len);
 		tap_handler(&c, at_guard(frame, flen), flen);
-		assert_int_equal(sent_count, 0);
+		assert_int_equal(sent_frame.count, 0);
 	}
 	assert_int_equal(tap_stats()->dhcp, dropped + full);
 
@@ -416,12 +371,12 @@ static void test_parse_truncated_every_length(void **state)
 			 m.b, full);
 	while (len--) {
 		tap_handler(&c, at_guard(frame, len), len);
-		assert_int_equal(sent_count, 0);
+		assert_int_equal(sent_frame.count, 0);
 	}
 
 	/* The whole thing does get an answer */
 	msg_send();
-	assert_int_equal(sent_count, 1);
+	assert_int_equal(sent_frame.count, 1);
 }
 
 static void test_parse_option_past_end(void **state)
@@ -515,7 +470,7 @@ static void test_parse_bad_options(void **state)
 	msg_end();
 	assert_int_equal(dhcp_parse(m.b, m.len, &req), -EINVAL);
 	msg_send();
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 
 	/* Option 53 with a bad length or value */
 	msg_start(0, NULL);
@@ -716,7 +671,7 @@ static void test_request_nak(void **state)
 	assert_int_equal(r.ip_dst.s_addr, htonl(INADDR_BROADCAST));
 
 	/* Renewing a lease from another network: NAK too, broadcast */
-	sent_count = 0;
+	sent_frame.count = 0;
 	msg_start(DHCPREQUEST, "192.168.1.50");
 	msg_end();
 	msg_send();
@@ -733,7 +688,7 @@ static void test_request_other_server(void **state)
 	msg_opt_addr(DHCP_OPT_SERVER_ID, "10.0.2.1");
 	msg_end();
 	msg_send();
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 }
 
 static void test_inform(void **state)
@@ -765,13 +720,13 @@ static void test_decline_no_reply(void **state)
 	msg_opt_addr(DHCP_OPT_REQ_ADDR, "10.0.2.15");
 	msg_end();
 	msg_send();
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 
 	/* Server messages from the guest: ignored */
 	msg_start(DHCPOFFER, NULL);
 	msg_end();
 	msg_send();
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 }
 
 static void test_search_list(void **state)
@@ -951,7 +906,7 @@ static void test_no_address_no_reply(void **state)
 	msg_start(DHCPDISCOVER, NULL);
 	msg_end();
 	msg_send();
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 }
 
 /* --- IPv4 dispatch in tap.c --- */
@@ -971,7 +926,7 @@ static void test_ip4_bad_headers(void **state)
 	/* Header checksum */
 	frame[ETH_HLEN + 8] ^= 0x10;		/* TTL */
 	tap_handler(&c, frame, len);
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 	assert_int_equal(tap_stats()->bad_ip4, bad + 1);
 	frame[ETH_HLEN + 8] ^= 0x10;
 
@@ -1013,7 +968,7 @@ static void test_ip4_bad_headers(void **state)
 	memcpy(frame + ETH_HLEN, &ip, sizeof(ip));
 	tap_handler(&c, frame, len);
 	assert_int_equal(tap_stats()->frag4, frag + 1);
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 }
 
 static void test_udp_bad_length(void **state)
@@ -1031,13 +986,13 @@ static void test_udp_bad_length(void **state)
 	uh.len = htons(ntohs(uh.len) + 1);	/* past the IPv4 packet */
 	memcpy(frame + ETH_HLEN + 20, &uh, sizeof(uh));
 	tap_handler(&c, frame, len);
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 	assert_int_equal(tap_stats()->bad_ip4, bad + 1);
 
 	uh.len = htons(7);
 	memcpy(frame + ETH_HLEN + 20, &uh, sizeof(uh));
 	tap_handler(&c, frame, len);
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 	assert_int_equal(tap_stats()->bad_ip4, bad + 2);
 }
 
@@ -1066,13 +1021,13 @@ static void test_send_ip4_mtu(void **state)
 	c.mtu = 1500;
 	assert_int_equal(tap_send_ip4(&c, c.ip4.gw, c.ip4.addr, IPPROTO_UDP,
 				      payload, 1481), -EMSGSIZE);
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 	assert_int_equal(tap_send_ip4(&c, c.ip4.gw, c.ip4.addr, IPPROTO_UDP,
 				      payload, 1480), 0);
-	assert_int_equal(sent_count, 1);
-	assert_int_equal(sent_len, ETH_HLEN + 1500);
+	assert_int_equal(sent_frame.count, 1);
+	assert_int_equal(sent_frame.len, ETH_HLEN + 1500);
 	/* Guest MAC not known yet: broadcast */
-	assert_memory_equal(sent, bcast_mac, ETH_ALEN);
+	assert_memory_equal(sent_frame.b, bcast_mac, ETH_ALEN);
 
 	c.mtu = 65520;
 	assert_int_equal(tap_send_ip4(&c, c.ip4.gw, c.ip4.addr, IPPROTO_UDP,

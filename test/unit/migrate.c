@@ -69,6 +69,7 @@
 #include "tcp.h"
 #include "tcp_conn.h"
 #include "tcp_migrate.h"
+#include "common.h"
 
 /* The layouts in doc/migration.md, checked against the wire structs */
 static_assert(offsetof(struct mig_guest, mac_set) == 6, "doc");
@@ -364,29 +365,6 @@ static void log_dump(void)
 /* Harness                                                           */
 /* ---------------------------------------------------------------- */
 
-static int fd_count(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	assert_non_null(d);
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
-
-static void ip4(struct in_addr *a, const char *s)
-{
-	assert_int_equal(inet_pton(AF_INET, s, a), 1);
-}
-
-static void ip6(struct in6_addr *a, const char *s)
-{
-	assert_int_equal(inet_pton(AF_INET6, s, a), 1);
-}
-
 /* A context as conf.c leaves it: no helper, no forwarded ports */
 static void ctx_base(struct ctx *x)
 {
@@ -400,8 +378,8 @@ static void ctx_base(struct ctx *x)
 	x->v4 = x->v6 = true;
 	x->our_mac[0] = 0x9a;
 	x->our_mac[5] = 0x01;
-	ip4(&x->ip4.gw, "10.0.2.2");
-	ip6(&x->ip6.gw, "fe80::1");
+	x->ip4.gw = a4("10.0.2.2");
+	x->ip6.gw = a6("fe80::1");
 }
 
 /* The source: what it learnt about its guest */
@@ -412,24 +390,24 @@ static void ctx_source(struct ctx *x)
 	ctx_base(x);
 	memcpy(x->guest_mac, mac, sizeof(mac));
 	x->guest_mac_set = true;
-	ip4(&x->ip4.addr, "10.0.2.15");
+	x->ip4.addr = a4("10.0.2.15");
 	x->ip4.prefix_len = 24;
-	ip4(&x->ip4.addr_seen, "10.0.2.16");
-	ip6(&x->ip6.addr, "2001:db8::15");
+	x->ip4.addr_seen = a4("10.0.2.16");
+	x->ip6.addr = a6("2001:db8::15");
 	x->ip6.prefix_len = 64;
-	ip6(&x->ip6.addr_seen, "2001:db8::16");
-	ip6(&x->ip6.addr_ll_seen, "fe80::5054:ff:fe12:3456");
+	x->ip6.addr_seen = a6("2001:db8::16");
+	x->ip6.addr_ll_seen = a6("fe80::5054:ff:fe12:3456");
 }
 
 /* The target: configured differently, knows nothing of the guest yet */
 static void ctx_target(struct ctx *x)
 {
 	ctx_base(x);
-	ip4(&x->ip4.addr, "192.168.7.10");
+	x->ip4.addr = a4("192.168.7.10");
 	x->ip4.prefix_len = 16;
-	ip6(&x->ip6.addr, "2001:db8:7::10");
+	x->ip6.addr = a6("2001:db8:7::10");
 	x->ip6.prefix_len = 48;
-	ip6(&x->ip6.addr_ll_seen, "fe80::7");
+	x->ip6.addr_ll_seen = a6("fe80::7");
 }
 
 static void snapshot(void)
@@ -2970,8 +2948,8 @@ static void tcp_real_ipv6(void **state)
 	wait_inq(fds[0], 500);
 	memset(&key, 0, sizeof(key));
 	key.proto = IPPROTO_TCP;
-	ip6(&key.gaddr.a6, "2001:db8::15");
-	ip6(&key.faddr.a6, "2001:db8::1");
+	key.gaddr.a6 = a6("2001:db8::15");
+	key.faddr.a6 = a6("2001:db8::1");
 	key.gport = 40008;
 	key.fport = port;
 	conn_install_key(fds[0], &key, 0);

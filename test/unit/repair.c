@@ -51,6 +51,7 @@
 
 #include "passt.h"
 #include "repair.h"
+#include "common.h"
 
 #define HELPER_BIN	"./passt-repair"
 #define NFDS_MAX	600
@@ -99,19 +100,6 @@ struct rec {
 	int ctrunc;
 	int wrong;
 };
-
-static int fd_count(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	assert_non_null(d);
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n - 1;		/* the directory itself */
-}
 
 static int setup(void **state)
 {

@@ -40,6 +40,7 @@
 #include "tcp.h"
 #include "tcp_listen.h"
 #include "tcp_seq.h"
+#include "common.h"
 
 #define CAP_MAX		64
 #define CAP_LEN		65536
@@ -211,19 +212,6 @@ static void pump_for(unsigned want)
 		pump(10);
 }
 
-static void a4(union inany_addr *a, const char *s)
-{
-	struct in_addr v;
-
-	assert_int_equal(inet_pton(AF_INET, s, &v), 1);
-	inany_from_v4(a, v);
-}
-
-static void a6(union inany_addr *a, const char *s)
-{
-	assert_int_equal(inet_pton(AF_INET6, s, &a->a6), 1);
-}
-
 static int setup(void **state)
 {
 	(void)state;
@@ -340,11 +328,11 @@ static void guest_init(struct guest *g, bool v6, uint16_t gport,
 {
 	memset(g, 0, sizeof(*g));
 	if (v6) {
-		a6(&g->gaddr, "2001:db8::15");
-		a6(&g->faddr, "::1");
+		g->gaddr = any6("2001:db8::15");
+		g->faddr = any6("::1");
 	} else {
-		a4(&g->gaddr, "10.0.2.15");
-		a4(&g->faddr, "10.0.2.2");	/* gateway: host loopback */
+		g->gaddr = any4("10.0.2.15");
+		g->faddr = any4("10.0.2.2");	/* gateway: host loopback */
 	}
 	g->gport = gport;
 	g->fport = fport;
@@ -503,8 +491,8 @@ static void bad_headers(void **state)
 	uint64_t before = tcp_stats()->bad_hdr;
 
 	(void)state;
-	a4(&g, "10.0.2.15");
-	a4(&f, "10.0.2.2");
+	g = any4("10.0.2.15");
+	f = any4("10.0.2.2");
 	b[1] = 80;
 	b[3] = 80;		/* ports */
 
@@ -799,8 +787,8 @@ static void table_full_syn_rst(void **state)
 	unsigned n = 0;
 
 	(void)state;
-	a4(&k.gaddr, "10.0.2.15");
-	a4(&k.faddr, "192.0.2.1");
+	k.gaddr = any4("10.0.2.15");
+	k.faddr = any4("192.0.2.1");
 	for (k.gport = 1; flow_alloc(FLOW_UDP, &k) >= 0; k.gport++)
 		n++;
 	assert_int_equal(n, FLOW_MAX);
@@ -853,8 +841,8 @@ static void inbound_forwarded_port(void **state)
 
 	/* From the gateway (loopback mapped) to the guest's address */
 	memset(&g, 0, sizeof(g));
-	a4(&g.faddr, "10.0.2.2");
-	a4(&g.gaddr, "10.0.2.15");
+	g.faddr = any4("10.0.2.2");
+	g.gaddr = any4("10.0.2.15");
 	assert_true(inany_equals(&cap[0].src, &g.faddr));
 	assert_true(inany_equals(&cap[0].dst, &g.gaddr));
 	g.gport = gport;

@@ -32,6 +32,7 @@
 #include "util.h"
 #include "virtio.h"
 #include "vhost_user.h"
+#include "common.h"
 
 #define MEM_SIZE	(1UL << 20)
 #define QVA_BASE	0x7f1200000000ULL	/* "QEMU's" address of guest RAM */
@@ -66,33 +67,6 @@ struct fx {
 };
 
 /* Counting what the process holds */
-
-static int fd_count(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	assert_non_null(d);
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n - 1;		/* the directory itself */
-}
-
-/* Mappings of memfds only: immune to allocator (and valgrind) noise */
-static int maps_count(void)
-{
-	FILE *f = fopen("/proc/self/maps", "r");
-	char line[512];
-	int n = 0;
-
-	assert_non_null(f);
-	while (fgets(line, sizeof(line), f))
-		n += !!strstr(line, "/memfd:");
-	fclose(f);
-	return n;
-}
 
 static bool fd_open(int fd)
 {
