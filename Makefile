@@ -35,8 +35,8 @@ REPAIR_BIN := passt-repair
 # and test/frontend.c (the fake vhost-user front-end).
 comma	:= ,
 LIB_OBJS := $(filter-out passt.o,$(OBJS))
-UNIT_HELPERS := $(wildcard test/unit/common*.c)
-UNIT_HDRS := $(wildcard test/unit/*.h) $(wildcard *.h)
+UNIT_HELPERS := $(wildcard test/unit/common*.c) test/frontend.c
+UNIT_HDRS := $(wildcard test/unit/*.h) test/frontend.h $(wildcard *.h)
 UNIT	:= $(filter-out common%,$(patsubst test/unit/%.c,%,$(wildcard test/unit/*.c)))
 UNIT_BIN := $(UNIT:%=test/unit/test_%)
 # wrap_flags(file): -Wl,--wrap=X for each X its WRAP: markers name
@@ -76,6 +76,8 @@ libpasst.a: $(LIB_OBJS)
 
 test/unit/%.o: test/unit/%.c $(UNIT_HDRS)
 	$(CC) $(CPPFLAGS) -I. -Itest $(CFLAGS) -Wno-missing-prototypes -c -o $@ $<
+test/frontend.o: test/frontend.c $(UNIT_HDRS)
+	$(CC) $(CPPFLAGS) -I. $(CFLAGS) -c -o $@ $<
 
 .PRECIOUS: test/unit/%.o
 test/unit/libunit.a: $(UNIT_HELPERS:.c=.o)
@@ -145,7 +147,7 @@ FUZZ_BIN	:= $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 # test/fuzz/common.c stands in for die()
 FUZZ_WRAP	:= -Wl,--wrap=die -Wl,--wrap=die_perror
 FUZZ_LIB	:= $(FUZZ_DIR)/libpasst.a
-FUZZ_HELPERS	:= $(FUZZ_DIR)/test/fuzz/common.o
+FUZZ_HELPERS	:= $(FUZZ_DIR)/test/fuzz/common.o $(FUZZ_DIR)/test/frontend.o
 
 .PHONY: fuzz fuzz-check asan
 .PRECIOUS: $(FUZZ_DIR)/%.o
@@ -210,8 +212,8 @@ asan: $(ASAN_BIN)
 		$(ASAN_ENV) ./$$t || exit 1; done
 
 # Hostile front-end (test/hostile.c) against a running daemon
-test/hostile: test/hostile.c $(wildcard *.h)
-	$(CC) $(CPPFLAGS) -I. $(CFLAGS) $(LDFLAGS) -o $@ $<
+test/hostile: test/hostile.c test/frontend.c test/frontend.h $(wildcard *.h)
+	$(CC) $(CPPFLAGS) -I. $(CFLAGS) $(LDFLAGS) -o $@ $< test/frontend.c
 
 .PHONY: hostile
 hostile: $(BIN) test/hostile

@@ -32,6 +32,7 @@
 #include "util.h"
 #include "virtio.h"
 #include "vhost_user.h"
+#include "frontend.h"
 #include "common.h"
 
 #define MEM_SIZE	(1UL << 20)
@@ -76,11 +77,9 @@ static bool fd_open(int fd)
 /* Sealed against shrinking, as QEMU's: the daemon refuses others */
 static int memfd_sized(size_t size)
 {
-	int fd = memfd_create("guest", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	int fd = vfe_memfd(size, F_SEAL_SHRINK);
 
 	assert_true(fd >= 0);
-	assert_int_equal(ftruncate(fd, size), 0);
-	assert_int_equal(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK), 0);
 	return fd;
 }
 
@@ -116,39 +115,15 @@ static void msg_build(struct vhost_user_msg *m, uint32_t req, uint32_t flags,
 }
 
 /**
- * msg_send() - Send header, payload and fds in one sendmsg() on a socket
+ * msg_send_raw() - Send header, payload and fds, asserting it all went
  */
 static void msg_send_raw(int sock, uint32_t req, uint32_t flags,
 			 const void *payload, uint32_t size, const int *fds,
 			 unsigned nfds)
 {
-	struct vhost_user_hdr hdr = { req, flags, size };
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * 16)];
-		struct cmsghdr align;
-	} ctl;
-	struct iovec iov[2] = {
-		{ &hdr, sizeof(hdr) }, { (void *)payload, size },
-	};
-	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = size ? 2 : 1 };
-	ssize_t n;
-
 	assert_true(nfds <= 16);
-	if (nfds) {
-		struct cmsghdr *c;
-
-		memset(&ctl, 0, sizeof(ctl));
-		mh.msg_control = ctl.buf;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
-	}
-
-	n = sendmsg(sock, &mh, MSG_NOSIGNAL);
-	assert_int_equal(n, sizeof(hdr) + size);
+	assert_int_equal(vfe_send_sz(sock, req, flags, payload, size, size,
+				     fds, nfds), 0);
 }
 
 /**
@@ -229,14 +204,6 @@ static void assert_no_reply(struct fx *f)
 
 /* Memory table and rings */
 
-static struct vhost_user_mem_region_desc region(uint64_t gpa, uint64_t size,
-						uint64_t qva, uint64_t off)
-{
-	struct vhost_user_mem_region_desc d = { gpa, size, qva, off };
-
-	return d;
-}
-
 static int xfer_mem(struct fx *f, uint32_t flags,
 		    const struct vhost_user_mem_region_desc *d, unsigned n,
 		    const int *fds)
@@ -252,9 +219,9 @@ static int xfer_mem(struct fx *f, uint32_t flags,
 /* The usual table: all of the memfd, one region */
 static int xfer_mem_default(struct fx *f)
 {
-	struct vhost_user_mem_region_desc d = region(GPA_BASE, MEM_SIZE,
-						     QVA_BASE, 0);
+	struct vhost_user_mem_region_desc d;
 
+	d = vfe_region(GPA_BASE, MEM_SIZE, QVA_BASE, 0);
 	return xfer_mem(f, VHOST_USER_VERSION, &d, 1, &f->memfd);
 }
 
@@ -751,10 +718,10 @@ static void test_device_state(void **state)
 static void test_unsealed_memfd(void **state)
 {
 	struct fx *f = *state;
-	struct vhost_user_mem_region_desc d = region(GPA_BASE, 4096,
-						     QVA_BASE, 0);
+	struct vhost_user_mem_region_desc d;
 	int fd = memfd_create("guest", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 
+	d = vfe_region(GPA_BASE, 4096, QVA_BASE, 0);
 	assert_true(fd >= 0);
 	assert_int_equal(ftruncate(fd, 4096), 0);
 	assert_int_equal(xfer_mem(f, 1 | VHOST_USER_FLAG_NEED_REPLY, &d, 1,
@@ -1217,21 +1184,25 @@ static void test_mem_table_bad(void **state)
 		unsigned n;
 	} c[] = {
 		/* overflows */
-		{ { region(UINT64_MAX - 0xfff, MEM_SIZE, QVA_BASE, 0) }, 1 },
-		{ { region(0, MEM_SIZE, UINT64_MAX - 0xfff, 0) }, 1 },
-		{ { region(0, MEM_SIZE, QVA_BASE, UINT64_MAX - 0xfff) }, 1 },
-		{ { region(0, UINT64_MAX, QVA_BASE, 0) }, 1 },
-		{ { region(0, 0, QVA_BASE, 0) }, 1 },
+		{ { vfe_region(UINT64_MAX - 0xfff, MEM_SIZE, QVA_BASE, 0) },
+			       1 },
+		{ { vfe_region(0, MEM_SIZE, UINT64_MAX - 0xfff, 0) }, 1 },
+		{ { vfe_region(0, MEM_SIZE, QVA_BASE, UINT64_MAX - 0xfff) },
+			       1 },
+		{ { vfe_region(0, UINT64_MAX, QVA_BASE, 0) }, 1 },
+		{ { vfe_region(0, 0, QVA_BASE, 0) }, 1 },
 		/* file smaller than claimed */
-		{ { region(0, 2 * MEM_SIZE, QVA_BASE, 0) }, 1 },
-		{ { region(0, MEM_SIZE, QVA_BASE, 4096) }, 1 },
+		{ { vfe_region(0, 2 * MEM_SIZE, QVA_BASE, 0) }, 1 },
+		{ { vfe_region(0, MEM_SIZE, QVA_BASE, 4096) }, 1 },
 		/* overlaps in guest physical or front-end virtual space */
-		{ { region(0, 0x80000, QVA_BASE, 0),
-		    region(0x7f000, 0x1000, QVA_BASE + 0x100000, 0x80000) }, 2 },
-		{ { region(0, 0x80000, QVA_BASE, 0),
-		    region(0x100000, 0x1000, QVA_BASE + 0x7ffff, 0x80000) }, 2 },
-		{ { region(0x100000, 0x1000, QVA_BASE + 0x100000, 0x80000),
-		    region(0xff000, 0x2000, QVA_BASE, 0) }, 2 },
+		{ { vfe_region(0, 0x80000, QVA_BASE, 0),
+		    vfe_region(0x7f000, 0x1000, QVA_BASE + 0x100000, 0x80000) },
+			       2 },
+		{ { vfe_region(0, 0x80000, QVA_BASE, 0),
+		    vfe_region(0x100000, 0x1000, QVA_BASE + 0x7ffff, 0x80000) },
+			       2 },
+		{ { vfe_region(0x100000, 0x1000, QVA_BASE + 0x100000, 0x80000),
+		    vfe_region(0xff000, 0x2000, QVA_BASE, 0) }, 2 },
 	};
 	unsigned i;
 
@@ -1252,7 +1223,7 @@ static void test_mem_table_bad(void **state)
 	}
 
 	/* a memfd smaller than claimed: no SIGBUS, refused */
-	d[0] = region(0, MEM_SIZE, QVA_BASE, 0);
+	d[0] = vfe_region(0, MEM_SIZE, QVA_BASE, 0);
 	assert_int_equal(xfer_mem(f, nr, d, 1, &small), 0);
 	assert_int_not_equal(reply_u64(f, VHOST_USER_SET_MEM_TABLE), 0);
 	assert_int_equal(f->vdev.mem.r[0].mmap_addr, mapped);
@@ -1318,8 +1289,8 @@ static void test_mem_table_remap(void **state)
 	old_desc = vq->desc;
 
 	/* same RAM plus a hot-plugged region, mapped elsewhere now */
-	d[0] = region(0x100000000ULL, MEM_SIZE, QVA_BASE + 0x40000000, 0);
-	d[1] = region(GPA_BASE, MEM_SIZE, QVA_BASE, 0);
+	d[0] = vfe_region(0x100000000ULL, MEM_SIZE, QVA_BASE + 0x40000000, 0);
+	d[1] = vfe_region(GPA_BASE, MEM_SIZE, QVA_BASE, 0);
 	fds[0] = other;
 	fds[1] = f->memfd;
 	assert_int_equal(xfer_mem(f, 1, d, 2, fds), 0);
@@ -1331,7 +1302,7 @@ static void test_mem_table_remap(void **state)
 	(void)old_desc;
 
 	/* the rings of queue 1 fall outside the new table: stopped */
-	d[0] = region(GPA_BASE, 0x10000, QVA_BASE, 0);
+	d[0] = vfe_region(GPA_BASE, 0x10000, QVA_BASE, 0);
 	assert_int_equal(xfer_mem(f, 1, d, 1, &f->memfd), 0);
 	assert_true(vu_queue_ready(&f->vdev, 0));
 	assert_false(vu_queue_ready(&f->vdev, 1));
@@ -1345,13 +1316,13 @@ static void test_mem_table_repeat(void **state)
 {
 	struct fx *f = *state;
 	struct vhost_user_mem_region_desc good[2] = {
-		region(0, MEM_SIZE / 2, QVA_BASE, 0),
-		region(MEM_SIZE / 2, MEM_SIZE / 2, QVA_BASE + MEM_SIZE / 2,
+		vfe_region(0, MEM_SIZE / 2, QVA_BASE, 0),
+		vfe_region(MEM_SIZE / 2, MEM_SIZE / 2, QVA_BASE + MEM_SIZE / 2,
 		       MEM_SIZE / 2),
 	};
 	struct vhost_user_mem_region_desc bad[2] = {
-		region(0, MEM_SIZE / 2, QVA_BASE, 0),
-		region(0, MEM_SIZE / 2, QVA_BASE + MEM_SIZE, 0),
+		vfe_region(0, MEM_SIZE / 2, QVA_BASE, 0),
+		vfe_region(0, MEM_SIZE / 2, QVA_BASE + MEM_SIZE, 0),
 	};
 	int fds[2] = { f->memfd, f->memfd };
 	int maps, nfd, i;

@@ -26,6 +26,7 @@
 
 #include "util.h"
 #include "virtio.h"
+#include "frontend.h"
 
 #define R0_GPA		0x10000ULL
 #define R1_GPA		0x20000ULL
@@ -47,7 +48,7 @@ static struct fixture {
 	struct vu_virtq vq;
 	uint8_t *buf[3];
 	uint8_t log[LOG_BYTES + 16];		/* + canary area */
-	uint16_t avail_idx;			/* driver's next avail idx */
+	struct vfe_ring ring;			/* the driver's view of it */
 } f;
 
 static uint64_t gpa_to_qva(uint64_t gpa)
@@ -77,8 +78,7 @@ static uint8_t *g2h(uint64_t gpa)
 
 static void put16(uint64_t gpa, uint16_t v)
 {
-	v = htole16(v);
-	memcpy(g2h(gpa), &v, sizeof(v));
+	vfe_le16_put(g2h(gpa), v);
 }
 
 static uint16_t get16(uint64_t gpa)
@@ -87,50 +87,6 @@ static uint16_t get16(uint64_t gpa)
 
 	memcpy(&v, g2h(gpa), sizeof(v));
 	return le16toh(v);
-}
-
-static uint32_t get32(uint64_t gpa)
-{
-	uint32_t v;
-
-	memcpy(&v, g2h(gpa), sizeof(v));
-	return le32toh(v);
-}
-
-/* Write a descriptor at any guest address (ring or indirect table) */
-static void desc_at(uint64_t gpa, uint64_t addr, uint32_t len, uint16_t flags,
-		    uint16_t next)
-{
-	struct vring_desc d = {
-		.addr = htole64(addr), .len = htole32(len),
-		.flags = htole16(flags), .next = htole16(next),
-	};
-
-	memcpy(g2h(gpa), &d, sizeof(d));
-}
-
-static void desc_set(unsigned i, uint64_t addr, uint32_t len, uint16_t flags,
-		     uint16_t next)
-{
-	desc_at(DESC_GPA + 16 * i, addr, len, flags, next);
-}
-
-static void avail_push(uint16_t head)
-{
-	put16(AVAIL_GPA + 4 + 2 * (f.avail_idx % NUM), head);
-	f.avail_idx++;
-	put16(AVAIL_GPA + 2, f.avail_idx);
-}
-
-static uint16_t used_idx(void)
-{
-	return get16(USED_GPA + 2);
-}
-
-static void used_elem(unsigned slot, uint32_t *id, uint32_t *len)
-{
-	*id = get32(USED_GPA + 4 + 8 * slot);
-	*len = get32(USED_GPA + 8 + 8 * slot);
 }
 
 static int setup(void **state)
@@ -157,6 +113,10 @@ static int setup(void **state)
 		f.m.r[i].mmap_size = R_SIZE + off;
 	}
 	f.m.nregions = 3;
+	f.ring.desc = g2h(DESC_GPA);
+	f.ring.avail = g2h(AVAIL_GPA);
+	f.ring.used = g2h(USED_GPA);
+	f.ring.num = NUM;
 
 	vu_queue_init(&f.vq);
 	f.vq.num = NUM;
@@ -275,8 +235,8 @@ static void test_pop_not_started(void **state)
 	struct vu_elem e;
 
 	(void)state;
-	desc_set(0, BUF_GPA, 10, 0, 0);
-	avail_push(0);
+	vfe_ring_desc(&f.ring, 0, BUF_GPA, 10, 0, 0);
+	vfe_ring_push(&f.ring, 0);
 	f.vq.started = false;
 	assert_int_equal(vu_queue_pop(&f.m, &f.vq, &e), 0);
 	assert_true(vu_queue_empty(&f.vq));
@@ -295,9 +255,9 @@ static void test_pop_simple(void **state)
 	assert_true(vu_queue_empty(&f.vq));
 	assert_int_equal(vu_queue_pop(&f.m, &f.vq, &e), 0);
 
-	desc_set(3, BUF_GPA, 100, VRING_DESC_F_NEXT, 7);
-	desc_set(7, BUF_GPA + 0x1000, 200, VRING_DESC_F_WRITE, 0);
-	avail_push(3);
+	vfe_ring_desc(&f.ring, 3, BUF_GPA, 100, VRING_DESC_F_NEXT, 7);
+	vfe_ring_desc(&f.ring, 7, BUF_GPA + 0x1000, 200, VRING_DESC_F_WRITE, 0);
+	vfe_ring_push(&f.ring, 3);
 	assert_false(vu_queue_empty(&f.vq));
 
 	assert_int_equal(vu_queue_pop(&f.m, &f.vq, &e), 1);
@@ -322,8 +282,8 @@ static void test_pop_cross_region(void **state)
 
 	(void)state;
 	/* R0 and R1 are adjacent in gpa, but separate buffers for us */
-	desc_set(0, R1_GPA - 0x100, 0x300, VRING_DESC_F_WRITE, 0);
-	avail_push(0);
+	vfe_ring_desc(&f.ring, 0, R1_GPA - 0x100, 0x300, VRING_DESC_F_WRITE, 0);
+	vfe_ring_push(&f.ring, 0);
 
 	assert_int_equal(vu_queue_pop(&f.m, &f.vq, &e), 1);
 	assert_int_equal(e.out_num, 0);
@@ -340,13 +300,15 @@ static void test_pop_indirect(void **state)
 	struct vu_elem e;
 
 	(void)state;
-	desc_at(t + 0,  BUF_GPA, 14, VRING_DESC_F_NEXT, 2);
-	desc_at(t + 32, BUF_GPA + 0x100, 0, VRING_DESC_F_NEXT, 1); /* skipped */
-	desc_at(t + 16, BUF_GPA + 0x200, 1500,
-		VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 3);
-	desc_at(t + 48, R2_GPA + 0x1000, 64, VRING_DESC_F_WRITE, 0);
-	desc_set(5, t, 4 * 16, VRING_DESC_F_INDIRECT, 0);
-	avail_push(5);
+	vfe_desc_put(g2h(t + 0), 0,  BUF_GPA, 14, VRING_DESC_F_NEXT, 2);
+	vfe_desc_put(g2h(t + 32), 0, BUF_GPA + 0x100, 0, VRING_DESC_F_NEXT,
+		     1); /* skipped */
+	vfe_desc_put(g2h(t + 16), 0, BUF_GPA + 0x200, 1500,
+		     VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 3);
+	vfe_desc_put(g2h(t + 48), 0, R2_GPA + 0x1000, 64, VRING_DESC_F_WRITE,
+		     0);
+	vfe_ring_desc(&f.ring, 5, t, 4 * 16, VRING_DESC_F_INDIRECT, 0);
+	vfe_ring_push(&f.ring, 5);
 
 	assert_int_equal(vu_queue_pop(&f.m, &f.vq, &e), 1);
 	assert_int_equal(e.index, 5);
@@ -367,7 +329,7 @@ static void test_pop_indirect_table_cross_region(void **state)
 	struct vu_elem e;
 
 	(void)state;
-	desc_at(t, BUF_GPA, 10, VRING_DESC_F_NEXT, 1);
+	vfe_desc_put(g2h(t), 0, BUF_GPA, 10, VRING_DESC_F_NEXT, 1);
 	{
 		struct vring_desc d = {
 			.addr = htole64(BUF_GPA + 0x100), .len = htole32(20),
@@ -376,8 +338,8 @@ static void test_pop_indirect_table_cross_region(void **state)
 		memcpy(g2h(t + 16), &d, 8);
 		memcpy(g2h(R1_GPA), (uint8_t *)&d + 8, 8);
 	}
-	desc_set(0, t, 32, VRING_DESC_F_INDIRECT, 0);
-	avail_push(0);
+	vfe_ring_desc(&f.ring, 0, t, 32, VRING_DESC_F_INDIRECT, 0);
+	vfe_ring_push(&f.ring, 0);
 
 	assert_int_equal(vu_queue_pop(&f.m, &f.vq, &e), 1);
 	assert_int_equal(e.out_num, 1);
@@ -391,12 +353,13 @@ static void test_pop_zero_length(void **state)
 	struct vu_elem e;
 
 	(void)state;
-	desc_set(0, BUF_GPA, 0, VRING_DESC_F_NEXT, 1);
-	desc_set(1, BUF_GPA + 0x10, 10, VRING_DESC_F_NEXT, 2);
-	desc_set(2, 0xdead0000, 0, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 3);
-	desc_set(3, BUF_GPA + 0x20, 0, VRING_DESC_F_NEXT, 4);
-	desc_set(4, BUF_GPA + 0x30, 20, VRING_DESC_F_WRITE, 0);
-	avail_push(0);
+	vfe_ring_desc(&f.ring, 0, BUF_GPA, 0, VRING_DESC_F_NEXT, 1);
+	vfe_ring_desc(&f.ring, 1, BUF_GPA + 0x10, 10, VRING_DESC_F_NEXT, 2);
+	vfe_ring_desc(&f.ring, 2, 0xdead0000, 0,
+		      VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 3);
+	vfe_ring_desc(&f.ring, 3, BUF_GPA + 0x20, 0, VRING_DESC_F_NEXT, 4);
+	vfe_ring_desc(&f.ring, 4, BUF_GPA + 0x30, 20, VRING_DESC_F_WRITE, 0);
+	vfe_ring_push(&f.ring, 0);
 
 	assert_int_equal(vu_queue_pop(&f.m, &f.vq, &e), 1);
 	assert_int_equal(e.out_num, 1);
@@ -414,10 +377,10 @@ static void test_pop_full_ring_chain(void **state)
 	(void)state;
 	/* A chain of exactly num descriptors is legal */
 	for (i = 0; i < NUM; i++) {
-		desc_set(i, BUF_GPA + i, 1,
-			 i < NUM - 1 ? VRING_DESC_F_NEXT : 0, i + 1);
+		vfe_ring_desc(&f.ring, i, BUF_GPA + i, 1,
+			      i < NUM - 1 ? VRING_DESC_F_NEXT : 0, i + 1);
 	}
-	avail_push(0);
+	vfe_ring_push(&f.ring, 0);
 	assert_int_equal(vu_queue_pop(&f.m, &f.vq, &e), 1);
 	assert_int_equal(e.out_num, NUM);
 }
@@ -425,9 +388,9 @@ static void test_pop_full_ring_chain(void **state)
 static void test_pop_loop(void **state)
 {
 	(void)state;
-	desc_set(0, BUF_GPA, 10, VRING_DESC_F_NEXT, 1);
-	desc_set(1, BUF_GPA, 10, VRING_DESC_F_NEXT, 0);
-	avail_push(0);
+	vfe_ring_desc(&f.ring, 0, BUF_GPA, 10, VRING_DESC_F_NEXT, 1);
+	vfe_ring_desc(&f.ring, 1, BUF_GPA, 10, VRING_DESC_F_NEXT, 0);
+	vfe_ring_push(&f.ring, 0);
 	expect_broken();
 }
 
@@ -435,31 +398,31 @@ static void test_pop_loop_zero_length(void **state)
 {
 	/* Zero-length descriptors add no segment: the loop bound must hold */
 	(void)state;
-	desc_set(4, BUF_GPA, 0, VRING_DESC_F_NEXT, 4);
-	avail_push(4);
+	vfe_ring_desc(&f.ring, 4, BUF_GPA, 0, VRING_DESC_F_NEXT, 4);
+	vfe_ring_push(&f.ring, 4);
 	expect_broken();
 }
 
 static void test_pop_next_out_of_range(void **state)
 {
 	(void)state;
-	desc_set(0, BUF_GPA, 10, VRING_DESC_F_NEXT, NUM);
-	avail_push(0);
+	vfe_ring_desc(&f.ring, 0, BUF_GPA, 10, VRING_DESC_F_NEXT, NUM);
+	vfe_ring_push(&f.ring, 0);
 	expect_broken();
 }
 
 static void test_pop_head_out_of_range(void **state)
 {
 	(void)state;
-	avail_push(NUM);
+	vfe_ring_push(&f.ring, NUM);
 	expect_broken();
 }
 
 static void test_pop_addr_outside(void **state)
 {
 	(void)state;
-	desc_set(0, 0x50000, 10, 0, 0);
-	avail_push(0);
+	vfe_ring_desc(&f.ring, 0, 0x50000, 10, 0, 0);
+	vfe_ring_push(&f.ring, 0);
 	expect_broken();
 }
 
@@ -467,8 +430,9 @@ static void test_pop_len_past_region(void **state)
 {
 	/* Starts in R1, runs past its end where nothing is mapped */
 	(void)state;
-	desc_set(0, R1_GPA + R_SIZE - 0x10, 0x20, VRING_DESC_F_WRITE, 0);
-	avail_push(0);
+	vfe_ring_desc(&f.ring, 0, R1_GPA + R_SIZE - 0x10, 0x20,
+		      VRING_DESC_F_WRITE, 0);
+	vfe_ring_push(&f.ring, 0);
 	expect_broken();
 }
 
@@ -488,95 +452,101 @@ static void test_pop_len_wraps(void **state)
 	m->r[4].qva = QVA_BASE(4);
 	m->nregions = 5;
 
-	desc_set(0, UINT64_MAX - 0xf, 0x20, 0, 0);
-	avail_push(0);
+	vfe_ring_desc(&f.ring, 0, UINT64_MAX - 0xf, 0x20, 0, 0);
+	vfe_ring_push(&f.ring, 0);
 	expect_broken();
 }
 
 static void test_pop_nested_indirect(void **state)
 {
 	(void)state;
-	desc_at(R2_GPA, BUF_GPA, 10, VRING_DESC_F_NEXT, 1);
-	desc_at(R2_GPA + 16, R2_GPA + 0x100, 16, VRING_DESC_F_INDIRECT, 0);
-	desc_at(R2_GPA + 0x100, BUF_GPA, 10, 0, 0);
-	desc_set(0, R2_GPA, 32, VRING_DESC_F_INDIRECT, 0);
-	avail_push(0);
+	vfe_desc_put(g2h(R2_GPA), 0, BUF_GPA, 10, VRING_DESC_F_NEXT, 1);
+	vfe_desc_put(g2h(R2_GPA + 16), 0, R2_GPA + 0x100, 16,
+		     VRING_DESC_F_INDIRECT, 0);
+	vfe_desc_put(g2h(R2_GPA + 0x100), 0, BUF_GPA, 10, 0, 0);
+	vfe_ring_desc(&f.ring, 0, R2_GPA, 32, VRING_DESC_F_INDIRECT, 0);
+	vfe_ring_push(&f.ring, 0);
 	expect_broken();
 }
 
 static void test_pop_indirect_with_next(void **state)
 {
 	(void)state;
-	desc_at(R2_GPA, BUF_GPA, 10, 0, 0);
-	desc_set(0, R2_GPA, 16, VRING_DESC_F_INDIRECT | VRING_DESC_F_NEXT, 1);
-	desc_set(1, BUF_GPA, 10, VRING_DESC_F_WRITE, 0);
-	avail_push(0);
+	vfe_desc_put(g2h(R2_GPA), 0, BUF_GPA, 10, 0, 0);
+	vfe_ring_desc(&f.ring, 0, R2_GPA, 16,
+		      VRING_DESC_F_INDIRECT | VRING_DESC_F_NEXT, 1);
+	vfe_ring_desc(&f.ring, 1, BUF_GPA, 10, VRING_DESC_F_WRITE, 0);
+	vfe_ring_push(&f.ring, 0);
 	expect_broken();
 }
 
 static void test_pop_indirect_not_head(void **state)
 {
 	(void)state;
-	desc_at(R2_GPA, BUF_GPA, 10, VRING_DESC_F_WRITE, 0);
-	desc_set(0, BUF_GPA, 10, VRING_DESC_F_NEXT, 1);
-	desc_set(1, R2_GPA, 16, VRING_DESC_F_INDIRECT, 0);
-	avail_push(0);
+	vfe_desc_put(g2h(R2_GPA), 0, BUF_GPA, 10, VRING_DESC_F_WRITE, 0);
+	vfe_ring_desc(&f.ring, 0, BUF_GPA, 10, VRING_DESC_F_NEXT, 1);
+	vfe_ring_desc(&f.ring, 1, R2_GPA, 16, VRING_DESC_F_INDIRECT, 0);
+	vfe_ring_push(&f.ring, 0);
 	expect_broken();
 }
 
 static void test_pop_indirect_len_zero(void **state)
 {
 	(void)state;
-	desc_set(0, R2_GPA, 0, VRING_DESC_F_INDIRECT, 0);
-	avail_push(0);
+	vfe_ring_desc(&f.ring, 0, R2_GPA, 0, VRING_DESC_F_INDIRECT, 0);
+	vfe_ring_push(&f.ring, 0);
 	expect_broken();
 }
 
 static void test_pop_indirect_len_odd(void **state)
 {
 	(void)state;
-	desc_at(R2_GPA, BUF_GPA, 10, 0, 0);
-	desc_set(0, R2_GPA, 17, VRING_DESC_F_INDIRECT, 0);
-	avail_push(0);
+	vfe_desc_put(g2h(R2_GPA), 0, BUF_GPA, 10, 0, 0);
+	vfe_ring_desc(&f.ring, 0, R2_GPA, 17, VRING_DESC_F_INDIRECT, 0);
+	vfe_ring_push(&f.ring, 0);
 	expect_broken();
 }
 
 static void test_pop_indirect_outside(void **state)
 {
 	(void)state;
-	desc_set(0, R2_GPA + R_SIZE - 16, 32, VRING_DESC_F_INDIRECT, 0);
-	desc_at(R2_GPA + R_SIZE - 16, BUF_GPA, 10, VRING_DESC_F_NEXT, 1);
-	avail_push(0);
+	vfe_ring_desc(&f.ring, 0, R2_GPA + R_SIZE - 16, 32,
+		      VRING_DESC_F_INDIRECT, 0);
+	vfe_desc_put(g2h(R2_GPA + R_SIZE - 16), 0, BUF_GPA, 10,
+		     VRING_DESC_F_NEXT, 1);
+	vfe_ring_push(&f.ring, 0);
 	expect_broken();
 }
 
 static void test_pop_indirect_next_out_of_range(void **state)
 {
 	(void)state;
-	desc_at(R2_GPA, BUF_GPA, 10, VRING_DESC_F_NEXT, 2);
-	desc_at(R2_GPA + 16, BUF_GPA, 10, 0, 0);
-	desc_at(R2_GPA + 32, BUF_GPA, 10, 0, 0);	/* not in the table */
-	desc_set(0, R2_GPA, 32, VRING_DESC_F_INDIRECT, 0);
-	avail_push(0);
+	vfe_desc_put(g2h(R2_GPA), 0, BUF_GPA, 10, VRING_DESC_F_NEXT, 2);
+	vfe_desc_put(g2h(R2_GPA + 16), 0, BUF_GPA, 10, 0, 0);
+	vfe_desc_put(g2h(R2_GPA + 32), 0, BUF_GPA, 10, 0,
+		     0);	/* not in the table */
+	vfe_ring_desc(&f.ring, 0, R2_GPA, 32, VRING_DESC_F_INDIRECT, 0);
+	vfe_ring_push(&f.ring, 0);
 	expect_broken();
 }
 
 static void test_pop_indirect_loop(void **state)
 {
 	(void)state;
-	desc_at(R2_GPA, BUF_GPA, 0, VRING_DESC_F_NEXT, 1);
-	desc_at(R2_GPA + 16, BUF_GPA, 0, VRING_DESC_F_NEXT, 0);
-	desc_set(0, R2_GPA, 32, VRING_DESC_F_INDIRECT, 0);
-	avail_push(0);
+	vfe_desc_put(g2h(R2_GPA), 0, BUF_GPA, 0, VRING_DESC_F_NEXT, 1);
+	vfe_desc_put(g2h(R2_GPA + 16), 0, BUF_GPA, 0, VRING_DESC_F_NEXT, 0);
+	vfe_ring_desc(&f.ring, 0, R2_GPA, 32, VRING_DESC_F_INDIRECT, 0);
+	vfe_ring_push(&f.ring, 0);
 	expect_broken();
 }
 
 static void test_pop_in_before_out(void **state)
 {
 	(void)state;
-	desc_set(0, BUF_GPA, 10, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 1);
-	desc_set(1, BUF_GPA + 0x100, 10, 0, 0);
-	avail_push(0);
+	vfe_ring_desc(&f.ring, 0, BUF_GPA, 10,
+		      VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 1);
+	vfe_ring_desc(&f.ring, 1, BUF_GPA + 0x100, 10, 0, 0);
+	vfe_ring_push(&f.ring, 0);
 	expect_broken();
 }
 
@@ -585,7 +555,7 @@ static void test_pop_avail_jump(void **state)
 	struct vu_elem e;
 
 	(void)state;
-	desc_set(0, BUF_GPA, 10, 0, 0);
+	vfe_ring_desc(&f.ring, 0, BUF_GPA, 10, 0, 0);
 	/* Exactly num ahead is fine... */
 	put16(AVAIL_GPA + 2, NUM);
 	assert_int_equal(vu_queue_pop(&f.m, &f.vq, &e), 1);
@@ -600,7 +570,7 @@ static void test_pop_avail_jump_wrap(void **state)
 	struct vu_elem e;
 
 	(void)state;
-	desc_set(0, BUF_GPA, 10, 0, 0);
+	vfe_ring_desc(&f.ring, 0, BUF_GPA, 10, 0, 0);
 	/* Free-running indices wrap at 2^16: 0xfffe -> 0x0002 is 4 entries */
 	f.vq.last_avail_idx = 0xfffe;
 	put16(AVAIL_GPA + 2, 0x0002);
@@ -617,14 +587,14 @@ static void test_pop_too_many_inflight(void **state)
 	unsigned i;
 
 	(void)state;
-	desc_set(0, BUF_GPA, 10, 0, 0);
+	vfe_ring_desc(&f.ring, 0, BUF_GPA, 10, 0, 0);
 	for (i = 0; i < NUM; i++) {
-		avail_push(0);
+		vfe_ring_push(&f.ring, 0);
 		assert_int_equal(vu_queue_pop(&f.m, &f.vq, &e), 1);
 	}
 	assert_int_equal(f.vq.inuse, NUM);
 	/* Guest claims one more while we hold all of them */
-	avail_push(0);
+	vfe_ring_push(&f.ring, 0);
 	expect_broken();
 }
 
@@ -634,10 +604,10 @@ static void indirect_chain(unsigned head, unsigned n)
 	unsigned i;
 
 	for (i = 0; i < n; i++) {
-		desc_at(R2_GPA + 16 * i, BUF_GPA + i, 1,
-			i < n - 1 ? VRING_DESC_F_NEXT : 0, i + 1);
+		vfe_desc_put(g2h(R2_GPA + 16 * i), 0, BUF_GPA + i, 1,
+			     i < n - 1 ? VRING_DESC_F_NEXT : 0, i + 1);
 	}
-	desc_set(head, R2_GPA, 16 * n, VRING_DESC_F_INDIRECT, 0);
+	vfe_ring_desc(&f.ring, head, R2_GPA, 16 * n, VRING_DESC_F_INDIRECT, 0);
 }
 
 static void test_pop_max_sg(void **state)
@@ -646,12 +616,12 @@ static void test_pop_max_sg(void **state)
 
 	(void)state;
 	indirect_chain(2, VU_ELEM_MAX_SG);
-	avail_push(2);
+	vfe_ring_push(&f.ring, 2);
 	assert_int_equal(vu_queue_pop(&f.m, &f.vq, &e), 1);
 	assert_int_equal(e.out_num, VU_ELEM_MAX_SG);
 	assert_ptr_equal(e.sg[VU_ELEM_MAX_SG - 1].iov_base,
 			 g2h(BUF_GPA + VU_ELEM_MAX_SG - 1));
-	assert_int_equal(used_idx(), 0);
+	assert_int_equal(vfe_ring_used_idx(&f.ring), 0);
 }
 
 /* An oversized chain comes back empty, for the caller to return in its
@@ -665,9 +635,9 @@ static void test_pop_too_many_sg(void **state)
 
 	(void)state;
 	indirect_chain(2, VU_ELEM_MAX_SG + 1);
-	desc_set(9, BUF_GPA, 10, 0, 0);
-	avail_push(2);
-	avail_push(9);
+	vfe_ring_desc(&f.ring, 9, BUF_GPA, 10, 0, 0);
+	vfe_ring_push(&f.ring, 2);
+	vfe_ring_push(&f.ring, 9);
 	put16(USED_GPA + 4 + 8 * 0, 0xeeee);
 
 	assert_int_equal(vu_queue_pop(&f.m, &f.vq, &e), 1);
@@ -675,7 +645,7 @@ static void test_pop_too_many_sg(void **state)
 	assert_int_equal(e.out_num, 0);
 	assert_int_equal(e.in_num, 0);
 	assert_false(f.vq.broken);
-	assert_int_equal(used_idx(), 0);	/* untouched */
+	assert_int_equal(vfe_ring_used_idx(&f.ring), 0);	/* untouched */
 	assert_int_equal(f.vq.inuse, 1);
 
 	assert_int_equal(vu_queue_pop(&f.m, &f.vq, &e2), 1);
@@ -686,13 +656,13 @@ static void test_pop_too_many_sg(void **state)
 	vu_queue_fill(&f.m, &f.vq, &e, 0, 0);
 	vu_queue_fill(&f.m, &f.vq, &e2, 10, 1);
 	vu_queue_flush(&f.m, &f.vq, 2);
-	used_elem(0, &id, &len);
+	vfe_ring_used_elem(&f.ring, 0, &id, &len);
 	assert_int_equal(id, 2);
 	assert_int_equal(len, 0);
-	used_elem(1, &id, &len);
+	vfe_ring_used_elem(&f.ring, 1, &id, &len);
 	assert_int_equal(id, 9);
 	assert_int_equal(len, 10);
-	assert_int_equal(used_idx(), 2);
+	assert_int_equal(vfe_ring_used_idx(&f.ring), 2);
 	assert_int_equal(f.vq.inuse, 0);
 }
 
@@ -702,11 +672,11 @@ static void test_pop_too_many_sg_only(void **state)
 
 	(void)state;
 	indirect_chain(2, VU_ELEM_MAX_SG + 5);
-	avail_push(2);
+	vfe_ring_push(&f.ring, 2);
 	assert_int_equal(vu_queue_pop(&f.m, &f.vq, &e), 1);
 	assert_int_equal(e.out_num + e.in_num, 0);
 	assert_false(f.vq.broken);
-	assert_int_equal(used_idx(), 0);
+	assert_int_equal(vfe_ring_used_idx(&f.ring), 0);
 	assert_int_equal(vu_queue_pop(&f.m, &f.vq, &e), 0);
 }
 
@@ -715,10 +685,10 @@ static void test_rewind(void **state)
 	struct vu_elem e;
 
 	(void)state;
-	desc_set(0, BUF_GPA, 10, 0, 0);
-	desc_set(1, BUF_GPA + 0x10, 10, 0, 0);
-	avail_push(0);
-	avail_push(1);
+	vfe_ring_desc(&f.ring, 0, BUF_GPA, 10, 0, 0);
+	vfe_ring_desc(&f.ring, 1, BUF_GPA + 0x10, 10, 0, 0);
+	vfe_ring_push(&f.ring, 0);
+	vfe_ring_push(&f.ring, 1);
 	assert_int_equal(vu_queue_pop(&f.m, &f.vq, &e), 1);
 	assert_int_equal(vu_queue_pop(&f.m, &f.vq, &e), 1);
 	assert_int_equal(e.index, 1);
@@ -748,32 +718,34 @@ static void test_fill_flush(void **state)
 
 	(void)state;
 	for (i = 0; i < 3; i++) {
-		desc_set(i + 4, BUF_GPA + 0x100 * i, 100, VRING_DESC_F_WRITE, 0);
-		avail_push(i + 4);
+		vfe_ring_desc(&f.ring, i + 4, BUF_GPA + 0x100 * i, 100,
+			      VRING_DESC_F_WRITE, 0);
+		vfe_ring_push(&f.ring, i + 4);
 		assert_int_equal(vu_queue_pop(&f.m, &f.vq, &e[i]), 1);
 	}
 	assert_int_equal(f.vq.inuse, 3);
 
 	vu_queue_fill(&f.m, &f.vq, &e[0], 60, 0);
 	vu_queue_fill(&f.m, &f.vq, &e[2], 70, 1);
-	assert_int_equal(used_idx(), 0);	/* not visible before flush */
+	assert_int_equal(vfe_ring_used_idx(&f.ring),
+					   0);	/* not visible before flush */
 	vu_queue_flush(&f.m, &f.vq, 2);
-	assert_int_equal(used_idx(), 2);
+	assert_int_equal(vfe_ring_used_idx(&f.ring), 2);
 	assert_int_equal(f.vq.used_idx, 2);
 	assert_int_equal(f.vq.inuse, 1);
-	used_elem(0, &id, &len);
+	vfe_ring_used_elem(&f.ring, 0, &id, &len);
 	assert_int_equal(id, 4);
 	assert_int_equal(len, 60);
-	used_elem(1, &id, &len);
+	vfe_ring_used_elem(&f.ring, 1, &id, &len);
 	assert_int_equal(id, 6);
 	assert_int_equal(len, 70);
 
 	vu_queue_fill(&f.m, &f.vq, &e[1], 80, 0);
 	vu_queue_flush(&f.m, &f.vq, 1);
-	used_elem(2, &id, &len);
+	vfe_ring_used_elem(&f.ring, 2, &id, &len);
 	assert_int_equal(id, 5);
 	assert_int_equal(len, 80);
-	assert_int_equal(used_idx(), 3);
+	assert_int_equal(vfe_ring_used_idx(&f.ring), 3);
 	assert_int_equal(f.vq.inuse, 0);
 }
 
@@ -789,11 +761,11 @@ static void test_fill_flush_wrap(void **state)
 	e.index = 12;
 	vu_queue_fill(&f.m, &f.vq, &e, 2, 1);	/* slot 0 */
 	vu_queue_flush(&f.m, &f.vq, 2);
-	assert_int_equal(used_idx(), 1);
-	used_elem(15, &id, &len);
+	assert_int_equal(vfe_ring_used_idx(&f.ring), 1);
+	vfe_ring_used_elem(&f.ring, 15, &id, &len);
 	assert_int_equal(id, 11);
 	assert_int_equal(len, 1);
-	used_elem(0, &id, &len);
+	vfe_ring_used_elem(&f.ring, 0, &id, &len);
 	assert_int_equal(id, 12);
 	assert_int_equal(len, 2);
 }
@@ -907,15 +879,15 @@ static void test_avail_event(void **state)
 
 	(void)state;
 	f.vq.event_idx = true;
-	desc_set(0, BUF_GPA, 10, 0, 0);
+	vfe_ring_desc(&f.ring, 0, BUF_GPA, 10, 0, 0);
 	put16(USED_GPA + 4 + 8 * NUM, 0x5555);
 
 	/* Even with nothing to pop, ask for a kick at our position */
 	assert_int_equal(vu_queue_pop(&f.m, &f.vq, &e), 0);
 	assert_int_equal(get16(USED_GPA + 4 + 8 * NUM), 0);
 
-	avail_push(0);
-	avail_push(0);
+	vfe_ring_push(&f.ring, 0);
+	vfe_ring_push(&f.ring, 0);
 	assert_int_equal(vu_queue_pop(&f.m, &f.vq, &e), 1);
 	assert_int_equal(get16(USED_GPA + 4 + 8 * NUM), 1);
 	assert_int_equal(vu_queue_pop(&f.m, &f.vq, &e), 1);
@@ -923,7 +895,7 @@ static void test_avail_event(void **state)
 
 	/* Without event index, the field is left alone */
 	f.vq.event_idx = false;
-	avail_push(0);
+	vfe_ring_push(&f.ring, 0);
 	assert_int_equal(vu_queue_pop(&f.m, &f.vq, &e), 1);
 	assert_int_equal(get16(USED_GPA + 4 + 8 * NUM), 2);
 }
@@ -1272,11 +1244,12 @@ static void random_desc(uint64_t gpa, unsigned nmax)
 
 	if (rnd() % 4 == 0)
 		flags &= ~VRING_DESC_F_INDIRECT;
-	desc_at(gpa, flags & VRING_DESC_F_INDIRECT ? R2_GPA + 16 * (rnd() % 64) :
-		random_gpa(),
-		flags & VRING_DESC_F_INDIRECT ? 16 * (rnd() % 80) + rnd() % 2 :
-		(uint32_t)(rnd() % 4 ? rnd() % 3000 : rnd()),
-		flags, rnd() % (nmax + 2));
+	vfe_desc_put(g2h(gpa), 0,
+		     flags & VRING_DESC_F_INDIRECT ? R2_GPA + 16 * (rnd() % 64) :
+		     random_gpa(),
+		     flags & VRING_DESC_F_INDIRECT ? 16 * (rnd() % 80) + rnd() % 2 :
+		     (uint32_t)(rnd() % 4 ? rnd() % 3000 : rnd()),
+		     flags, rnd() % (nmax + 2));
 }
 
 static void test_pop_random(void **state)
