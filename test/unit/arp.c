@@ -97,7 +97,7 @@ static void check_reply(const char *target, const char *requester)
 	assert_memory_equal(a.tpa, &r, 4);
 }
 
-static void test_request_gateway(void **state)
+static void test_arp_request_gateway(void **state)
 {
 	size_t len = arp_frame(ARPOP_REQUEST, "10.0.2.15", "10.0.2.2");
 
@@ -108,7 +108,7 @@ static void test_request_gateway(void **state)
 }
 
 /* Every other address is ours too: on the subnet or not */
-static void test_request_other_addresses(void **state)
+static void test_arp_request_other_addresses(void **state)
 {
 	static const char *const targets[] = {
 		"10.0.2.3", "10.0.2.77", "8.8.8.8", "192.168.1.1",
@@ -125,7 +125,7 @@ static void test_request_other_addresses(void **state)
 }
 
 /* Minimum-size Ethernet frame: padding after the ARP body is fine */
-static void test_request_padded(void **state)
+static void test_arp_request_padded(void **state)
 {
 	(void)state;
 	arp_frame(ARPOP_REQUEST, "10.0.2.15", "10.0.2.2");
@@ -134,7 +134,7 @@ static void test_request_padded(void **state)
 	check_reply("10.0.2.2", "10.0.2.15");
 }
 
-static void test_request_guest_address(void **state)
+static void test_arp_request_guest_address(void **state)
 {
 	(void)state;
 	tap_handler(&c, frame, arp_frame(ARPOP_REQUEST, "10.0.2.2",
@@ -150,7 +150,7 @@ static void test_request_guest_address(void **state)
 	assert_int_equal(sent_frame.count, 0);
 }
 
-static void test_gratuitous_ignored(void **state)
+static void test_arp_gratuitous_ignored(void **state)
 {
 	(void)state;
 	/* Announcement as a request, and as a reply */
@@ -164,7 +164,7 @@ static void test_gratuitous_ignored(void **state)
 	assert_int_equal(sent_frame.count, 0);
 }
 
-static void test_probe_ignored(void **state)
+static void test_arp_probe_ignored(void **state)
 {
 	(void)state;
 	/* RFC 5227 probe for its own address, and for another one */
@@ -175,7 +175,7 @@ static void test_probe_ignored(void **state)
 	assert_int_equal(sent_frame.count, 0);
 }
 
-static void test_reply_ignored(void **state)
+static void test_arp_reply_ignored(void **state)
 {
 	(void)state;
 	tap_handler(&c, frame, arp_frame(ARPOP_REPLY, "10.0.2.15",
@@ -189,7 +189,7 @@ static void test_reply_ignored(void **state)
 	assert_int_equal(sent_frame.count, 0);
 }
 
-static void test_truncated(void **state)
+static void test_arp_truncated(void **state)
 {
 	uint64_t dropped = tap_stats()->arp;
 	uint64_t shorts = tap_stats()->short_frame;
@@ -213,7 +213,7 @@ static void test_truncated(void **state)
 	assert_int_equal(sent_frame.count, 1);
 }
 
-static void test_bad_fields(void **state)
+static void test_arp_bad_fields(void **state)
 {
 	static const struct { size_t off; uint8_t val; } t[] = {
 		{ ETH_HLEN + 1, 6 },		/* hardware type 6 (IEEE 802) */
@@ -239,7 +239,7 @@ static void test_bad_fields(void **state)
 }
 
 /* tap.c: the guest's MAC is learnt from frames, unless given with -M */
-static void test_guest_mac_learning(void **state)
+static void test_arp_guest_mac_learning(void **state)
 {
 	static const uint8_t fixed[ETH_ALEN] = { 2, 0, 0, 0, 0, 1 };
 	static const uint8_t other[ETH_ALEN] = { 2, 0, 0, 0, 0, 2 };
@@ -270,7 +270,7 @@ static void test_guest_mac_learning(void **state)
 }
 
 /* tap.c: malformed IPv6 and unknown EtherTypes are counted and dropped */
-static void test_other_ethertypes(void **state)
+static void test_arp_other_ethertypes(void **state)
 {
 	uint64_t ip6 = tap_stats()->bad_ip6, other = tap_stats()->unhandled;
 	uint16_t type;
@@ -292,17 +292,17 @@ static void test_other_ethertypes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_request_gateway, setup),
-		cmocka_unit_test_setup(test_request_other_addresses, setup),
-		cmocka_unit_test_setup(test_request_padded, setup),
-		cmocka_unit_test_setup(test_request_guest_address, setup),
-		cmocka_unit_test_setup(test_gratuitous_ignored, setup),
-		cmocka_unit_test_setup(test_probe_ignored, setup),
-		cmocka_unit_test_setup(test_reply_ignored, setup),
-		cmocka_unit_test_setup(test_truncated, setup),
-		cmocka_unit_test_setup(test_bad_fields, setup),
-		cmocka_unit_test_setup(test_guest_mac_learning, setup),
-		cmocka_unit_test_setup(test_other_ethertypes, setup),
+		cmocka_unit_test_setup(test_arp_request_gateway, setup),
+		cmocka_unit_test_setup(test_arp_request_other_addresses, setup),
+		cmocka_unit_test_setup(test_arp_request_padded, setup),
+		cmocka_unit_test_setup(test_arp_request_guest_address, setup),
+		cmocka_unit_test_setup(test_arp_gratuitous_ignored, setup),
+		cmocka_unit_test_setup(test_arp_probe_ignored, setup),
+		cmocka_unit_test_setup(test_arp_reply_ignored, setup),
+		cmocka_unit_test_setup(test_arp_truncated, setup),
+		cmocka_unit_test_setup(test_arp_bad_fields, setup),
+		cmocka_unit_test_setup(test_arp_guest_mac_learning, setup),
+		cmocka_unit_test_setup(test_arp_other_ethertypes, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

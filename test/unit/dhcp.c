@@ -272,7 +272,7 @@ static bool opt_present(const struct reply *r, uint8_t code)
 
 /* --- Parser --- */
 
-static void test_parse_discover(void **state)
+static void test_dhcp_parse_discover(void **state)
 {
 	static const uint8_t cid[] = { 1, 0x52, 0x54, 0, 0x12, 0x34, 0x56 };
 	struct dhcp_req req;
@@ -298,7 +298,7 @@ static void test_parse_discover(void **state)
 	assert_int_equal(req.max_size, 1500);
 }
 
-static void test_parse_request(void **state)
+static void test_dhcp_parse_request(void **state)
 {
 	struct dhcp_req req;
 
@@ -320,7 +320,7 @@ static void test_parse_request(void **state)
 	assert_int_equal(req.ciaddr.s_addr, a4("10.0.2.99").s_addr);
 }
 
-static void test_parse_release(void **state)
+static void test_dhcp_parse_release(void **state)
 {
 	struct dhcp_req req;
 
@@ -337,7 +337,7 @@ static void test_parse_release(void **state)
 }
 
 /* Every proper prefix of a message is refused, through both entry points */
-static void test_parse_truncated_every_length(void **state)
+static void test_dhcp_parse_truncated_every_length(void **state)
 {
 	uint64_t dropped = tap_stats()->dhcp;
 	struct dhcp_req req;
@@ -379,7 +379,7 @@ static void test_parse_truncated_every_length(void **state)
 	assert_int_equal(sent_frame.count, 1);
 }
 
-static void test_parse_option_past_end(void **state)
+static void test_dhcp_parse_option_past_end(void **state)
 {
 	struct dhcp_req req;
 
@@ -421,7 +421,7 @@ static void test_parse_option_past_end(void **state)
 			 -EINVAL);
 }
 
-static void test_parse_bad_fields(void **state)
+static void test_dhcp_parse_bad_fields(void **state)
 {
 	struct dhcp_req req;
 	uint8_t save;
@@ -456,7 +456,7 @@ static void test_parse_bad_fields(void **state)
 	assert_int_equal(dhcp_parse(m.b, 236, &req), -EINVAL);
 }
 
-static void test_parse_bad_options(void **state)
+static void test_dhcp_parse_bad_options(void **state)
 {
 	static const uint8_t bad_types[] = { 0, 9, 255 };
 	struct dhcp_req req;
@@ -510,7 +510,7 @@ static void test_parse_bad_options(void **state)
 }
 
 /* Tens of thousands of options: linear walk, still a valid message */
-static void test_parse_huge_option_count(void **state)
+static void test_dhcp_parse_huge_option_count(void **state)
 {
 	struct dhcp_req req;
 	struct reply r;
@@ -545,7 +545,7 @@ static void test_parse_huge_option_count(void **state)
 
 /* --- Replies --- */
 
-static void test_discover_offer(void **state)
+static void test_dhcp_discover_offer(void **state)
 {
 	uint8_t v[255];
 	struct reply r;
@@ -591,7 +591,7 @@ static void test_discover_offer(void **state)
 	assert_memory_equal(c.guest_mac, guest_mac, ETH_ALEN);
 }
 
-static void test_broadcast_flag(void **state)
+static void test_dhcp_broadcast_flag(void **state)
 {
 	struct dhcp_msg h;
 	struct reply r;
@@ -610,7 +610,7 @@ static void test_broadcast_flag(void **state)
 	assert_int_equal(r.ip_dst.s_addr, htonl(INADDR_BROADCAST));
 }
 
-static void test_request_ack(void **state)
+static void test_dhcp_request_ack(void **state)
 {
 	struct reply r;
 
@@ -631,7 +631,7 @@ static void test_request_ack(void **state)
 }
 
 /* Renewing: no option 50, ciaddr set: unicast to it */
-static void test_request_renew_unicast(void **state)
+static void test_dhcp_request_renew_unicast(void **state)
 {
 	size_t len;
 	struct reply r;
@@ -650,7 +650,7 @@ static void test_request_renew_unicast(void **state)
 	assert_int_equal(c.ip4.addr_seen.s_addr, c.ip4.addr.s_addr);
 }
 
-static void test_request_nak(void **state)
+static void test_dhcp_request_nak(void **state)
 {
 	struct reply r;
 
@@ -680,7 +680,7 @@ static void test_request_nak(void **state)
 	assert_memory_equal(r.eth_dst, bcast_mac, ETH_ALEN);
 }
 
-static void test_request_other_server(void **state)
+static void test_dhcp_request_other_server(void **state)
 {
 	(void)state;
 	msg_start(DHCPREQUEST, NULL);
@@ -691,7 +691,7 @@ static void test_request_other_server(void **state)
 	assert_int_equal(sent_frame.count, 0);
 }
 
-static void test_inform(void **state)
+static void test_dhcp_inform(void **state)
 {
 	size_t len;
 	struct reply r;
@@ -713,7 +713,7 @@ static void test_inform(void **state)
 	assert_memory_equal(r.eth_dst, guest_mac, ETH_ALEN);
 }
 
-static void test_decline_no_reply(void **state)
+static void test_dhcp_decline_no_reply(void **state)
 {
 	(void)state;
 	msg_start(DHCPDECLINE, NULL);
@@ -729,7 +729,7 @@ static void test_decline_no_reply(void **state)
 	assert_int_equal(sent_frame.count, 0);
 }
 
-static void test_search_list(void **state)
+static void test_dhcp_search_list(void **state)
 {
 	static const uint8_t want[] =
 		"\x07" "example" "\x03" "com" "\x00"
@@ -752,7 +752,7 @@ static void test_search_list(void **state)
 }
 
 /* Over 255 bytes of search list: split over several options (RFC 3396) */
-static void test_search_list_long(void **state)
+static void test_dhcp_search_list_long(void **state)
 {
 	uint8_t want[1024], v[2048];
 	size_t wlen = 0, i, j;
@@ -783,7 +783,7 @@ static void test_search_list_long(void **state)
 	assert_memory_equal(v, want, wlen);
 }
 
-static void test_hostname_fqdn(void **state)
+static void test_dhcp_hostname_fqdn(void **state)
 {
 	static const uint8_t want_fqdn[] =
 		"\x04\xff\xff" "\x05" "guest" "\x07" "example" "\x03" "com"
@@ -807,7 +807,7 @@ static void test_hostname_fqdn(void **state)
 	assert_memory_equal(v, want_fqdn, sizeof(want_fqdn) - 1);
 }
 
-static void test_classless_routes_offlink_gw(void **state)
+static void test_dhcp_classless_routes_offlink_gw(void **state)
 {
 	static const uint8_t want[] = {
 		32, 192, 168, 1, 1, 0, 0, 0, 0,		/* gw/32 on-link */
@@ -832,7 +832,7 @@ static void test_classless_routes_offlink_gw(void **state)
 	assert_int_equal(opt_u32(&r, DHCP_OPT_SERVER_ID), c.ip4.gw.s_addr);
 }
 
-static void test_prefix_lengths(void **state)
+static void test_dhcp_prefix_lengths(void **state)
 {
 	static const struct { int plen; uint32_t mask; bool offlink; } t[] = {
 		{ 0, 0, false }, { 8, 0xff000000, false },
@@ -864,7 +864,7 @@ static void test_prefix_lengths(void **state)
 	}
 }
 
-static void test_build_reply_no_room(void **state)
+static void test_dhcp_build_reply_no_room(void **state)
 {
 	uint8_t buf[DHCP_REPLY_MAX + 64];
 	struct dhcp_req req;
@@ -899,7 +899,7 @@ static void test_build_reply_no_room(void **state)
 					  (size_t)n - 1), -ENOSPC);
 }
 
-static void test_no_address_no_reply(void **state)
+static void test_dhcp_no_address_no_reply(void **state)
 {
 	(void)state;
 	c.v4 = false;
@@ -911,7 +911,7 @@ static void test_no_address_no_reply(void **state)
 
 /* --- IPv4 dispatch in tap.c --- */
 
-static void test_ip4_bad_headers(void **state)
+static void test_dhcp_ip4_bad_headers(void **state)
 {
 	uint64_t bad = tap_stats()->bad_ip4, frag = tap_stats()->frag4;
 	size_t len;
@@ -971,7 +971,7 @@ static void test_ip4_bad_headers(void **state)
 	assert_int_equal(sent_frame.count, 0);
 }
 
-static void test_udp_bad_length(void **state)
+static void test_dhcp_udp_bad_length(void **state)
 {
 	uint64_t bad = tap_stats()->bad_ip4;
 	size_t len;
@@ -997,7 +997,7 @@ static void test_udp_bad_length(void **state)
 }
 
 /* Ethernet padding after the IPv4 packet is ignored */
-static void test_ethernet_padding(void **state)
+static void test_dhcp_ethernet_padding(void **state)
 {
 	struct reply r;
 	size_t len;
@@ -1013,7 +1013,7 @@ static void test_ethernet_padding(void **state)
 	assert_int_equal(opt_type(&r), DHCPOFFER);
 }
 
-static void test_send_ip4_mtu(void **state)
+static void test_dhcp_send_ip4_mtu(void **state)
 {
 	static uint8_t payload[65535];
 
@@ -1049,7 +1049,7 @@ static uint16_t naive_csum(const uint8_t *p, size_t len, uint32_t sum)
 	return (uint16_t)~sum;
 }
 
-static void test_checksum_reference(void **state)
+static void test_dhcp_checksum_reference(void **state)
 {
 	static uint8_t buf[70000];
 	unsigned seed = 1;
@@ -1085,34 +1085,36 @@ static void test_checksum_reference(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_parse_discover, setup),
-		cmocka_unit_test_setup(test_parse_request, setup),
-		cmocka_unit_test_setup(test_parse_release, setup),
-		cmocka_unit_test_setup(test_parse_truncated_every_length, setup),
-		cmocka_unit_test_setup(test_parse_option_past_end, setup),
-		cmocka_unit_test_setup(test_parse_bad_fields, setup),
-		cmocka_unit_test_setup(test_parse_bad_options, setup),
-		cmocka_unit_test_setup(test_parse_huge_option_count, setup),
-		cmocka_unit_test_setup(test_discover_offer, setup),
-		cmocka_unit_test_setup(test_broadcast_flag, setup),
-		cmocka_unit_test_setup(test_request_ack, setup),
-		cmocka_unit_test_setup(test_request_renew_unicast, setup),
-		cmocka_unit_test_setup(test_request_nak, setup),
-		cmocka_unit_test_setup(test_request_other_server, setup),
-		cmocka_unit_test_setup(test_inform, setup),
-		cmocka_unit_test_setup(test_decline_no_reply, setup),
-		cmocka_unit_test_setup(test_search_list, setup),
-		cmocka_unit_test_setup(test_search_list_long, setup),
-		cmocka_unit_test_setup(test_hostname_fqdn, setup),
-		cmocka_unit_test_setup(test_classless_routes_offlink_gw, setup),
-		cmocka_unit_test_setup(test_prefix_lengths, setup),
-		cmocka_unit_test_setup(test_build_reply_no_room, setup),
-		cmocka_unit_test_setup(test_no_address_no_reply, setup),
-		cmocka_unit_test_setup(test_ip4_bad_headers, setup),
-		cmocka_unit_test_setup(test_udp_bad_length, setup),
-		cmocka_unit_test_setup(test_ethernet_padding, setup),
-		cmocka_unit_test_setup(test_send_ip4_mtu, setup),
-		cmocka_unit_test_setup(test_checksum_reference, setup),
+#define S(f)	cmocka_unit_test_setup(f, setup)
+		S(test_dhcp_parse_discover),
+		S(test_dhcp_parse_request),
+		S(test_dhcp_parse_release),
+		S(test_dhcp_parse_truncated_every_length),
+		S(test_dhcp_parse_option_past_end),
+		S(test_dhcp_parse_bad_fields),
+		S(test_dhcp_parse_bad_options),
+		S(test_dhcp_parse_huge_option_count),
+		S(test_dhcp_discover_offer),
+		S(test_dhcp_broadcast_flag),
+		S(test_dhcp_request_ack),
+		S(test_dhcp_request_renew_unicast),
+		S(test_dhcp_request_nak),
+		S(test_dhcp_request_other_server),
+		S(test_dhcp_inform),
+		S(test_dhcp_decline_no_reply),
+		S(test_dhcp_search_list),
+		S(test_dhcp_search_list_long),
+		S(test_dhcp_hostname_fqdn),
+		S(test_dhcp_classless_routes_offlink_gw),
+		S(test_dhcp_prefix_lengths),
+		S(test_dhcp_build_reply_no_room),
+		S(test_dhcp_no_address_no_reply),
+		S(test_dhcp_ip4_bad_headers),
+		S(test_dhcp_udp_bad_length),
+		S(test_dhcp_ethernet_padding),
+		S(test_dhcp_send_ip4_mtu),
+		S(test_dhcp_checksum_reference),
+#undef S
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

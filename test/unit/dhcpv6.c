@@ -335,7 +335,7 @@ static void check_status(const uint8_t *r, size_t len, uint16_t status)
 
 /* --- Tests --- */
 
-static void test_solicit_advertise(void **state)
+static void test_dhcpv6_solicit_advertise(void **state)
 {
 	const uint8_t *r;
 	uint16_t olen;
@@ -355,7 +355,7 @@ static void test_solicit_advertise(void **state)
 	assert_null(opt_find(r + 4, len - 4, DHCPV6_OPT_RAPID_COMMIT, &olen));
 }
 
-static void test_solicit_rapid_commit(void **state)
+static void test_dhcpv6_solicit_rapid_commit(void **state)
 {
 	const uint8_t *r;
 	uint16_t olen;
@@ -375,7 +375,7 @@ static void test_solicit_rapid_commit(void **state)
 	check_ia_na(r, len, NULL);
 }
 
-static void test_request_reply(void **state)
+static void test_dhcpv6_request_reply(void **state)
 {
 	const uint8_t *r;
 	size_t len;
@@ -394,7 +394,7 @@ static void test_request_reply(void **state)
 }
 
 /* An address from another network is handed back with zero lifetimes */
-static void test_renew_old_address(void **state)
+static void test_dhcpv6_renew_old_address(void **state)
 {
 	const uint8_t *r;
 	size_t len;
@@ -410,7 +410,7 @@ static void test_renew_old_address(void **state)
 	check_ia_na(r, len, "2001:db8:dead::7");
 }
 
-static void test_rebind_info_release(void **state)
+static void test_dhcpv6_rebind_info_release(void **state)
 {
 	const uint8_t *r;
 	uint16_t olen;
@@ -450,7 +450,7 @@ static void test_rebind_info_release(void **state)
 	assert_null(opt_find(r + 4, len - 4, DHCPV6_OPT_IA_NA, &olen));
 }
 
-static void test_confirm(void **state)
+static void test_dhcpv6_confirm(void **state)
 {
 	const uint8_t *r;
 	size_t len;
@@ -481,7 +481,7 @@ static void test_confirm(void **state)
 }
 
 /* Messages for another server, or breaking RFC 8415, 16 */
-static void test_identifiers(void **state)
+static void test_dhcpv6_identifiers(void **state)
 {
 	static const uint8_t other[] = { 0, 3, 0, 1, 1, 2, 3, 4, 5, 6 };
 	uint64_t bad = tap_stats()->dhcpv6;
@@ -523,7 +523,7 @@ static void test_identifiers(void **state)
 }
 
 /* Cut at every length: valid exactly at option boundaries, no overread */
-static void test_truncated(void **state)
+static void test_dhcpv6_truncated(void **state)
 {
 	struct dhcpv6_req req;
 	size_t l;
@@ -557,7 +557,7 @@ static void test_truncated(void **state)
 }
 
 /* Nested lengths past the end of their container */
-static void test_nested_lengths(void **state)
+static void test_dhcpv6_nested_lengths(void **state)
 {
 	struct dhcpv6_req req;
 	size_t ia;
@@ -615,7 +615,7 @@ static void test_nested_lengths(void **state)
 }
 
 /* Random input: no crash, no overread; anything accepted is well-formed */
-static void test_random(void **state)
+static void test_dhcpv6_random(void **state)
 {
 	struct dhcpv6_req req;
 	uint8_t b[256];
@@ -638,7 +638,7 @@ static void test_random(void **state)
 }
 
 /* tap.c: UDP and TCP checks for both families */
-static void test_l4_checks(void **state)
+static void test_dhcpv6_l4_checks(void **state)
 {
 	uint64_t csum_bad = tap_stats()->bad_csum;
 	uint64_t other = tap_stats()->unhandled;
@@ -667,7 +667,7 @@ static void test_l4_checks(void **state)
 }
 
 /* TCP over IPv6 and IPv4: checksum verified before going further */
-static void test_tcp_checks(void **state)
+static void test_dhcpv6_tcp_checks(void **state)
 {
 	union inany_addr s6 = { .a6 = a6("2001:db8::15") };
 	union inany_addr d6 = { .a6 = a6("2001:db8::1") };
@@ -713,18 +713,18 @@ static void test_tcp_checks(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_solicit_advertise, setup),
-		cmocka_unit_test_setup(test_solicit_rapid_commit, setup),
-		cmocka_unit_test_setup(test_request_reply, setup),
-		cmocka_unit_test_setup(test_renew_old_address, setup),
-		cmocka_unit_test_setup(test_rebind_info_release, setup),
-		cmocka_unit_test_setup(test_confirm, setup),
-		cmocka_unit_test_setup(test_identifiers, setup),
-		cmocka_unit_test_setup(test_truncated, setup),
-		cmocka_unit_test_setup(test_nested_lengths, setup),
-		cmocka_unit_test_setup(test_random, setup),
-		cmocka_unit_test_setup(test_l4_checks, setup),
-		cmocka_unit_test_setup(test_tcp_checks, setup),
+		cmocka_unit_test_setup(test_dhcpv6_solicit_advertise, setup),
+		cmocka_unit_test_setup(test_dhcpv6_solicit_rapid_commit, setup),
+		cmocka_unit_test_setup(test_dhcpv6_request_reply, setup),
+		cmocka_unit_test_setup(test_dhcpv6_renew_old_address, setup),
+		cmocka_unit_test_setup(test_dhcpv6_rebind_info_release, setup),
+		cmocka_unit_test_setup(test_dhcpv6_confirm, setup),
+		cmocka_unit_test_setup(test_dhcpv6_identifiers, setup),
+		cmocka_unit_test_setup(test_dhcpv6_truncated, setup),
+		cmocka_unit_test_setup(test_dhcpv6_nested_lengths, setup),
+		cmocka_unit_test_setup(test_dhcpv6_random, setup),
+		cmocka_unit_test_setup(test_dhcpv6_l4_checks, setup),
+		cmocka_unit_test_setup(test_dhcpv6_tcp_checks, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

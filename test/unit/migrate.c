@@ -86,7 +86,7 @@ static uint32_t crc32c_ref(uint32_t crc, const uint8_t *p, size_t len)
 	return ~crc;
 }
 
-static void crc32c_check_values(void **state)
+static void test_migrate_crc32c_check_values(void **state)
 {
 	static const char check[] = "123456789";
 	uint8_t b[32];
@@ -112,7 +112,7 @@ static void crc32c_check_values(void **state)
 	assert_int_equal(crc32c(0xdeadbeef, b, 0), 0xdeadbeef);
 }
 
-static void crc32c_incremental(void **state)
+static void test_migrate_crc32c_incremental(void **state)
 {
 	static uint8_t b[4096];
 	unsigned i, k;
@@ -154,7 +154,7 @@ static void build_src(void)
 	assert_null(b.p);
 }
 
-static void build_layout_as_documented(void **state)
+static void test_migrate_build_layout_as_documented(void **state)
 {
 	uint8_t g[GUEST_LEN];
 	const uint8_t *p;
@@ -193,7 +193,7 @@ static void build_layout_as_documented(void **state)
 	assert_ptr_equal(p + 12, s1.b + s1.len);
 }
 
-static void round_trip(void **state)
+static void test_migrate_round_trip(void **state)
 {
 	uint8_t g[GUEST_LEN];
 	int n;
@@ -235,7 +235,7 @@ static void round_trip(void **state)
 	assert_true(logged(LOG_INFO, "IPv6 lease"));
 }
 
-static void round_trip_partial(void **state)
+static void test_migrate_round_trip_partial(void **state)
 {
 	uint8_t g[GUEST_LEN];
 
@@ -292,7 +292,7 @@ static void truncated_parse(const struct sb *s, int full)
 	assert_int_equal(migrate_parse(&c, s->b, s->len, refs), full);
 }
 
-static void truncated_every_length(void **state)
+static void test_migrate_truncated_every_length(void **state)
 {
 	(void)state;
 	build_src();
@@ -303,7 +303,7 @@ static void truncated_every_length(void **state)
 	truncated_parse(&s1, 2);
 }
 
-static void truncated_every_length_transfer(void **state)
+static void test_migrate_truncated_every_length_transfer(void **state)
 {
 	size_t len;
 	unsigned k;
@@ -372,7 +372,7 @@ static void flip_every_offset(struct sb *s)
 	assert_unchanged();
 }
 
-static void flipped_byte_every_offset(void **state)
+static void test_migrate_flipped_byte_every_offset(void **state)
 {
 	static const uint8_t junk[5] = { 1, 2, 3, 4, 5 };
 	uint8_t g[GUEST_LEN];
@@ -392,7 +392,7 @@ static void flipped_byte_every_offset(void **state)
 	flip_every_offset(&s1);
 }
 
-static void flipped_byte_transfer(void **state)
+static void test_migrate_flipped_byte_transfer(void **state)
 {
 	size_t off;
 
@@ -422,7 +422,7 @@ static void flipped_byte_transfer(void **state)
 }
 
 /* Random changes to a guest payload, CRC fixed: same verdict as ours */
-static void guest_fuzz_vs_reference(void **state)
+static void test_migrate_guest_fuzz_vs_reference(void **state)
 {
 	uint8_t g[GUEST_LEN + 8] = { 0 };
 	unsigned i, accepted = 0;
@@ -471,7 +471,7 @@ static void guest_fuzz_vs_reference(void **state)
 /* Tests: version rules and stream structure                         */
 /* ---------------------------------------------------------------- */
 
-static void version_needs_newer_reader(void **state)
+static void test_migrate_version_needs_newer_reader(void **state)
 {
 	(void)state;
 	build_src();
@@ -491,7 +491,7 @@ static void version_needs_newer_reader(void **state)
 	assert_unchanged();
 }
 
-static void version_newer_readable(void **state)
+static void test_migrate_version_newer_readable(void **state)
 {
 	static const uint8_t junk[] = "a section from version 7";
 	uint8_t g[GUEST_LEN];
@@ -527,7 +527,7 @@ static void version_newer_readable(void **state)
 	assert_unchanged();
 }
 
-static void version_invalid(void **state)
+static void test_migrate_version_invalid(void **state)
 {
 	static const uint32_t bad[][2] = {
 		{ 0, 0 }, { 0, 1 }, { 1, 0 }, { 1, 2 }, { 3, 5 },
@@ -550,7 +550,7 @@ static void version_invalid(void **state)
 	assert_true(logged(LOG_ERR, "not a passt state stream"));
 }
 
-static void after_end_marker(void **state)
+static void test_migrate_after_end_marker(void **state)
 {
 	static const uint8_t more[68];
 	unsigned extra;
@@ -583,7 +583,7 @@ static void after_end_marker(void **state)
 	assert_unchanged();
 }
 
-static void missing_end_marker(void **state)
+static void test_migrate_missing_end_marker(void **state)
 {
 	uint8_t g[GUEST_LEN];
 
@@ -604,7 +604,7 @@ static void missing_end_marker(void **state)
 	assert_unchanged();
 }
 
-static void only_end_marker(void **state)
+static void test_migrate_only_end_marker(void **state)
 {
 	(void)state;
 	sb_hdr(&s1, 1, 1);
@@ -616,7 +616,7 @@ static void only_end_marker(void **state)
 	assert_unchanged();
 }
 
-static void section_twice(void **state)
+static void test_migrate_section_twice(void **state)
 {
 	static const uint8_t junk[3];
 	uint8_t g[GUEST_LEN];
@@ -654,7 +654,7 @@ static void section_twice(void **state)
 	assert_unchanged();
 }
 
-static void too_many_sections(void **state)
+static void test_migrate_too_many_sections(void **state)
 {
 	uint8_t g[GUEST_LEN];
 	unsigned i;
@@ -695,7 +695,7 @@ static void too_many_sections(void **state)
 	assert_unchanged();
 }
 
-static void section_length_past_end(void **state)
+static void test_migrate_section_length_past_end(void **state)
 {
 	static const uint32_t lens[] = { 69, 80, 0x7fffffff, 0x80000000,
 					 0xfffffff3, 0xfffffff4, 0xffffffff };
@@ -730,7 +730,7 @@ static void guest_expect(const uint8_t *g, size_t len, bool ok)
 	}
 }
 
-static void guest_section_checks(void **state)
+static void test_migrate_guest_section_checks(void **state)
 {
 	static const size_t bad_len[] = { 0, 1, 67, 69, 136 };
 	uint8_t g[GUEST_LEN * 2];
@@ -763,7 +763,7 @@ static void guest_section_checks(void **state)
 /* Tests: the transfer                                               */
 /* ---------------------------------------------------------------- */
 
-static void check_before_any_transfer(void **state)
+static void test_migrate_check_before_any_transfer(void **state)
 {
 	(void)state;
 	/* Runs first: nothing was transferred in this process yet */
@@ -774,7 +774,7 @@ static void check_before_any_transfer(void **state)
 	assert_unchanged();
 }
 
-static void load_valid(void **state)
+static void test_migrate_load_valid(void **state)
 {
 	struct epoll_event ev;
 	union evtag tag;
@@ -808,7 +808,7 @@ static void load_valid(void **state)
 	assert_false(migrate_source_done(&c));
 }
 
-static void load_check_reads_rest(void **state)
+static void test_migrate_load_check_reads_rest(void **state)
 {
 	(void)state;
 	/* QEMU closes its end, then asks: check() reads and loads */
@@ -820,7 +820,7 @@ static void load_check_reads_rest(void **state)
 	assert_memory_equal(&c, &want, sizeof(c));
 }
 
-static void load_in_pieces(void **state)
+static void test_migrate_load_in_pieces(void **state)
 {
 	int fds[2];
 	size_t cut;
@@ -849,7 +849,7 @@ static void load_in_pieces(void **state)
 	}
 }
 
-static void load_nothing_or_garbage(void **state)
+static void test_migrate_load_nothing_or_garbage(void **state)
 {
 	static uint8_t junk[4096];
 	unsigned i;
@@ -869,7 +869,7 @@ static void load_nothing_or_garbage(void **state)
 	assert_unchanged();
 }
 
-static void load_writer_closes_early(void **state)
+static void test_migrate_load_writer_closes_early(void **state)
 {
 	size_t cut;
 
@@ -882,7 +882,7 @@ static void load_writer_closes_early(void **state)
 	}
 }
 
-static void load_large_stream(void **state)
+static void test_migrate_load_large_stream(void **state)
 {
 	struct mig_tcp_conn r;
 	unsigned i;
@@ -909,7 +909,7 @@ static void load_large_stream(void **state)
 	assert_unchanged();
 }
 
-static void save_valid(void **state)
+static void test_migrate_save_valid(void **state)
 {
 	struct mig_buf b = { 0 };
 
@@ -942,7 +942,7 @@ static void save_valid(void **state)
 	assert_memory_equal(&c.ip6.addr, &src.ip6.addr, 16);
 }
 
-static void save_reader_closed(void **state)
+static void test_migrate_save_reader_closed(void **state)
 {
 	int fds[2];
 
@@ -974,7 +974,7 @@ static void pipe_full(int fds[2])
 	assert_int_equal(errno, EAGAIN);
 }
 
-static void save_pipe_full(void **state)
+static void test_migrate_save_pipe_full(void **state)
 {
 	static uint8_t drain[1 << 16];
 	int fds[2], i;
@@ -1002,7 +1002,7 @@ static void save_pipe_full(void **state)
 	assert_int_equal(parse(&s1), 2);
 }
 
-static void save_reader_closes_midway(void **state)
+static void test_migrate_save_reader_closes_midway(void **state)
 {
 	int fds[2];
 
@@ -1023,7 +1023,7 @@ static void save_reader_closes_midway(void **state)
 	assert_unchanged();
 }
 
-static void check_abandons_incomplete(void **state)
+static void test_migrate_check_abandons_incomplete(void **state)
 {
 	static uint8_t drain[1 << 16];
 	int fds[2];
@@ -1072,7 +1072,7 @@ static void check_abandons_incomplete(void **state)
 	assert_unchanged();
 }
 
-static void transfer_replaced_or_reset(void **state)
+static void test_migrate_transfer_replaced_or_reset(void **state)
 {
 	int a[2], b[2];
 
@@ -1118,7 +1118,7 @@ static void transfer_replaced_or_reset(void **state)
 	assert_unchanged();
 }
 
-static void start_bad_fd(void **state)
+static void test_migrate_start_bad_fd(void **state)
 {
 	int fds[2];
 
@@ -1143,7 +1143,7 @@ static void start_bad_fd(void **state)
 /* Tests: mig_buf limits                                             */
 /* ---------------------------------------------------------------- */
 
-static void buf_limits(void **state)
+static void test_migrate_buf_limits(void **state)
 {
 	struct mig_buf b = { 0 };
 	static uint8_t big[1 << 18];
@@ -1203,7 +1203,7 @@ static void buf_limits(void **state)
 	mig_buf_free(&b);
 }
 
-static void buf_limit_exact(void **state)
+static void test_migrate_buf_limit_exact(void **state)
 {
 	struct mig_buf b = { 0 };
 	uint8_t *p;
@@ -1223,44 +1223,43 @@ static void buf_limit_exact(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(check_before_any_transfer,
-						mig_setup, mig_teardown),
-		cmocka_unit_test(crc32c_check_values),
-		cmocka_unit_test(crc32c_incremental),
 #define T(f) cmocka_unit_test_setup_teardown(f, mig_setup, mig_teardown)
-		T(build_layout_as_documented),
-		T(round_trip),
-		T(round_trip_partial),
-		T(truncated_every_length),
-		T(truncated_every_length_transfer),
-		T(flipped_byte_every_offset),
-		T(flipped_byte_transfer),
-		T(guest_fuzz_vs_reference),
-		T(version_needs_newer_reader),
-		T(version_newer_readable),
-		T(version_invalid),
-		T(after_end_marker),
-		T(missing_end_marker),
-		T(only_end_marker),
-		T(section_twice),
-		T(too_many_sections),
-		T(section_length_past_end),
-		T(guest_section_checks),
-		T(load_valid),
-		T(load_check_reads_rest),
-		T(load_in_pieces),
-		T(load_nothing_or_garbage),
-		T(load_writer_closes_early),
-		T(load_large_stream),
-		T(save_valid),
-		T(save_reader_closed),
-		T(save_pipe_full),
-		T(save_reader_closes_midway),
-		T(check_abandons_incomplete),
-		T(transfer_replaced_or_reset),
-		T(start_bad_fd),
-		T(buf_limits),
-		T(buf_limit_exact),
+		T(test_migrate_check_before_any_transfer),
+		cmocka_unit_test(test_migrate_crc32c_check_values),
+		cmocka_unit_test(test_migrate_crc32c_incremental),
+		T(test_migrate_build_layout_as_documented),
+		T(test_migrate_round_trip),
+		T(test_migrate_round_trip_partial),
+		T(test_migrate_truncated_every_length),
+		T(test_migrate_truncated_every_length_transfer),
+		T(test_migrate_flipped_byte_every_offset),
+		T(test_migrate_flipped_byte_transfer),
+		T(test_migrate_guest_fuzz_vs_reference),
+		T(test_migrate_version_needs_newer_reader),
+		T(test_migrate_version_newer_readable),
+		T(test_migrate_version_invalid),
+		T(test_migrate_after_end_marker),
+		T(test_migrate_missing_end_marker),
+		T(test_migrate_only_end_marker),
+		T(test_migrate_section_twice),
+		T(test_migrate_too_many_sections),
+		T(test_migrate_section_length_past_end),
+		T(test_migrate_guest_section_checks),
+		T(test_migrate_load_valid),
+		T(test_migrate_load_check_reads_rest),
+		T(test_migrate_load_in_pieces),
+		T(test_migrate_load_nothing_or_garbage),
+		T(test_migrate_load_writer_closes_early),
+		T(test_migrate_load_large_stream),
+		T(test_migrate_save_valid),
+		T(test_migrate_save_reader_closed),
+		T(test_migrate_save_pipe_full),
+		T(test_migrate_save_reader_closes_midway),
+		T(test_migrate_check_abandons_incomplete),
+		T(test_migrate_transfer_replaced_or_reset),
+		T(test_migrate_start_bad_fd),
+		T(test_migrate_buf_limits),
+		T(test_migrate_buf_limit_exact),
 #undef T
 	};
 

@@ -180,7 +180,7 @@ static uint32_t be32(const uint8_t *p)
 }
 
 /* Router Solicitation: Router Advertisement with everything in it */
-static void test_rs_ra(void **state)
+static void test_ndp_rs_ra(void **state)
 {
 	static const uint8_t dnssl[] = {
 		7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0,
@@ -240,7 +240,7 @@ static void test_rs_ra(void **state)
 }
 
 /* No DNS, no search list, no address: just the router and the MTU */
-static void test_rs_ra_minimal(void **state)
+static void test_ndp_rs_ra_minimal(void **state)
 {
 	uint8_t m[64];
 	size_t len;
@@ -259,7 +259,7 @@ static void test_rs_ra_minimal(void **state)
 }
 
 /* With IPv6 disabled (-4), valid IPv6 frames are not answered */
-static void test_ipv6_disabled(void **state)
+static void test_ndp_ipv6_disabled(void **state)
 {
 	uint64_t other = tap_stats()->unhandled;
 	uint8_t m[64];
@@ -274,7 +274,7 @@ static void test_ipv6_disabled(void **state)
 }
 
 /* RS from :: goes to all nodes; with a source link-layer option it's bad */
-static void test_rs_unspecified(void **state)
+static void test_ndp_rs_unspecified(void **state)
 {
 	uint64_t bad = tap_stats()->ndp;
 	uint8_t m[64];
@@ -291,7 +291,7 @@ static void test_rs_unspecified(void **state)
 }
 
 /* RFC 4861 validation: hop limit, code, option lengths */
-static void test_rs_invalid(void **state)
+static void test_ndp_rs_invalid(void **state)
 {
 	uint64_t bad = tap_stats()->ndp;
 	uint8_t m[64];
@@ -312,7 +312,7 @@ static void test_rs_invalid(void **state)
 }
 
 /* A bad ICMPv6 checksum is counted, never answered */
-static void test_bad_checksum(void **state)
+static void test_ndp_bad_checksum(void **state)
 {
 	uint64_t bad = tap_stats()->bad_csum;
 	uint8_t m[64];
@@ -346,7 +346,7 @@ static void check_na(const char *target, const char *from, bool router)
 	assert_memory_equal(o + 2, our_mac, ETH_ALEN);
 }
 
-static void test_ns_na(void **state)
+static void test_ndp_ns_na(void **state)
 {
 	(void)state;
 	check_na("fe80::1", guest_ll, true);
@@ -357,7 +357,7 @@ static void test_ns_na(void **state)
 }
 
 /* The guest's own addresses are never claimed; DAD is never answered */
-static void test_ns_guest_own(void **state)
+static void test_ndp_ns_guest_own(void **state)
 {
 	uint64_t bad = tap_stats()->ndp;
 	uint8_t m[64];
@@ -389,7 +389,7 @@ static void test_ns_guest_own(void **state)
 	assert_int_equal(tap_stats()->ndp, bad);
 }
 
-static void test_ns_invalid(void **state)
+static void test_ndp_ns_invalid(void **state)
 {
 	uint64_t bad = tap_stats()->ndp;
 	uint8_t m[64];
@@ -416,7 +416,7 @@ static void test_ns_invalid(void **state)
  * (so that ndp.c itself sees them), and frames cut at every length: an
  * answer only for complete messages, and no read past the end.
  */
-static void test_truncated(void **state)
+static void test_ndp_truncated(void **state)
 {
 	uint8_t m[64];
 	size_t full, l, flen;
@@ -446,7 +446,7 @@ static void test_truncated(void **state)
 }
 
 /* Extension headers: skipped when well-formed, fragments dropped */
-static void test_ext_headers(void **state)
+static void test_ndp_ext_headers(void **state)
 {
 	uint64_t frag = tap_stats()->frag6, bad = tap_stats()->bad_ip6;
 	uint8_t m[64], ext[24] = { 0 };
@@ -496,7 +496,7 @@ static void test_ext_headers(void **state)
 }
 
 /* Fixed header: version, payload length, multicast source */
-static void test_bad_ip6(void **state)
+static void test_ndp_bad_ip6(void **state)
 {
 	uint64_t bad = tap_stats()->bad_ip6;
 	uint8_t m[64];
@@ -523,7 +523,7 @@ static void test_bad_ip6(void **state)
 }
 
 /* Unsolicited advertisements: once the guest is there, then periodically */
-static void test_timer(void **state)
+static void test_ndp_timer(void **state)
 {
 	size_t len;
 
@@ -544,7 +544,7 @@ static void test_timer(void **state)
 }
 
 /* -p: both directions in a classic pcap file */
-static void test_pcap(void **state)
+static void test_ndp_pcap(void **state)
 {
 	char path[] = "/tmp/test_ndp_pcapXXXXXX";
 	struct pcap_file_hdr fh;
@@ -598,20 +598,20 @@ static void test_pcap(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_rs_ra, setup),
-		cmocka_unit_test_setup(test_rs_ra_minimal, setup),
-		cmocka_unit_test_setup(test_ipv6_disabled, setup),
-		cmocka_unit_test_setup(test_rs_unspecified, setup),
-		cmocka_unit_test_setup(test_rs_invalid, setup),
-		cmocka_unit_test_setup(test_bad_checksum, setup),
-		cmocka_unit_test_setup(test_ns_na, setup),
-		cmocka_unit_test_setup(test_ns_guest_own, setup),
-		cmocka_unit_test_setup(test_ns_invalid, setup),
-		cmocka_unit_test_setup(test_truncated, setup),
-		cmocka_unit_test_setup(test_ext_headers, setup),
-		cmocka_unit_test_setup(test_bad_ip6, setup),
-		cmocka_unit_test_setup(test_timer, setup),
-		cmocka_unit_test_setup(test_pcap, setup),
+		cmocka_unit_test_setup(test_ndp_rs_ra, setup),
+		cmocka_unit_test_setup(test_ndp_rs_ra_minimal, setup),
+		cmocka_unit_test_setup(test_ndp_ipv6_disabled, setup),
+		cmocka_unit_test_setup(test_ndp_rs_unspecified, setup),
+		cmocka_unit_test_setup(test_ndp_rs_invalid, setup),
+		cmocka_unit_test_setup(test_ndp_bad_checksum, setup),
+		cmocka_unit_test_setup(test_ndp_ns_na, setup),
+		cmocka_unit_test_setup(test_ndp_ns_guest_own, setup),
+		cmocka_unit_test_setup(test_ndp_ns_invalid, setup),
+		cmocka_unit_test_setup(test_ndp_truncated, setup),
+		cmocka_unit_test_setup(test_ndp_ext_headers, setup),
+		cmocka_unit_test_setup(test_ndp_bad_ip6, setup),
+		cmocka_unit_test_setup(test_ndp_timer, setup),
+		cmocka_unit_test_setup(test_ndp_pcap, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -182,7 +182,7 @@ static void assert_addr(const union inany_addr *got, union inany_addr want)
 /* fwd.c                                                             */
 /* ---------------------------------------------------------------- */
 
-static void nat_outbound(void **state)
+static void test_udp_nat_outbound(void **state)
 {
 	union inany_addr out, in;
 
@@ -220,7 +220,7 @@ static void nat_outbound(void **state)
 	assert_addr(&in, any4("127.0.0.1"));
 }
 
-static void nat_inbound_and_ports(void **state)
+static void test_udp_nat_inbound_and_ports(void **state)
 {
 	union inany_addr out, in;
 
@@ -306,19 +306,19 @@ static void round_trip(int af, const char *gw, const char *guest)
 	close(fd);
 }
 
-static void round_trip_v4(void **state)
+static void test_udp_round_trip_v4(void **state)
 {
 	(void)state;
 	round_trip(AF_INET, "192.0.2.1", "192.0.2.2");
 }
 
-static void round_trip_v6(void **state)
+static void test_udp_round_trip_v6(void **state)
 {
 	(void)state;
 	round_trip(AF_INET6, "fe80::1", "2001:db8::2");
 }
 
-static void bad_from_guest(void **state)
+static void test_udp_bad_from_guest(void **state)
 {
 	union inany_addr g = any4("192.0.2.2"), r = any4("192.0.2.1");
 	union inany_addr m = any4("224.0.0.251"), b = any4("255.255.255.255");
@@ -344,7 +344,7 @@ static void bad_from_guest(void **state)
 	assert_int_equal(flow_stats()->active, 0);
 }
 
-static void table_full(void **state)
+static void test_udp_table_full(void **state)
 {
 	union inany_addr g = any4("192.0.2.2"), r = any4("192.0.2.1");
 	uint64_t refused = udp_stats()->refused;
@@ -368,7 +368,7 @@ static void table_full(void **state)
 	flow_defer_handler();
 }
 
-static void reply_too_big(void **state)
+static void test_udp_reply_too_big(void **state)
 {
 	union inany_addr g = any4("192.0.2.2"), r = any4("192.0.2.1");
 	struct sockaddr_storage from;
@@ -397,7 +397,7 @@ static void reply_too_big(void **state)
 	close(fd);
 }
 
-static void port_unreachable(void **state)
+static void test_udp_port_unreachable(void **state)
 {
 	union inany_addr g = any4("192.0.2.2"), r = any4("192.0.2.1");
 	uint64_t icmp = udp_stats()->icmp_err;
@@ -489,19 +489,19 @@ static void forwarded(int af, const char *peer_str, const char *gw_str,
 	memset(&c.udp, 0, sizeof(c.udp));
 }
 
-static void forwarded_v4(void **state)
+static void test_udp_forwarded_v4(void **state)
 {
 	(void)state;
 	forwarded(AF_INET, "127.0.0.1", "192.0.2.1", "192.0.2.2");
 }
 
-static void forwarded_v6(void **state)
+static void test_udp_forwarded_v6(void **state)
 {
 	(void)state;
 	forwarded(AF_INET6, "::1", "fe80::1", "2001:db8::2");
 }
 
-static void idle_flow_closed(void **state)
+static void test_udp_idle_flow_closed(void **state)
 {
 	union inany_addr g = any4("192.0.2.2"), r = any4("192.0.2.1");
 	uint8_t buf[100];
@@ -532,20 +532,19 @@ static void idle_flow_closed(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(nat_outbound, setup, teardown),
-		cmocka_unit_test_setup_teardown(nat_inbound_and_ports, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(round_trip_v4, setup, teardown),
-		cmocka_unit_test_setup_teardown(round_trip_v6, setup, teardown),
-		cmocka_unit_test_setup_teardown(bad_from_guest, setup, teardown),
-		cmocka_unit_test_setup_teardown(table_full, setup, teardown),
-		cmocka_unit_test_setup_teardown(reply_too_big, setup, teardown),
-		cmocka_unit_test_setup_teardown(port_unreachable, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(forwarded_v4, setup, teardown),
-		cmocka_unit_test_setup_teardown(forwarded_v6, setup, teardown),
-		cmocka_unit_test_setup_teardown(idle_flow_closed, setup,
-						teardown),
+#define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(test_udp_nat_outbound),
+		T(test_udp_nat_inbound_and_ports),
+		T(test_udp_round_trip_v4),
+		T(test_udp_round_trip_v6),
+		T(test_udp_bad_from_guest),
+		T(test_udp_table_full),
+		T(test_udp_reply_too_big),
+		T(test_udp_port_unreachable),
+		T(test_udp_forwarded_v4),
+		T(test_udp_forwarded_v6),
+		T(test_udp_idle_flow_closed),
+#undef T
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

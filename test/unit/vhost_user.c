@@ -396,7 +396,7 @@ static void ring_setup_own_kick(struct fx *f, unsigned q)
 /* Tests */
 
 /* QEMU's start-up order ends with both queues ready, kicks in epoll */
-static void test_startup_qemu_order(void **state)
+static void test_vhost_user_startup_qemu_order(void **state)
 {
 	struct fx *f = *state;
 	int kicks[2] = { efd(), efd() };
@@ -436,7 +436,7 @@ static void test_startup_qemu_order(void **state)
 }
 
 /* DPDK's order: calls and kicks before features, memory table with ack */
-static void test_startup_dpdk_order(void **state)
+static void test_vhost_user_startup_dpdk_order(void **state)
 {
 	struct fx *f = *state;
 	unsigned q;
@@ -470,7 +470,7 @@ static void test_startup_dpdk_order(void **state)
 }
 
 /* Without protocol features rings count as enabled, with them not */
-static void test_enable_rule(void **state)
+static void test_vhost_user_enable_rule(void **state)
 {
 	struct fx *f = *state;
 	uint64_t feat = VU_GUEST_FEATURES &
@@ -500,7 +500,7 @@ static void test_enable_rule(void **state)
 }
 
 /* GET_* requests reply with what we offer, in a proper reply header */
-static void test_get_replies(void **state)
+static void test_vhost_user_get_replies(void **state)
 {
 	struct fx *f = *state;
 
@@ -527,7 +527,7 @@ static void test_get_replies(void **state)
 }
 
 /* REPLY_ACK: 0 on success, non-zero on failure, session goes on */
-static void test_reply_ack(void **state)
+static void test_vhost_user_reply_ack(void **state)
 {
 	struct fx *f = *state;
 	const uint32_t nr = 1 | VHOST_USER_FLAG_NEED_REPLY;
@@ -578,7 +578,7 @@ static void test_reply_ack(void **state)
 }
 
 /* Unknown requests: failure with NEED_REPLY, ignored otherwise */
-static void test_unknown_request(void **state)
+static void test_vhost_user_unknown_request(void **state)
 {
 	struct fx *f = *state;
 	const uint32_t nr = 1 | VHOST_USER_FLAG_NEED_REPLY;
@@ -649,7 +649,7 @@ static int xfer_devstate(struct fx *f, uint32_t dir, uint32_t phase,
 	return rc;
 }
 
-static void test_device_state(void **state)
+static void test_vhost_user_device_state(void **state)
 {
 	struct fx *f = *state;
 	int fds = fd_count();
@@ -715,7 +715,7 @@ static void test_device_state(void **state)
 }
 
 /* A memfd its owner could shrink: sealed by us if it can be, so it can't */
-static void test_unsealed_memfd(void **state)
+static void test_vhost_user_unsealed_memfd(void **state)
 {
 	struct fx *f = *state;
 	struct vhost_user_mem_region_desc d;
@@ -733,7 +733,7 @@ static void test_unsealed_memfd(void **state)
 }
 
 /* Malformed messages drop the connection and reset the device */
-static void test_malformed(void **state)
+static void test_vhost_user_malformed(void **state)
 {
 	struct fx *f = *state;
 	uint8_t big[VHOST_USER_MAX_PAYLOAD + 8] = { 0 };
@@ -806,7 +806,7 @@ static void test_malformed(void **state)
 }
 
 /* A malformed message drops state: memory, fds, features */
-static void test_malformed_resets(void **state)
+static void test_vhost_user_malformed_resets(void **state)
 {
 	struct fx *f = *state;
 	int maps = maps_count(), fds = fd_count();
@@ -826,7 +826,7 @@ static void test_malformed_resets(void **state)
 }
 
 /* File descriptors on messages that take none, or too many: all closed */
-static void test_fds_closed(void **state)
+static void test_vhost_user_fds_closed(void **state)
 {
 	struct fx *f = *state;
 	struct vhost_user_msg m;
@@ -901,7 +901,7 @@ static void test_fds_closed(void **state)
 }
 
 /* Every ring message with a queue index out of range is malformed */
-static void test_queue_index_range(void **state)
+static void test_vhost_user_queue_index_range(void **state)
 {
 	struct fx *f = *state;
 	uint32_t idx[] = { VHOST_USER_MAX_QUEUES, 0xff, 0x100, UINT32_MAX };
@@ -957,7 +957,7 @@ static void test_queue_index_range(void **state)
 }
 
 /* Ring sizes: powers of two up to 32768 only, not while started */
-static void test_vring_num(void **state)
+static void test_vhost_user_vring_num(void **state)
 {
 	struct fx *f = *state;
 	uint32_t bad[] = { 0, 3, 255, 65536, 32769, UINT32_MAX };
@@ -988,7 +988,7 @@ static void test_vring_num(void **state)
 }
 
 /* Ring addresses outside, straddling or misaligned: refused, not started */
-static void test_vring_addr(void **state)
+static void test_vhost_user_vring_addr(void **state)
 {
 	struct fx *f = *state;
 	const uint64_t b = QVA_BASE;
@@ -1054,7 +1054,7 @@ static void test_vring_addr(void **state)
 }
 
 /* The logging flag during migration remaps a started ring in place */
-static void test_vring_addr_log(void **state)
+static void test_vhost_user_vring_addr_log(void **state)
 {
 	struct fx *f = *state;
 	struct vu_virtq *vq = &f->vdev.vq[1];
@@ -1076,7 +1076,7 @@ static void test_vring_addr_log(void **state)
 }
 
 /* SET_VRING_BASE, start reading used->idx, GET_VRING_BASE stopping */
-static void test_vring_base(void **state)
+static void test_vhost_user_vring_base(void **state)
 {
 	struct fx *f = *state;
 	struct vhost_user_vring_state s;
@@ -1128,7 +1128,7 @@ static void test_vring_base(void **state)
 }
 
 /* KICK without fd: started anyway; replacing fds closes old ones */
-static void test_vring_fds(void **state)
+static void test_vhost_user_vring_fds(void **state)
 {
 	struct fx *f = *state;
 	struct vu_virtq *vq = &f->vdev.vq[1];
@@ -1169,7 +1169,7 @@ static void test_vring_fds(void **state)
 }
 
 /* SET_MEM_TABLE refusals leave the old table in place */
-static void test_mem_table_bad(void **state)
+static void test_vhost_user_mem_table_bad(void **state)
 {
 	struct fx *f = *state;
 	const uint32_t nr = 1 | VHOST_USER_FLAG_NEED_REPLY;
@@ -1276,7 +1276,7 @@ static void test_mem_table_bad(void **state)
 }
 
 /* A new table remaps started rings, or stops them if they aren't in it */
-static void test_mem_table_remap(void **state)
+static void test_vhost_user_mem_table_remap(void **state)
 {
 	struct fx *f = *state;
 	int other = memfd_sized(2 * MEM_SIZE), fds[2] = { f->memfd, other };
@@ -1312,7 +1312,7 @@ static void test_mem_table_remap(void **state)
 }
 
 /* 1000 tables, good and bad, leave no mapping and no fd behind */
-static void test_mem_table_repeat(void **state)
+static void test_vhost_user_mem_table_repeat(void **state)
 {
 	struct fx *f = *state;
 	struct vhost_user_mem_region_desc good[2] = {
@@ -1346,7 +1346,7 @@ static void test_mem_table_repeat(void **state)
 }
 
 /* SET_LOG_BASE: size and file checks, reply, replacement */
-static void test_log_base(void **state)
+static void test_vhost_user_log_base(void **state)
 {
 	struct fx *f = *state;
 	struct vhost_user_log l = { .mmap_size = 4096, .mmap_offset = 0 };
@@ -1427,7 +1427,7 @@ static void test_log_base(void **state)
 }
 
 /* Without LOG_SHMFD negotiated, SET_LOG_BASE gets no reply */
-static void test_log_base_no_shmfd(void **state)
+static void test_vhost_user_log_base_no_shmfd(void **state)
 {
 	struct fx *f = *state;
 	struct vhost_user_log l = { .mmap_size = 4096, .mmap_offset = 0 };
@@ -1441,7 +1441,7 @@ static void test_log_base_no_shmfd(void **state)
 }
 
 /* Disconnect and RESET_OWNER leave nothing behind */
-static void test_disconnect_teardown(void **state)
+static void test_vhost_user_disconnect_teardown(void **state)
 {
 	struct fx *f = *state;
 	struct vhost_user_log l = { .mmap_size = 4096, .mmap_offset = 0 };
@@ -1494,7 +1494,7 @@ static void test_disconnect_teardown(void **state)
 }
 
 /* Listening: one front-end served, a second one refused; stale sockets */
-static void test_listen_accept(void **state)
+static void test_vhost_user_listen_accept(void **state)
 {
 	struct fx *f = *state;
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
@@ -1572,7 +1572,7 @@ static void test_listen_accept(void **state)
 }
 
 /* Misc requests: MTU bounds, RARP, SET_OWNER, SET_FEATURES bits */
-static void test_misc_requests(void **state)
+static void test_vhost_user_misc_requests(void **state)
 {
 	struct fx *f = *state;
 	struct vhost_user_msg m;
@@ -1624,31 +1624,31 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(t)	cmocka_unit_test_setup_teardown(t, fx_setup, fx_teardown)
-		T(test_startup_qemu_order),
-		T(test_startup_dpdk_order),
-		T(test_enable_rule),
-		T(test_get_replies),
-		T(test_reply_ack),
-		T(test_unknown_request),
-		T(test_device_state),
-		T(test_unsealed_memfd),
-		T(test_malformed),
-		T(test_malformed_resets),
-		T(test_fds_closed),
-		T(test_queue_index_range),
-		T(test_vring_num),
-		T(test_vring_addr),
-		T(test_vring_addr_log),
-		T(test_vring_base),
-		T(test_vring_fds),
-		T(test_mem_table_bad),
-		T(test_mem_table_remap),
-		T(test_mem_table_repeat),
-		T(test_log_base),
-		T(test_log_base_no_shmfd),
-		T(test_disconnect_teardown),
-		T(test_listen_accept),
-		T(test_misc_requests),
+		T(test_vhost_user_startup_qemu_order),
+		T(test_vhost_user_startup_dpdk_order),
+		T(test_vhost_user_enable_rule),
+		T(test_vhost_user_get_replies),
+		T(test_vhost_user_reply_ack),
+		T(test_vhost_user_unknown_request),
+		T(test_vhost_user_device_state),
+		T(test_vhost_user_unsealed_memfd),
+		T(test_vhost_user_malformed),
+		T(test_vhost_user_malformed_resets),
+		T(test_vhost_user_fds_closed),
+		T(test_vhost_user_queue_index_range),
+		T(test_vhost_user_vring_num),
+		T(test_vhost_user_vring_addr),
+		T(test_vhost_user_vring_addr_log),
+		T(test_vhost_user_vring_base),
+		T(test_vhost_user_vring_fds),
+		T(test_vhost_user_mem_table_bad),
+		T(test_vhost_user_mem_table_remap),
+		T(test_vhost_user_mem_table_repeat),
+		T(test_vhost_user_log_base),
+		T(test_vhost_user_log_base_no_shmfd),
+		T(test_vhost_user_disconnect_teardown),
+		T(test_vhost_user_listen_accept),
+		T(test_vhost_user_misc_requests),
 #undef T
 	};
 	const char *lvl = getenv("VU_TEST_LOG");

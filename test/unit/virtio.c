@@ -152,7 +152,7 @@ static void expect_broken(void)
 
 /* Queue set-up */
 
-static void test_init(void **state)
+static void test_virtio_init(void **state)
 {
 	struct vu_virtq vq;
 
@@ -173,7 +173,7 @@ static void test_init(void **state)
 	assert_int_equal(vq.err_fd, -1);
 }
 
-static void test_map_ok(void **state)
+static void test_virtio_map_ok(void **state)
 {
 	(void)state;
 	assert_ptr_equal(f.vq.desc, g2h(DESC_GPA));
@@ -194,7 +194,7 @@ static void test_map_ok(void **state)
 	assert_int_equal(f.vq.used_gpa, R1_GPA + 0x2000);
 }
 
-static void test_map_bad(void **state)
+static void test_virtio_map_bad(void **state)
 {
 	uint64_t d = gpa_to_qva(DESC_GPA), a = gpa_to_qva(AVAIL_GPA);
 	uint64_t u = gpa_to_qva(USED_GPA);
@@ -230,7 +230,7 @@ static void test_map_bad(void **state)
 
 /* Popping chains */
 
-static void test_pop_not_started(void **state)
+static void test_virtio_pop_not_started(void **state)
 {
 	struct vu_elem e;
 
@@ -247,7 +247,7 @@ static void test_pop_not_started(void **state)
 	assert_int_equal(f.vq.last_avail_idx, 0);
 }
 
-static void test_pop_simple(void **state)
+static void test_virtio_pop_simple(void **state)
 {
 	struct vu_elem e;
 
@@ -276,7 +276,7 @@ static void test_pop_simple(void **state)
 	assert_false(f.vq.broken);
 }
 
-static void test_pop_cross_region(void **state)
+static void test_virtio_pop_cross_region(void **state)
 {
 	struct vu_elem e;
 
@@ -294,7 +294,7 @@ static void test_pop_cross_region(void **state)
 	assert_int_equal(e.sg[1].iov_len, 0x200);
 }
 
-static void test_pop_indirect(void **state)
+static void test_virtio_pop_indirect(void **state)
 {
 	uint64_t t = R2_GPA;
 	struct vu_elem e;
@@ -323,7 +323,7 @@ static void test_pop_indirect(void **state)
 	assert_false(f.vq.broken);
 }
 
-static void test_pop_indirect_table_cross_region(void **state)
+static void test_virtio_pop_indirect_table_cross_region(void **state)
 {
 	uint64_t t = R1_GPA - 24;	/* second entry straddles R0/R1 */
 	struct vu_elem e;
@@ -348,7 +348,7 @@ static void test_pop_indirect_table_cross_region(void **state)
 	assert_int_equal(e.sg[1].iov_len, 20);
 }
 
-static void test_pop_zero_length(void **state)
+static void test_virtio_pop_zero_length(void **state)
 {
 	struct vu_elem e;
 
@@ -369,7 +369,7 @@ static void test_pop_zero_length(void **state)
 	assert_false(f.vq.broken);
 }
 
-static void test_pop_full_ring_chain(void **state)
+static void test_virtio_pop_full_ring_chain(void **state)
 {
 	struct vu_elem e;
 	unsigned i;
@@ -385,7 +385,7 @@ static void test_pop_full_ring_chain(void **state)
 	assert_int_equal(e.out_num, NUM);
 }
 
-static void test_pop_loop(void **state)
+static void test_virtio_pop_loop(void **state)
 {
 	(void)state;
 	vfe_ring_desc(&f.ring, 0, BUF_GPA, 10, VRING_DESC_F_NEXT, 1);
@@ -394,7 +394,7 @@ static void test_pop_loop(void **state)
 	expect_broken();
 }
 
-static void test_pop_loop_zero_length(void **state)
+static void test_virtio_pop_loop_zero_length(void **state)
 {
 	/* Zero-length descriptors add no segment: the loop bound must hold */
 	(void)state;
@@ -403,7 +403,7 @@ static void test_pop_loop_zero_length(void **state)
 	expect_broken();
 }
 
-static void test_pop_next_out_of_range(void **state)
+static void test_virtio_pop_next_out_of_range(void **state)
 {
 	(void)state;
 	vfe_ring_desc(&f.ring, 0, BUF_GPA, 10, VRING_DESC_F_NEXT, NUM);
@@ -411,14 +411,14 @@ static void test_pop_next_out_of_range(void **state)
 	expect_broken();
 }
 
-static void test_pop_head_out_of_range(void **state)
+static void test_virtio_pop_head_out_of_range(void **state)
 {
 	(void)state;
 	vfe_ring_push(&f.ring, NUM);
 	expect_broken();
 }
 
-static void test_pop_addr_outside(void **state)
+static void test_virtio_pop_addr_outside(void **state)
 {
 	(void)state;
 	vfe_ring_desc(&f.ring, 0, 0x50000, 10, 0, 0);
@@ -426,7 +426,7 @@ static void test_pop_addr_outside(void **state)
 	expect_broken();
 }
 
-static void test_pop_len_past_region(void **state)
+static void test_virtio_pop_len_past_region(void **state)
 {
 	/* Starts in R1, runs past its end where nothing is mapped */
 	(void)state;
@@ -436,7 +436,7 @@ static void test_pop_len_past_region(void **state)
 	expect_broken();
 }
 
-static void test_pop_len_wraps(void **state)
+static void test_virtio_pop_len_wraps(void **state)
 {
 	struct vu_mem *m = &f.m;
 
@@ -457,7 +457,7 @@ static void test_pop_len_wraps(void **state)
 	expect_broken();
 }
 
-static void test_pop_nested_indirect(void **state)
+static void test_virtio_pop_nested_indirect(void **state)
 {
 	(void)state;
 	vfe_desc_put(g2h(R2_GPA), 0, BUF_GPA, 10, VRING_DESC_F_NEXT, 1);
@@ -469,7 +469,7 @@ static void test_pop_nested_indirect(void **state)
 	expect_broken();
 }
 
-static void test_pop_indirect_with_next(void **state)
+static void test_virtio_pop_indirect_with_next(void **state)
 {
 	(void)state;
 	vfe_desc_put(g2h(R2_GPA), 0, BUF_GPA, 10, 0, 0);
@@ -480,7 +480,7 @@ static void test_pop_indirect_with_next(void **state)
 	expect_broken();
 }
 
-static void test_pop_indirect_not_head(void **state)
+static void test_virtio_pop_indirect_not_head(void **state)
 {
 	(void)state;
 	vfe_desc_put(g2h(R2_GPA), 0, BUF_GPA, 10, VRING_DESC_F_WRITE, 0);
@@ -490,7 +490,7 @@ static void test_pop_indirect_not_head(void **state)
 	expect_broken();
 }
 
-static void test_pop_indirect_len_zero(void **state)
+static void test_virtio_pop_indirect_len_zero(void **state)
 {
 	(void)state;
 	vfe_ring_desc(&f.ring, 0, R2_GPA, 0, VRING_DESC_F_INDIRECT, 0);
@@ -498,7 +498,7 @@ static void test_pop_indirect_len_zero(void **state)
 	expect_broken();
 }
 
-static void test_pop_indirect_len_odd(void **state)
+static void test_virtio_pop_indirect_len_odd(void **state)
 {
 	(void)state;
 	vfe_desc_put(g2h(R2_GPA), 0, BUF_GPA, 10, 0, 0);
@@ -507,7 +507,7 @@ static void test_pop_indirect_len_odd(void **state)
 	expect_broken();
 }
 
-static void test_pop_indirect_outside(void **state)
+static void test_virtio_pop_indirect_outside(void **state)
 {
 	(void)state;
 	vfe_ring_desc(&f.ring, 0, R2_GPA + R_SIZE - 16, 32,
@@ -518,7 +518,7 @@ static void test_pop_indirect_outside(void **state)
 	expect_broken();
 }
 
-static void test_pop_indirect_next_out_of_range(void **state)
+static void test_virtio_pop_indirect_next_out_of_range(void **state)
 {
 	(void)state;
 	vfe_desc_put(g2h(R2_GPA), 0, BUF_GPA, 10, VRING_DESC_F_NEXT, 2);
@@ -530,7 +530,7 @@ static void test_pop_indirect_next_out_of_range(void **state)
 	expect_broken();
 }
 
-static void test_pop_indirect_loop(void **state)
+static void test_virtio_pop_indirect_loop(void **state)
 {
 	(void)state;
 	vfe_desc_put(g2h(R2_GPA), 0, BUF_GPA, 0, VRING_DESC_F_NEXT, 1);
@@ -540,7 +540,7 @@ static void test_pop_indirect_loop(void **state)
 	expect_broken();
 }
 
-static void test_pop_in_before_out(void **state)
+static void test_virtio_pop_in_before_out(void **state)
 {
 	(void)state;
 	vfe_ring_desc(&f.ring, 0, BUF_GPA, 10,
@@ -550,7 +550,7 @@ static void test_pop_in_before_out(void **state)
 	expect_broken();
 }
 
-static void test_pop_avail_jump(void **state)
+static void test_virtio_pop_avail_jump(void **state)
 {
 	struct vu_elem e;
 
@@ -565,7 +565,7 @@ static void test_pop_avail_jump(void **state)
 	expect_broken();
 }
 
-static void test_pop_avail_jump_wrap(void **state)
+static void test_virtio_pop_avail_jump_wrap(void **state)
 {
 	struct vu_elem e;
 
@@ -581,7 +581,7 @@ static void test_pop_avail_jump_wrap(void **state)
 	expect_broken();
 }
 
-static void test_pop_too_many_inflight(void **state)
+static void test_virtio_pop_too_many_inflight(void **state)
 {
 	struct vu_elem e;
 	unsigned i;
@@ -610,7 +610,7 @@ static void indirect_chain(unsigned head, unsigned n)
 	vfe_ring_desc(&f.ring, head, R2_GPA, 16 * n, VRING_DESC_F_INDIRECT, 0);
 }
 
-static void test_pop_max_sg(void **state)
+static void test_virtio_pop_max_sg(void **state)
 {
 	struct vu_elem e;
 
@@ -628,7 +628,7 @@ static void test_pop_max_sg(void **state)
  * own place in the batch: nothing is written to the used ring behind the
  * caller's back (that overwrote fills the caller hadn't flushed yet)
  */
-static void test_pop_too_many_sg(void **state)
+static void test_virtio_pop_too_many_sg(void **state)
 {
 	struct vu_elem e, e2;
 	uint32_t id, len;
@@ -666,7 +666,7 @@ static void test_pop_too_many_sg(void **state)
 	assert_int_equal(f.vq.inuse, 0);
 }
 
-static void test_pop_too_many_sg_only(void **state)
+static void test_virtio_pop_too_many_sg_only(void **state)
 {
 	struct vu_elem e;
 
@@ -680,7 +680,7 @@ static void test_pop_too_many_sg_only(void **state)
 	assert_int_equal(vu_queue_pop(&f.m, &f.vq, &e), 0);
 }
 
-static void test_rewind(void **state)
+static void test_virtio_rewind(void **state)
 {
 	struct vu_elem e;
 
@@ -710,7 +710,7 @@ static void test_rewind(void **state)
 
 /* Returning buffers */
 
-static void test_fill_flush(void **state)
+static void test_virtio_fill_flush(void **state)
 {
 	struct vu_elem e[3];
 	uint32_t id, len;
@@ -749,7 +749,7 @@ static void test_fill_flush(void **state)
 	assert_int_equal(f.vq.inuse, 0);
 }
 
-static void test_fill_flush_wrap(void **state)
+static void test_virtio_fill_flush_wrap(void **state)
 {
 	struct vu_elem e = { .index = 11 };
 	uint32_t id, len;
@@ -772,7 +772,7 @@ static void test_fill_flush_wrap(void **state)
 
 /* Notifications */
 
-static void test_notify_no_event_idx(void **state)
+static void test_virtio_notify_no_event_idx(void **state)
 {
 	uint64_t cnt = 0;
 
@@ -797,7 +797,7 @@ static void used_event_set(uint16_t v)
 	put16(AVAIL_GPA + 4 + 2 * NUM, v);
 }
 
-static void test_notify_event_idx(void **state)
+static void test_virtio_notify_event_idx(void **state)
 {
 	struct vu_elem e = { .index = 0 };
 
@@ -851,7 +851,7 @@ static void test_notify_event_idx(void **state)
 	assert_true(vu_queue_should_notify(&f.vq));
 }
 
-static void test_notify_signalled_wrap(void **state)
+static void test_virtio_notify_signalled_wrap(void **state)
 {
 	(void)state;
 	f.vq.event_idx = true;
@@ -873,7 +873,7 @@ static void test_notify_signalled_wrap(void **state)
 	assert_true(f.vq.signalled_used_valid);
 }
 
-static void test_avail_event(void **state)
+static void test_virtio_avail_event(void **state)
 {
 	struct vu_elem e;
 
@@ -919,7 +919,7 @@ static unsigned log_bits(void)
 	return n;
 }
 
-static void test_log_used(void **state)
+static void test_virtio_log_used(void **state)
 {
 	struct vu_elem e = { .index = 1 };
 	unsigned page = USED_GPA / VHOST_LOG_PAGE;
@@ -957,7 +957,7 @@ static void test_log_used(void **state)
 	assert_int_equal(log_bits(), 0);
 }
 
-static void test_log_bounds(void **state)
+static void test_virtio_log_bounds(void **state)
 {
 	struct vu_elem e = { .index = 1 };
 
@@ -999,7 +999,7 @@ static void test_log_bounds(void **state)
 	assert_int_equal(log_bits(), 2);
 }
 
-static void test_log_va(void **state)
+static void test_virtio_log_va(void **state)
 {
 	uint8_t outside[16];
 	unsigned page = (R1_GPA + 0x10) / VHOST_LOG_PAGE;
@@ -1026,7 +1026,7 @@ static void test_log_va(void **state)
 
 /* Address translation */
 
-static void test_gpa_to_va_bounds(void **state)
+static void test_virtio_gpa_to_va_bounds(void **state)
 {
 	uint64_t len;
 
@@ -1072,7 +1072,7 @@ static void test_gpa_to_va_bounds(void **state)
 	assert_null(vu_qva_to_va(&f.m, R0_GPA, &len));
 }
 
-static void test_gpa_to_va_top(void **state)
+static void test_virtio_gpa_to_va_top(void **state)
 {
 	struct vu_mem m = { .nregions = 1 };
 	uint64_t len;
@@ -1189,7 +1189,7 @@ static uint64_t random_addr(const struct vu_mem *m)
 	}
 }
 
-static void test_gpa_to_va_random(void **state)
+static void test_virtio_gpa_to_va_random(void **state)
 {
 	unsigned round, i;
 	struct vu_mem m;
@@ -1252,7 +1252,7 @@ static void random_desc(uint64_t gpa, unsigned nmax)
 		     flags, rnd() % (nmax + 2));
 }
 
-static void test_pop_random(void **state)
+static void test_virtio_pop_random(void **state)
 {
 	unsigned round, i, popped = 0, broken = 0;
 	int level = log_level();
@@ -1300,52 +1300,52 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(fn)	cmocka_unit_test_setup_teardown(fn, setup, teardown)
-		cmocka_unit_test(test_init),
-		T(test_map_ok),
-		T(test_map_bad),
-		T(test_pop_not_started),
-		T(test_pop_simple),
-		T(test_pop_cross_region),
-		T(test_pop_indirect),
-		T(test_pop_indirect_table_cross_region),
-		T(test_pop_zero_length),
-		T(test_pop_full_ring_chain),
-		T(test_pop_loop),
-		T(test_pop_loop_zero_length),
-		T(test_pop_next_out_of_range),
-		T(test_pop_head_out_of_range),
-		T(test_pop_addr_outside),
-		T(test_pop_len_past_region),
-		T(test_pop_len_wraps),
-		T(test_pop_nested_indirect),
-		T(test_pop_indirect_with_next),
-		T(test_pop_indirect_not_head),
-		T(test_pop_indirect_len_zero),
-		T(test_pop_indirect_len_odd),
-		T(test_pop_indirect_outside),
-		T(test_pop_indirect_next_out_of_range),
-		T(test_pop_indirect_loop),
-		T(test_pop_in_before_out),
-		T(test_pop_avail_jump),
-		T(test_pop_avail_jump_wrap),
-		T(test_pop_too_many_inflight),
-		T(test_pop_max_sg),
-		T(test_pop_too_many_sg),
-		T(test_pop_too_many_sg_only),
-		T(test_rewind),
-		T(test_fill_flush),
-		T(test_fill_flush_wrap),
-		T(test_notify_no_event_idx),
-		T(test_notify_event_idx),
-		T(test_notify_signalled_wrap),
-		T(test_avail_event),
-		T(test_log_used),
-		T(test_log_bounds),
-		T(test_log_va),
-		T(test_gpa_to_va_bounds),
-		T(test_gpa_to_va_top),
-		T(test_gpa_to_va_random),
-		T(test_pop_random),
+		cmocka_unit_test(test_virtio_init),
+		T(test_virtio_map_ok),
+		T(test_virtio_map_bad),
+		T(test_virtio_pop_not_started),
+		T(test_virtio_pop_simple),
+		T(test_virtio_pop_cross_region),
+		T(test_virtio_pop_indirect),
+		T(test_virtio_pop_indirect_table_cross_region),
+		T(test_virtio_pop_zero_length),
+		T(test_virtio_pop_full_ring_chain),
+		T(test_virtio_pop_loop),
+		T(test_virtio_pop_loop_zero_length),
+		T(test_virtio_pop_next_out_of_range),
+		T(test_virtio_pop_head_out_of_range),
+		T(test_virtio_pop_addr_outside),
+		T(test_virtio_pop_len_past_region),
+		T(test_virtio_pop_len_wraps),
+		T(test_virtio_pop_nested_indirect),
+		T(test_virtio_pop_indirect_with_next),
+		T(test_virtio_pop_indirect_not_head),
+		T(test_virtio_pop_indirect_len_zero),
+		T(test_virtio_pop_indirect_len_odd),
+		T(test_virtio_pop_indirect_outside),
+		T(test_virtio_pop_indirect_next_out_of_range),
+		T(test_virtio_pop_indirect_loop),
+		T(test_virtio_pop_in_before_out),
+		T(test_virtio_pop_avail_jump),
+		T(test_virtio_pop_avail_jump_wrap),
+		T(test_virtio_pop_too_many_inflight),
+		T(test_virtio_pop_max_sg),
+		T(test_virtio_pop_too_many_sg),
+		T(test_virtio_pop_too_many_sg_only),
+		T(test_virtio_rewind),
+		T(test_virtio_fill_flush),
+		T(test_virtio_fill_flush_wrap),
+		T(test_virtio_notify_no_event_idx),
+		T(test_virtio_notify_event_idx),
+		T(test_virtio_notify_signalled_wrap),
+		T(test_virtio_avail_event),
+		T(test_virtio_log_used),
+		T(test_virtio_log_bounds),
+		T(test_virtio_log_va),
+		T(test_virtio_gpa_to_va_bounds),
+		T(test_virtio_gpa_to_va_top),
+		T(test_virtio_gpa_to_va_random),
+		T(test_virtio_pop_random),
 #undef T
 	};
 
