@@ -618,10 +618,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 
 	fuzz_log_init();
-	if (fuzz_seed_dir()) {
-		seeds_write(fuzz_seed_dir());
-		exit(0);
-	}
+	fuzz_seeds_or_go_on(seeds_write);
 	fx.verbose = log_level() == LOG_TRACE && getenv("FUZZ_LOG");
 	for (i = 0; i < 3; i++) {
 		/* Exact sizes: ASan flags a byte past a region's end */

@@ -69,6 +69,36 @@ void unit_ctx_init(struct ctx *c)
 }
 
 /**
+ * unit_ctx_ip4() - IPv4 on, the guest at 10.0.2.15/24, gateway 10.0.2.2
+ * @c:		Context, from unit_ctx_init()
+ */
+void unit_ctx_ip4(struct ctx *c)
+{
+	c->v4 = true;
+	c->ip4.addr = a4("10.0.2.15");
+	c->ip4.prefix_len = 24;
+	c->ip4.gw = a4("10.0.2.2");
+}
+
+/**
+ * unit_ctx_ip6() - IPv6 on, the guest at 2001:db8::15/64, one resolver
+ * @c:		Context, from unit_ctx_init()
+ *
+ * Gateway 2001:db8::1, our link-local address fe80::1, resolver
+ * 2001:db8::53, search domain example.com.
+ */
+void unit_ctx_ip6(struct ctx *c)
+{
+	c->v6 = true;
+	c->ip6.addr = a6("2001:db8::15");
+	c->ip6.prefix_len = 64;
+	c->ip6.gw = a6("2001:db8::1");
+	c->ip6.our_ll = a6("fe80::1");
+	c->ip6.dns[0] = a6("2001:db8::53");
+	strcpy(c->dns_search[0], "example.com");
+}
+
+/**
  * a4() - Parse an IPv4 address, failing the test on a typo
  * @s:		Dotted quad
  *

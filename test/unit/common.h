@@ -41,6 +41,8 @@ extern const uint8_t bcast_mac[ETH_ALEN];
 extern const char *guest_ll;
 
 void unit_ctx_init(struct ctx *c);
+void unit_ctx_ip4(struct ctx *c);
+void unit_ctx_ip6(struct ctx *c);
 struct in_addr a4(const char *s);
 struct in6_addr a6(const char *s);
 union inany_addr any4(const char *s);

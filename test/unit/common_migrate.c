@@ -800,3 +800,20 @@ int save_pipe(struct sb *s)
 	close(fds[0]);
 	return x_check();
 }
+
+/**
+ * mig_main_init() - Process-wide set-up of a migration test binary
+ *
+ * SIGPIPE ignored, as the daemon does; logs kept (printed too with
+ * MIGRATE_TEST_DEBUG=1); MIGRATE_TEST_ONLY=pattern runs matching tests only.
+ */
+void mig_main_init(void)
+{
+	signal(SIGPIPE, SIG_IGN);	/* as the daemon does */
+	log_echo = !!getenv("MIGRATE_TEST_DEBUG");
+	log_set_level(LOG_TRACE);
+	log_set_stderr(true);
+	log_set_syslog(false);
+	if (getenv("MIGRATE_TEST_ONLY"))
+		cmocka_set_test_filter(getenv("MIGRATE_TEST_ONLY"));
+}

@@ -76,6 +76,7 @@ void ctx_target(struct ctx *x);
 void snapshot(void);
 void assert_unchanged(void);
 void drop_tcp_flows(void);
+void mig_main_init(void);
 int mig_setup(void **state);
 int mig_teardown(void **state);
 uint8_t pattern(size_t i);

@@ -37,10 +37,7 @@ static int setup(void **state)
 {
 	(void)state;
 	unit_ctx_init(&c);
-	c.v4 = true;
-	c.ip4.addr = a4("10.0.2.15");
-	c.ip4.prefix_len = 24;
-	c.ip4.gw = a4("10.0.2.2");
+	unit_ctx_ip4(&c);
 	c.ip4.dns[0] = a4("10.0.2.3");
 	c.ip4.dns[1] = a4("192.0.2.53");
 	return 0;

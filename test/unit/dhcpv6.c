@@ -46,15 +46,10 @@ static int setup(void **state)
 {
 	(void)state;
 	unit_ctx_init(&c);
-	c.v4 = c.v6 = true;
+	unit_ctx_ip6(&c);
+	c.v4 = true;
 	c.ip4.addr.s_addr = htonl(0x0a00020f);
 	c.ip4.gw.s_addr = htonl(0x0a000202);
-	c.ip6.addr = a6("2001:db8::15");
-	c.ip6.prefix_len = 64;
-	c.ip6.gw = a6("2001:db8::1");
-	c.ip6.our_ll = a6("fe80::1");
-	c.ip6.dns[0] = a6("2001:db8::53");
-	strcpy(c.dns_search[0], "example.com");
 	flow_init();
 	return 0;
 }

@@ -1263,12 +1263,6 @@ int main(void)
 #undef T
 	};
 
-	signal(SIGPIPE, SIG_IGN);	/* as the daemon does */
-	log_echo = !!getenv("MIGRATE_TEST_DEBUG");
-	log_set_level(LOG_TRACE);
-	log_set_stderr(true);
-	log_set_syslog(false);
-	if (getenv("MIGRATE_TEST_ONLY"))
-		cmocka_set_test_filter(getenv("MIGRATE_TEST_ONLY"));
+	mig_main_init();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -40,14 +40,9 @@ static int setup(void **state)
 {
 	(void)state;
 	unit_ctx_init(&c);
-	c.v4 = c.v6 = true;
-	c.ip6.addr = a6("2001:db8::15");
-	c.ip6.prefix_len = 64;
-	c.ip6.gw = a6("2001:db8::1");
-	c.ip6.our_ll = a6("fe80::1");
-	c.ip6.dns[0] = a6("2001:db8::53");
+	unit_ctx_ip6(&c);
+	c.v4 = true;
 	c.ip6.dns[1] = a6("2001:db8:1::53");
-	strcpy(c.dns_search[0], "example.com");
 	strcpy(c.dns_search[1], "lab.example.org.");
 	return 0;
 }
