@@ -150,7 +150,7 @@ FUZZ_LIB	:= $(FUZZ_DIR)/libpasst.a
 FUZZ_HELPERS	:= $(FUZZ_DIR)/test/fuzz/common.o $(FUZZ_DIR)/test/frontend.o
 
 .PHONY: fuzz fuzz-check asan
-.PRECIOUS: $(FUZZ_DIR)/%.o
+.PRECIOUS: $(FUZZ_DIR)/%.o $(FUZZ_DIR)/test/%.o
 
 $(FUZZ_DIR)/%.o: %.c $(UNIT_HDRS) test/fuzz/common.h
 	@mkdir -p $(@D)
@@ -183,7 +183,7 @@ ASAN_BIN	:= $(UNIT:%=$(ASAN_DIR)/test_%)
 ASAN_SUPP	:= test/fuzz/ubsan-unit.supp
 ASAN_ENV	:= ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:suppressions=$(ASAN_SUPP)
-.PRECIOUS: $(ASAN_DIR)/%.o $(ASAN_DIR)/test/unit/%.o
+.PRECIOUS: $(ASAN_DIR)/%.o $(ASAN_DIR)/test/%.o
 
 $(ASAN_DIR)/%.o: %.c $(wildcard *.h)
 	@mkdir -p $(@D)
