@@ -18,10 +18,11 @@ CFLAGS	+= -std=c11 $(WARN) $(HARDEN)
 LDFLAGS	+= $(LDHARD)
 LDLIBS	:= -lseccomp -lcap-ng
 
-SRCS	:= passt.c conf.c log.c util.c netlink.c checksum.c vhost_user.c \
-	   virtio.c vu_common.c tap.c tap_out.c arp.c dhcp.c icmp.c ndp.c dhcpv6.c \
-	   pcap.c flow.c fwd.c udp.c tcp.c tcp_listen.c repair.c migrate.c \
-	   tcp_migrate.c isolation.c
+SRCS	:= passt.c conf.c io.c log.c util.c netlink.c checksum.c vhost_user.c \
+	   vu_vring.c vu_msg.c vu_mem.c virtio.c vu_common.c tap.c tap_out.c \
+	   arp.c dhcp.c dns.c icmp.c ndp.c dhcpv6.c pcap.c flow.c fwd.c udp.c \
+	   tcp.c tcp_guest.c tcp_listen.c repair.c migrate.c mig_buf.c \
+	   tcp_migrate.c tcp_restore.c isolation.c
 OBJS	:= $(SRCS:.c=.o)
 BIN	:= passt
 REPAIR_BIN := passt-repair
@@ -30,7 +31,7 @@ REPAIR_BIN := passt-repair
 # daemon's modules gathered in an archive (all but passt.o: the linker takes
 # only the objects a test reaches) and the shared fixtures.  A test names
 # the functions it replaces with -Wl,--wrap in a marker comment, e.g.
-#	/* WRAP: vu_send setsockopt */
+#	/* WRAP: vu_frame_send setsockopt */
 # so that a new test is one new file.  Helpers, not tests: test/unit/common*.c
 # and test/frontend.c (the fake vhost-user front-end).
 comma	:= ,
@@ -39,12 +40,14 @@ UNIT_HELPERS := $(wildcard test/unit/common*.c) test/frontend.c
 UNIT_HDRS := $(wildcard test/unit/*.h) test/frontend.h $(wildcard *.h)
 UNIT	:= $(filter-out common%,$(patsubst test/unit/%.c,%,$(wildcard test/unit/*.c)))
 UNIT_BIN := $(UNIT:%=test/unit/test_%)
+# Tests that run passt-repair as a black box
+UNIT_REPAIR := bigq
 # wrap_flags(file): -Wl,--wrap=X for each X its WRAP: markers name
 wrap_flags = $(addprefix -Wl$(comma)--wrap=,$(shell sed -n 's|.*/\* WRAP: \(.*\) \*/.*|\1|p' $(1)))
 # link_group(archives...): archives that call each other, searched in a loop
 link_group = -Wl,--start-group $(1) -Wl,--end-group
 
-.PHONY: FORCE all clean check unit integration integration-valgrind valgrind cppcheck clang-tidy demo bench
+.PHONY: FORCE all clean check unit integration integration-valgrind valgrind cppcheck clang-tidy layers demo bench
 
 all: $(BIN) $(REPAIR_BIN)
 
@@ -84,6 +87,7 @@ test/unit/libunit.a: $(UNIT_HELPERS:.c=.o)
 	rm -f $@
 	$(AR) rcs $@ $^
 
+$(UNIT_REPAIR:%=test/unit/test_%): $(REPAIR_BIN)
 test/unit/test_%: test/unit/%.o test/unit/libunit.a libpasst.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< \
 		$(call link_group,test/unit/libunit.a libpasst.a) \
@@ -104,7 +108,7 @@ integration: $(BIN) $(REPAIR_BIN)
 integration-valgrind: $(BIN) passt.valgrind
 	test/valgrind-check.sh
 
-check: cppcheck clang-tidy unit valgrind integration integration-valgrind \
+check: cppcheck layers clang-tidy unit valgrind integration integration-valgrind \
 	hostile fuzz-check
 
 demo: $(BIN)
@@ -116,6 +120,10 @@ bench: $(BIN)
 cppcheck:
 	cppcheck --std=c11 --error-exitcode=1 --enable=warning,portability \
 		--inline-suppr --quiet -D_GNU_SOURCE $(SRCS) passt-repair.c
+
+# Includes run one way (no cycle between modules), no .c over 1,200 lines
+layers:
+	test/layers.sh
 
 clang-tidy:
 	clang-tidy --quiet --warnings-as-errors='*' \
@@ -201,6 +209,7 @@ $(ASAN_DIR)/libunit.a: $(UNIT_HELPERS:%.c=$(ASAN_DIR)/%.o)
 	rm -f $@
 	$(AR) rcs $@ $^
 
+$(UNIT_REPAIR:%=$(ASAN_DIR)/test_%): $(REPAIR_BIN)
 $(ASAN_DIR)/test_%: $(ASAN_DIR)/test/unit/%.o $(ASAN_DIR)/libunit.a \
 		    $(ASAN_DIR)/libpasst.a
 	$(CC) $(ASAN_CFLAGS) -o $@ $< \

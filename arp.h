@@ -2,7 +2,7 @@
 #ifndef ARP_H
 #define ARP_H
 
-#include "passt.h"
+#include "ctx.h"
 
 /**
  * struct arp_body - ARP for Ethernet and IPv4 (RFC 826), after the

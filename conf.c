@@ -32,7 +32,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "passt.h"
+#include "ctx.h"
 #include "conf.h"
 #include "fwd.h"
 #include "netlink.h"

@@ -2,7 +2,7 @@
 #ifndef CONF_H
 #define CONF_H
 
-#include "passt.h"
+#include "ctx.h"
 
 void conf(struct ctx *c, int argc, char **argv);
 int conf_ports(struct fwd_ports *fwd, const char *spec);

@@ -45,13 +45,12 @@
 
 #include "dhcp.h"
 #include "checksum.h"
+#include "dns.h"
 #include "tap_out.h"
 
 #define DHCP_LEASE_INFINITE	0xffffffff
 #define DHCP_FQDN_FLAG_E	0x04	/* RFC 4702, 2.1: wire format name */
 #define DHCP_FQDN_RCODE		255	/* RFC 4702, 2.2: servers send 255 */
-#define DNS_NAME_MAX		255	/* RFC 1035, 3.1: encoded, bytes */
-#define DNS_LABEL_MAX		63
 
 static const char *const dhcp_type_name[DHCP_TYPE_MAX + 1] = {
 	[0]		= "(none)",
@@ -296,40 +295,6 @@ static void dhcp_put_long(struct dhcp_out *o, uint8_t code,
 static void dhcp_put_u32(struct dhcp_out *o, uint8_t code, uint32_t val)
 {
 	dhcp_put(o, code, &val, sizeof(val));
-}
-
-/**
- * dns_name_encode() - Encode a domain name as DNS labels (RFC 1035, 3.1)
- * @name:	Dotted name, a trailing dot allowed
- * @out:	Output buffer
- * @size:	Size of @out, bytes (names are at most DNS_NAME_MAX anyway)
- *
- * Return: encoded length including the root label, or -EINVAL for an
- * empty name, an empty or too long label, or a name too long
- */
-static int dns_name_encode(const char *name, uint8_t *out, size_t size)
-{
-	const char *p = name;
-	size_t n = 0;
-
-	size = MIN(size, DNS_NAME_MAX);
-	while (*p) {
-		const char *dot = strchr(p, '.');
-		size_t l = dot ? (size_t)(dot - p) : strlen(p);
-
-		if (!l || l > DNS_LABEL_MAX || n + 1 + l + 1 > size)
-			return -EINVAL;
-		out[n++] = (uint8_t)l;
-		memcpy(out + n, p, l);
-		n += l;
-		p += l;
-		if (*p == '.')
-			p++;
-	}
-	if (!n)
-		return -EINVAL;
-	out[n++] = 0;
-	return (int)n;
 }
 
 /**

@@ -2,7 +2,7 @@
 #ifndef DHCP_H
 #define DHCP_H
 
-#include "passt.h"
+#include "ctx.h"
 
 #define DHCP_SERVER_PORT	67
 #define DHCP_CLIENT_PORT	68

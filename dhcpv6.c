@@ -42,7 +42,7 @@
 
 #include "dhcpv6.h"
 #include "checksum.h"
-#include "ndp.h"
+#include "dns.h"
 #include "tap_out.h"
 
 #define DHCPV6_HDR_LEN		4	/* type, transaction ID */

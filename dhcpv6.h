@@ -4,7 +4,7 @@
 
 #include <netinet/in.h>
 
-#include "passt.h"
+#include "ctx.h"
 
 #define DHCPV6_CLIENT_PORT	546
 #define DHCPV6_SERVER_PORT	547

@@ -2,7 +2,7 @@
 #ifndef FLOW_H
 #define FLOW_H
 
-#include "passt.h"
+#include "ctx.h"
 #include "inany.h"
 
 #define FLOW_MAX		8192	/* flows of all types at once */

@@ -205,6 +205,26 @@ void fwd_guest_addr(const struct ctx *c, int af, union inany_addr *gaddr)
 		    c->ip6.addr : c->ip6.addr_seen;
 }
 
+/**
+ * fwd_bind_addr() - Address to bind a forwarded port's socket to
+ * @fwd:	Forwarding spec, with its optional address
+ * @af:		AF_INET or AF_INET6: the socket's family
+ * @a:		Address, set: the spec's if it's of family @af, else "any"
+ *		(IPv4-mapped 0.0.0.0 for AF_INET, :: for AF_INET6)
+ */
+void fwd_bind_addr(const struct fwd_ports *fwd, int af, union inany_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (af == AF_INET) {
+		struct in_addr any = { htonl(INADDR_ANY) };
+
+		inany_from_v4(a, fwd->addr.family == AF_INET ?
+				 fwd->addr.a4 : any);
+	} else if (fwd->addr.family == AF_INET6) {
+		a->a6 = fwd->addr.a6;
+	}
+}
+
 /* ---------------------------------------------------------------- */
 /* Port specs                                                        */
 /* ---------------------------------------------------------------- */

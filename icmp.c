@@ -181,18 +181,6 @@ err:
 }
 
 /**
- * union icmp_sa - Socket address of either family, for sendto()
- * @sa:		Generic view
- * @sa4:	IPv4
- * @sa6:	IPv6
- */
-union icmp_sa {
-	struct sockaddr sa;
-	struct sockaddr_in sa4;
-	struct sockaddr_in6 sa6;
-};
-
-/**
  * icmp_dst_ok() - Can an echo request to this address be sent on?
  * @c:		Execution context
  * @dst:	Destination as the guest addressed it (IPv4-mapped for IPv4)
@@ -203,35 +191,33 @@ union icmp_sa {
  * addresses become the host's loopback
  */
 static bool icmp_dst_ok(const struct ctx *c, const union inany_addr *dst,
-			union icmp_sa *sa, socklen_t *sl)
+			union sockaddr_inany *sa, socklen_t *sl)
 {
 	const struct in_addr *d4 = inany_v4(dst);
 	const struct in6_addr *d6 = &dst->a6;
+	union inany_addr to = *dst;
 
-	memset(sa, 0, sizeof(*sa));
 	if (d4) {
+		struct in_addr lo = { htonl(INADDR_LOOPBACK) };
+
 		if (d4->s_addr == htonl(INADDR_ANY) ||
 		    d4->s_addr == htonl(INADDR_BROADCAST) ||
 		    IN_MULTICAST(ntohl(d4->s_addr)))
 			return false;
-		sa->sa4.sin_family = AF_INET;
-		sa->sa4.sin_addr = *d4;
 		if (d4->s_addr == c->ip4.gw.s_addr)
-			sa->sa4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		*sl = sizeof(sa->sa4);
-		return true;
+			inany_from_v4(&to, lo);
+	} else {
+		if (IN6_IS_ADDR_UNSPECIFIED(d6) ||
+		    IN6_IS_ADDR_MULTICAST(d6))
+			return false;
+		if (IN6_ARE_ADDR_EQUAL(d6, &c->ip6.gw) ||
+		    IN6_ARE_ADDR_EQUAL(d6, &c->ip6.our_ll))
+			to.a6 = in6addr_loopback;
+		else if (IN6_IS_ADDR_LINKLOCAL(d6))
+			return false;	/* another host's link: not ours */
 	}
 
-	if (IN6_IS_ADDR_UNSPECIFIED(d6) || IN6_IS_ADDR_MULTICAST(d6))
-		return false;
-	sa->sa6.sin6_family = AF_INET6;
-	sa->sa6.sin6_addr = *d6;
-	if (IN6_ARE_ADDR_EQUAL(d6, &c->ip6.gw) ||
-	    IN6_ARE_ADDR_EQUAL(d6, &c->ip6.our_ll))
-		sa->sa6.sin6_addr = in6addr_loopback;
-	else if (IN6_IS_ADDR_LINKLOCAL(d6))
-		return false;	/* another host's link: not ours to reach */
-	*sl = sizeof(sa->sa6);
+	*sl = inany_sockaddr(&sa->ss, &to, 0);
 	return true;
 }
 
@@ -255,7 +241,7 @@ int icmp_tap_handler(struct ctx *c, const union inany_addr *src,
 {
 	bool v4 = inany_v4(dst);
 	char a[INET6_ADDRSTRLEN];
-	union icmp_sa sa;
+	union sockaddr_inany sa;
 	struct icmp_flow *f;
 	struct icmphdr ih;
 	socklen_t sl;

@@ -2,8 +2,11 @@
 #ifndef ICMP_H
 #define ICMP_H
 
-#include "passt.h"
+#include "ctx.h"
 #include "inany.h"
+
+/* Event kind (see util.h): a ping socket, index: its ICMP flow */
+enum { EV_ICMP = 5 };
 
 #define ICMP_FLOWS		128	/* echo flows tracked at once */
 #define ICMP_TIMEOUT_MS		60000	/* idle flows closed after this */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <sys/socket.h>
 
 /**
  * union inany_addr - An IPv4 or IPv6 address in one type
@@ -78,6 +79,53 @@ static inline const char *inany_ntop(const union inany_addr *a, char *buf,
 	if (a4)
 		return inet_ntop(AF_INET, a4, buf, size);
 	return inet_ntop(AF_INET6, &a->a6, buf, size);
+}
+
+/**
+ * union sockaddr_inany - Socket address of either family
+ * @sa:		Generic, for the socket calls
+ * @sa4:	AF_INET
+ * @sa6:	AF_INET6
+ * @ss:		Storage, for inany_sockaddr()
+ */
+union sockaddr_inany {
+	struct sockaddr sa;
+	struct sockaddr_in sa4;
+	struct sockaddr_in6 sa6;
+	struct sockaddr_storage ss;
+};
+
+/**
+ * inany_sockaddr() - Fill a socket address from an inany address and port
+ * @sa:		Socket address, set: AF_INET for an IPv4-mapped address,
+ *		else AF_INET6, everything else zero
+ * @a:		Address
+ * @port:	Port, host order
+ *
+ * Return: length of @sa to pass to bind(), connect() or sendto()
+ */
+static inline socklen_t inany_sockaddr(struct sockaddr_storage *sa,
+				       const union inany_addr *a,
+				       uint16_t port)
+{
+	const struct in_addr *a4 = inany_v4(a);
+
+	memset(sa, 0, sizeof(*sa));
+	if (a4) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)sa;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		s4->sin_addr = *a4;
+		return sizeof(*s4);
+	} else {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)sa;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		s6->sin6_addr = a->a6;
+		return sizeof(*s6);
+	}
 }
 
 #endif /* INANY_H */

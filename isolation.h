@@ -2,7 +2,7 @@
 #ifndef ISOLATION_H
 #define ISOLATION_H
 
-#include "passt.h"
+#include "ctx.h"
 
 #define ISOLATE_RUNAS_DEFAULT	"nobody"
 

@@ -10,6 +10,7 @@
  * disk.  Peer-triggered messages go through the *_ratelimit() wrappers.
  */
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -19,7 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "io.h"
+#include "log.h"
 
 static int log_lvl = LOG_INFO;
 static bool log_stderr = true;
@@ -32,6 +34,8 @@ static const char *const pri_name[] = {
 	"EMERG", "ALERT", "CRIT", "ERROR", "WARN", "NOTICE", "INFO", "DEBUG",
 	"TRACE",
 };
+static_assert(sizeof(pri_name) / sizeof(pri_name[0]) == LOG_TRACE + 1,
+	      "a name per priority");
 
 /**
  * log_set_level() - Set the most verbose priority that is still logged
@@ -142,11 +146,14 @@ static void vlogmsg(int pri, const char *fmt, va_list ap)
 		     (now.tv_nsec < log_start.tv_nsec),
 		     (long long)((now.tv_nsec - log_start.tv_nsec +
 				  1000000000L) % 1000000000L) / 100000,
-		     pri_name[MIN(pri, (int)ARRAY_SIZE(pri_name) - 1)]);
+		     pri_name[pri < LOG_TRACE ? pri : LOG_TRACE]);
 	m = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
 	if (m < 0)
 		return;
-	n = MIN((size_t)(n + m), sizeof(line) - 2);
+	if ((size_t)n + (size_t)m > sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	else
+		n += m;
 	line[n++] = '\n';
 
 	if (log_fd >= 0)
@@ -154,7 +161,7 @@ static void vlogmsg(int pri, const char *fmt, va_list ap)
 	if (log_stderr)
 		(void)!write(STDERR_FILENO, line, n);
 	if (log_syslog && log_fd < 0)
-		syslog(MIN(pri, LOG_DEBUG), "%.*s", n - 1, line);
+		syslog(pri < LOG_DEBUG ? pri : LOG_DEBUG, "%.*s", n - 1, line);
 }
 
 /**

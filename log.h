@@ -3,13 +3,19 @@
 #define LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <syslog.h>
+#include <time.h>
 
 #define LOG_TRACE	(LOG_DEBUG + 1)
 
-void logmsg(int pri, const char *fmt, ...) PRINTF(2, 3);
-void die(const char *fmt, ...) PRINTF(1, 2) NORETURN;
-void die_perror(const char *fmt, ...) PRINTF(1, 2) NORETURN;
+/* Attributes spelt out: util.h includes this header, not the other way */
+void logmsg(int pri, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void die(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2), noreturn));
+void die_perror(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2), noreturn));
 
 #define err(...)	logmsg(LOG_ERR, __VA_ARGS__)
 #define warn(...)	logmsg(LOG_WARNING, __VA_ARGS__)

@@ -49,109 +49,10 @@
 
 #include "migrate.h"
 #include "tcp_migrate.h"
+#include "tcp_restore.h"
 #include "tcp_listen.h"
 
 #define MIG_READ_CHUNK		(1 << 16)	/* bytes read at once */
-#define MIG_BUF_MIN		(1 << 16)	/* first mapping */
-
-/* ---------------------------------------------------------------- */
-/* Buffers and CRC32C                                                */
-/* ---------------------------------------------------------------- */
-
-/**
- * mig_buf_reserve() - Make room at the end of a buffer
- * @b:		Buffer
- * @len:	Bytes wanted
- *
- * Return: pointer to @len writable bytes at b->p + b->len (not yet counted
- *	   in b->len), NULL if the stream would grow past MIGRATE_STREAM_MAX
- *	   or memory is short
- *
- * #syscalls mmap mremap
- */
-void *mig_buf_reserve(struct mig_buf *b, size_t len)
-{
-	size_t cap = b->cap ? b->cap : MIG_BUF_MIN;
-	void *p;
-
-	if (len > MIGRATE_STREAM_MAX || b->len > MIGRATE_STREAM_MAX - len)
-		return NULL;
-	if (b->len + len <= b->cap)
-		return b->p + b->len;
-
-	while (cap < b->len + len)
-		cap *= 2;
-	if (b->p)
-		p = mremap(b->p, b->cap, cap, MREMAP_MAYMOVE);
-	else
-		p = mmap(NULL, cap, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return NULL;
-	b->p = p;
-	b->cap = cap;
-	return b->p + b->len;
-}
-
-/**
- * mig_buf_put() - Append bytes to a buffer
- * @b:		Buffer
- * @data:	Bytes
- * @len:	How many
- *
- * Return: 0, -ENOMEM
- */
-int mig_buf_put(struct mig_buf *b, const void *data, size_t len)
-{
-	void *p = mig_buf_reserve(b, len);
-
-	if (!p)
-		return -ENOMEM;
-	memcpy(p, data, len);
-	b->len += len;
-	return 0;
-}
-
-/**
- * mig_buf_free() - Unmap a buffer
- * @b:		Buffer
- *
- * #syscalls munmap
- */
-void mig_buf_free(struct mig_buf *b)
-{
-	if (b->p)
-		munmap(b->p, b->cap);
-	memset(b, 0, sizeof(*b));
-}
-
-/**
- * crc32c() - CRC32C (Castagnoli, RFC 3720, B.4), reflected, bitwise by
- *	      nibble with a 16-entry table
- * @crc:	CRC so far, 0 to start
- * @data:	Bytes
- * @len:	How many
- *
- * Return: CRC including @data
- */
-uint32_t crc32c(uint32_t crc, const void *data, size_t len)
-{
-	static const uint32_t t[16] = {
-		0x00000000, 0x105ec76f, 0x20bd8ede, 0x30e349b1,
-		0x417b1dbc, 0x5125dad3, 0x61c69362, 0x7198540d,
-		0x82f63b78, 0x92a8fc17, 0xa24bb5a6, 0xb21572c9,
-		0xc38d26c4, 0xd3d3e1ab, 0xe330a81a, 0xf36e6f75,
-	};
-	const uint8_t *p = data;
-
-	crc = ~crc;
-	while (len--) {
-		crc ^= *p++;
-		crc = (crc >> 4) ^ t[crc & 0xf];
-		crc = (crc >> 4) ^ t[crc & 0xf];
-	}
-	return ~crc;
-}
 
 /* ---------------------------------------------------------------- */
 /* Sections                                                          */
@@ -255,7 +156,7 @@ static const struct mig_section mig_sec_guest = {
 };
 
 static const struct mig_section mig_sec_tcp = {
-	MIG_SEC_TCP, "TCP", tcp_mig_save, tcp_mig_check, tcp_mig_load,
+	MIG_SEC_TCP, "TCP", tcp_mig_save, tcp_mig_check, tcp_mig_stage,
 };
 
 /* Version 1: one table per version, never changed once released */
@@ -520,17 +421,42 @@ int migrate_apply(struct ctx *c, const struct mig_sec_ref *refs)
 /* ---------------------------------------------------------------- */
 
 /**
+ * enum mig_phase - What a finished transfer left us with
+ * @MIG_IDLE:		Nothing: no migration, or one that is over
+ * @MIG_HANDED_OVER:	Source: the state is out, the stream kept, to take
+ *			the connections back if the guest runs here again
+ * @MIG_STAGED:		Target, or a source taking its state back: the
+ *			state is loaded, connections rebuilt but deaf, until
+ *			our guest runs
+ * @MIG_ROLLBACK:	Source: the guest runs here again, but the
+ *			connections can't be rebuilt yet (a target on this
+ *			host still holds them): retried on each tick
+ */
+enum mig_phase {
+	MIG_IDLE,
+	MIG_HANDED_OVER,
+	MIG_STAGED,
+	MIG_ROLLBACK,
+};
+
+#define MIG_ROLLBACK_TIMEOUT_MS	60000	/* then the connections are lost */
+
+/**
  * struct mig_xfer - The transfer in progress, or the last one
  * @fd:		Pipe from the front-end, -1 if none
  * @dir:	VHOST_USER_STATE_SAVE or _LOAD
  * @running:	Reading or writing @fd
  * @result:	For CHECK_DEVICE_STATE: 0, -errno, -EINPROGRESS while
  *		running, -ENODATA if there was no transfer
- * @buf:	The stream
+ * @buf:	The stream being written or read
  * @off:	Source: bytes of @buf written so far
+ * @refs:	Target: sections of @buf, parsed and checked once
  * @frozen:	Source: TCP connections are frozen (tcp_mig_freeze())
- * @source_done: Source: state handed over, exit once QEMU hangs up
+ * @phase:	What the last transfer left
+ * @kept:	Stream kept for @phase: ours on the source, the loaded one
+ *		on the target (staged connections point into it)
  * @t0:		Start of the transfer, for the log
+ * @t_fail:	Source: when the guest came back after a hand-over
  */
 struct mig_xfer {
 	int fd;
@@ -539,14 +465,40 @@ struct mig_xfer {
 	int result;
 	struct mig_buf buf;
 	size_t off;
+	struct mig_sec_ref refs[MIGRATE_SECTIONS_MAX];
 	bool frozen;
-	bool source_done;
+	enum mig_phase phase;
+	struct mig_buf kept;
 	struct timespec t0;
+	struct timespec t_fail;
 };
 
 static struct mig_xfer mig = { .fd = -1, .result = -ENODATA };
 
 typedef int (*mig_handler_t)(struct ctx *c, struct mig_xfer *x);
+
+/**
+ * mig_forget() - Drop what a finished transfer kept
+ * @x:		Transfer
+ */
+static void mig_forget(struct mig_xfer *x)
+{
+	mig_buf_free(&x->kept);
+	x->phase = MIG_IDLE;
+}
+
+/**
+ * mig_keep() - Keep the stream of a successful transfer for @phase
+ * @x:		Transfer
+ * @phase:	MIG_HANDED_OVER or MIG_STAGED
+ */
+static void mig_keep(struct mig_xfer *x, enum mig_phase phase)
+{
+	mig_buf_free(&x->kept);
+	x->kept = x->buf;	/* same mapping: @refs stay valid */
+	memset(&x->buf, 0, sizeof(x->buf));
+	x->phase = phase;
+}
 
 /**
  * mig_freeze() - Source pre: freeze TCP connections into repair mode
@@ -574,6 +526,10 @@ static int mig_build(struct ctx *c, struct mig_xfer *x)
 	return migrate_build(c, &x->buf);
 }
 
+static const mig_handler_t mig_source_pre[] = {
+	mig_freeze, mig_build, NULL,
+};
+
 /**
  * mig_release() - Source post: close the dumped sockets, silently
  * @c:		Execution context
@@ -583,7 +539,6 @@ static int mig_build(struct ctx *c, struct mig_xfer *x)
  * restores nothing before it has seen our end of file, and needs the
  * addresses of the repaired sockets free by then.  They are closed
  * without a FIN or RST, guards left on their ports (tcp_mig_release()).
- * Until here, a failed transfer leaves them to go on as before.
  *
  * Return: 0
  */
@@ -594,25 +549,23 @@ static int mig_release(struct ctx *c, struct mig_xfer *x)
 	return 0;
 }
 
-static const mig_handler_t mig_source_pre[] = {
-	mig_freeze, mig_build, NULL,
-};
-
 /**
- * mig_hand_over() - Source post: the state is out
+ * mig_hand_over() - Source post: the state is out, keep it for a rollback
  * @c:		Execution context
  * @x:		Transfer
  *
  * The rings are stopped already (GET_VRING_BASE): guest memory is not
- * touched again, and we exit once QEMU hangs up.  We stop listening on
- * forwarded ports, so new connections go to the target.
+ * touched again.  We stop listening on forwarded ports, so that new
+ * connections go to the target.  If QEMU hangs up now, the migration
+ * succeeded and we exit; if it starts our guest again, it failed, and we
+ * take everything back (migrate_guest_runs()).
  *
  * Return: 0
  */
 static int mig_hand_over(struct ctx *c, struct mig_xfer *x)
 {
 	tcp_listen_stop(c);	/* new connections: for the target */
-	x->source_done = true;
+	mig_keep(x, MIG_HANDED_OVER);
 	return 0;
 }
 
@@ -621,22 +574,40 @@ static const mig_handler_t mig_source_post[] = {
 };
 
 /**
- * mig_check_stream() - Target pre: parse and check the whole stream
+ * mig_thaw() - Source, failed: connections frozen or guarded carry on
  * @c:		Execution context
  * @x:		Transfer
+ *
+ * Return: 0
+ */
+static int mig_thaw(struct ctx *c, struct mig_xfer *x)
+{
+	if (x->frozen)
+		tcp_mig_thaw(c);
+	x->frozen = false;
+	tcp_mig_unguard();
+	return 0;
+}
+
+static const mig_handler_t mig_source_fail[] = { mig_thaw, NULL };
+
+/**
+ * mig_check_stream() - Target pre: parse and check the whole stream, once
+ * @c:		Execution context
+ * @x:		Transfer: the sections found go to @x->refs
  *
  * Return: 0, -errno
  */
 static int mig_check_stream(struct ctx *c, struct mig_xfer *x)
 {
-	struct mig_sec_ref refs[MIGRATE_SECTIONS_MAX];
-	int rc = migrate_parse(c, x->buf.p, x->buf.len, refs);
+	int rc = migrate_parse(c, x->buf.p, x->buf.len, x->refs);
 
 	return rc < 0 ? rc : 0;
 }
 
 /**
- * mig_load() - Target post: apply the stream, checked before
+ * mig_load() - Target post: apply the checked stream; keep it for the
+ *		connections, which wait for our guest to run
  * @c:		Execution context
  * @x:		Transfer
  *
@@ -644,16 +615,32 @@ static int mig_check_stream(struct ctx *c, struct mig_xfer *x)
  */
 static int mig_load(struct ctx *c, struct mig_xfer *x)
 {
-	struct mig_sec_ref refs[MIGRATE_SECTIONS_MAX];
-	int rc = migrate_parse(c, x->buf.p, x->buf.len, refs);
+	int rc = migrate_apply(c, x->refs);
 
-	if (rc < 0)
-		return rc;
-	return migrate_apply(c, refs);
+	if (!rc)
+		mig_keep(x, MIG_STAGED);
+	return rc;
 }
 
 static const mig_handler_t mig_target_pre[] = { mig_check_stream, NULL };
 static const mig_handler_t mig_target_post[] = { mig_load, NULL };
+
+/**
+ * mig_unstage() - Target, failed: let go of what was rebuilt, silently
+ * @c:		Execution context
+ * @x:		Transfer
+ *
+ * Return: 0
+ */
+static int mig_unstage(struct ctx *c, struct mig_xfer *x)
+{
+	(void)c;
+	(void)x;
+	tcp_mig_unstage();
+	return 0;
+}
+
+static const mig_handler_t mig_target_fail[] = { mig_unstage, NULL };
 
 /**
  * mig_run() - Run a NULL-terminated array of handlers, stop at an error
@@ -676,10 +663,11 @@ static int mig_run(struct ctx *c, const mig_handler_t *h)
 /**
  * mig_end() - End the transfer: close the pipe, keep the result
  * @c:		Execution context
- * @rc:		Result, 0 or -errno
+ * @rc:		Result, 0 or -errno: on failure, the failure handlers run
  */
 static void mig_end(struct ctx *c, int rc)
 {
+	bool save = mig.dir == VHOST_USER_STATE_SAVE;
 	struct timespec now;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
@@ -687,23 +675,18 @@ static void mig_end(struct ctx *c, int rc)
 		ev_del(c->epollfd, mig.fd);
 		close_fd(&mig.fd);
 	}
-	if (mig.frozen) {		/* source, failed: carry on as before */
-		tcp_mig_source_done(c, false);
-		mig.frozen = false;
-	}
-	if (rc && mig.dir == VHOST_USER_STATE_SAVE)
-		tcp_mig_unguard();	/* what they guarded is lost */
+	if (rc)
+		mig_run(c, save ? mig_source_fail : mig_target_fail);
 	mig.running = false;
 	mig.result = rc;
 
 	if (rc)
-		err("migrate: %s failed: %s",
-		    mig.dir == VHOST_USER_STATE_SAVE ? "save" : "load",
+		err("migrate: %s failed: %s", save ? "save" : "load",
 		    strerror(-rc));
 	else
 		info("migrate: %s %zu bytes of state in %lld ms",
-		     mig.dir == VHOST_USER_STATE_SAVE ? "wrote" : "read",
-		     mig.buf.len, timespec_diff_ms(&now, &mig.t0));
+		     save ? "wrote" : "read", mig.off,
+		     timespec_diff_ms(&now, &mig.t0));
 	mig_buf_free(&mig.buf);
 }
 
@@ -730,8 +713,7 @@ static void mig_write(struct ctx *c)
 		mig.off += (size_t)n;
 	}
 
-	mig_run(c, mig_source_post);
-	mig_end(c, 0);
+	mig_end(c, mig_run(c, mig_source_post));
 }
 
 /**
@@ -768,6 +750,7 @@ static void mig_read(struct ctx *c)
 		mig.buf.len += (size_t)n;
 	}
 
+	mig.off = mig.buf.len;
 	if (!(rc = mig_run(c, mig_target_pre)))
 		rc = mig_run(c, mig_target_post);
 	mig_end(c, rc);
@@ -810,6 +793,11 @@ static void mig_abort(struct ctx *c)
  * @fd:		Front-end's pipe end, ours now
  * @dir:	VHOST_USER_STATE_SAVE or _LOAD
  *
+ * A new transfer while we hold state of an earlier one: a save after a
+ * hand-over that the front-end never followed with a rollback, or a load
+ * over a load whose guest never ran, replaces it (the staged connections
+ * are let go first).
+ *
  * Return: 0, -errno (fd closed)
  *
  * #syscalls fcntl
@@ -820,6 +808,14 @@ static int mig_start(void *opaque, int fd, uint32_t dir)
 	int flags, rc;
 
 	mig_abort(c);
+	if (mig.phase == MIG_STAGED)
+		tcp_mig_unstage();
+	if (mig.phase == MIG_HANDED_OVER || mig.phase == MIG_ROLLBACK) {
+		warn("migrate: a new transfer while the last one's connections "
+		     "were not taken back: they are lost");
+		tcp_mig_unguard();
+	}
+	mig_forget(&mig);
 	mig_buf_free(&mig.buf);
 	mig.dir = dir;
 	mig.off = 0;
@@ -881,17 +877,129 @@ static int mig_check(void *opaque)
 /**
  * mig_reset() - The front-end session ended
  * @opaque:	Execution context
+ *
+ * A target whose guest never ran lets go of the connections it rebuilt,
+ * silently, so that the source can take them back.  A source that handed
+ * its state over keeps it (we exit: migrate_source_done()).
  */
 static void mig_reset(void *opaque)
 {
 	mig_abort(opaque);
-	tcp_mig_unguard();
+	if (mig.phase == MIG_STAGED) {
+		tcp_mig_unstage();
+		mig_forget(&mig);
+	}
+	if (mig.phase == MIG_IDLE)
+		tcp_mig_unguard();
 	mig.result = -ENODATA;
 }
 
 const struct vu_devstate_ops migrate_devstate_ops = {
 	mig_start, mig_check, mig_reset,
 };
+
+/* ---------------------------------------------------------------- */
+/* After the transfer: the guest runs, here or there                 */
+/* ---------------------------------------------------------------- */
+
+/**
+ * mig_activate() - Staged connections carry on: our guest runs
+ * @c:		Execution context
+ *
+ * Return: 0, -errno if the helper failed (they stay staged, retried)
+ */
+static int mig_activate(struct ctx *c)
+{
+	int rc = tcp_mig_activate(c);
+
+	if (rc < 0)
+		return rc;
+	mig_forget(&mig);
+	return 0;
+}
+
+/**
+ * mig_take_back() - Source: rebuild our connections from our own stream
+ * @c:		Execution context
+ *
+ * The migration failed after the stream was out: we load it as a target
+ * would, and our guest runs, so the connections carry on at once.  A
+ * target on this host that still holds them (its QEMU is going away, but
+ * it hasn't seen that yet) makes the rebuild fail: we try again on the
+ * next tick, up to MIG_ROLLBACK_TIMEOUT_MS; meanwhile the guards keep the
+ * peers from being reset.
+ *
+ * Return: 0 once done, -errno to try again
+ */
+static int mig_take_back(struct ctx *c)
+{
+	struct mig_xfer *x = &mig;
+	int rc;
+
+	if ((rc = migrate_parse(c, x->kept.p, x->kept.len, x->refs)) < 0 ||
+	    (rc = migrate_apply(c, x->refs)))
+		return rc;
+	x->phase = MIG_STAGED;
+	if ((rc = mig_activate(c)))
+		return rc;
+	tcp_mig_unguard();
+	info("migrate: the migration failed: state taken back in %lld ms",
+	     timespec_diff_ms(&c->now, &x->t_fail));
+	return 0;
+}
+
+/**
+ * mig_rollback() - Source: another try at taking our state back
+ * @c:		Execution context
+ */
+static void mig_rollback(struct ctx *c)
+{
+	if (!mig_take_back(c))
+		return;
+	mig.phase = MIG_ROLLBACK;
+	if (timespec_diff_ms(&c->now, &mig.t_fail) < MIG_ROLLBACK_TIMEOUT_MS)
+		return;
+	err("migrate: connections not taken back after %u s: they are lost",
+	    MIG_ROLLBACK_TIMEOUT_MS / 1000);
+	tcp_mig_unguard();
+	mig_forget(&mig);
+}
+
+/**
+ * migrate_guest_runs() - Our guest runs (its receive queue started)
+ * @c:		Execution context
+ *
+ * On a target, the connections of the loaded state carry on now.  On a
+ * source that handed its state over, this means the migration failed
+ * (QEMU starts the device again only then): we take everything back.
+ */
+void migrate_guest_runs(struct ctx *c)
+{
+	switch (mig.phase) {
+	case MIG_STAGED:
+		mig_activate(c);
+		break;
+	case MIG_HANDED_OVER:
+		warn("migrate: our guest runs again after its state was handed "
+		     "over: taking the state back");
+		mig.t_fail = c->now;
+		mig_rollback(c);
+		break;
+	case MIG_IDLE:
+	case MIG_ROLLBACK:
+		break;
+	}
+}
+
+/**
+ * migrate_timer() - Periodic: retry what waits
+ * @c:		Execution context
+ */
+void migrate_timer(struct ctx *c)
+{
+	if (mig.phase == MIG_ROLLBACK)
+		mig_rollback(c);
+}
 
 /**
  * migrate_init() - Let vhost-user hand device state transfers to us
@@ -907,10 +1015,11 @@ void migrate_init(struct ctx *c)
  * migrate_source_done() - Did we hand our state over to a target?
  * @c:		Execution context
  *
- * Return: true once a save succeeded: we exit when QEMU hangs up
+ * Return: true while our state is out: we exit when QEMU hangs up, and
+ *	   we don't listen on forwarded ports
  */
 bool migrate_source_done(const struct ctx *c)
 {
 	(void)c;
-	return mig.source_done;
+	return mig.phase == MIG_HANDED_OVER;
 }

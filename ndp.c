@@ -38,6 +38,7 @@
 
 #include "ndp.h"
 #include "checksum.h"
+#include "dns.h"
 #include "tap_out.h"
 
 #define NDP_RA_FLAG_M		0x80	/* Managed: addresses by DHCPv6 */
@@ -51,8 +52,6 @@
 #define NDP_INFINITY		0xffffffffU
 #define NDP_CUR_HOP_LIMIT	64	/* suggested to the guest */
 #define NDP_OPT_UNIT		8	/* option lengths count 8 bytes */
-#define DNS_NAME_MAX		255	/* RFC 1035, 3.1: encoded, bytes */
-#define DNS_LABEL_MAX		63
 
 /**
  * struct ndp_rs - Router Solicitation, fixed part (RFC 4861, 4.1)
@@ -181,39 +180,6 @@ static_assert(sizeof(struct ndp_opt_dns) == 8, "wire size");
 static const struct in6_addr ndp_all_nodes = {
 	.s6_addr = { 0xff, 0x02, [15] = 0x01 }
 };
-
-/**
- * dns_name_encode() - Encode a domain name in DNS wire format, no
- *		       compression (RFC 1035, 3.1)
- * @name:	Dotted name, a trailing dot allowed
- * @out:	Output buffer
- * @size:	Space in @out, bytes
- *
- * Return: encoded length including the root label, -EINVAL for an empty
- * or overlong label or name, -ENOSPC if @out is too small
- */
-int dns_name_encode(const char *name, uint8_t *out, size_t size)
-{
-	size_t len = 0;
-
-	while (*name) {
-		const char *dot = strchr(name, '.');
-		size_t l = dot ? (size_t)(dot - name) : strlen(name);
-
-		if (!l || l > DNS_LABEL_MAX || len + 1 + l + 1 > DNS_NAME_MAX)
-			return -EINVAL;
-		if (len + 1 + l + 1 > size)
-			return -ENOSPC;
-		out[len++] = (uint8_t)l;
-		memcpy(out + len, name, l);
-		len += l;
-		name += l + (dot ? 1 : 0);
-	}
-	if (!len)
-		return -EINVAL;
-	out[len++] = 0;
-	return (int)len;
-}
 
 /**
  * ndp_opts_valid() - Check the options of a message from the guest

@@ -4,7 +4,7 @@
 
 #include <netinet/in.h>
 
-#include "passt.h"
+#include "ctx.h"
 
 /* ICMPv6 types (RFC 4443, RFC 4861) */
 #define ICMPV6_ECHO_REQUEST	128
@@ -32,7 +32,6 @@ enum ndp_opt {
 int ndp_handler(struct ctx *c, const struct in6_addr *saddr,
 		const struct in6_addr *daddr, uint8_t hop_limit,
 		const uint8_t *icmp, size_t len);
-int dns_name_encode(const char *name, uint8_t *out, size_t size);
 int ndp_build_ra(const struct ctx *c, uint8_t *buf, size_t size);
 void ndp_timer(struct ctx *c);
 

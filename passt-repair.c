@@ -11,7 +11,11 @@
  * socket objects, so the change is seen by passt), closes them and
  * answers.  On kernels where attaching a socket filter takes the same
  * capability, passt asks us for that too: one that drops every segment,
- * or none.  Descriptors carry their network namespace with them, so it
+ * or none.  And a restored socket may need larger buffers than an
+ * unprivileged SO_SNDBUF or SO_RCVBUF gives (net.core.wmem_max,
+ * rmem_max) to take back its queues: we set SO_SNDBUFFORCE or
+ * SO_RCVBUFFORCE on it, to a value carried in the request, for one TCP
+ * socket at a time.  Descriptors carry their network namespace with them, so it
  * doesn't matter in which namespace the helper runs; only the socket
  * path must be reachable.  See doc/repair.md for the protocol.
  *
@@ -19,15 +23,19 @@
  * up to CONNECT_TIMEOUT_MS.  It exits 0 when passt closes the connection.
  *
  * Bad input: a request that isn't exactly one byte of data with 1 to
- * REPAIR_BATCH descriptors, an unknown command byte, or truncated control
- * data is a protocol error: we print one line on stderr and exit 1 (the
- * received descriptors close with us).  We do nothing with a descriptor
- * but the one setsockopt() and close(): one of the wrong kind just fails,
- * and the failure is reported back.
+ * REPAIR_BATCH descriptors (or, for the buffer commands, exactly five
+ * bytes, a value from 1 to REPAIR_BUF_MAX and exactly one descriptor),
+ * an unknown command byte, or truncated control data is a protocol error:
+ * we print one line on stderr and exit 1 (the received descriptors close
+ * with us).  We do nothing with a descriptor but the one setsockopt() (for
+ * buffer commands, after a getsockopt() checking that it is a TCP socket)
+ * and close(): one of the wrong kind just fails, and the failure is
+ * reported back.
  *
  * This links no daemon object: repair.h gives the protocol constants.
  */
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -40,25 +48,30 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "passt.h"		/* VERSION, NORETURN, PRINTF only */
+#include "util.h"		/* VERSION, NORETURN, PRINTF only */
 #include "repair.h"
 
 #define CONNECT_TIMEOUT_MS	5000	/* passt may not be listening yet */
 #define CONNECT_RETRY_MS	100
-#define REQ_BUF			8	/* bytes: more than one is an error */
+#define REQ_BUF			8	/* bytes: room to see a long request */
 
 static_assert(REPAIR_ON == TCP_REPAIR_ON && REPAIR_OFF == TCP_REPAIR_OFF &&
 	      REPAIR_OFF_NO_WP == TCP_REPAIR_OFF_NO_WP,
 	      "the command byte is the TCP_REPAIR value");
+static_assert(REQ_BUF > REPAIR_REQ_BUF_LEN, "a longer request is seen");
+static_assert(REPAIR_BUF_MAX <= INT32_MAX / 2, "the kernel doubles it");
 
 /**
  * struct req - One request, as received
- * @cmd:	REPAIR_ON, REPAIR_OFF or REPAIR_OFF_NO_WP (wire: signed byte)
- * @n:		Number of descriptors in @fds, 1 to REPAIR_BATCH
+ * @cmd:	A command of repair.h (wire: signed byte)
+ * @bytes:	Buffer size for REPAIR_SNDBUF, REPAIR_RCVBUF, else 0
+ * @n:		Number of descriptors in @fds, 1 to REPAIR_BATCH (exactly 1
+ *		for the buffer commands)
  * @fds:	Descriptors received, ours to close
  */
 struct req {
 	int cmd;
+	uint32_t bytes;
 	size_t n;
 	int fds[REPAIR_BATCH];
 };
@@ -87,7 +100,8 @@ static void usage(FILE *f)
 {
 	fputs("Usage: passt-repair PATH\n"
 	      "Connect to passt's UNIX socket PATH (its --repair-path), and\n"
-	      "set TCP_REPAIR on the sockets it passes, for live migration.\n"
+	      "set TCP_REPAIR on the sockets it passes, for live migration\n"
+	      "(and socket filters, and buffer sizes of restored sockets).\n"
 	      "Needs CAP_NET_ADMIN. Exits 0 when passt closes the connection.\n"
 	      "  -h, --help	show this help\n"
 	      "  --version	show the version\n", f);
@@ -183,6 +197,32 @@ static void req_fds(struct msghdr *mh, struct req *r)
 }
 
 /**
+ * req_buf_parse() - Check the rest of a REPAIR_SNDBUF, REPAIR_RCVBUF request
+ * @data:	Request bytes, command first
+ * @n:		How many
+ * @r:		Request, with @cmd and @n set: @bytes set
+ *
+ * Exits unless it is exactly REPAIR_REQ_BUF_LEN bytes, with a value of 1
+ * to REPAIR_BUF_MAX, and exactly one descriptor.
+ */
+static void req_buf_parse(const uint8_t *data, size_t n, struct req *r)
+{
+	uint32_t be;
+
+	if (n != REPAIR_REQ_BUF_LEN)
+		fail("protocol error: command %d in %zu bytes, expected %d",
+		     r->cmd, n, REPAIR_REQ_BUF_LEN);
+	if (r->n != 1)
+		fail("protocol error: command %d for %zu sockets, expected 1",
+		     r->cmd, r->n);
+	memcpy(&be, data + 1, sizeof(be));
+	r->bytes = ntohl(be);
+	if (!repair_buf_valid(r->bytes))
+		fail("protocol error: buffer size %u, expected 1 to %u",
+		     r->bytes, REPAIR_BUF_MAX);
+}
+
+/**
  * req_parse() - Receive and check one request
  * @s:		Connection to passt
  * @r:		Request, filled
@@ -215,30 +255,68 @@ static bool req_parse(int s, struct req *r)
 		return false;
 
 	req_fds(&mh, r);
-	if (n != 1)
-		fail("protocol error: request of %zd bytes, expected 1", n);
+	if (n < 1)
+		fail("protocol error: request of %zd bytes", n);
 	r->cmd = data[0] > INT8_MAX ? data[0] - 256 : data[0];	/* int8_t */
-	if (!repair_cmd_valid(r->cmd))
+	r->bytes = 0;
+	if (repair_cmd_buf(r->cmd))
+		req_buf_parse(data, (size_t)n, r);
+	else if (!repair_cmd_valid(r->cmd))
 		fail("protocol error: unknown command %d", r->cmd);
+	else if (n != REPAIR_REQ_LEN)
+		fail("protocol error: request of %zd bytes, expected %d", n,
+		     REPAIR_REQ_LEN);
 	return true;
+}
+
+/**
+ * req_buf_apply() - Force the size of a TCP socket's send or receive buffer
+ * @fd:		Socket
+ * @cmd:	REPAIR_SNDBUF or REPAIR_RCVBUF
+ * @bytes:	Value, 1 to REPAIR_BUF_MAX (checked)
+ *
+ * Return: 0, -1 with errno set: ENOTSOCK, or EPROTOTYPE for anything but
+ *	   a TCP socket
+ *
+ * #syscalls getsockopt setsockopt
+ */
+static int req_buf_apply(int fd, int cmd, uint32_t bytes)
+{
+	int v = (int)bytes, type = 0, proto = 0;
+	socklen_t sl = sizeof(type);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &sl))
+		return -1;
+	sl = sizeof(proto);
+	if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &sl))
+		return -1;
+	if (type != SOCK_STREAM || proto != IPPROTO_TCP) {
+		errno = EPROTOTYPE;
+		return -1;
+	}
+	return setsockopt(fd, SOL_SOCKET, cmd == REPAIR_SNDBUF ?
+			  SO_SNDBUFFORCE : SO_RCVBUFFORCE, &v, sizeof(v));
 }
 
 /**
  * req_apply() - Apply a command to one socket
  * @fd:		Socket
- * @cmd:	Command: a TCP_REPAIR value, REPAIR_DEAF or REPAIR_HEAR
+ * @r:		Request: a TCP_REPAIR value, REPAIR_DEAF, REPAIR_HEAR, or a
+ *		buffer command and its value
  *
  * Return: 0, -1 with errno set (a filter that isn't there to detach is
  *	   no failure)
  *
  * #syscalls setsockopt
  */
-static int req_apply(int fd, int cmd)
+static int req_apply(int fd, const struct req *r)
 {
-	int v = cmd;
+	int v = r->cmd;
 
-	if (cmd == REPAIR_DEAF || cmd == REPAIR_HEAR)
-		return repair_filter(fd, cmd == REPAIR_DEAF);
+	if (repair_cmd_buf(r->cmd))
+		return req_buf_apply(fd, r->cmd, r->bytes);
+	if (r->cmd == REPAIR_DEAF || r->cmd == REPAIR_HEAR)
+		return repair_filter(fd, r->cmd == REPAIR_DEAF);
 	return setsockopt(fd, SOL_TCP, TCP_REPAIR, &v, sizeof(v));
 }
 
@@ -256,7 +334,7 @@ static uint8_t req_handle(const struct req *r)
 	size_t i;
 
 	for (i = 0; i < r->n; i++) {
-		if (req_apply(r->fds[i], r->cmd) && !answer)
+		if (req_apply(r->fds[i], r) && !answer)
 			answer = MIN(MAX(errno, 1), 255);
 		close(r->fds[i]);
 	}

@@ -27,24 +27,57 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include "passt.h"
-#include "conf.h"
-#include "flow.h"
-#include "icmp.h"
-#include "isolation.h"
-#include "migrate.h"
-#include "ndp.h"
+/* The loop's file includes every layer; nothing includes it */
+#include "util.h"
+#include "log.h"
+#include "vhost_user.h"
+#include "vu_common.h"
+#include "ctx.h"
+#include "checksum.h"
 #include "pcap.h"
+#include "tap_out.h"
+#include "flow.h"
+#include "fwd.h"
 #include "repair.h"
-#include "tap.h"
+#include "arp.h"
+#include "dhcp.h"
+#include "dhcpv6.h"
+#include "dns.h"
+#include "icmp.h"
+#include "ndp.h"
 #include "tcp.h"
+#include "tcp_guest.h"
 #include "tcp_listen.h"
 #include "udp.h"
-#include "vu_common.h"
+#include "migrate.h"
+#include "tap.h"
+#include "conf.h"
+#include "isolation.h"
 
 #define EPOLL_EVENTS		64
 #define TIMER_INTERVAL_MS	100	/* tick: the finest timer we need */
 #define SLOW_TIMER_TICKS	10	/* once a second */
+
+/* The loop's own event kind (see util.h): the periodic timerfd */
+enum { EV_TIMER = 6 };
+
+/* Names of the event kinds, for tracing: every module's, as the switch in
+ * loop() sees them */
+static const char *const ev_kind_name[] = {
+	[EV_NONE]		= "none",
+	[EV_VU_LISTEN]		= "vhost-user listen",
+	[EV_VU_CONN]		= "vhost-user control",
+	[EV_VU_KICK]		= "vhost-user kick",
+	[EV_DEVSTATE]		= "device state",
+	[EV_ICMP]		= "ICMP socket",
+	[EV_TIMER]		= "timer",
+	[EV_TCP]		= "TCP socket",
+	[EV_TCP_LISTEN]		= "TCP listening socket",
+	[EV_UDP]		= "UDP socket",
+	[EV_UDP_LISTEN]		= "UDP forwarded port",
+	[EV_REPAIR_LISTEN]	= "repair helper listen",
+	[EV_REPAIR]		= "repair helper",
+};
 
 /**
  * pid_file_open() - Open the pid file, if one was given, while we may
@@ -158,6 +191,7 @@ static void timer_handler(struct ctx *c)
 		warn("timerfd read: %s", strerror(errno));
 
 	tcp_timer(c);
+	migrate_timer(c);
 
 	if (++ticks < SLOW_TIMER_TICKS)
 		return;
@@ -204,7 +238,7 @@ static bool kick_handler(struct ctx *c, union evtag tag)
 		return false;
 	}
 
-	return vu_tx_poll(vdev, tap_frame_cb, c);
+	return vu_frame_tx_poll(vdev, tap_frame_cb, c);
 }
 
 /**
@@ -226,6 +260,21 @@ static void front_end_gone(struct ctx *c)
 		repair_close(c);
 		exit(EXIT_SUCCESS);
 	}
+}
+
+/**
+ * guest_runs() - The guest's receive queue runs (checked after each
+ *		  front-end request)
+ * @c:		Execution context
+ *
+ * Migrated connections carry on (or come back, if a migration failed),
+ * then forwarded ports listen, unless our state was handed over.
+ */
+static void guest_runs(struct ctx *c)
+{
+	migrate_guest_runs(c);
+	if (!migrate_source_done(c))
+		tcp_listen_start(c);
 }
 
 /**
@@ -256,7 +305,9 @@ static NORETURN void loop(struct ctx *c)
 			uint32_t ev = events[i].events;
 
 			trace("event %s fd %d idx %u: 0x%x",
-			      tag.kind < EV_COUNT ? ev_kind_name[tag.kind] : "?",
+			      tag.kind < ARRAY_SIZE(ev_kind_name) &&
+			      ev_kind_name[tag.kind] ?
+			      ev_kind_name[tag.kind] : "?",
 			      tag.fd, tag.idx, ev);
 
 			switch (tag.kind) {
@@ -269,10 +320,9 @@ static NORETURN void loop(struct ctx *c)
 				if (vu_control_handler(&c->vdev, ev) < 0 &&
 				    c->vdev.conn_fd < 0)
 					front_end_gone(c);
-				else if (!migrate_source_done(c) &&
-					 vu_queue_ready(&c->vdev,
+				else if (vu_queue_ready(&c->vdev,
 							VHOST_USER_RX_QUEUE))
-					tcp_listen_start(c);
+					guest_runs(c);
 				break;
 			case EV_DEVSTATE:
 				migrate_handler(c, ev);
@@ -311,7 +361,7 @@ static NORETURN void loop(struct ctx *c)
 		}
 
 		if (tx_pending)
-			tx_pending = vu_tx_poll(&c->vdev, tap_frame_cb, c);
+			tx_pending = vu_frame_tx_poll(&c->vdev, tap_frame_cb, c);
 		if (vu_sigbus_check(&c->vdev))
 			front_end_gone(c);
 

@@ -2,7 +2,7 @@
 #ifndef PCAP_H
 #define PCAP_H
 
-#include "passt.h"
+#include "ctx.h"
 
 #define PCAP_MAGIC		0xa1b2c3d4	/* microsecond timestamps */
 #define PCAP_VERSION_MAJOR	2

@@ -11,7 +11,10 @@
  * SCM_RIGHTS, it sets the option on its copies (the socket is the same
  * object) and answers.  The wire format is in doc/repair.md: one byte of
  * command plus 1 to REPAIR_BATCH descriptors per request, one byte of
- * answer (0, or the errno of the first failure) per request.
+ * answer (0, or the errno of the first failure) per request.  Two
+ * commands carry a value after the command byte, for exactly one socket:
+ * the buffer sizes of restored sockets whose queues don't fit what an
+ * unprivileged SO_SNDBUF, SO_RCVBUF gives (repair_setbuf()).
  *
  * One helper at a time: a second connection is closed at once, with a
  * warning, and the first one stays.  The socket file is created with mode
@@ -33,6 +36,7 @@
  * a socket is passed on as -errno and keeps the connection.
  */
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -44,7 +48,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "passt.h"
+#include "ctx.h"
 #include "repair.h"
 
 #define REPAIR_LISTEN_BACKLOG	1	/* the helper is one process */
@@ -223,11 +227,12 @@ bool repair_ready(const struct ctx *c)
 }
 
 /**
- * repair_send() - Send one request: command byte, descriptors attached
+ * repair_send() - Send one request: its bytes, descriptors attached
  * @s:		Connection to the helper
  * @fds:	Sockets
  * @n:		Number of sockets, 1 to REPAIR_BATCH
- * @cmd:	REPAIR_ON, REPAIR_OFF or REPAIR_OFF_NO_WP
+ * @req:	Request bytes: command, then a value for buffer commands
+ * @len:	REPAIR_REQ_LEN or REPAIR_REQ_BUF_LEN
  *
  * Data the helper sent without being asked is caught here, before the
  * request, as it would otherwise be taken for the answer.
@@ -237,13 +242,14 @@ bool repair_ready(const struct ctx *c)
  *
  * #syscalls recvfrom sendmsg
  */
-static int repair_send(int s, const int *fds, size_t n, int8_t cmd)
+static int repair_send(int s, const int *fds, size_t n, const uint8_t *req,
+		       size_t len)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(int) * REPAIR_BATCH)];
 		struct cmsghdr align;
 	} u;
-	struct iovec iov = { .iov_base = &cmd, .iov_len = sizeof(cmd) };
+	struct iovec iov = { .iov_base = (void *)req, .iov_len = len };
 	struct msghdr mh = {
 		.msg_iov = &iov, .msg_iovlen = 1,
 		.msg_control = u.buf,
@@ -275,7 +281,7 @@ static int repair_send(int s, const int *fds, size_t n, int8_t cmd)
 	while (rc < 0 && errno == EINTR);
 	if (rc < 0)
 		return errno == EPIPE ? -ECONNRESET : -errno;
-	if (rc != sizeof(cmd))		/* one byte: can't be short, but... */
+	if (rc != (ssize_t)len)		/* a few bytes: can't be short, but */
 		return -EIO;
 	return 0;
 }
@@ -329,20 +335,50 @@ static int repair_recv(int s, uint8_t *answer)
 }
 
 /**
+ * repair_exchange() - One request and its answer, or drop the connection
+ * @c:		Execution context, with a helper connected
+ * @fds:	Sockets
+ * @n:		Number of sockets, 1 to REPAIR_BATCH
+ * @req:	Request bytes
+ * @len:	REPAIR_REQ_LEN or REPAIR_REQ_BUF_LEN
+ * @answer:	Answer byte, set on success
+ *
+ * The connection is dropped when request and answer may no longer be
+ * paired: hang-up, no answer in time, a malformed answer, or a failed send
+ * (except for a bad descriptor from the caller, as nothing was sent then).
+ *
+ * Return: 0 if an answer came, -EBADF, or -ETIMEDOUT, -ECONNRESET,
+ *	   -EPROTO, -errno as the connection failed (dropped)
+ */
+static int repair_exchange(struct ctx *c, const int *fds, size_t n,
+			   const uint8_t *req, size_t len, uint8_t *answer)
+{
+	int rc = repair_send(c->repair_fd, fds, n, req, len);
+
+	if (rc == -EBADF)
+		return rc;
+	if (!rc)
+		rc = repair_recv(c->repair_fd, answer);
+	if (rc) {
+		warn("passt-repair: request failed: %s", strerror(-rc));
+		repair_drop(c, "out of sync");
+	}
+	return rc;
+}
+
+/**
  * repair_set() - Switch repair mode on or off for a set of sockets
  * @c:		Execution context
  * @fds:	TCP sockets
  * @n:		Number of sockets, may be 0
- * @cmd:	REPAIR_ON, REPAIR_OFF or REPAIR_OFF_NO_WP
+ * @cmd:	REPAIR_ON, REPAIR_OFF, REPAIR_OFF_NO_WP, REPAIR_DEAF or
+ *		REPAIR_HEAR
  *
  * Sends requests of up to REPAIR_BATCH sockets, each answered before the
  * next is sent.  A failure the helper reports for a batch is remembered
  * and the remaining batches are still sent: turning repair mode off again
  * after a failed migration should reach as many sockets as it can.  Any
- * other failure stops at once.  The connection is dropped when request
- * and answer may no longer be paired: hang-up, no answer in time, a
- * malformed answer, or a failed send (except for a bad descriptor from
- * the caller, as nothing was sent then).
+ * other failure stops at once (see repair_exchange()).
  *
  * Return: 0 if the helper applied @cmd to every socket, -EINVAL for a bad
  *	   @cmd or descriptor, -ENOTCONN if no helper is connected, the
@@ -351,6 +387,7 @@ static int repair_recv(int s, uint8_t *answer)
  */
 int repair_set(struct ctx *c, const int *fds, size_t n, int cmd)
 {
+	uint8_t req = (uint8_t)(int8_t)cmd;
 	int first_err = 0;
 	size_t i, batch;
 
@@ -370,16 +407,10 @@ int repair_set(struct ctx *c, const int *fds, size_t n, int cmd)
 		int rc;
 
 		batch = MIN(n - i, (size_t)REPAIR_BATCH);
-		rc = repair_send(c->repair_fd, fds + i, batch, (int8_t)cmd);
-		if (rc == -EBADF)
+		rc = repair_exchange(c, fds + i, batch, &req, REPAIR_REQ_LEN,
+				     &answer);
+		if (rc)
 			return rc;
-		if (!rc)
-			rc = repair_recv(c->repair_fd, &answer);
-		if (rc) {
-			warn("passt-repair: request failed: %s", strerror(-rc));
-			repair_drop(c, "out of sync");
-			return rc;
-		}
 		if (answer && !first_err) {
 			warn("passt-repair: command %d failed for sockets %zu to %zu: %s",
 			     cmd, i, i + batch - 1, strerror(answer));
@@ -389,6 +420,91 @@ int repair_set(struct ctx *c, const int *fds, size_t n, int cmd)
 	debug("passt-repair: command %d on %zu sockets: %s", cmd, n,
 	      first_err ? "failed" : "done");
 	return first_err;
+}
+
+/**
+ * repair_setbuf() - Have the helper force a socket's buffer size
+ * @c:		Execution context
+ * @fd:		TCP socket
+ * @cmd:	REPAIR_SNDBUF (SO_SNDBUFFORCE) or REPAIR_RCVBUF (SO_RCVBUFFORCE)
+ * @bytes:	Value for the option, 1 to REPAIR_BUF_MAX: the kernel doubles
+ *		it, as for SO_SNDBUF, SO_RCVBUF
+ *
+ * For queues larger than an unprivileged SO_SNDBUF or SO_RCVBUF allows
+ * (net.core.wmem_max, rmem_max).  Errors as repair_set().
+ *
+ * Return: 0, -EINVAL for a bad @cmd, @fd or @bytes, -ENOTCONN without a
+ *	   helper, the error the helper reported as -errno, or -ETIMEDOUT,
+ *	   -ECONNRESET, -EPROTO, -errno as the connection failed
+ */
+int repair_setbuf(struct ctx *c, int fd, int cmd, uint32_t bytes)
+{
+	uint8_t req[REPAIR_REQ_BUF_LEN], answer = 0;
+	uint32_t be = htonl(bytes);
+	int rc;
+
+	if (!repair_cmd_buf(cmd) || fd < 0 || !repair_buf_valid(bytes))
+		return -EINVAL;
+	if (c->repair_fd < 0)
+		return -ENOTCONN;
+
+	req[0] = (uint8_t)cmd;
+	memcpy(req + 1, &be, sizeof(be));
+	if ((rc = repair_exchange(c, &fd, 1, req, sizeof(req), &answer)))
+		return rc;
+	if (answer) {
+		warn("passt-repair: command %d (%u bytes) failed: %s", cmd,
+		     bytes, strerror(answer));
+		return -(int)answer;
+	}
+	return 0;
+}
+
+/**
+ * repair_deaf() - Drop every segment for sockets before TCP sees it
+ * @c:		Execution context
+ * @fds:	Sockets
+ * @n:		How many
+ * @on:		Attach the filter, or take it off
+ *
+ * A socket filter that accepts nothing: segments are dropped before TCP
+ * processes them, so they are neither queued nor acknowledged, and, as
+ * the socket still exists, not answered with a RST either.  Most kernels
+ * let any process filter its own sockets; some want CAP_NET_ADMIN, and
+ * then the helper attaches it for us, REPAIR_BATCH sockets a request.
+ *
+ * Return: 0, -errno if some socket is left as it was (logged)
+ *
+ * #syscalls setsockopt
+ */
+int repair_deaf(struct ctx *c, const int *fds, size_t n, bool on)
+{
+	static bool eperm;	/* attaching takes the helper, here */
+	int left[REPAIR_BATCH], rc = 0, r;
+	size_t i, k = 0, failed = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!(on && eperm) && !repair_filter(fds[i], on))
+			continue;
+		eperm |= on && errno == EPERM;
+		left[k++] = fds[i];
+		if (k < REPAIR_BATCH && i + 1 < n)
+			continue;
+		if ((r = repair_set(c, left, k, on ? REPAIR_DEAF :
+							 REPAIR_HEAR))) {
+			failed += k;
+			rc = r;
+		}
+		k = 0;
+	}
+	if (k && (r = repair_set(c, left, k, on ? REPAIR_DEAF : REPAIR_HEAR))) {
+		failed += k;
+		rc = r;
+	}
+	if (rc)
+		warn("migrate: can't %s the socket filter of %zu TCP sockets: "
+		     "%s", on ? "attach" : "detach", failed, strerror(-rc));
+	return rc;
 }
 
 /**

@@ -12,6 +12,11 @@
  *				(REPAIR_ON, REPAIR_OFF, REPAIR_OFF_NO_WP,
  *				REPAIR_DEAF, REPAIR_HEAR)
  *				SCM_RIGHTS: 1 to REPAIR_BATCH sockets
+ *   or, for REPAIR_SNDBUF and REPAIR_RCVBUF (5 bytes, exactly one socket):
+ *				offset 0, 1 byte: command, int8_t
+ *				offset 1, 4 bytes: buffer size, uint32_t,
+ *				big-endian, 1 to REPAIR_BUF_MAX
+ *				SCM_RIGHTS: exactly 1 socket
  *   helper -> passt, answer:	offset 0, 1 byte: uint8_t, 0 if the
  *				command worked on every socket, else the
  *				errno (1 to 255) of the first failure
@@ -22,6 +27,12 @@
 #include <stdint.h>
 #include <linux/filter.h>
 #include <sys/socket.h>
+
+/* Event kinds (see util.h) */
+enum {
+	EV_REPAIR_LISTEN	= 11,	/* socket passt-repair connects to */
+	EV_REPAIR		= 12,	/* connection to passt-repair */
+};
 
 #define REPAIR_BATCH		253	/* SCM_MAX_FD: sockets per message */
 #define REPAIR_ON		1	/* TCP_REPAIR on */
@@ -34,6 +45,15 @@
  */
 #define REPAIR_DEAF		16	/* attach a filter that drops everything */
 #define REPAIR_HEAR		17	/* detach it */
+/* SO_SNDBUFFORCE, SO_RCVBUFFORCE with a value carried in the request: a
+ * restored queue may be larger than SO_SNDBUF, SO_RCVBUF give without
+ * CAP_NET_ADMIN (net.core.wmem_max, rmem_max)
+ */
+#define REPAIR_SNDBUF		18	/* SO_SNDBUFFORCE */
+#define REPAIR_RCVBUF		19	/* SO_RCVBUFFORCE */
+#define REPAIR_BUF_MAX		(64U << 20)	/* bytes, largest value */
+#define REPAIR_REQ_LEN		1	/* request bytes, most commands */
+#define REPAIR_REQ_BUF_LEN	5	/* for REPAIR_SNDBUF, REPAIR_RCVBUF */
 #define REPAIR_TIMEOUT_MS	5000	/* wait for each answer */
 
 /**
@@ -47,6 +67,28 @@ static inline bool repair_cmd_valid(int cmd)
 	return cmd == REPAIR_ON || cmd == REPAIR_OFF ||
 	       cmd == REPAIR_OFF_NO_WP || cmd == REPAIR_DEAF ||
 	       cmd == REPAIR_HEAR;
+}
+
+/**
+ * repair_cmd_buf() - Is this a buffer command, carrying a value?
+ * @cmd:	Command
+ *
+ * Return: true for REPAIR_SNDBUF, REPAIR_RCVBUF
+ */
+static inline bool repair_cmd_buf(int cmd)
+{
+	return cmd == REPAIR_SNDBUF || cmd == REPAIR_RCVBUF;
+}
+
+/**
+ * repair_buf_valid() - Is this a buffer size the helper sets?
+ * @bytes:	Value of a REPAIR_SNDBUF or REPAIR_RCVBUF request
+ *
+ * Return: true for 1 to REPAIR_BUF_MAX
+ */
+static inline bool repair_buf_valid(uint32_t bytes)
+{
+	return bytes >= 1 && bytes <= REPAIR_BUF_MAX;
 }
 
 /**
@@ -81,6 +123,8 @@ void repair_listen_handler(struct ctx *c, uint32_t events);
 void repair_handler(struct ctx *c, uint32_t events);
 bool repair_ready(const struct ctx *c);
 int repair_set(struct ctx *c, const int *fds, size_t n, int cmd);
+int repair_setbuf(struct ctx *c, int fd, int cmd, uint32_t bytes);
+int repair_deaf(struct ctx *c, const int *fds, size_t n, bool on);
 void repair_close(struct ctx *c);
 
 #endif /* REPAIR_H */

@@ -60,9 +60,8 @@
 #include "icmp.h"
 #include "ndp.h"
 #include "pcap.h"
-#include "tcp.h"
+#include "tcp_guest.h"
 #include "udp.h"
-#include "vu_common.h"
 
 /* Drop counters: module state, like a table (see struct tap_stats) */
 static struct tap_stats stats;

@@ -2,7 +2,7 @@
 #ifndef TAP_H
 #define TAP_H
 
-#include "passt.h"
+#include "ctx.h"
 #include "inany.h"
 
 /**

@@ -6,7 +6,7 @@
  * The protocols hand their transport payloads here; this file puts an
  * Ethernet header (our MAC to the guest's, broadcast until the guest's is
  * learnt) and an IPv4 or IPv6 header in front, and gives the frame to
- * vu_send() as an I/O vector, so nothing is copied here.  Frames the guest
+ * vu_frame_send() as an I/O vector, so nothing is copied here.  Frames the guest
  * accepted are also written to the capture file, if any.
  *
  * This is the bottom of the protocol layers: it calls only vu_common.c,
@@ -66,7 +66,7 @@ static_assert(sizeof(struct tap_ip6_hdrs) == ETH_HLEN + 40, "wire size");
  */
 static int tap_out(struct ctx *c, const struct iovec *iov, size_t cnt)
 {
-	int rc = vu_send(&c->vdev, iov, cnt);
+	int rc = vu_frame_send(&c->vdev, iov, cnt);
 
 	if (rc < 0)
 		return rc;

@@ -47,13 +47,11 @@
  * ACK opening the window, buffers posted by the guest) calls the sender
  * directly.
  *
- * Bad input: segments with a short header, or a data offset below 5 or
- * past the segment, are dropped and counted.  Options are parsed with
- * bounds; malformed ones are ignored.  A segment for no flow gets RST
- * (unless it is one), a SYN that finds the table full gets RST.  Data
- * outside the window, or an ACK for data never sent, is dropped with a
- * duplicate ACK.  A RST is accepted only inside the window.  Nothing is
- * logged per segment above trace().
+ * Files: this one holds the connection table, the socket side and the
+ * segments we send; tcp_guest.c parses and acts on the guest's segments
+ * (and says what happens to bad ones), calling in here through the
+ * second part of tcp.h; tcp_listen.c owns the listening sockets, tcp_migrate.c
+ * the connections' migration.
  */
 
 #include <errno.h>
@@ -74,7 +72,6 @@
 #include "flow.h"
 #include "fwd.h"
 #include "tap_out.h"
-#include "vu_common.h"
 #include "tcp_listen.h"
 
 #define TCP_RTO_MS		1000	/* first retransmission timeout */
@@ -94,26 +91,6 @@ static const char *tcp_state_name[] = {
 };
 static_assert(ARRAY_SIZE(tcp_state_name) == CS_COUNT, "names");
 
-/**
- * struct tcp_seg - A segment from the guest, parsed
- * @seq:	Sequence number, host order
- * @ack:	Acknowledgement number, host order
- * @flags:	TCP_F_* flags
- * @wnd:	Window field, host order, unscaled
- * @data:	Payload, within the frame
- * @len:	Payload length, bytes
- * @opts:	Options we use
- */
-struct tcp_seg {
-	uint32_t seq;
-	uint32_t ack;
-	uint8_t flags;
-	uint16_t wnd;
-	const uint8_t *data;
-	size_t len;
-	struct tcp_opts opts;
-};
-
 static struct tcp_conn tcp_conns[FLOW_MAX];
 static struct tcp_stats stats;
 static uint8_t tcp_secret[FLOW_HASH_KEY_LEN];	/* for initial sequences */
@@ -130,55 +107,19 @@ const struct tcp_stats *tcp_stats(void)
 	return &stats;
 }
 
+/**
+ * tcp_stats_rw() - Counters, for tcp_guest.c to count in
+ *
+ * Return: pointer to the counters
+ */
+struct tcp_stats *tcp_stats_rw(void)
+{
+	return &stats;
+}
+
 /* ---------------------------------------------------------------- */
 /* Segments to the guest                                             */
 /* ---------------------------------------------------------------- */
-
-/**
- * tcp_opts_parse() - Parse the options of a segment, with bounds
- * @opts:	Options, right after the fixed header
- * @len:	Length of @opts, bytes (data offset minus 20)
- * @o:		Options we use, set (absent ones as documented)
- *
- * An option with a known kind and the wrong length is skipped, a window
- * scale above TCP_WS_MAX is taken as TCP_WS_MAX, an MSS below TCP_MSS_MIN
- * as TCP_MSS_MIN.
- *
- * Return: 0 on success, -EINVAL if an option runs past @len or has a
- * length below 2 (what was parsed before it stays in @o)
- */
-int tcp_opts_parse(const uint8_t *opts, size_t len, struct tcp_opts *o)
-{
-	size_t i = 0;
-
-	o->mss = 0;
-	o->ws = -1;
-
-	while (i < len) {
-		uint8_t kind = opts[i], olen;
-
-		if (kind == TCP_OPT_EOL)
-			break;
-		if (kind == TCP_OPT_NOP) {
-			i++;
-			continue;
-		}
-		if (i + 2 > len)
-			return -EINVAL;
-		olen = opts[i + 1];
-		if (olen < 2 || olen > len - i)
-			return -EINVAL;
-
-		if (kind == TCP_OPT_MSS && olen == 4) {
-			o->mss = (unsigned)opts[i + 2] << 8 | opts[i + 3];
-			o->mss = MAX(o->mss, TCP_MSS_MIN);
-		} else if (kind == TCP_OPT_WS && olen == 3) {
-			o->ws = MIN(opts[i + 2], TCP_WS_MAX);
-		}
-		i += olen;
-	}
-	return 0;
-}
 
 /**
  * tcp_mtu_mss() - Largest payload our MTU allows
@@ -226,7 +167,7 @@ static int tcp_send(struct ctx *c, const struct flow_key *key,
 
 	iov[0] = (struct iovec){ hdr, sizeof(*h) + olen };
 	iov[1] = (struct iovec){ (void *)data, len };
-	if (!len || !vu_csum_trusted(&c->vdev)) {	/* data: not checked */
+	if (!len || !tap_csum_trusted(c)) {	/* data: not checked */
 		h->csum = csum_l4(&key->faddr, &key->gaddr, IPPROTO_TCP, iov,
 				  len ? 2 : 1);
 		memcpy(hdr + offsetof(struct tcp_hdr, csum), &h->csum,
@@ -281,7 +222,7 @@ uint32_t tcp_conn_events(const struct tcp_conn *conn)
  * @idx:	Flow index
  * @on:		Ask (true) or stop (false)
  */
-static void tcp_want_out(const struct ctx *c, unsigned idx, bool on)
+void tcp_want_out(const struct ctx *c, unsigned idx, bool on)
 {
 	struct tcp_conn *conn = &tcp_conns[idx];
 
@@ -304,8 +245,7 @@ static void tcp_want_out(const struct ctx *c, unsigned idx, bool on)
  *
  * Return: 0 on success, -errno from tcp_send()
  */
-static int tcp_send_ctl(struct ctx *c, unsigned idx, uint8_t flags,
-			uint32_t seq)
+int tcp_send_ctl(struct ctx *c, unsigned idx, uint8_t flags, uint32_t seq)
 {
 	const struct flow_key *key = flow_key(idx);
 	struct tcp_conn *conn = &tcp_conns[idx];
@@ -358,7 +298,7 @@ static int tcp_send_ctl(struct ctx *c, unsigned idx, uint8_t flags,
  * @c:		Execution context
  * @idx:	Flow index
  */
-static void tcp_send_ack(struct ctx *c, unsigned idx)
+void tcp_send_ack(struct ctx *c, unsigned idx)
 {
 	/* Lost if the guest is full: it will retransmit, we ACK again */
 	tcp_send_ctl(c, idx, TCP_F_ACK, tcp_conns[idx].seq_to_guest);
@@ -373,8 +313,8 @@ static void tcp_send_ack(struct ctx *c, unsigned idx)
  * RFC 9293, 3.10.7.1: with ACK, the reset takes its sequence number from
  * the ACK; without, it acknowledges the segment.
  */
-static void tcp_rst_reply(struct ctx *c, const struct flow_key *key,
-			  const struct tcp_seg *seg)
+void tcp_rst_reply(struct ctx *c, const struct flow_key *key,
+		   const struct tcp_seg *seg)
 {
 	struct tcp_hdr h = { 0 };
 
@@ -404,7 +344,7 @@ static void tcp_rst_reply(struct ctx *c, const struct flow_key *key,
  *
  * #syscalls close setsockopt
  */
-static void tcp_conn_close(const struct ctx *c, unsigned idx, bool reset)
+void tcp_conn_close(const struct ctx *c, unsigned idx, bool reset)
 {
 	struct tcp_conn *conn = &tcp_conns[idx];
 
@@ -431,7 +371,7 @@ static void tcp_conn_close(const struct ctx *c, unsigned idx, bool reset)
  * @c:		Execution context
  * @idx:	Flow index, live
  */
-static void tcp_conn_reset(struct ctx *c, unsigned idx)
+void tcp_conn_reset(struct ctx *c, unsigned idx)
 {
 	struct tcp_conn *conn = &tcp_conns[idx];
 
@@ -502,8 +442,8 @@ static void tcp_conn_init(const struct ctx *c, unsigned idx, int fd,
  * @idx:	Flow index
  * @opts:	Options of the guest's SYN or SYN-ACK
  */
-static void tcp_guest_opts(const struct ctx *c, unsigned idx,
-			   const struct tcp_opts *opts)
+void tcp_guest_opts(const struct ctx *c, unsigned idx,
+		    const struct tcp_opts *opts)
 {
 	struct tcp_conn *conn = &tcp_conns[idx];
 	unsigned mtu_mss = tcp_mtu_mss(c, inany_v4(&flow_key(idx)->gaddr));
@@ -523,7 +463,7 @@ static void tcp_guest_opts(const struct ctx *c, unsigned idx,
  * @c:		Execution context
  * @idx:	Flow index
  */
-static void tcp_established(const struct ctx *c, unsigned idx)
+void tcp_established(const struct ctx *c, unsigned idx)
 {
 	struct tcp_conn *conn = &tcp_conns[idx];
 
@@ -684,7 +624,7 @@ static void tcp_stall(struct tcp_conn *conn)
  *
  * Return: 0, or -errno if the connection was reset and freed
  */
-static int tcp_data_to_guest(struct ctx *c, unsigned idx)
+int tcp_data_to_guest(struct ctx *c, unsigned idx)
 {
 	struct tcp_conn *conn = &tcp_conns[idx];
 
@@ -767,10 +707,6 @@ static int tcp_retransmit(struct ctx *c, unsigned idx)
 	}
 }
 
-/* ---------------------------------------------------------------- */
-/* Guest to host                                                     */
-/* ---------------------------------------------------------------- */
-
 /**
  * tcp_discard() - Drop bytes the guest acknowledged from the socket
  * @conn:	Connection
@@ -783,7 +719,7 @@ static int tcp_retransmit(struct ctx *c, unsigned idx)
  *
  * #syscalls recvfrom
  */
-static int tcp_discard(const struct tcp_conn *conn, uint32_t len)
+int tcp_discard(const struct tcp_conn *conn, uint32_t len)
 {
 	while (len) {
 		size_t n = MIN((size_t)len, sizeof(tcp_buf));
@@ -797,272 +733,9 @@ static int tcp_discard(const struct tcp_conn *conn, uint32_t len)
 	return 0;
 }
 
-/**
- * tcp_guest_ack() - Process the ACK field and window of a guest segment
- * @c:		Execution context
- * @idx:	Flow index, established
- * @seg:	Segment, with ACK set
- *
- * Return: 0 on success, -EINVAL if it acknowledges what we never sent,
- * other -errno if the socket failed
- */
-static int tcp_guest_ack(const struct ctx *c, unsigned idx,
-			 const struct tcp_seg *seg)
-{
-	struct tcp_conn *conn = &tcp_conns[idx];
-	uint32_t data_end = conn->seq_max, acked;
-
-	if (seq_gt(seg->ack, conn->seq_max)) {
-		stats.bad_ack++;
-		return -EINVAL;
-	}
-	conn->wnd_from_guest = (uint32_t)seg->wnd << conn->ws_guest;
-	if (seq_le(seg->ack, conn->seq_acked))
-		return 0;
-
-	if ((conn->flags & CONN_FIN_SENT) && seq_gt(seg->ack, conn->seq_fin)) {
-		conn->flags |= CONN_FIN_ACKED;
-		data_end = conn->seq_fin;
-	} else {
-		data_end = seg->ack;
-	}
-	acked = data_end - conn->seq_acked;
-	if (acked && tcp_discard(conn, acked))
-		return -EIO;
-
-	conn->seq_acked = seg->ack;
-	if (seq_lt(conn->seq_to_guest, seg->ack))
-		conn->seq_to_guest = seg->ack;	/* acked past a rewind */
-	conn->retries = 0;
-	conn->ts = c->now;
-	return 0;
-}
-
-/**
- * tcp_write() - Write guest data to the socket
- * @c:		Execution context
- * @idx:	Flow index
- * @data:	Data
- * @len:	Length, bytes
- *
- * Return: bytes written (maybe fewer, and then we wait for EPOLLOUT),
- * -errno if the socket failed
- *
- * #syscalls sendto
- */
-static ssize_t tcp_write(const struct ctx *c, unsigned idx,
-			 const uint8_t *data, size_t len)
-{
-	ssize_t rc;
-
-	if (!len)
-		return 0;
-	rc = send(tcp_conns[idx].fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
-	if (rc < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
-		return -errno;
-	if (rc < 0)
-		rc = 0;
-	if ((size_t)rc < len)
-		tcp_want_out(c, idx, true);
-	return rc;
-}
-
-/**
- * tcp_guest_data() - Take the payload and FIN of a guest segment
- * @c:		Execution context
- * @idx:	Flow index, established
- * @seg:	Segment
- *
- * Return: 0 on success, -errno if the socket failed
- *
- * #syscalls shutdown
- */
-static int tcp_guest_data(struct ctx *c, unsigned idx,
-			  const struct tcp_seg *seg)
-{
-	struct tcp_conn *conn = &tcp_conns[idx];
-	bool fin = seg->flags & TCP_F_FIN;
-	int32_t off = seq_diff(conn->seq_from_guest, seg->seq);
-	ssize_t w;
-
-	if (!seg->len && !fin)
-		return 0;		/* pure ACK: nothing to acknowledge */
-
-	if (off < 0 || (conn->flags & CONN_GUEST_FIN) ||
-	    (size_t)off > seg->len || ((size_t)off == seg->len && !fin)) {
-		/* A gap (we dropped something), or all old: say where we are */
-		if (off < 0)
-			stats.out_of_wnd++;
-		tcp_send_ack(c, idx);
-		return 0;
-	}
-
-	w = tcp_write(c, idx, seg->data + off, seg->len - (size_t)off);
-	if (w < 0)
-		return (int)w;
-	conn->seq_from_guest += (uint32_t)w;
-
-	if (fin && (size_t)w == seg->len - (size_t)off) {
-		conn->seq_from_guest++;
-		conn->flags |= CONN_GUEST_FIN;
-		tcp_want_out(c, idx, false);
-		shutdown(conn->fd, SHUT_WR);
-		debug("TCP flow %u: guest closed, shut down host socket", idx);
-	}
-	tcp_send_ack(c, idx);
-	return 0;
-}
-
-/**
- * tcp_guest_rst() - RST from the guest: reset the host side if acceptable
- * @c:		Execution context
- * @idx:	Flow index
- * @seg:	Segment with RST
- *
- * Return: 0
- */
-static int tcp_guest_rst(struct ctx *c, unsigned idx,
-			 const struct tcp_seg *seg)
-{
-	struct tcp_conn *conn = &tcp_conns[idx];
-	bool ok;
-
-	if (conn->state == CS_SYN_SENT)
-		ok = (seg->flags & TCP_F_ACK) && seg->ack == conn->seq_to_guest;
-	else if (conn->state == CS_CONNECTING)
-		ok = seg->seq == conn->seq_from_guest;
-	else
-		ok = seq_in(seg->seq, conn->seq_from_guest,
-			    MAX(conn->wnd_to_guest, 1U));
-	if (!ok)
-		return 0;
-
-	debug("TCP flow %u: reset by guest", idx);
-	tcp_conn_close(c, idx, true);
-	return 0;
-}
-
-/**
- * tcp_guest_synack() - Guest answered the SYN of an inbound connection
- * @c:		Execution context
- * @idx:	Flow index, in CS_SYN_SENT
- * @seg:	Segment, not a RST
- *
- * Return: 0
- */
-static int tcp_guest_synack(struct ctx *c, unsigned idx,
-			    const struct tcp_seg *seg)
-{
-	struct tcp_conn *conn = &tcp_conns[idx];
-
-	if ((seg->flags & (TCP_F_SYN | TCP_F_ACK)) != (TCP_F_SYN | TCP_F_ACK) ||
-	    seg->ack != conn->seq_to_guest)
-		return 0;	/* not the answer: our retransmission will do */
-
-	conn->seq_from_guest = seg->seq + 1;
-	tcp_guest_opts(c, idx, &seg->opts);
-	if (!(conn->flags & CONN_WS))
-		conn->ws_guest = 0;
-	conn->wnd_from_guest = seg->wnd;	/* never scaled in a SYN */
-	tcp_established(c, idx);
-	tcp_send_ack(c, idx);
-	return tcp_data_to_guest(c, idx);
-}
-
-/**
- * tcp_conn_segment() - A guest segment for an existing connection
- * @c:		Execution context
- * @idx:	Flow index, live
- * @seg:	Segment
- *
- * Return: 0 if handled, -errno if dropped
- */
-static int tcp_conn_segment(struct ctx *c, unsigned idx,
-			    const struct tcp_seg *seg)
-{
-	struct tcp_conn *conn = &tcp_conns[idx];
-	int rc;
-
-	if (seg->flags & TCP_F_RST)
-		return tcp_guest_rst(c, idx, seg);
-
-	switch (conn->state) {
-	case CS_CONNECTING:
-		return 0;	/* SYN again: SYN-ACK comes with connect() */
-	case CS_SYN_SENT:
-		return tcp_guest_synack(c, idx, seg);
-	case CS_SYN_RCVD:
-		if (seg->flags & TCP_F_SYN) {
-			if (seg->seq + 1 == conn->seq_from_guest)
-				tcp_send_ctl(c, idx, TCP_F_SYN | TCP_F_ACK,
-					     conn->seq_acked);
-			return 0;
-		}
-		if (!(seg->flags & TCP_F_ACK) || seg->ack != conn->seq_to_guest)
-			return -EINVAL;
-		tcp_established(c, idx);
-		break;
-	default:
-		break;
-	}
-
-	if (seg->flags & TCP_F_SYN) {
-		tcp_send_ack(c, idx);	/* challenge ACK, RFC 5961, 4 */
-		return 0;
-	}
-	if (!(seg->flags & TCP_F_ACK))
-		return -EINVAL;
-
-	rc = tcp_guest_ack(c, idx, seg);
-	if (rc == -EINVAL) {
-		tcp_send_ack(c, idx);
-		return rc;
-	}
-	if (rc || tcp_guest_data(c, idx, seg)) {
-		tcp_conn_reset(c, idx);
-		return 0;
-	}
-	if ((conn->flags & CONN_GUEST_FIN) && (conn->flags & CONN_FIN_ACKED)) {
-		tcp_conn_close(c, idx, false);
-		return 0;
-	}
-	return tcp_data_to_guest(c, idx);
-}
-
 /* ---------------------------------------------------------------- */
 /* Opening connections                                               */
 /* ---------------------------------------------------------------- */
-
-/**
- * tcp_sockaddr() - Fill a socket address from an inany address and port
- * @a:		Address
- * @port:	Port, host order
- * @sa:		Socket address, set
- *
- * Return: length of @sa to pass to connect() or bind()
- */
-static socklen_t tcp_sockaddr(const union inany_addr *a, uint16_t port,
-			      struct sockaddr_storage *sa)
-{
-	const struct in_addr *a4 = inany_v4(a);
-
-	memset(sa, 0, sizeof(*sa));
-	if (a4) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)sa;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(port);
-		s4->sin_addr = *a4;
-		return sizeof(*s4);
-	} else {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)sa;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(port);
-		s6->sin6_addr = a->a6;
-		return sizeof(*s6);
-	}
-}
 
 /**
  * tcp_sockaddr_inany() - Address and port of a socket address
@@ -1127,8 +800,8 @@ static void tcp_connect_done(struct ctx *c, unsigned idx)
  *
  * #syscalls socket connect close
  */
-static int tcp_conn_outbound(struct ctx *c, const struct flow_key *key,
-			     const struct tcp_seg *seg)
+int tcp_conn_outbound(struct ctx *c, const struct flow_key *key,
+		      const struct tcp_seg *seg)
 {
 	struct sockaddr_storage sa;
 	union inany_addr dst;
@@ -1144,7 +817,7 @@ static int tcp_conn_outbound(struct ctx *c, const struct flow_key *key,
 	}
 
 	fwd_nat_outbound(c, &key->faddr, key->fport, &dst);
-	sl = tcp_sockaddr(&dst, key->fport, &sa);
+	sl = inany_sockaddr(&sa, &dst, key->fport);
 	fd = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 		    IPPROTO_TCP);
 	if (fd < 0) {
@@ -1246,104 +919,6 @@ refuse:
 /* ---------------------------------------------------------------- */
 /* Entry points                                                      */
 /* ---------------------------------------------------------------- */
-
-/**
- * tcp_seg_parse() - Check a segment's header and parse it
- * @l4:		TCP header and payload
- * @len:	Length of @l4, bytes
- * @key:	Flow key: ports set here, addresses by the caller
- * @seg:	Parsed segment, set on success
- *
- * Return: 0 on success, -EINVAL if the header is short or bad
- */
-static int tcp_seg_parse(const uint8_t *l4, size_t len, struct flow_key *key,
-			 struct tcp_seg *seg)
-{
-	struct tcp_hdr h;
-	size_t doff;
-
-	if (len < sizeof(h))
-		return -EINVAL;
-	memcpy(&h, l4, sizeof(h));
-	doff = (size_t)(h.doff >> 4) * 4;
-	if (doff < sizeof(h) || doff > len || !h.sport || !h.dport)
-		return -EINVAL;
-
-	key->gport = ntohs(h.sport);
-	key->fport = ntohs(h.dport);
-	seg->seq = ntohl(h.seq);
-	seg->ack = ntohl(h.ack);
-	seg->flags = h.flags & (TCP_F_FIN | TCP_F_SYN | TCP_F_RST |
-				TCP_F_PSH | TCP_F_ACK | TCP_F_URG);
-	seg->wnd = ntohs(h.wnd);
-	seg->data = l4 + doff;
-	seg->len = len - doff;
-
-	seg->opts.mss = 0;
-	seg->opts.ws = -1;
-	if ((seg->flags & TCP_F_SYN) &&
-	    tcp_opts_parse(l4 + sizeof(h), doff - sizeof(h), &seg->opts))
-		stats.bad_opts++;
-	return 0;
-}
-
-/**
- * tcp_addr_unicast() - Is an address one we could connect to?
- * @a:		Address
- *
- * Return: false for unspecified, multicast and IPv4 broadcast addresses
- */
-static bool tcp_addr_unicast(const union inany_addr *a)
-{
-	const struct in_addr *a4 = inany_v4(a);
-
-	if (a4)
-		return a4->s_addr != htonl(INADDR_ANY) &&
-		       a4->s_addr != htonl(INADDR_BROADCAST) &&
-		       !IN_MULTICAST(ntohl(a4->s_addr));
-	return !IN6_IS_ADDR_UNSPECIFIED(&a->a6) &&
-	       !IN6_IS_ADDR_MULTICAST(&a->a6);
-}
-
-/**
- * tcp_tap_handler() - Handle a TCP segment from the guest
- * @c:		Execution context
- * @src:	Source address (the guest's)
- * @dst:	Destination address, same family
- * @l4:		TCP header and payload, checksum already verified
- * @len:	Length of @l4, bytes (from the IP header, padding excluded)
- *
- * Return: 0 if handled, -errno if dropped (the caller may count it)
- */
-int tcp_tap_handler(struct ctx *c, const union inany_addr *src,
-		    const union inany_addr *dst, const uint8_t *l4,
-		    size_t len)
-{
-	struct flow_key key = { .proto = IPPROTO_TCP };
-	struct tcp_seg seg;
-	int idx;
-
-	if (tcp_seg_parse(l4, len, &key, &seg) || !tcp_addr_unicast(src) ||
-	    !tcp_addr_unicast(dst) || !inany_v4(src) != !inany_v4(dst)) {
-		stats.bad_hdr++;
-		return -EINVAL;
-	}
-	key.gaddr = *src;
-	key.faddr = *dst;
-
-	idx = flow_lookup(&key);
-	if (idx >= 0 && flow_live((unsigned)idx, FLOW_TCP))
-		return tcp_conn_segment(c, (unsigned)idx, &seg);
-
-	if ((seg.flags & (TCP_F_SYN | TCP_F_ACK | TCP_F_RST)) == TCP_F_SYN)
-		return tcp_conn_outbound(c, &key, &seg);
-
-	if (!(seg.flags & TCP_F_RST)) {
-		stats.no_flow++;
-		tcp_rst_reply(c, &key, &seg);
-	}
-	return -ENOENT;
-}
 
 /**
  * tcp_sock_handler() - Event on a connection's host socket

@@ -2,15 +2,21 @@
 #ifndef TCP_H
 #define TCP_H
 
-#include "passt.h"
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ctx.h"
+#include "flow.h"
 #include "inany.h"
+#include "tcp_conn.h"
+
+/* Event kind (see util.h): a connected socket, index: its flow */
+enum { EV_TCP = 7 };
 
 #define TCP_TIMER_INTERVAL_MS	100	/* tcp_timer() period */
 
 int tcp_init(struct ctx *c);
-int tcp_tap_handler(struct ctx *c, const union inany_addr *src,
-		    const union inany_addr *dst, const uint8_t *l4,
-		    size_t len);
 void tcp_sock_handler(struct ctx *c, union evtag tag, uint32_t events);
 void tcp_listen_handler(struct ctx *c, union evtag tag, uint32_t events);
 void tcp_timer(struct ctx *c);
@@ -89,7 +95,47 @@ struct tcp_stats {
 	uint64_t gave_up;
 };
 
-int tcp_opts_parse(const uint8_t *opts, size_t len, struct tcp_opts *o);
 const struct tcp_stats *tcp_stats(void);
+
+/*
+ * For tcp_guest.c, above us: what a segment from the guest makes us do.
+ * Calls go from there to here only.
+ */
+
+/**
+ * struct tcp_seg - A segment from the guest, parsed
+ * @seq:	Sequence number, host order
+ * @ack:	Acknowledgement number, host order
+ * @flags:	TCP_F_* flags
+ * @wnd:	Window field, host order, unscaled
+ * @data:	Payload, within the frame
+ * @len:	Payload length, bytes
+ * @opts:	Options we use
+ */
+struct tcp_seg {
+	uint32_t seq;
+	uint32_t ack;
+	uint8_t flags;
+	uint16_t wnd;
+	const uint8_t *data;
+	size_t len;
+	struct tcp_opts opts;
+};
+
+struct tcp_stats *tcp_stats_rw(void);
+int tcp_discard(const struct tcp_conn *conn, uint32_t len);
+void tcp_send_ack(struct ctx *c, unsigned idx);
+void tcp_want_out(const struct ctx *c, unsigned idx, bool on);
+void tcp_established(const struct ctx *c, unsigned idx);
+int tcp_data_to_guest(struct ctx *c, unsigned idx);
+void tcp_conn_close(const struct ctx *c, unsigned idx, bool reset);
+int tcp_send_ctl(struct ctx *c, unsigned idx, uint8_t flags, uint32_t seq);
+void tcp_rst_reply(struct ctx *c, const struct flow_key *key,
+		   const struct tcp_seg *seg);
+void tcp_guest_opts(const struct ctx *c, unsigned idx,
+		    const struct tcp_opts *opts);
+void tcp_conn_reset(struct ctx *c, unsigned idx);
+int tcp_conn_outbound(struct ctx *c, const struct flow_key *key,
+		      const struct tcp_seg *seg);
 
 #endif /* TCP_H */

@@ -4,7 +4,7 @@
 
 /* Per-connection TCP state: shared by tcp.c and tcp_migrate.c only */
 
-#include "passt.h"
+#include "ctx.h"
 
 /**
  * enum tcp_state - Where a connection is in its life

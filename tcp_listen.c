@@ -58,28 +58,15 @@ static bool tcp_listening;		/* listen() done, in epoll */
 static int tcp_listen(const struct ctx *c, uint16_t port)
 {
 	const struct fwd_ports *fwd = &c->tcp;
-	struct sockaddr_storage sa = { 0 };
+	struct sockaddr_storage sa;
 	int fd, rc, one = 1, v6only;
+	union inany_addr a;
 	socklen_t sl;
 
-	if (fwd->addr.family == AF_INET ||
-	    (fwd->addr.family == AF_UNSPEC && !c->v6)) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&sa;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(port);
-		s4->sin_addr.s_addr = fwd->addr.family == AF_INET ?
-				      fwd->addr.a4.s_addr : htonl(INADDR_ANY);
-		sl = sizeof(*s4);
-	} else {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&sa;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(port);
-		s6->sin6_addr = fwd->addr.family == AF_INET6 ? fwd->addr.a6 :
-							      in6addr_any;
-		sl = sizeof(*s6);
-	}
+	fwd_bind_addr(fwd, fwd->addr.family == AF_INET ||
+			   (fwd->addr.family == AF_UNSPEC && !c->v6) ?
+			   AF_INET : AF_INET6, &a);
+	sl = inany_sockaddr(&sa, &a, port);
 	v6only = fwd->addr.family == AF_INET6 || !c->v4;
 
 	fd = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,

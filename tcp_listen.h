@@ -2,7 +2,10 @@
 #ifndef TCP_LISTEN_H
 #define TCP_LISTEN_H
 
-#include "passt.h"
+#include "ctx.h"
+
+/* Event kind (see util.h): a listening socket, index: its host port */
+enum { EV_TCP_LISTEN = 8 };
 
 int tcp_listen_init(const struct ctx *c);
 void tcp_listen_start(const struct ctx *c);

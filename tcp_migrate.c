@@ -1,50 +1,37 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* tcp_migrate.c - TCP connections moved to another daemon with TCP_REPAIR
+/* tcp_migrate.c - TCP connections handed over with TCP_REPAIR: the source
  *
  * DOC: Theory of operation
  *
  * A connection moves as two halves: our side towards the guest (struct
  * tcp_conn: sequence numbers and windows the guest knows) and the host
  * socket, whose kernel state we dump with TCP_REPAIR and rebuild on the
- * target: sequence numbers, window (TCP_REPAIR_WINDOW), MSS, window
- * scale, SACK and timestamp options, the timestamp, and the contents of
- * both queues.  Our design keeps data the guest hasn't acknowledged in
- * the socket's receive queue, and data the guest sent in its send queue,
- * so the queues are all there is to move: there are no buffers of ours.
+ * target (tcp_restore.c): sequence numbers, window (TCP_REPAIR_WINDOW),
+ * MSS, window scale, SACK and timestamp options, the timestamp, and the
+ * contents of both queues.  Our design keeps data the guest hasn't
+ * acknowledged in the socket's receive queue, and data the guest sent in
+ * its send queue, so the queues are all there is to move: there are no
+ * buffers of ours.
  *
  * Repair mode needs CAP_NET_ADMIN, which only passt-repair has (repair.c).
- * Without it, no connection moves: a warning, the guest then sees its
- * connections reset by the target.
+ * Without it, no connection moves: a warning, and they stay with us.
  *
- * Source: tcp_mig_freeze() puts every established connection (half-closed
- * ones too) in repair mode, closes its window (two window probes, the
- * receive buffer shrunk), then attaches a socket filter that drops
- * everything, so the kernel takes nothing the dump would miss: the peer
- * sends it again to the target later.  tcp_mig_save() dumps each socket
- * (reading the receive queue again until its sequence number holds
- * still).  Once the whole stream is written, tcp_mig_release() puts a
- * deaf listener on each local address and port, so that nothing the peer
- * sends before the target has the connection gets a RST
- * (tcp_mig_guard()), and closes the sockets: in repair mode that sends
- * nothing, and frees the addresses for the target, which reads to the
- * end of the stream before it restores anything.  If the transfer fails
- * before that, tcp_mig_source_done(false) takes them out of repair mode
- * and they carry on.
+ * tcp_mig_freeze() puts every established connection (half-closed ones
+ * too) in repair mode, closes its window (two window probes, the receive
+ * buffer shrunk), then makes it deaf (repair_deaf()), so the kernel takes
+ * nothing the dump would miss: the peer sends it again later.
+ * tcp_mig_save() dumps each socket (reading the receive queue again until
+ * its sequence number holds still).  Once the whole stream is written,
+ * tcp_mig_release() puts a deaf listener on each local address and port,
+ * so that nothing the peer sends before the target has the connection
+ * gets a RST (tcp_mig_guard()), and closes the sockets: in repair mode
+ * that sends nothing, and frees the addresses for the target.  If the
+ * transfer fails before that, tcp_mig_thaw() takes them out of repair
+ * mode and they carry on.  If the migration fails after it, migrate.c
+ * rebuilds them from the stream it kept, as a target would.
  *
- * Target: tcp_mig_check() validates every record (sizes, lengths, states,
- * room in the flow table) before tcp_mig_load() touches anything.  Each
- * socket is bound to its old local address and port, its queue sequence
- * numbers set, connected (in repair mode, no SYN), given its options and
- * queue contents and window, and taken out of repair mode with a window
- * probe, so the peer answers and both ends resynchronise.  Data never
- * sent goes out after that, the ordinary way, then a FIN if we had sent
- * one: a FIN the peer has already seen is just a duplicate.  A peer's FIN
- * is counted in the receive sequence, so it is acknowledged again, and
- * our side keeps knowing it through CONN_RDHUP.
- *
- * A connection that fails to restore is dropped and logged; the others go
- * on.  Connections still in their handshake don't move: the guest's SYN
- * is retransmitted to the target, which makes a new connection.
+ * Connections still in their handshake don't move: the guest's SYN is
+ * retransmitted to the target, which makes a new connection.
  */
 
 #include <arpa/inet.h>
@@ -67,7 +54,6 @@
 
 #define TCP_MIG_SEQ_TRIES	8	/* receive queue read while it moves */
 #define TCP_MIG_QUIET_RCVBUF	1	/* SO_RCVBUF while frozen: the least */
-#define TCP_MIG_NOBODY_PORT	9	/* "peer" of a closed connection */
 #define TCP_MIG_PROBES		2	/* window probes while freezing */
 #define TCP_MIG_PROBE_WAIT_MS	12	/* at most, for data to come in */
 #define TCP_MIG_BUSY_MS		500	/* peer sent as recently: busy */
@@ -81,14 +67,12 @@
  * @idx:	Flow indices
  * @fd:		Their sockets, in the same order
  * @rcvbuf:	Their SO_RCVBUF before freezing, to thaw them
- * @saved:	Dumped into the stream (tcp_mig_save())
  * @n:		How many
  */
 static struct {
 	unsigned idx[FLOW_MAX];
 	int fd[FLOW_MAX];
 	int rcvbuf[FLOW_MAX];
-	bool saved[FLOW_MAX];
 	unsigned n;
 } frozen;
 
@@ -141,46 +125,6 @@ static void tcp_mig_close_window(int fd)
 	w.rcv_wnd = 0;
 	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR_WINDOW, &w, sizeof(w)))
 		debug("migrate: can't close window: %s", strerror(errno));
-}
-
-/**
- * tcp_mig_deaf() - Drop every segment for sockets before TCP sees it
- * @c:		Execution context
- * @fds:	Sockets
- * @n:		How many
- * @on:		Attach the filter, or take it off
- *
- * A socket filter that accepts nothing: segments are dropped before TCP
- * processes them, so they are neither queued nor acknowledged, and, as
- * the socket still exists, not answered with a RST either.  Most kernels
- * let any process filter its own sockets; some want CAP_NET_ADMIN, and
- * then passt-repair attaches it for us.
- *
- * Return: 0, -errno if some socket is left as it was
- *
- * #syscalls setsockopt
- */
-static int tcp_mig_deaf(struct ctx *c, const int *fds, unsigned n, bool on)
-{
-	static bool eperm;	/* attaching takes the helper, here */
-	static int left[FLOW_MAX];
-	unsigned i, k = 0;
-	int rc;
-
-	for (i = 0; i < n; i++) {
-		if (on && eperm) {
-			left[k++] = fds[i];
-		} else if (repair_filter(fds[i], on)) {
-			eperm = on && errno == EPERM;
-			left[k++] = fds[i];
-		}
-	}
-	if (!k || !(rc = repair_set(c, left, k, on ? REPAIR_DEAF :
-						     REPAIR_HEAR)))
-		return 0;
-	warn("migrate: can't %s the socket filter of %u TCP sockets: %s",
-	     on ? "attach" : "detach", k, strerror(-rc));
-	return rc;
 }
 
 /**
@@ -244,7 +188,6 @@ void tcp_mig_freeze(struct ctx *c)
 		if (!tcp_mig_movable(conn))
 			continue;
 		frozen.idx[frozen.n] = (unsigned)idx;
-		frozen.saved[frozen.n] = false;
 		frozen.fd[frozen.n++] = conn->fd;
 	}
 	if (!frozen.n)
@@ -293,7 +236,7 @@ void tcp_mig_freeze(struct ctx *c)
 		    (rc = repair_set(c, frozen.fd, frozen.n, REPAIR_ON))) {
 			warn("migrate: repair mode lost: %u TCP connections "
 			     "will not move", frozen.n);
-			tcp_mig_source_done(c, false);
+			tcp_mig_thaw(c);
 			return;
 		}
 	}
@@ -302,9 +245,9 @@ void tcp_mig_freeze(struct ctx *c)
 	 * it would acknowledge, and the dump might miss.  What the peer
 	 * still sends is dropped here, unseen, and sent again, to the target.
 	 */
-	if (tcp_mig_deaf(c, frozen.fd, frozen.n, true)) {
+	if (repair_deaf(c, frozen.fd, frozen.n, true)) {
 		warn("migrate: %u TCP connections will not move", frozen.n);
-		tcp_mig_source_done(c, false);
+		tcp_mig_thaw(c);
 		return;
 	}
 	debug("migrate: %u TCP connections frozen", frozen.n);
@@ -659,7 +602,7 @@ static void tcp_mig_guard(struct ctx *c, const int *fds, unsigned n)
 			break;
 		guards.fd[guards.n++] = g;
 	}
-	if (tcp_mig_deaf(c, guards.fd + from, guards.n - from, true)) {
+	if (repair_deaf(c, guards.fd + from, guards.n - from, true)) {
 		while (guards.n > from)
 			close(guards.fd[--guards.n]);
 		return;
@@ -698,16 +641,14 @@ void tcp_mig_unguard(void)
  * @c:		Execution context
  * @b:		Buffer
  *
- * A connection that can't be dumped is left out, with a warning: it is
- * closed with the others, by tcp_mig_release().  Until then, all stay as
- * they are: frozen, deaf, open.
+ * A connection that can't be dumped fails the whole save: the transfer
+ * fails, and every connection carries on here (tcp_mig_thaw()).
  *
- * Return: 0, -ENOMEM
+ * Return: 0, -errno
  */
 int tcp_mig_save(struct ctx *c, struct mig_buf *b)
 {
 	size_t count_at = b->len;
-	uint32_t n = 0;
 	__be32 be = 0;
 	unsigned i;
 	int rc;
@@ -717,21 +658,16 @@ int tcp_mig_save(struct ctx *c, struct mig_buf *b)
 		return rc;
 
 	for (i = 0; i < frozen.n; i++) {
-		rc = tcp_mig_dump(frozen.idx[i], frozen.fd[i], b);
-		if (rc == -ENOMEM)
+		if ((rc = tcp_mig_dump(frozen.idx[i], frozen.fd[i], b))) {
+			err("migrate: TCP flow %u can't be saved: %s",
+			    frozen.idx[i], strerror(-rc));
 			return rc;
-		if (rc) {
-			warn("migrate: TCP flow %u can't be saved: %s",
-			     frozen.idx[i], strerror(-rc));
-			continue;
 		}
-		frozen.saved[i] = true;
-		n++;
 	}
 
-	be = htonl(n);
+	be = htonl(frozen.n);
 	memcpy(b->p + count_at, &be, sizeof(be));
-	info("migrate: %u TCP connections saved", n);
+	info("migrate: %u TCP connections saved", frozen.n);
 	return 0;
 }
 
@@ -744,37 +680,29 @@ int tcp_mig_save(struct ctx *c, struct mig_buf *b)
  */
 void tcp_mig_release(struct ctx *c)
 {
-	static int fds[FLOW_MAX];
-	unsigned i, n = 0;
+	unsigned i;
 
-	for (i = 0; i < frozen.n; i++) {
-		if (frozen.saved[i])
-			fds[n++] = frozen.fd[i];
-	}
-	tcp_mig_guard(c, fds, n);
+	tcp_mig_guard(c, frozen.fd, frozen.n);
 	for (i = 0; i < frozen.n; i++)
 		tcp_conn_drop(c, frozen.idx[i]);
 	frozen.n = 0;
 }
 
 /**
- * tcp_mig_source_done() - Source: the transfer ended
+ * tcp_mig_thaw() - Source: the transfer failed before release, carry on
  * @c:		Execution context
- * @ok:		It succeeded: let go of them; else carry on
  *
  * #syscalls setsockopt
  */
-void tcp_mig_source_done(struct ctx *c, bool ok)
+void tcp_mig_thaw(struct ctx *c)
 {
 	unsigned i;
 
-	if (ok || !frozen.n) {
-		tcp_mig_release(c);
+	if (!frozen.n)
 		return;
-	}
 
 	repair_set(c, frozen.fd, frozen.n, REPAIR_OFF);
-	tcp_mig_deaf(c, frozen.fd, frozen.n, false);
+	repair_deaf(c, frozen.fd, frozen.n, false);
 	for (i = 0; i < frozen.n; i++) {
 		struct tcp_conn *conn = tcp_conn_at(frozen.idx[i]);
 
@@ -792,513 +720,4 @@ void tcp_mig_source_done(struct ctx *c, bool ok)
 	}
 	info("migrate: %u TCP connections resumed", frozen.n);
 	frozen.n = 0;
-}
-
-/* ---------------------------------------------------------------- */
-/* Target                                                            */
-/* ---------------------------------------------------------------- */
-
-/**
- * tcp_mig_v4() - Is a 16-byte address IPv4-mapped?
- * @a:		Address
- *
- * Return: true if ::ffff:a.b.c.d
- */
-static bool tcp_mig_v4(const uint8_t *a)
-{
-	static const uint8_t pfx[12] = { [10] = 0xff, [11] = 0xff };
-
-	return !memcmp(a, pfx, sizeof(pfx));
-}
-
-/**
- * tcp_mig_rec_check() - Check one record and its queues, by themselves
- * @r:		Record, host copy of the wire bytes
- * @left:	Bytes of the payload from the end of the record on
- *
- * Return: bytes of queue data following the record, -EINVAL if malformed
- */
-static long tcp_mig_rec_check(const struct mig_tcp_conn *r, size_t left)
-{
-	uint32_t sndq = ntohl(r->sndq_len), rcvq = ntohl(r->rcvq_len);
-	uint16_t mss = ntohs(r->mss);
-
-	bool closed = r->fin & MIG_TCP_CLOSED;
-
-	if (r->state != CS_ESTABLISHED || r->ws_guest > TCP_WS_MAX ||
-	    r->snd_wscale > TCP_WS_MAX || r->rcv_wscale > TCP_WS_MAX ||
-	    !mss || r->fin & ~(MIG_TCP_FIN_SENT | MIG_TCP_FIN_RCVD |
-			       MIG_TCP_CLOSED))
-		return -EINVAL;
-	if (tcp_mig_v4(r->gaddr) != tcp_mig_v4(r->faddr) ||
-	    !r->gport || !r->fport)
-		return -EINVAL;
-	if (closed ? sndq != 0 :
-	    (tcp_mig_v4(r->laddr) != tcp_mig_v4(r->raddr) || !r->lport ||
-	     !r->rport))
-		return -EINVAL;
-	if (sndq > TCP_MIG_QUEUE_MAX || rcvq > TCP_MIG_QUEUE_MAX ||
-	    ntohl(r->sndq_unsent) > sndq || (size_t)sndq + rcvq > left)
-		return -EINVAL;
-	return (long)sndq + rcvq;
-}
-
-/**
- * tcp_mig_check() - Check a MIG_SEC_TCP payload, touching nothing
- * @c:		Execution context
- * @p:		Payload
- * @len:	Its length
- *
- * Return: 0, -EINVAL if malformed, -ENOSPC if the flow table can't take
- *	   the connections
- */
-int tcp_mig_check(const struct ctx *c, const uint8_t *p, size_t len)
-{
-	size_t off = sizeof(__be32);
-	uint32_t n, i;
-	__be32 be;
-
-	(void)c;
-	if (len < sizeof(be))
-		return -EINVAL;
-	memcpy(&be, p, sizeof(be));
-	n = ntohl(be);
-	if (n > FLOW_MAX - flow_stats()->active)
-		return -ENOSPC;
-
-	for (i = 0; i < n; i++) {
-		struct mig_tcp_conn r;
-		long q;
-
-		if (len - off < sizeof(r))
-			return -EINVAL;
-		memcpy(&r, p + off, sizeof(r));
-		off += sizeof(r);
-		if ((q = tcp_mig_rec_check(&r, len - off)) < 0)
-			return (int)q;
-		off += (size_t)q;
-	}
-	return off == len ? 0 : -EINVAL;
-}
-
-/**
- * tcp_mig_sockaddr() - Socket address from a record's address and port
- * @a:		Address, 16 bytes, IPv4-mapped for IPv4
- * @port:	Port, network order
- * @sa:		Socket address, set
- *
- * Return: its length
- */
-static socklen_t tcp_mig_sockaddr(const uint8_t *a, __be16 port,
-				  struct sockaddr_storage *sa)
-{
-	memset(sa, 0, sizeof(*sa));
-	if (tcp_mig_v4(a)) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)sa;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = port;
-		memcpy(&s4->sin_addr, a + 12, 4);
-		return sizeof(*s4);
-	} else {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)sa;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = port;
-		memcpy(&s6->sin6_addr, a, 16);
-		return sizeof(*s6);
-	}
-}
-
-/**
- * tcp_mig_fill() - Write data into the selected repair queue, or send it
- * @fd:		Socket
- * @p:		Data
- * @len:	Bytes
- *
- * In repair mode, what's written to the send queue counts as sent, and
- * what's written to the receive queue as received.
- *
- * Return: 0, -errno
- *
- * #syscalls sendto
- */
-static int tcp_mig_fill(int fd, const uint8_t *p, size_t len)
-{
-	while (len) {
-		ssize_t n = send(fd, p, len, MSG_DONTWAIT | MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/**
- * tcp_mig_bufs() - Make the socket's buffers large enough for its queues
- * @fd:		Socket
- * @r:		Record
- *
- * #syscalls getsockopt setsockopt
- */
-static void tcp_mig_bufs(int fd, const struct mig_tcp_conn *r)
-{
-	int want[2] = { (int)ntohl(r->sndq_len), (int)ntohl(r->rcvq_len) };
-	int opt[2] = { SO_SNDBUF, SO_RCVBUF };
-	unsigned i;
-
-	for (i = 0; i < 2; i++) {
-		socklen_t sl = sizeof(int);
-		int cur;
-
-		if (getsockopt(fd, SOL_SOCKET, opt[i], &cur, &sl) ||
-		    cur / 2 >= want[i])
-			continue;
-		setsockopt(fd, SOL_SOCKET, opt[i], &want[i], sizeof(want[i]));
-	}
-}
-
-/**
- * tcp_mig_restore() - Rebuild a socket in repair mode from its record
- * @fd:		New socket, in repair mode
- * @r:		Record
- * @sndq:	Send queue contents
- * @rcvq:	Receive queue contents
- *
- * Return: 0, -errno
- *
- * #syscalls setsockopt bind connect
- */
-static int tcp_mig_restore(int fd, const struct mig_tcp_conn *r,
-			   const uint8_t *sndq, const uint8_t *rcvq)
-{
-	static const uint8_t lo4[16] = { [10] = 0xff, [11] = 0xff,
-					 [12] = 127, [15] = 1 };
-	static const uint8_t lo6[16] = { [15] = 1 };
-	uint32_t sndq_len = ntohl(r->sndq_len), unsent = ntohl(r->sndq_unsent);
-	uint32_t snd_seq = ntohl(r->snd_una), rcv_seq = ntohl(r->rcv_seq);
-	struct tcp_repair_window w = {
-		.snd_wl1 = ntohl(r->snd_wl1), .snd_wnd = ntohl(r->snd_wnd),
-		.max_window = ntohl(r->max_window),
-		.rcv_wnd = ntohl(r->rcv_wnd), .rcv_wup = ntohl(r->rcv_wup),
-	};
-	struct tcp_repair_opt opts[4];
-	struct sockaddr_storage sa;
-	uint32_t ts = ntohl(r->timestamp);
-	int q, nopts = 0;
-	socklen_t sl;
-
-	/* Repair mode binds to ports in use whatever their owners say
-	 * (SK_FORCE_REUSE): listeners, guards, and other connections'
-	 * TIME_WAIT remnants.  SO_REUSEADDR would undo that.
-	 */
-	if (r->fin & MIG_TCP_CLOSED) {
-		/* Only the guest is left: a connection to nobody, deaf
-		 * (tcp_mig_load()), on a loopback port of its own, just to
-		 * hold the data
-		 */
-		sl = tcp_mig_sockaddr(tcp_mig_v4(r->gaddr) ? lo4 : lo6, 0, &sa);
-	} else {
-		sl = tcp_mig_sockaddr(r->laddr, r->lport, &sa);
-	}
-	if (bind(fd, (struct sockaddr *)&sa, sl))
-		return -errno;
-
-	q = TCP_SEND_QUEUE;
-	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR_QUEUE, &q, sizeof(q)) ||
-	    setsockopt(fd, IPPROTO_TCP, TCP_QUEUE_SEQ, &snd_seq,
-		       sizeof(snd_seq)))
-		return -errno;
-	q = TCP_RECV_QUEUE;
-	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR_QUEUE, &q, sizeof(q)) ||
-	    setsockopt(fd, IPPROTO_TCP, TCP_QUEUE_SEQ, &rcv_seq,
-		       sizeof(rcv_seq)))
-		return -errno;
-
-	if (r->fin & MIG_TCP_CLOSED)
-		sl = tcp_mig_sockaddr(tcp_mig_v4(r->gaddr) ? lo4 : lo6,
-				      htons(TCP_MIG_NOBODY_PORT), &sa);
-	else
-		sl = tcp_mig_sockaddr(r->raddr, r->rport, &sa);
-	if (connect(fd, (struct sockaddr *)&sa, sl))
-		return -errno;
-
-	opts[nopts++] = (struct tcp_repair_opt){ TCPOPT_MAXSEG,
-						 ntohl(r->mss_host) };
-	if (r->opts & TCPI_OPT_WSCALE)
-		opts[nopts++] = (struct tcp_repair_opt){ TCPOPT_WINDOW,
-			r->snd_wscale | ((uint32_t)r->rcv_wscale << 16) };
-	if (r->opts & TCPI_OPT_SACK)
-		opts[nopts++] = (struct tcp_repair_opt){ TCPOPT_SACK_PERMITTED,
-							 0 };
-	if (r->opts & TCPI_OPT_TIMESTAMPS)
-		opts[nopts++] = (struct tcp_repair_opt){ TCPOPT_TIMESTAMP, 0 };
-	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR_OPTIONS, opts,
-		       (socklen_t)(nopts * sizeof(opts[0]))))
-		return -errno;
-	if ((r->opts & TCPI_OPT_TIMESTAMPS) &&
-	    setsockopt(fd, IPPROTO_TCP, TCP_TIMESTAMP, &ts, sizeof(ts)))
-		return -errno;
-
-	tcp_mig_bufs(fd, r);
-	/* q is TCP_RECV_QUEUE */
-	if (tcp_mig_fill(fd, rcvq, ntohl(r->rcvq_len)))
-		return -ENOBUFS;
-	q = TCP_SEND_QUEUE;
-	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR_QUEUE, &q, sizeof(q)))
-		return -errno;
-	if (tcp_mig_fill(fd, sndq, sndq_len - unsent))
-		return -ENOBUFS;
-
-	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR_WINDOW, &w, sizeof(w)))
-		return -errno;
-	return 0;
-}
-
-/**
- * tcp_mig_install() - Out of repair mode: make the restored flow ours
- * @c:		Execution context
- * @fd:		Socket, restored and out of repair mode
- * @r:		Record
- * @unsent:	Data never sent, to send now
- *
- * Return: 0, -errno (the socket is closed)
- *
- * #syscalls shutdown
- */
-static int tcp_mig_install(struct ctx *c, int fd, const struct mig_tcp_conn *r,
-			   const uint8_t *unsent)
-{
-	struct flow_key key = { .proto = IPPROTO_TCP };
-	struct tcp_conn *conn;
-	int idx, rc, one = 1;
-
-	memcpy(&key.gaddr, r->gaddr, 16);
-	memcpy(&key.faddr, r->faddr, 16);
-	key.gport = ntohs(r->gport);
-	key.fport = ntohs(r->fport);
-
-	/* Leaving repair mode made the port exclusive: once closed, its
-	 * TIME_WAIT remnant would keep listeners (ours, the next target's)
-	 * off a forwarded port, and guards off its port
-	 */
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-
-	if ((rc = tcp_mig_fill(fd, unsent, ntohl(r->sndq_unsent))) ||
-	    ((r->fin & MIG_TCP_FIN_SENT) && !(r->fin & MIG_TCP_CLOSED) &&
-	     shutdown(fd, SHUT_WR) &&
-	     (rc = -errno))) {
-		close(fd);
-		return rc;
-	}
-
-	if ((idx = flow_alloc(FLOW_TCP, &key)) < 0) {
-		close(fd);
-		return idx;
-	}
-	conn = tcp_conn_at((unsigned)idx);
-	memset(conn, 0, sizeof(*conn));
-	conn->fd = fd;
-	conn->state = r->state;
-	conn->flags = ntohs(r->flags) | CONN_STALLED;
-	conn->ws_guest = r->ws_guest;
-	conn->mss = ntohs(r->mss);
-	conn->seq_to_guest = ntohl(r->seq_to_guest);
-	conn->seq_acked = ntohl(r->seq_acked);
-	conn->seq_max = ntohl(r->seq_max);
-	conn->seq_fin = ntohl(r->seq_fin);
-	conn->seq_from_guest = ntohl(r->seq_from_guest);
-	conn->wnd_from_guest = ntohl(r->wnd_from_guest);
-	conn->wnd_to_guest = ntohl(r->wnd_to_guest);
-
-	if ((rc = tcp_conn_adopt(c, (unsigned)idx))) {
-		tcp_conn_drop(c, (unsigned)idx);
-		return rc;
-	}
-	return 0;
-}
-
-/**
- * struct tcp_mig_pending - Sockets being restored on the target
- * @fd:		Sockets, -1 once given up
- * @rec:	Their records, within the payload
- * @n:		How many
- */
-static struct {
-	int fd[FLOW_MAX];
-	const uint8_t *rec[FLOW_MAX];
-	unsigned n;
-} pending;
-
-/**
- * tcp_mig_pending_fds() - Compact the live sockets of @pending
- * @fds:	Array of FLOW_MAX, set
- *
- * Return: how many
- */
-static unsigned tcp_mig_pending_fds(int *fds)
-{
-	unsigned i, n = 0;
-
-	for (i = 0; i < pending.n; i++) {
-		if (pending.fd[i] >= 0)
-			fds[n++] = pending.fd[i];
-	}
-	return n;
-}
-
-/**
- * tcp_mig_drop_all() - Give up on every pending socket
- * @why:	For the log
- */
-static void tcp_mig_drop_all(const char *why)
-{
-	unsigned i, n = 0;
-
-	for (i = 0; i < pending.n; i++) {
-		if (pending.fd[i] >= 0) {
-			close(pending.fd[i]);
-			pending.fd[i] = -1;
-			n++;
-		}
-	}
-	if (n)
-		warn("migrate: %s: %u TCP connections dropped", why, n);
-}
-
-/**
- * tcp_mig_pending_repair() - Repair mode on or off for the pending sockets
- * @c:		Execution context
- * @cmd:	REPAIR_ON or REPAIR_OFF
- *
- * Return: 0, -errno if the helper failed: every pending socket is dropped
- */
-static int tcp_mig_pending_repair(struct ctx *c, int cmd)
-{
-	static int fds[FLOW_MAX];
-	unsigned n = tcp_mig_pending_fds(fds);
-	int rc;
-
-	if ((rc = repair_set(c, fds, n, cmd)))
-		tcp_mig_drop_all(strerror(-rc));
-	return rc;
-}
-
-/**
- * tcp_mig_deaf_closed() - Make the sockets of closed connections deaf
- * @c:		Execution context
- *
- * Connections the host side had closed are rebuilt towards a port where
- * nobody listens (tcp_mig_restore()): what that port answers must not
- * reach them.  If that fails, they are dropped.
- */
-static void tcp_mig_deaf_closed(struct ctx *c)
-{
-	static int fds[FLOW_MAX];
-	struct mig_tcp_conn r;
-	unsigned i, n = 0;
-
-	for (i = 0; i < pending.n; i++) {
-		memcpy(&r, pending.rec[i], sizeof(r));
-		if (pending.fd[i] >= 0 && (r.fin & MIG_TCP_CLOSED))
-			fds[n++] = pending.fd[i];
-	}
-	if (!tcp_mig_deaf(c, fds, n, true))
-		return;
-
-	for (i = 0; i < pending.n; i++) {
-		memcpy(&r, pending.rec[i], sizeof(r));
-		if (pending.fd[i] >= 0 && (r.fin & MIG_TCP_CLOSED)) {
-			close(pending.fd[i]);	/* in repair mode: silent */
-			pending.fd[i] = -1;
-		}
-	}
-	warn("migrate: %u TCP connections closed on the host side dropped",
-	     n);
-}
-
-/**
- * tcp_mig_load() - Apply MIG_SEC_TCP: rebuild every connection
- * @c:		Execution context
- * @p:		Checked payload
- * @len:	Its length
- *
- * Return: 0 (connections that fail are logged and dropped)
- *
- * #syscalls socket close
- */
-int tcp_mig_load(struct ctx *c, const uint8_t *p, size_t len)
-{
-	size_t off = sizeof(__be32);
-	struct mig_tcp_conn r;
-	unsigned i, ok = 0;
-	__be32 be;
-	int rc;
-
-	(void)len;
-	memcpy(&be, p, sizeof(be));
-	pending.n = ntohl(be);
-	for (i = 0; i < pending.n; i++) {
-		memcpy(&r, p + off, sizeof(r));
-		pending.rec[i] = p + off;
-		pending.fd[i] = socket(tcp_mig_v4((r.fin & MIG_TCP_CLOSED) ?
-					      r.gaddr : r.laddr) ?
-				       AF_INET : AF_INET6,
-				       SOCK_STREAM | SOCK_NONBLOCK |
-				       SOCK_CLOEXEC, IPPROTO_TCP);
-		if (pending.fd[i] < 0)
-			warn("migrate: TCP socket: %s", strerror(errno));
-		off += sizeof(r) + ntohl(r.sndq_len) + ntohl(r.rcvq_len);
-	}
-	if (!pending.n)
-		return 0;
-
-	if (!repair_ready(c)) {
-		tcp_mig_drop_all("no passt-repair connected");
-		return 0;
-	}
-	if (tcp_mig_pending_repair(c, REPAIR_ON))
-		return 0;
-	tcp_mig_deaf_closed(c);
-
-	for (i = 0; i < pending.n; i++) {
-		const uint8_t *q = pending.rec[i] + sizeof(r);
-
-		if (pending.fd[i] < 0)
-			continue;
-		memcpy(&r, pending.rec[i], sizeof(r));
-		if ((rc = tcp_mig_restore(pending.fd[i], &r, q,
-					  q + ntohl(r.sndq_len)))) {
-			warn("migrate: TCP connection %u can't be restored: %s",
-			     i, strerror(-rc));
-			close(pending.fd[i]);	/* in repair mode: silent */
-			pending.fd[i] = -1;
-		}
-	}
-
-	if (tcp_mig_pending_repair(c, REPAIR_OFF))
-		return 0;
-
-	for (i = 0; i < pending.n; i++) {
-		const uint8_t *q = pending.rec[i] + sizeof(r);
-
-		if (pending.fd[i] < 0)
-			continue;
-		memcpy(&r, pending.rec[i], sizeof(r));
-		q += ntohl(r.sndq_len) - ntohl(r.sndq_unsent);
-		if ((rc = tcp_mig_install(c, pending.fd[i], &r, q)))
-			warn("migrate: TCP connection %u lost: %s", i,
-			     strerror(-rc));
-		else
-			ok++;
-		pending.fd[i] = -1;
-	}
-	info("migrate: %u of %u TCP connections restored", ok, pending.n);
-	pending.n = 0;
-	return 0;
 }

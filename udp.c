@@ -73,18 +73,6 @@ struct udp_flow {
 	struct timespec last;
 };
 
-/**
- * union udp_sockaddr - Socket address of either family
- * @sa:		Generic
- * @sa4:	IPv4
- * @sa6:	IPv6
- */
-union udp_sockaddr {
-	struct sockaddr sa;
-	struct sockaddr_in sa4;
-	struct sockaddr_in6 sa6;
-};
-
 static struct udp_flow udp_flows[FLOW_MAX];
 static uint8_t udp_buf[UDP_HDR_LEN + UDP_MAX_PAYLOAD];
 static struct udp_stats stats;
@@ -104,32 +92,6 @@ const struct udp_stats *udp_stats(void)
 /* ---------------------------------------------------------------- */
 
 /**
- * udp_sa_from() - Socket address from an inany address and port
- * @sa:		Result
- * @a:		Address
- * @port:	Port, host order
- *
- * Return: length of @sa
- */
-static socklen_t udp_sa_from(union udp_sockaddr *sa,
-			     const union inany_addr *a, uint16_t port)
-{
-	const struct in_addr *a4 = inany_v4(a);
-
-	memset(sa, 0, sizeof(*sa));
-	if (a4) {
-		sa->sa4.sin_family = AF_INET;
-		sa->sa4.sin_port = htons(port);
-		sa->sa4.sin_addr = *a4;
-		return sizeof(sa->sa4);
-	}
-	sa->sa6.sin6_family = AF_INET6;
-	sa->sa6.sin6_port = htons(port);
-	sa->sa6.sin6_addr = a->a6;
-	return sizeof(sa->sa6);
-}
-
-/**
  * udp_sa_to() - Inany address and port from a socket address
  * @sa:		Socket address
  * @a:		Address, set
@@ -137,7 +99,7 @@ static socklen_t udp_sa_from(union udp_sockaddr *sa,
  *
  * Return: 0 on success, -EAFNOSUPPORT for another family
  */
-static int udp_sa_to(const union udp_sockaddr *sa, union inany_addr *a,
+static int udp_sa_to(const union sockaddr_inany *sa, union inany_addr *a,
 		     uint16_t *port)
 {
 	if (sa->sa.sa_family == AF_INET) {
@@ -213,8 +175,8 @@ static int udp_flow_sock(const struct ctx *c, unsigned idx,
 			 struct udp_flow *f)
 {
 	int af = inany_v4(&f->dst) ? AF_INET : AF_INET6, fd, rc;
-	union udp_sockaddr sa;
-	socklen_t sl = udp_sa_from(&sa, &f->dst, f->dport);
+	union sockaddr_inany sa;
+	socklen_t sl = inany_sockaddr(&sa.ss, &f->dst, f->dport);
 
 	fd = socket(af, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 		    IPPROTO_UDP);
@@ -294,8 +256,8 @@ static int udp_flow_new_out(const struct ctx *c, const struct flow_key *key)
  */
 static int udp_send_host(struct udp_flow *f, const void *data, size_t len)
 {
-	union udp_sockaddr sa;
-	socklen_t sl = udp_sa_from(&sa, &f->dst, f->dport);
+	union sockaddr_inany sa;
+	socklen_t sl = inany_sockaddr(&sa.ss, &f->dst, f->dport);
 	ssize_t n;
 
 	if (f->fd >= 0)		/* connected */
@@ -519,7 +481,7 @@ static int udp_listen_flow(const struct ctx *c, const struct flow_key *key,
  * @plen:	Payload length, at udp_buf + UDP_HDR_LEN
  */
 static void udp_listen_one(struct ctx *c, int fd, uint16_t hport,
-			   const union udp_sockaddr *sa, size_t plen)
+			   const union sockaddr_inany *sa, size_t plen)
 {
 	union inany_addr peer;
 	struct flow_key key;
@@ -552,7 +514,7 @@ static void udp_listen_one(struct ctx *c, int fd, uint16_t hport,
  */
 void udp_listen_handler(struct ctx *c, union evtag tag, uint32_t events)
 {
-	union udp_sockaddr sa;
+	union sockaddr_inany sa;
 	socklen_t sl;
 	ssize_t n;
 	int i;
@@ -592,24 +554,13 @@ void udp_listen_handler(struct ctx *c, union evtag tag, uint32_t events)
 static int udp_listen_sock(const struct ctx *c, int af, uint16_t port)
 {
 	const struct fwd_ports *fwd = &c->udp;
-	union udp_sockaddr sa;
+	union sockaddr_inany sa;
 	int fd, one = 1, rc;
+	union inany_addr a;
 	socklen_t sl;
 
-	memset(&sa, 0, sizeof(sa));
-	if (af == AF_INET) {
-		sa.sa4.sin_family = AF_INET;
-		sa.sa4.sin_port = htons(port);
-		if (fwd->addr.family == AF_INET)
-			sa.sa4.sin_addr = fwd->addr.a4;
-		sl = sizeof(sa.sa4);
-	} else {
-		sa.sa6.sin6_family = AF_INET6;
-		sa.sa6.sin6_port = htons(port);
-		if (fwd->addr.family == AF_INET6)
-			sa.sa6.sin6_addr = fwd->addr.a6;
-		sl = sizeof(sa.sa6);
-	}
+	fwd_bind_addr(fwd, af, &a);
+	sl = inany_sockaddr(&sa.ss, &a, port);
 
 	fd = socket(af, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 		    IPPROTO_UDP);

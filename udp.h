@@ -2,8 +2,14 @@
 #ifndef UDP_H
 #define UDP_H
 
-#include "passt.h"
+#include "ctx.h"
 #include "inany.h"
+
+/* Event kinds (see util.h) */
+enum {
+	EV_UDP		= 9,	/* a flow's socket, index: its flow */
+	EV_UDP_LISTEN	= 10,	/* socket of a forwarded port, index: port */
+};
 
 #define UDP_TIMEOUT_MS		180000	/* idle flows freed by udp_timer() */
 #define UDP_TIMER_INTERVAL_MS	1000	/* udp_timer() period */

@@ -17,22 +17,6 @@
 
 #include "util.h"
 
-const char *ev_kind_name[EV_COUNT] = {
-	[EV_NONE]	= "none",
-	[EV_VU_LISTEN]	= "vhost-user listen",
-	[EV_VU_CONN]	= "vhost-user control",
-	[EV_VU_KICK]	= "vhost-user kick",
-	[EV_DEVSTATE]	= "device state",
-	[EV_ICMP]	= "ICMP socket",
-	[EV_TIMER]	= "timer",
-	[EV_TCP]	= "TCP socket",
-	[EV_TCP_LISTEN]	= "TCP listening socket",
-	[EV_UDP]	= "UDP socket",
-	[EV_UDP_LISTEN]	= "UDP forwarded port",
-	[EV_REPAIR_LISTEN] = "repair helper listen",
-	[EV_REPAIR]	= "repair helper",
-};
-
 /**
  * ev_ctl() - Add or modify an epoll registration with a tag
  * @epollfd:	epoll instance
@@ -47,7 +31,7 @@ const char *ev_kind_name[EV_COUNT] = {
  * #syscalls epoll_ctl
  */
 static int ev_ctl(int epollfd, int op, int fd, uint32_t events,
-		  enum ev_kind kind, uint32_t idx)
+		  uint8_t kind, uint32_t idx)
 {
 	union evtag tag = { .kind = kind, .fd = fd, .idx = idx };
 	struct epoll_event ev = { .events = events, .data.u64 = tag.u64 };
@@ -68,8 +52,7 @@ static int ev_ctl(int epollfd, int op, int fd, uint32_t events,
  *
  * Return: 0 on success, -errno on failure
  */
-int ev_add(int epollfd, int fd, uint32_t events, enum ev_kind kind,
-	   uint32_t idx)
+int ev_add(int epollfd, int fd, uint32_t events, uint8_t kind, uint32_t idx)
 {
 	return ev_ctl(epollfd, EPOLL_CTL_ADD, fd, events, kind, idx);
 }
@@ -84,8 +67,7 @@ int ev_add(int epollfd, int fd, uint32_t events, enum ev_kind kind,
  *
  * Return: 0 on success, -errno on failure
  */
-int ev_mod(int epollfd, int fd, uint32_t events, enum ev_kind kind,
-	   uint32_t idx)
+int ev_mod(int epollfd, int fd, uint32_t events, uint8_t kind, uint32_t idx)
 {
 	return ev_ctl(epollfd, EPOLL_CTL_MOD, fd, events, kind, idx);
 }
@@ -192,34 +174,6 @@ long long timespec_diff_ms(const struct timespec *a, const struct timespec *b)
 {
 	return (a->tv_sec - b->tv_sec) * 1000LL +
 	       (a->tv_nsec - b->tv_nsec) / 1000000LL;
-}
-
-/**
- * write_all() - Write a whole buffer, retrying on short writes and EINTR
- * @fd:		File descriptor (blocking)
- * @buf:	Data
- * @len:	Length, bytes
- *
- * Return: 0 on success, -errno on failure
- *
- * #syscalls write
- */
-int write_all(int fd, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= n;
-	}
-	return 0;
 }
 
 /**

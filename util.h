@@ -34,29 +34,20 @@
 			    __func__, __FILE__, __LINE__, #expr);	\
 	} while (0)
 
-/**
- * enum ev_kind - What an epoll event refers to
+#define VERSION			"0.1"
+
+/*
+ * Event kinds: what an epoll event refers to.  0 is none; each module
+ * declares its own kinds in its own header (EV_TCP in tcp.h, EV_VU_KICK in
+ * vu_dev.h, ...), each a number unique in the daemon.  The loop's switch in
+ * passt.c sees them all, so a number given twice fails to build there, and
+ * this file knows no module.
  */
-enum ev_kind {
-	EV_NONE = 0,
-	EV_VU_LISTEN,		/* vhost-user listening socket */
-	EV_VU_CONN,		/* vhost-user control connection */
-	EV_VU_KICK,		/* virtqueue kick eventfd, idx = queue */
-	EV_DEVSTATE,		/* DEVICE_STATE pipe (migration) */
-	EV_ICMP,		/* ping socket, idx = ICMP flow */
-	EV_TIMER,		/* periodic timerfd */
-	EV_TCP,			/* connected TCP socket, idx = flow */
-	EV_TCP_LISTEN,		/* listening TCP socket, idx = host port */
-	EV_UDP,			/* UDP flow socket, idx = flow */
-	EV_UDP_LISTEN,		/* UDP socket for a forwarded port, idx = port */
-	EV_REPAIR_LISTEN,	/* listening socket for passt-repair */
-	EV_REPAIR,		/* connection to passt-repair */
-	EV_COUNT
-};
+enum { EV_NONE = 0 };
 
 /**
  * union evtag - 64-bit tag carried by every epoll event, never a pointer
- * @kind:	enum ev_kind
+ * @kind:	Event kind: EV_NONE, or one a module declares
  * @fd:		File descriptor the event is for
  * @idx:	Index into the owning module's table, meaning per kind
  * @u64:	As stored in struct epoll_event.data
@@ -71,12 +62,8 @@ union evtag {
 };
 static_assert(sizeof(union evtag) == sizeof(uint64_t), "evtag fits epoll");
 
-extern const char *ev_kind_name[EV_COUNT];
-
-int ev_add(int epollfd, int fd, uint32_t events, enum ev_kind kind,
-	   uint32_t idx);
-int ev_mod(int epollfd, int fd, uint32_t events, enum ev_kind kind,
-	   uint32_t idx);
+int ev_add(int epollfd, int fd, uint32_t events, uint8_t kind, uint32_t idx);
+int ev_mod(int epollfd, int fd, uint32_t events, uint8_t kind, uint32_t idx);
 void ev_del(int epollfd, int fd);
 
 size_t iov_size(const struct iovec *iov, size_t cnt);
@@ -86,12 +73,12 @@ size_t iov_from_buf(const struct iovec *iov, size_t cnt, size_t offset,
 		    const void *buf, size_t len);
 
 long long timespec_diff_ms(const struct timespec *a, const struct timespec *b);
-int write_all(int fd, const void *buf, size_t len);
 void close_fd(int *fd);
 
 struct sockaddr_un;
 int sock_unix_stale(const char *path, const struct sockaddr_un *addr);
 
+#include "io.h"
 #include "log.h"
 
 #endif /* UTIL_H */

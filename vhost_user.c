@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* vhost_user.c - vhost-user protocol, back-end side
+/* vhost_user.c - vhost-user protocol, back-end side: requests, connection
  *
  * DOC: Theory of operation
  *
@@ -8,20 +8,17 @@
  * front-end connecting while the first is still there is accepted and
  * closed at once: the first one keeps being served.
  *
- * Each readable event on the control socket carries one message: a 12-byte
- * header (request, flags, payload size), up to VHOST_USER_MAX_FDS file
- * descriptors as SCM_RIGHTS ancillary data, then the payload. The socket is
- * blocking: the front-end sends header and payload together, so reading the
- * payload right after the header doesn't stall the loop.
- *
- * Every request has one entry in a table indexed by request number: its
- * name, its handler, the exact payload size it takes and how many file
- * descriptors it may carry. Generic code checks what the table says before
- * the handler runs; the handler checks the rest (queue index, values).
- * Handlers take ownership of the file descriptors they keep by setting the
- * message slot to -1; whatever is left in the message afterwards is closed,
- * so no descriptor received from the front-end survives a message unless
- * it was deliberately stored.
+ * Each readable event on the control socket carries one message, read
+ * whole with its file descriptors by vu_msg.c.  Every request has one
+ * entry in a table indexed by request number: its name, its handler, the
+ * exact payload size it takes and how many file descriptors it may carry.
+ * Generic code checks what the table says before the handler runs; the
+ * handler checks the rest (queue index, values).  Handlers take ownership
+ * of the file descriptors they keep by setting the message slot to -1;
+ * whatever is left in the message afterwards is closed, so no descriptor
+ * received from the front-end survives a message unless it was
+ * deliberately stored.  The device-wide requests are handled here, the
+ * ring requests in vu_vring.c.
  *
  * Bad input, by kind:
  * - malformed message (wrong version, payload size not what the request
@@ -37,56 +34,52 @@
  * - unknown request: payload and descriptors are discarded, a failure is
  *   returned if the front-end asked for an acknowledgement, and we go on.
  *
- * Guest memory regions are mapped whole from the file descriptors we are
- * given, after checking that the file is as large as announced (a smaller
- * one would deliver SIGBUS on access). A new memory table is built and
- * mapped completely before the old one is unmapped, so a failure leaves the
- * old table in place, and rings that were mapped are translated again
- * against the new table (front-end addresses of RAM don't move).
+ * A new memory table is checked and mapped completely (vu_mem.c) before
+ * the old one is unmapped, so a failure leaves the old table in place, and
+ * rings that were mapped are translated again against the new table
+ * (front-end addresses of RAM don't move).  Without
+ * VHOST_USER_F_PROTOCOL_FEATURES acked, rings count as enabled.
  *
- * Ring states follow the specification ("Ring states"): a ring starts
- * stopped and disabled; SET_VRING_KICK starts it once its addresses are
- * known; GET_VRING_BASE stops it; SET_VRING_ENABLE enables or disables it.
- * Without VHOST_USER_F_PROTOCOL_FEATURES acked, rings count as enabled.
+ * Layers, each including only those below it:
+ *
+ *	vu_common.c	frames in and out of the virtqueues
+ *	vhost_user.c	this file: request table, device requests, connection
+ *	vu_vring.c	ring requests            (vu_dev.h: device, handler type)
+ *	virtio.c	split-ring mechanics     vu_msg.c: framing, wire format
+ *	vu_mem.c	guest memory table, dirty log, SIGBUS
+ *
+ * Prefixes, one file each (the longest matching prefix names the file: no
+ * function here starts with one of the longer ones):
+ *
+ *	prefix		file
+ *	vu_frame_	vu_common.c
+ *	vu_vring_	vu_vring.c
+ *	vu_msg_		vu_msg.c
+ *	vu_mem_		vu_mem.c
+ *	virtq_		virtio.c
+ *	vu_		vhost_user.c
  */
 
 #include <endian.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stddef.h>
-#include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "util.h"
-#include "virtio.h"
 #include "vhost_user.h"
+#include "vu_vring.h"
 
 #define VU_SIZE_ANY	UINT32_MAX	/* payload size checked by the handler */
 #define VU_ACK_FAIL	1		/* REPLY_ACK payload on failure */
 #define VU_MTU_MIN	68		/* RFC 791 minimum for any link */
 #define VU_MTU_MAX	65535
 #define VU_LISTEN_BACKLOG 1
-
-/* Handler return value: the message now holds a reply of its own */
-#define VU_REPLY	1
-
-/**
- * typedef vu_handler_t - Handle one request, header already checked
- * @vdev:	vhost-user device
- * @msg:	Message, reply built in place when returning VU_REPLY
- *
- * Return: 0 if done with no reply of its own, VU_REPLY if @msg holds the
- *	   reply, -EPROTO if malformed, other -errno if refused
- */
-typedef int (*vu_handler_t)(struct vu_dev *vdev, struct vhost_user_msg *msg);
 
 /**
  * struct vu_req - What we know about one front-end request
@@ -104,17 +97,6 @@ struct vu_req {
 };
 
 /**
- * vu_u64() - Read the u64 payload of a message
- * @msg:	Message
- *
- * Return: payload, host order
- */
-static uint64_t vu_u64(const struct vhost_user_msg *msg)
-{
-	return le64toh(msg->payload.u64);
-}
-
-/**
  * vu_reply_u64() - Make a message its own reply, with a u64 payload
  * @msg:	Message
  * @v:		Value, host order
@@ -129,137 +111,6 @@ static int vu_reply_u64(struct vhost_user_msg *msg, uint64_t v)
 }
 
 /**
- * vu_vq() - Look up the virtqueue a message refers to
- * @vdev:	vhost-user device
- * @idx:	Queue index from the front-end
- *
- * Return: virtqueue, NULL if @idx is out of range (logged)
- */
-static struct vu_virtq *vu_vq(struct vu_dev *vdev, uint32_t idx)
-{
-	if (idx >= VHOST_USER_MAX_QUEUES) {
-		err("vhost-user: queue index %" PRIu32 " out of range", idx);
-		return NULL;
-	}
-	return &vdev->vq[idx];
-}
-
-/**
- * vu_rings_mapped() - Check that the rings of a queue are translated
- * @vq:		Virtqueue
- *
- * Return: true if descriptor table, available and used rings are mapped
- */
-static bool vu_rings_mapped(const struct vu_virtq *vq)
-{
-	return vq->num && vq->desc && vq->avail && vq->used;
-}
-
-/**
- * vu_rings_unmap() - Forget ring addresses and stop the queue
- * @vq:		Virtqueue
- */
-static void vu_rings_unmap(struct vu_virtq *vq)
-{
-	vq->started = false;
-	vq->desc = NULL;
-	vq->avail = NULL;
-	vq->used = NULL;
-}
-
-/**
- * vu_queue_wake() - Kick ourselves and interrupt the guest, once
- * @vq:		Virtqueue, started
- *
- * A ring that starts (again) may hold work nobody will tell us about, and
- * used entries the guest hasn't been told of: after a migration, the
- * source may have filled the last receive buffers and stopped before its
- * interrupt reached the guest, which then waits for one forever.  A kick
- * to our own eventfd makes the loop look at the ring; an interrupt the
- * guest didn't need costs it a look at its used ring.
- *
- * #syscalls write
- */
-static void vu_queue_wake(const struct vu_virtq *vq)
-{
-	uint64_t one = 1;
-
-	if (vq->kick_fd >= 0 && write(vq->kick_fd, &one, sizeof(one)) < 0)
-		debug("vhost-user: can't kick ourselves: %s", strerror(errno));
-	if (vq->call_fd >= 0 && write(vq->call_fd, &one, sizeof(one)) < 0)
-		debug("vhost-user: can't interrupt the guest: %s",
-		      strerror(errno));
-}
-
-/**
- * vu_queue_start() - Start a queue whose rings are mapped
- * @vq:		Virtqueue
- * @idx:	Index of @vq, for logs
- *
- * The next used ring index is the one in guest memory (vhost-user.rst,
- * SET_VRING_BASE): read it once, here, as the rings become ours.
- */
-static void vu_queue_start(struct vu_virtq *vq, unsigned idx)
-{
-	if (vq->started || !vu_rings_mapped(vq))
-		return;
-
-	vq->used_idx = le16toh(vq->used->idx);
-	vq->signalled_used_valid = false;
-	vq->inuse = 0;
-	vq->broken = false;
-	vq->started = true;
-	debug("vhost-user: queue %u started, size %u, avail %u, used %u", idx,
-	      vq->num, vq->last_avail_idx, vq->used_idx);
-	vu_queue_wake(vq);
-}
-
-/**
- * vu_vq_fds_close() - Close the eventfds of a queue
- * @vdev:	vhost-user device, for the epoll instance
- * @vq:		Virtqueue
- */
-static void vu_vq_fds_close(struct vu_dev *vdev, struct vu_virtq *vq)
-{
-	ev_del(vdev->epollfd, vq->kick_fd);
-	close_fd(&vq->kick_fd);
-	close_fd(&vq->call_fd);
-	close_fd(&vq->err_fd);
-}
-
-/**
- * vu_regions_unmap() - Unmap guest memory regions
- * @r:		Regions
- * @n:		Number of regions
- *
- * #syscalls munmap
- */
-static void vu_regions_unmap(struct vu_region *r, unsigned n)
-{
-	unsigned i;
-
-	for (i = 0; i < n; i++) {
-		if (r[i].mmap_addr)
-			munmap((void *)(uintptr_t)r[i].mmap_addr, r[i].mmap_size);
-		memset(&r[i], 0, sizeof(r[i]));
-	}
-}
-
-/**
- * vu_log_unmap() - Unmap the dirty log, if any
- * @m:		Guest memory
- *
- * #syscalls munmap
- */
-static void vu_log_unmap(struct vu_mem *m)
-{
-	if (m->log)
-		munmap(m->log, m->log_size);
-	m->log = NULL;
-	m->log_size = 0;
-}
-
-/**
  * vu_reset() - Drop all session state but the connection itself
  * @vdev:	vhost-user device
  *
@@ -271,13 +122,11 @@ static void vu_reset(struct vu_dev *vdev)
 	unsigned i;
 
 	for (i = 0; i < VHOST_USER_MAX_QUEUES; i++) {
-		vu_vq_fds_close(vdev, &vdev->vq[i]);
-		vu_queue_init(&vdev->vq[i]);
+		vu_vring_fds_close(vdev, &vdev->vq[i]);
+		virtq_init(&vdev->vq[i]);
 	}
 
-	vu_regions_unmap(vdev->mem.r, VU_MAX_REGIONS);
-	vu_log_unmap(&vdev->mem);
-	memset(&vdev->mem, 0, sizeof(vdev->mem));
+	vu_mem_reset(&vdev->mem);
 
 	if (vdev->devstate)
 		vdev->devstate->reset(vdev->devstate_opaque);
@@ -314,7 +163,7 @@ static int vu_get_features(struct vu_dev *vdev, struct vhost_user_msg *msg)
  */
 static int vu_set_features(struct vu_dev *vdev, struct vhost_user_msg *msg)
 {
-	uint64_t f = vu_u64(msg);
+	uint64_t f = vu_msg_u64(msg);
 	unsigned i;
 
 	if (f & ~VU_FEATURES) {
@@ -328,7 +177,7 @@ static int vu_set_features(struct vu_dev *vdev, struct vhost_user_msg *msg)
 	vdev->features = f;
 	vdev->mem.log_all = !!(f & BIT_ULL(VHOST_F_LOG_ALL));
 	for (i = 0; i < VHOST_USER_MAX_QUEUES; i++) {
-		struct vu_virtq *vq = &vdev->vq[i];
+		struct virtq *vq = &vdev->vq[i];
 		bool ev = !!(f & BIT_ULL(VIRTIO_F_EVENT_IDX));
 
 		if (vq->event_idx != ev)
@@ -373,74 +222,6 @@ static int vu_reset_owner(struct vu_dev *vdev, struct vhost_user_msg *msg)
 }
 
 /**
- * vu_fd_no_shrink() - Refuse a memfd its owner could still shrink
- * @fd:		File to map guest memory or the dirty log from
- * @what:	For the log
- *
- * Touching a mapping past the end of its file raises SIGBUS: a front-end
- * that truncates a memfd we mapped would kill us.  QEMU seals its memfds
- * (F_SEAL_SHRINK); one that still allows sealing gets the seal from us;
- * we refuse the others.  Other files (hugetlbfs, shm) have no seals to ask
- * for, and are taken as they are.
- *
- * Return: 0 if acceptable, -EPERM if a memfd without F_SEAL_SHRINK
- *
- * #syscalls fcntl
- */
-static int vu_fd_no_shrink(int fd, const char *what)
-{
-	int seals = fcntl(fd, F_GET_SEALS);
-
-	if (seals < 0 || (seals & F_SEAL_SHRINK))
-		return 0;
-
-	/* Sealable: seal it ourselves, nobody shrinks it now */
-	if (!(seals & F_SEAL_SEAL) && !fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK))
-		return 0;
-
-	/* DPDK's can't be sealed: vu_sigbus() covers what a shrink does */
-	debug("vhost-user: %s is a memfd that could shrink", what);
-	return 0;
-}
-
-static const struct vu_mem *vu_sigbus_mem;	/* for vu_sigbus() only */
-static volatile sig_atomic_t vu_sigbus_hit;	/* set by vu_sigbus() */
-
-/**
- * vu_sigbus() - SIGBUS on guest memory: the front-end shrank the file
- * @sig:	SIGBUS
- * @si:		Fault information: the address
- * @uc:		Unused
- *
- * The faulting page is replaced by a private zero page, so the access
- * completes (reads see zeros, writes go nowhere), and the loop resets the
- * session (vu_sigbus_check()).  A SIGBUS anywhere else is ours: the
- * default action takes over, and the fault kills us as it should.
- *
- * #syscalls mmap rt_sigreturn rt_sigaction
- */
-static void vu_sigbus(int sig, siginfo_t *si, void *uc)
-{
-	uintptr_t a = (uintptr_t)si->si_addr, page = ~(uintptr_t)4095;
-	const struct vu_mem *m = vu_sigbus_mem;
-	unsigned i;
-
-	(void)uc;
-	for (i = 0; m && i < m->nregions && i < VU_MAX_REGIONS; i++) {
-		uintptr_t start = (uintptr_t)m->r[i].mmap_addr;
-
-		if (a - start < m->r[i].mmap_size &&
-		    mmap((void *)(a & page), 4096, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) !=
-		    MAP_FAILED) {
-			vu_sigbus_hit = 1;
-			return;
-		}
-	}
-	signal(sig, SIG_DFL);
-}
-
-/**
  * vu_sigbus_check() - After a batch: did the front-end shrink guest memory?
  * @vdev:	vhost-user device
  *
@@ -448,9 +229,8 @@ static void vu_sigbus(int sig, siginfo_t *si, void *uc)
  */
 bool vu_sigbus_check(struct vu_dev *vdev)
 {
-	if (!vu_sigbus_hit)
+	if (!vu_mem_sigbus_hit())
 		return false;
-	vu_sigbus_hit = 0;
 	err("vhost-user: guest memory file shrunk under us: dropping the "
 	    "front-end");
 	vu_disconnect(vdev);
@@ -458,183 +238,66 @@ bool vu_sigbus_check(struct vu_dev *vdev)
 }
 
 /**
- * vu_region_parse() - Validate one memory region description and its file
- * @d:		Region description, as received
- * @fd:		File descriptor to map the region from
- * @r:		Region to fill (not mapped yet)
- *
- * Return: 0 if acceptable, -EINVAL otherwise, -errno from fstat()
- *
- * #syscalls newfstatat
- */
-static int vu_region_parse(const struct vhost_user_mem_region_desc *d, int fd,
-			   struct vu_region *r)
-{
-	struct vhost_user_mem_region_desc raw;
-	struct stat st;
-
-	memcpy(&raw, d, sizeof(raw));
-	r->gpa = le64toh(raw.guest_phys_addr);
-	r->size = le64toh(raw.memory_size);
-	r->qva = le64toh(raw.userspace_addr);
-	r->mmap_offset = le64toh(raw.mmap_offset);
-
-	if (!r->size || r->size > UINT64_MAX - r->gpa ||
-	    r->size > UINT64_MAX - r->qva ||
-	    r->size > UINT64_MAX - r->mmap_offset ||
-	    r->mmap_offset + r->size > SIZE_MAX) {
-		warn("vhost-user: bad region size 0x%" PRIx64 " at gpa 0x%"
-		     PRIx64 ", offset 0x%" PRIx64, r->size, r->gpa,
-		     r->mmap_offset);
-		return -EINVAL;
-	}
-
-	if (fstat(fd, &st))
-		return -errno;
-	if (st.st_size < 0 ||
-	    (uint64_t)st.st_size < r->mmap_offset + r->size) {
-		warn("vhost-user: region file of %jd bytes, 0x%" PRIx64
-		     " needed", (intmax_t)st.st_size, r->mmap_offset + r->size);
-		return -EINVAL;
-	}
-	return vu_fd_no_shrink(fd, "region file");
-}
-
-/**
- * vu_range_overlap() - Check whether two address ranges overlap
- * @a:		Start of first range
- * @alen:	Length of first range, non-zero, no wrap-around
- * @b:		Start of second range
- * @blen:	Length of second range, non-zero, no wrap-around
- *
- * Return: true if they share at least one byte
- */
-static bool vu_range_overlap(uint64_t a, uint64_t alen, uint64_t b,
-			     uint64_t blen)
-{
-	return a < b + blen && b < a + alen;
-}
-
-/**
- * vu_region_overlaps() - Check a new region against the ones before it
- * @r:		Regions
- * @n:		Index of the new region in @r
- *
- * Return: true if region @n overlaps another one in guest physical or in
- *	   front-end virtual address space
- */
-static bool vu_region_overlaps(const struct vu_region *r, unsigned n)
-{
-	unsigned i;
-
-	for (i = 0; i < n; i++) {
-		if (vu_range_overlap(r[i].gpa, r[i].size, r[n].gpa, r[n].size) ||
-		    vu_range_overlap(r[i].qva, r[i].size, r[n].qva, r[n].size)) {
-			warn("vhost-user: memory regions %u and %u overlap",
-			     i, n);
-			return true;
-		}
-	}
-	return false;
-}
-
-/**
- * vu_region_map() - Map one validated region
- * @r:		Region, mmap_addr and mmap_size set on success
- * @fd:		File descriptor of the region
- *
- * Return: 0 on success, -errno from mmap()
- *
- * #syscalls mmap
- */
-static int vu_region_map(struct vu_region *r, int fd)
-{
-	size_t len = r->mmap_offset + r->size;
-	void *p;
-
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
-		 fd, 0);
-	if (p == MAP_FAILED) {
-		int rc = -errno;
-
-		warn("vhost-user: can't map region: %s", strerror(-rc));
-		return rc;
-	}
-
-	r->mmap_addr = (uintptr_t)p;
-	r->mmap_size = len;
-	return 0;
-}
-
-/**
- * vu_va_to_qva() - Find the front-end address of a pointer in our mapping
- * @m:		Guest memory
- * @p:		Pointer into one of the regions of @m
- * @qva:	Front-end virtual address, set on success
- *
- * Return: true if @p is in a region
- */
-static bool vu_va_to_qva(const struct vu_mem *m, const void *p, uint64_t *qva)
-{
-	uint64_t a = (uintptr_t)p;
-	unsigned i;
-
-	for (i = 0; i < m->nregions && i < VU_MAX_REGIONS; i++) {
-		const struct vu_region *r = &m->r[i];
-		uint64_t base = r->mmap_addr + r->mmap_offset;
-
-		if (r->mmap_addr && a >= base && a - base < r->size) {
-			*qva = r->qva + (a - base);
-			return true;
-		}
-	}
-	return false;
-}
-
-/**
- * vu_mem_replace() - Install a new, mapped memory table; remap the rings
+ * vu_table_replace() - Install a new, mapped memory table; remap the rings
  * @vdev:	vhost-user device
  * @r:		New regions, mapped: ownership passes to @vdev
  * @n:		Number of regions
  */
-static void vu_mem_replace(struct vu_dev *vdev, const struct vu_region *r,
-			   unsigned n)
+static void vu_table_replace(struct vu_dev *vdev, const struct vu_mem_region *r,
+			     unsigned n)
 {
 	uint64_t qva[VHOST_USER_MAX_QUEUES][3];
 	bool remap[VHOST_USER_MAX_QUEUES];
 	unsigned i;
 
 	for (i = 0; i < VHOST_USER_MAX_QUEUES; i++) {
-		const struct vu_virtq *vq = &vdev->vq[i];
+		const struct virtq *vq = &vdev->vq[i];
 
-		remap[i] = vu_rings_mapped(vq) &&
-			   vu_va_to_qva(&vdev->mem, vq->desc, &qva[i][0]) &&
-			   vu_va_to_qva(&vdev->mem, vq->avail, &qva[i][1]) &&
-			   vu_va_to_qva(&vdev->mem, vq->used, &qva[i][2]);
+		const struct vu_mem *m = &vdev->mem;
+
+		remap[i] = virtq_mapped(vq) &&
+			   vu_mem_va_to_qva(m, vq->desc, &qva[i][0]) &&
+			   vu_mem_va_to_qva(m, vq->avail, &qva[i][1]) &&
+			   vu_mem_va_to_qva(m, vq->used, &qva[i][2]);
 	}
 
-	vu_regions_unmap(vdev->mem.r, VU_MAX_REGIONS);
-	memcpy(vdev->mem.r, r, sizeof(*r) * n);
-	vdev->mem.nregions = n;
+	vu_mem_install(&vdev->mem, r, n);
 
 	for (i = 0; i < VHOST_USER_MAX_QUEUES; i++) {
-		struct vu_virtq *vq = &vdev->vq[i];
+		struct virtq *vq = &vdev->vq[i];
 		uint64_t used_gpa = vq->used_gpa;
 
 		if (!remap[i]) {
-			vu_rings_unmap(vq);
+			virtq_unmap(vq);
 			continue;
 		}
-		if (vu_queue_map(&vdev->mem, vq, qva[i][0], qva[i][1],
-				 qva[i][2])) {
+		if (virtq_map(&vdev->mem, vq, qva[i][0], qva[i][1],
+			      qva[i][2])) {
 			warn("vhost-user: queue %u rings not in new memory table,"
 			     " stopping it", i);
-			vu_rings_unmap(vq);
+			virtq_unmap(vq);
 			continue;
 		}
 		if (vq->log_used)
 			vq->used_gpa = used_gpa;
 	}
+}
+
+/**
+ * vu_region_decode() - Decode one region description of a memory table
+ * @d:		Region description, as received
+ * @r:		Region to fill, host order (neither checked nor mapped yet)
+ */
+static void vu_region_decode(const struct vhost_user_mem_region_desc *d,
+			     struct vu_mem_region *r)
+{
+	struct vhost_user_mem_region_desc raw;
+
+	memcpy(&raw, d, sizeof(raw));
+	r->gpa = le64toh(raw.guest_phys_addr);
+	r->size = le64toh(raw.memory_size);
+	r->qva = le64toh(raw.userspace_addr);
+	r->mmap_offset = le64toh(raw.mmap_offset);
 }
 
 /**
@@ -648,7 +311,8 @@ static void vu_mem_replace(struct vu_dev *vdev, const struct vu_region *r,
 static int vu_set_mem_table(struct vu_dev *vdev, struct vhost_user_msg *msg)
 {
 	uint32_t size = le32toh(msg->hdr.size), n = 0;
-	struct vu_region r[VU_MAX_REGIONS];
+	struct vu_mem_region r[VU_MAX_REGIONS];
+	int fds[VU_MAX_REGIONS];
 	unsigned i;
 	int rc;
 
@@ -664,18 +328,13 @@ static int vu_set_mem_table(struct vu_dev *vdev, struct vhost_user_msg *msg)
 	}
 
 	memset(r, 0, sizeof(r));
-	for (i = 0; i < n; i++) {
-		rc = vu_region_parse(&msg->payload.mem.regions[i],
-				     msg->fds[i], &r[i]);
-		if (!rc && vu_region_overlaps(r, i))
-			rc = -EINVAL;
-		if (!rc)
-			rc = vu_region_map(&r[i], msg->fds[i]);
-		if (rc)
-			goto err_unmap;
-	}
+	for (i = 0; i < n; i++)
+		vu_region_decode(&msg->payload.mem.regions[i], &r[i]);
+	memcpy(fds, msg->fds, sizeof(fds[0]) * n);	/* packed: unaligned */
+	if ((rc = vu_mem_regions_map(r, fds, n)))
+		return rc;
 
-	vu_mem_replace(vdev, r, n);
+	vu_table_replace(vdev, r, n);
 
 	for (i = 0; i < n; i++) {
 		debug("vhost-user: region %u: gpa 0x%" PRIx64 " size 0x%" PRIx64
@@ -683,29 +342,6 @@ static int vu_set_mem_table(struct vu_dev *vdev, struct vhost_user_msg *msg)
 		      r[i].size, r[i].qva, r[i].mmap_offset);
 	}
 	return 0;
-
-err_unmap:
-	vu_regions_unmap(r, i + 1);
-	return rc;
-}
-
-/**
- * vu_log_covers() - Check that a dirty log covers all of guest memory
- * @m:		Guest memory
- * @size:	Log size, bytes
- *
- * Return: true if every page of every region has a bit in the log
- */
-static bool vu_log_covers(const struct vu_mem *m, uint64_t size)
-{
-	uint64_t end = 0, pages;
-	unsigned i;
-
-	for (i = 0; i < m->nregions && i < VU_MAX_REGIONS; i++)
-		end = MAX(end, m->r[i].gpa + m->r[i].size);
-
-	pages = end / VHOST_LOG_PAGE + !!(end % VHOST_LOG_PAGE);
-	return size >= pages / 8 + !!(pages % 8);
 }
 
 /**
@@ -714,51 +350,21 @@ static bool vu_log_covers(const struct vu_mem *m, uint64_t size)
  * @msg:	Message: struct vhost_user_log, one file descriptor
  *
  * Replaces any previous log. With LOG_SHMFD, the front-end waits for a
- * reply (vhost-user.rst, "Communication"): vu_msg_handle() sends it, as
+ * reply (vhost-user.rst, "Communication"): vu_req_handle() sends it, as
  * for REPLY_ACK, u64 0 on success.
  *
  * Return: 0, -EPROTO if malformed, -EINVAL or -errno if refused
- *
- * #syscalls newfstatat mmap
  */
 static int vu_set_log_base(struct vu_dev *vdev, struct vhost_user_msg *msg)
 {
 	uint64_t size = le64toh(msg->payload.log.mmap_size);
 	uint64_t off = le64toh(msg->payload.log.mmap_offset);
-	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
-	struct stat st;
-	void *p;
 
 	if (msg->nfds != 1) {
 		err("vhost-user: SET_LOG_BASE with %u fds", msg->nfds);
 		return -EPROTO;
 	}
-	if (!size || size > SIZE_MAX || size > UINT64_MAX - off || off % page ||
-	    !vu_log_covers(&vdev->mem, size)) {
-		warn("vhost-user: bad log, size 0x%" PRIx64 " offset 0x%" PRIx64,
-		     size, off);
-		return -EINVAL;
-	}
-	if (fstat(msg->fds[0], &st))
-		return -errno;
-	if (st.st_size < 0 || (uint64_t)st.st_size < off + size) {
-		warn("vhost-user: log file of %jd bytes, 0x%" PRIx64 " needed",
-		     (intmax_t)st.st_size, off + size);
-		return -EINVAL;
-	}
-	if (vu_fd_no_shrink(msg->fds[0], "dirty log file"))
-		return -EPERM;
-
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
-		 msg->fds[0], (off_t)off);
-	if (p == MAP_FAILED)
-		return -errno;
-
-	vu_log_unmap(&vdev->mem);
-	vdev->mem.log = p;
-	vdev->mem.log_size = size;
-	debug("vhost-user: dirty log of %" PRIu64 " bytes", size);
-	return 0;
+	return vu_mem_log_set(&vdev->mem, msg->fds[0], size, off);
 }
 
 /**
@@ -772,277 +378,6 @@ static int vu_set_log_fd(struct vu_dev *vdev, struct vhost_user_msg *msg)
 {
 	(void)vdev;
 	(void)msg;
-	return 0;
-}
-
-/**
- * vu_set_vring_num() - SET_VRING_NUM: queue size
- * @vdev:	vhost-user device
- * @msg:	Message: vring state
- *
- * A size change forgets ring addresses validated for the old size.
- *
- * Return: 0, -EPROTO if the index is out of range, -EINVAL for a bad size,
- *	   -EBUSY if the queue is started
- */
-static int vu_set_vring_num(struct vu_dev *vdev, struct vhost_user_msg *msg)
-{
-	struct vu_virtq *vq = vu_vq(vdev, le32toh(msg->payload.state.index));
-	uint32_t num = le32toh(msg->payload.state.num);
-
-	if (!vq)
-		return -EPROTO;
-	if (!num || num > VIRTQUEUE_MAX_SIZE || (num & (num - 1))) {
-		warn("vhost-user: bad queue size %" PRIu32, num);
-		return -EINVAL;
-	}
-	if (vq->started) {
-		warn("vhost-user: queue size change on a started queue");
-		return -EBUSY;
-	}
-
-	if (vq->num != num)
-		vu_rings_unmap(vq);
-	vq->num = num;
-	return 0;
-}
-
-/**
- * vu_set_vring_addr() - SET_VRING_ADDR: ring addresses, logging flag
- * @vdev:	vhost-user device
- * @msg:	Message: vring address description
- *
- * During a migration, QEMU sends this again for started rings, with the log
- * flag: rings are then remapped in place, indices untouched.
- *
- * Return: 0, -EPROTO if the index is out of range, -EINVAL or -EFAULT if
- *	   the rings can't be used (the queue is then stopped)
- */
-static int vu_set_vring_addr(struct vu_dev *vdev, struct vhost_user_msg *msg)
-{
-	struct vhost_user_vring_addr a;
-	struct vu_virtq *vq;
-	uint32_t idx, flags;
-	int rc;
-
-	memcpy(&a, &msg->payload.addr, sizeof(a));
-	idx = le32toh(a.index);
-	flags = le32toh(a.flags);
-
-	if (!(vq = vu_vq(vdev, idx)))
-		return -EPROTO;
-	if (flags & ~(1U << VHOST_VRING_F_LOG)) {
-		warn("vhost-user: unknown ring flags 0x%" PRIx32, flags);
-		return -EINVAL;
-	}
-
-	rc = vu_queue_map(&vdev->mem, vq, le64toh(a.desc_user_addr),
-			  le64toh(a.avail_user_addr), le64toh(a.used_user_addr));
-	if (rc) {
-		warn("vhost-user: queue %" PRIu32 " rings not in guest memory: %s",
-		     idx, strerror(-rc));
-		vu_rings_unmap(vq);
-		return rc;
-	}
-
-	vq->log_used = !!(flags & (1U << VHOST_VRING_F_LOG));
-	if (vq->log_used)
-		vq->used_gpa = le64toh(a.log_guest_addr);
-
-	debug("vhost-user: queue %" PRIu32 " rings: desc 0x%" PRIx64 " avail 0x%"
-	      PRIx64 " used 0x%" PRIx64 "%s", idx, vq->desc_gpa, vq->avail_gpa,
-	      vq->used_gpa, vq->log_used ? " (logged)" : "");
-
-	if (vq->kick_fd >= 0)
-		vu_queue_start(vq, idx);
-	return 0;
-}
-
-/**
- * vu_set_vring_base() - SET_VRING_BASE: next available index to process
- * @vdev:	vhost-user device
- * @msg:	Message: vring state
- *
- * Return: 0, -EPROTO if the index is out of range, -EINVAL for a value
- *	   wider than 16 bits, -EBUSY if the queue is started
- */
-static int vu_set_vring_base(struct vu_dev *vdev, struct vhost_user_msg *msg)
-{
-	struct vu_virtq *vq = vu_vq(vdev, le32toh(msg->payload.state.index));
-	uint32_t num = le32toh(msg->payload.state.num);
-
-	if (!vq)
-		return -EPROTO;
-	if (num > UINT16_MAX) {
-		warn("vhost-user: bad ring base %" PRIu32, num);
-		return -EINVAL;
-	}
-	if (vq->started) {
-		warn("vhost-user: ring base change on a started queue");
-		return -EBUSY;
-	}
-
-	vq->last_avail_idx = vq->shadow_avail_idx = vq->used_idx = num;
-	vq->signalled_used_valid = false;
-	return 0;
-}
-
-/**
- * vu_get_vring_base() - GET_VRING_BASE: stop a queue, return its index
- * @vdev:	vhost-user device
- * @msg:	Message: vring state, reply in place
- *
- * Return: VU_REPLY, -EPROTO if the index is out of range
- */
-static int vu_get_vring_base(struct vu_dev *vdev, struct vhost_user_msg *msg)
-{
-	uint32_t idx = le32toh(msg->payload.state.index);
-	struct vu_virtq *vq = vu_vq(vdev, idx);
-
-	if (!vq)
-		return -EPROTO;
-
-	vq->started = false;
-	ev_del(vdev->epollfd, vq->kick_fd);
-	close_fd(&vq->kick_fd);
-	debug("vhost-user: queue %" PRIu32 " stopped at %u", idx,
-	      vq->last_avail_idx);
-
-	msg->payload.state.index = htole32(idx);
-	msg->payload.state.num = htole32(vq->last_avail_idx);
-	msg->hdr.size = htole32(sizeof(msg->payload.state));
-	return VU_REPLY;
-}
-
-/**
- * vu_vring_fd() - Parse the payload of SET_VRING_KICK, _CALL and _ERR
- * @vdev:	vhost-user device
- * @msg:	Message: u64 with queue index and NOFD flag, maybe one fd
- * @fd:		Received file descriptor, -1 with NOFD; taken from @msg
- *
- * Return: virtqueue, NULL if malformed (logged)
- *
- * #syscalls fcntl
- */
-static struct vu_virtq *vu_vring_fd(struct vu_dev *vdev,
-				    struct vhost_user_msg *msg, int *fd)
-{
-	uint64_t v = vu_u64(msg);
-	bool nofd = v & VHOST_USER_VRING_NOFD_MASK;
-	struct vu_virtq *vq;
-
-	if (v & ~(uint64_t)(VHOST_USER_VRING_IDX_MASK |
-			    VHOST_USER_VRING_NOFD_MASK)) {
-		err("vhost-user: bad ring fd payload 0x%" PRIx64, v);
-		return NULL;
-	}
-	if (msg->nfds != (nofd ? 0U : 1U)) {
-		err("vhost-user: %u fds with ring fd payload 0x%" PRIx64,
-		    msg->nfds, v);
-		return NULL;
-	}
-	if (!(vq = vu_vq(vdev, v & VHOST_USER_VRING_IDX_MASK)))
-		return NULL;
-
-	*fd = -1;
-	if (!nofd) {
-		int flags = fcntl(msg->fds[0], F_GETFL);
-
-		/* The front-end shares these eventfds: it could drain a kick
-		 * between our epoll_wait() and read(), or fill a call
-		 * counter up to where write() waits.  We never wait on them.
-		 */
-		if (flags < 0 ||
-		    fcntl(msg->fds[0], F_SETFL, flags | O_NONBLOCK)) {
-			err("vhost-user: ring fd: %s", strerror(errno));
-			return NULL;
-		}
-		*fd = msg->fds[0];
-		msg->fds[0] = -1;
-	}
-	return vq;
-}
-
-/**
- * vu_set_vring_kick() - SET_VRING_KICK: eventfd the guest kicks, start
- * @vdev:	vhost-user device
- * @msg:	Message
- *
- * Without a file descriptor, the front-end asks us to poll the ring, which
- * we don't do: the queue starts, and is served when the other one kicks.
- *
- * Return: 0, -EPROTO if malformed, -errno if the fd can't be watched
- */
-static int vu_set_vring_kick(struct vu_dev *vdev, struct vhost_user_msg *msg)
-{
-	struct vu_virtq *vq;
-	unsigned idx;
-	int fd, rc;
-
-	if (!(vq = vu_vring_fd(vdev, msg, &fd)))
-		return -EPROTO;
-	idx = vq - vdev->vq;
-
-	ev_del(vdev->epollfd, vq->kick_fd);
-	close_fd(&vq->kick_fd);
-	vq->started = false;
-
-	if (fd < 0) {
-		warn("vhost-user: queue %u without kick fd: polling "
-		     "not supported", idx);
-	} else {
-		rc = ev_add(vdev->epollfd, fd, EPOLLIN, EV_VU_KICK, idx);
-		if (rc) {
-			err("vhost-user: can't watch kick fd: %s", strerror(-rc));
-			close(fd);
-			return rc;
-		}
-		vq->kick_fd = fd;
-	}
-
-	vu_queue_start(vq, idx);
-	return 0;
-}
-
-/**
- * vu_set_vring_call() - SET_VRING_CALL: eventfd to notify the guest
- * @vdev:	vhost-user device
- * @msg:	Message
- *
- * Return: 0, -EPROTO if malformed
- */
-static int vu_set_vring_call(struct vu_dev *vdev, struct vhost_user_msg *msg)
-{
-	struct vu_virtq *vq;
-	int fd;
-
-	if (!(vq = vu_vring_fd(vdev, msg, &fd)))
-		return -EPROTO;
-
-	close_fd(&vq->call_fd);
-	vq->call_fd = fd;
-	if (vq->started)
-		vu_queue_wake(vq);	/* QEMU sends it after the kick fd */
-	return 0;
-}
-
-/**
- * vu_set_vring_err() - SET_VRING_ERR: eventfd to report ring errors
- * @vdev:	vhost-user device
- * @msg:	Message
- *
- * Return: 0, -EPROTO if malformed
- */
-static int vu_set_vring_err(struct vu_dev *vdev, struct vhost_user_msg *msg)
-{
-	struct vu_virtq *vq;
-	int fd;
-
-	if (!(vq = vu_vring_fd(vdev, msg, &fd)))
-		return -EPROTO;
-
-	close_fd(&vq->err_fd);
-	vq->err_fd = fd;
 	return 0;
 }
 
@@ -1070,7 +405,7 @@ static int vu_get_protocol_features(struct vu_dev *vdev,
 static int vu_set_protocol_features(struct vu_dev *vdev,
 				    struct vhost_user_msg *msg)
 {
-	uint64_t f = vu_u64(msg);
+	uint64_t f = vu_msg_u64(msg);
 
 	if (f & ~VU_PROTOCOL_FEATURES) {
 		warn("vhost-user: protocol features 0x%" PRIx64
@@ -1094,32 +429,6 @@ static int vu_get_queue_num(struct vu_dev *vdev, struct vhost_user_msg *msg)
 {
 	(void)vdev;
 	return vu_reply_u64(msg, VHOST_USER_MAX_QUEUES / 2);
-}
-
-/**
- * vu_set_vring_enable() - SET_VRING_ENABLE: enable or disable a ring
- * @vdev:	vhost-user device
- * @msg:	Message: vring state, num 0 or 1
- *
- * Return: 0, -EPROTO if the index is out of range, -EINVAL for other values
- */
-static int vu_set_vring_enable(struct vu_dev *vdev, struct vhost_user_msg *msg)
-{
-	uint32_t idx = le32toh(msg->payload.state.index);
-	uint32_t num = le32toh(msg->payload.state.num);
-	struct vu_virtq *vq = vu_vq(vdev, idx);
-
-	if (!vq)
-		return -EPROTO;
-	if (num > 1) {
-		warn("vhost-user: bad ring enable value %" PRIu32, num);
-		return -EINVAL;
-	}
-
-	vq->enabled = num;
-	debug("vhost-user: queue %" PRIu32 " %s", idx,
-	      num ? "enabled" : "disabled");
-	return 0;
 }
 
 /**
@@ -1152,7 +461,7 @@ static int vu_send_rarp(struct vu_dev *vdev, struct vhost_user_msg *msg)
  */
 static int vu_net_set_mtu(struct vu_dev *vdev, struct vhost_user_msg *msg)
 {
-	uint64_t mtu = vu_u64(msg);
+	uint64_t mtu = vu_msg_u64(msg);
 
 	if (mtu < VU_MTU_MIN || mtu > VU_MTU_MAX) {
 		warn("vhost-user: bad MTU %" PRIu64, mtu);
@@ -1239,18 +548,18 @@ static const struct vu_req vu_reqs[VHOST_USER_REQUEST_MAX] = {
 	REQ(SET_LOG_BASE,	vu_set_log_base,
 	    sizeof(struct vhost_user_log),			1),
 	REQ(SET_LOG_FD,		vu_set_log_fd,		0,	1),
-	REQ(SET_VRING_NUM,	vu_set_vring_num,	STATE,	0),
-	REQ(SET_VRING_ADDR,	vu_set_vring_addr,
+	REQ(SET_VRING_NUM,	vu_vring_set_num,	STATE,	0),
+	REQ(SET_VRING_ADDR,	vu_vring_set_addr,
 	    sizeof(struct vhost_user_vring_addr),		0),
-	REQ(SET_VRING_BASE,	vu_set_vring_base,	STATE,	0),
-	REQ(GET_VRING_BASE,	vu_get_vring_base,	STATE,	0),
-	REQ(SET_VRING_KICK,	vu_set_vring_kick,	U64,	1),
-	REQ(SET_VRING_CALL,	vu_set_vring_call,	U64,	1),
-	REQ(SET_VRING_ERR,	vu_set_vring_err,	U64,	1),
+	REQ(SET_VRING_BASE,	vu_vring_set_base,	STATE,	0),
+	REQ(GET_VRING_BASE,	vu_vring_get_base,	STATE,	0),
+	REQ(SET_VRING_KICK,	vu_vring_set_kick,	U64,	1),
+	REQ(SET_VRING_CALL,	vu_vring_set_call,	U64,	1),
+	REQ(SET_VRING_ERR,	vu_vring_set_err,	U64,	1),
 	REQ(GET_PROTOCOL_FEATURES, vu_get_protocol_features, 0,	0),
 	REQ(SET_PROTOCOL_FEATURES, vu_set_protocol_features, U64, 0),
 	REQ(GET_QUEUE_NUM,	vu_get_queue_num,	0,	0),
-	REQ(SET_VRING_ENABLE,	vu_set_vring_enable,	STATE,	0),
+	REQ(SET_VRING_ENABLE,	vu_vring_set_enable,	STATE,	0),
 	REQ(SEND_RARP,		vu_send_rarp,		U64,	0),
 	REQ(NET_SET_MTU,	vu_net_set_mtu,		U64,	0),
 	REQ(SET_DEVICE_STATE_FD, vu_set_device_state_fd,
@@ -1266,6 +575,7 @@ static_assert(U64 == sizeof(((struct vhost_user_msg *)0)->payload.u64),
 static_assert(STATE == 8, "vring state wire size");
 static_assert(sizeof(struct vhost_user_log) == 16, "log wire size");
 static_assert(VU_MAX_REGIONS <= VHOST_USER_MAX_FDS, "one fd per region");
+static_assert(VU_MAX_REGIONS == VHOST_USER_MAX_REGIONS, "wire table size");
 
 #undef REQ
 #undef U64
@@ -1285,29 +595,13 @@ static const char *vu_req_name(uint32_t req)
 }
 
 /**
- * vu_msg_fds_close() - Close the file descriptors left in a message
- * @msg:	Message
- */
-static void vu_msg_fds_close(struct vhost_user_msg *msg)
-{
-	unsigned i;
-
-	for (i = 0; i < msg->nfds && i < VHOST_USER_MAX_FDS; i++) {
-		if (msg->fds[i] >= 0)
-			close(msg->fds[i]);
-		msg->fds[i] = -1;
-	}
-	msg->nfds = 0;
-}
-
-/**
- * vu_msg_dispatch() - Check a message against its table entry, handle it
+ * vu_req_dispatch() - Check a message against its table entry, handle it
  * @vdev:	vhost-user device
  * @msg:	Message
  *
  * Return: as vu_handler_t, -EOPNOTSUPP for requests we don't implement
  */
-static int vu_msg_dispatch(struct vu_dev *vdev, struct vhost_user_msg *msg)
+static int vu_req_dispatch(struct vu_dev *vdev, struct vhost_user_msg *msg)
 {
 	uint32_t req = le32toh(msg->hdr.request);
 	uint32_t flags = le32toh(msg->hdr.flags);
@@ -1339,7 +633,7 @@ static int vu_msg_dispatch(struct vu_dev *vdev, struct vhost_user_msg *msg)
 }
 
 /**
- * vu_msg_handle() - Handle one received message, build the reply if any
+ * vu_req_handle() - Handle one received message, build the reply if any
  * @vdev:	vhost-user device
  * @msg:	Message, replaced by the reply when @reply is set
  * @reply:	Set if @msg now holds a reply to send
@@ -1352,7 +646,7 @@ static int vu_msg_dispatch(struct vu_dev *vdev, struct vhost_user_msg *msg)
  * Return: 0 on success, -EPROTO if malformed (the caller must disconnect,
  *	   no reply), other -errno if refused or unknown (the session goes on)
  */
-int vu_msg_handle(struct vu_dev *vdev, struct vhost_user_msg *msg,
+int vu_req_handle(struct vu_dev *vdev, struct vhost_user_msg *msg,
 		  bool *reply)
 {
 	uint32_t req = le32toh(msg->hdr.request);
@@ -1365,7 +659,7 @@ int vu_msg_handle(struct vu_dev *vdev, struct vhost_user_msg *msg,
 	      " bytes, %u fds", vu_req_name(req), req, flags,
 	      le32toh(msg->hdr.size), msg->nfds);
 
-	rc = vu_msg_dispatch(vdev, msg);
+	rc = vu_req_dispatch(vdev, msg);
 	vu_msg_fds_close(msg);
 	if (rc == -EPROTO)
 		return rc;
@@ -1398,177 +692,12 @@ int vu_msg_handle(struct vu_dev *vdev, struct vhost_user_msg *msg,
 }
 
 /**
- * vu_read_full() - Read exactly the given number of bytes from a socket
- * @fd:		Socket, blocking, with a receive timeout
- * @buf:	Destination
- * @len:	Bytes to read
- *
- * Return: 0 on success, -EPROTO on end of file, -ETIMEDOUT if the bytes
- *	   don't come in time, -errno on failure
- *
- * #syscalls recvfrom
- */
-static int vu_read_full(int fd, void *buf, size_t len)
-{
-	uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = recv(fd, p, len, 0);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			return -ETIMEDOUT;	/* SO_RCVTIMEO, vu_set_conn() */
-		if (n < 0)
-			return -errno;
-		if (!n)
-			return -EPROTO;
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
-
-/**
- * vu_cmsg_fds() - Collect file descriptors from received control messages
- * @mh:		Received message header
- * @msg:	Message to store descriptors in (nfds updated)
- *
- * Return: 0, -EPROTO if control data was truncated or unexpected
- */
-static int vu_cmsg_fds(struct msghdr *mh, struct vhost_user_msg *msg)
-{
-	struct cmsghdr *cmsg;
-	int rc = 0;
-
-	for (cmsg = CMSG_FIRSTHDR(mh); cmsg; cmsg = CMSG_NXTHDR(mh, cmsg)) {
-		size_t n, i;
-
-		if (cmsg->cmsg_level != SOL_SOCKET ||
-		    cmsg->cmsg_type != SCM_RIGHTS) {
-			rc = -EPROTO;
-			continue;
-		}
-
-		n = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (i = 0; i < n; i++) {
-			int fd;
-
-			memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int),
-			       sizeof(fd));
-			if (msg->nfds < VHOST_USER_MAX_FDS) {
-				msg->fds[msg->nfds++] = fd;
-			} else {
-				close(fd);
-				rc = -EPROTO;
-			}
-		}
-	}
-
-	if (mh->msg_flags & MSG_CTRUNC)
-		rc = -EPROTO;
-	return rc;
-}
-
-/**
- * vu_msg_recv() - Receive one message with its file descriptors
- * @fd:		Control socket, blocking
- * @msg:	Message to fill
- *
- * Return: 0 on success, -ECONNRESET on end of file before a message,
- *	   -EPROTO for a truncated message or control data, -EMSGSIZE for a
- *	   payload larger than any request takes, -errno on failure. On
- *	   failure, no descriptor is left open.
- *
- * #syscalls recvmsg recvfrom
- */
-int vu_msg_recv(int fd, struct vhost_user_msg *msg)
-{
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * VHOST_USER_MAX_FDS)];
-		struct cmsghdr align;
-	} ctl;
-	struct iovec iov = { &msg->hdr, sizeof(msg->hdr) };
-	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
-	};
-	uint32_t size;
-	unsigned i;
-	ssize_t n;
-	int rc;
-
-	msg->nfds = 0;
-	for (i = 0; i < VHOST_USER_MAX_FDS; i++)
-		msg->fds[i] = -1;
-
-	do
-		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	if (!n)
-		return -ECONNRESET;
-
-	if ((rc = vu_cmsg_fds(&mh, msg)))
-		goto err;
-
-	if ((size_t)n < sizeof(msg->hdr) &&
-	    (rc = vu_read_full(fd, (uint8_t *)&msg->hdr + n,
-			       sizeof(msg->hdr) - n)))
-		goto err;
-
-	size = le32toh(msg->hdr.size);
-	if (size > sizeof(msg->payload)) {
-		rc = -EMSGSIZE;
-		goto err;
-	}
-	if ((rc = vu_read_full(fd, msg->payload.raw, size)))
-		goto err;
-	return 0;
-
-err:
-	vu_msg_fds_close(msg);
-	return rc;
-}
-
-/**
- * vu_msg_send() - Send a reply
- * @fd:		Control socket
- * @msg:	Reply: header and payload of the size given in the header
- *
- * Return: 0 on success, -errno on failure
- *
- * #syscalls sendto
- */
-static int vu_msg_send(int fd, const struct vhost_user_msg *msg)
-{
-	size_t len = sizeof(msg->hdr) + le32toh(msg->hdr.size);
-	const uint8_t *p = (const uint8_t *)msg;
-
-	ASSERT(len <= sizeof(msg->hdr) + sizeof(msg->payload));
-	while (len) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
-
-/**
  * vu_dev_init() - Set up the device with no connection and no state
  * @vdev:	vhost-user device
  * @epollfd:	epoll instance for our file descriptors
  */
 void vu_dev_init(struct vu_dev *vdev, int epollfd)
 {
-	struct sigaction sa = { .sa_sigaction = vu_sigbus,
-				.sa_flags = SA_SIGINFO };
 	unsigned i;
 
 	memset(vdev, 0, sizeof(*vdev));
@@ -1576,12 +705,9 @@ void vu_dev_init(struct vu_dev *vdev, int epollfd)
 	vdev->listen_fd = -1;
 	vdev->conn_fd = -1;
 	for (i = 0; i < VHOST_USER_MAX_QUEUES; i++)
-		vu_queue_init(&vdev->vq[i]);
+		virtq_init(&vdev->vq[i]);
 
-	vu_sigbus_mem = &vdev->mem;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGBUS, &sa, NULL))
-		warn("vhost-user: no SIGBUS handler: %s", strerror(errno));
+	vu_mem_sigbus_init(&vdev->mem);
 }
 
 
@@ -1748,7 +874,7 @@ int vu_control_handler(struct vu_dev *vdev, uint32_t events)
 		return -EPROTO;
 	}
 
-	rc = vu_msg_handle(vdev, &msg, &reply);
+	rc = vu_req_handle(vdev, &msg, &reply);
 	if (rc == -EPROTO) {
 		vu_disconnect(vdev);
 		return rc;
@@ -1775,7 +901,7 @@ int vu_control_handler(struct vu_dev *vdev, uint32_t events)
  */
 bool vu_queue_ready(const struct vu_dev *vdev, unsigned qidx)
 {
-	const struct vu_virtq *vq;
+	const struct virtq *vq;
 	bool enabled;
 
 	if (qidx >= VHOST_USER_MAX_QUEUES)
@@ -1784,5 +910,5 @@ bool vu_queue_ready(const struct vu_dev *vdev, unsigned qidx)
 	vq = &vdev->vq[qidx];
 	enabled = vq->enabled ||
 		  !(vdev->features & BIT_ULL(VHOST_USER_F_PROTOCOL_FEATURES));
-	return vq->started && enabled && !vq->broken && vu_rings_mapped(vq);
+	return vq->started && enabled && !vq->broken && virtq_mapped(vq);
 }

@@ -3,12 +3,13 @@
  * DOC: virtio.c - split virtqueue mechanics
  *
  * This module owns the device side of a virtio 1.x split virtqueue
- * (virtio 1.x, 2.7): translating guest addresses into our mapping of guest
- * memory, walking descriptor chains into iovecs, returning buffers through
- * the used ring, deciding when the guest needs an interrupt, and marking
- * guest pages dirty while a migration logs writes. It knows nothing about
- * what the buffers carry, nor about the vhost-user messages that set the
- * rings up: it is handed a struct vu_mem and a struct vu_virtq.
+ * (virtio 1.x, 2.7): mapping and starting rings, walking descriptor chains
+ * into iovecs, returning buffers through the used ring, deciding when the
+ * guest needs an interrupt, and marking the ring writes it makes dirty
+ * while a migration logs writes. Guest addresses are translated, and pages
+ * marked dirty, by vu_mem.c below it. It knows nothing about what the
+ * buffers carry, nor about the vhost-user messages that set the rings up:
+ * it is handed a struct vu_mem and a struct virtq.
  *
  * Everything in guest memory is hostile. The guest may rewrite any ring
  * field at any time, so each field is read exactly once into a local
@@ -24,7 +25,7 @@
  *   range, loop, address outside guest memory, nested indirect table,
  *   indirect with NEXT, bad indirect length, device-readable buffer after a
  *   device-writable one): the queue is marked broken, logged once, and
- *   vu_queue_pop() returns -EIO until the queue is set up again;
+ *   virtq_pop() returns -EIO until the queue is set up again;
  * - a well-formed chain with more than VU_ELEM_MAX_SG segments: we can't
  *   serve it, so it goes straight back to the guest as used with length 0
  *   (logged at a bounded rate), and popping goes on with the next chain.
@@ -36,6 +37,8 @@
  * Dirty logging (vhost-user "LOG_ALL", for live migration): every write we
  * make to the rings is logged here when the ring has VHOST_VRING_F_LOG;
  * writes to the guest's buffers are logged by whoever writes the data.
+ *
+ * Prefixes, one file each: see the table in vhost_user.c.
  */
 
 #include <endian.h>
@@ -81,154 +84,13 @@ struct desc {
 };
 
 /**
- * region_xlate() - Translate an address through the region table
- * @m:		Guest memory
- * @addr:	Address, guest physical (@qva false) or front-end virtual
- * @len:	In: wanted length, out: contiguous length mapped from @addr
- * @qva:	Translate front-end virtual addresses instead of guest physical
- *
- * Return: pointer into our mapping, NULL if @addr is in no region
- */
-static void *region_xlate(const struct vu_mem *m, uint64_t addr,
-			  uint64_t *len, bool qva)
-{
-	unsigned i;
-
-	for (i = 0; i < m->nregions && i < VU_MAX_REGIONS; i++) {
-		const struct vu_region *r = &m->r[i];
-		uint64_t start = qva ? r->qva : r->gpa;
-		uint64_t off;
-
-		if (!r->mmap_addr || addr < start)
-			continue;
-
-		off = addr - start;
-		if (off >= r->size)
-			continue;
-
-		*len = MIN(*len, r->size - off);
-		return (void *)(uintptr_t)(r->mmap_addr + r->mmap_offset + off);
-	}
-
-	return NULL;
-}
-
-/**
- * vu_gpa_to_va() - Translate a guest physical address into our mapping
- * @m:		Guest memory
- * @gpa:	Guest physical address
- * @len:	In: wanted length, out: contiguous length available (may be less)
- *
- * Return: pointer into our mapping, NULL if @gpa is in no region
- */
-void *vu_gpa_to_va(const struct vu_mem *m, uint64_t gpa, uint64_t *len)
-{
-	return region_xlate(m, gpa, len, false);
-}
-
-/**
- * vu_qva_to_va() - Translate a front-end virtual address into our mapping
- * @m:		Guest memory
- * @qva:	Address in the front-end's address space (SET_VRING_ADDR)
- * @len:	In: wanted length, out: contiguous length available (may be less)
- *
- * Return: pointer into our mapping, NULL if @qva is in no region
- */
-void *vu_qva_to_va(const struct vu_mem *m, uint64_t qva, uint64_t *len)
-{
-	return region_xlate(m, qva, len, true);
-}
-
-/**
- * vu_log_write() - Mark guest pages dirty in the migration log
- * @m:		Guest memory, with the log bitmap
- * @gpa:	Guest physical address written
- * @len:	Bytes written
- *
- * Bit n (bit n % 8 of byte n / 8) stands for guest page n. Pages beyond the
- * bitmap are silently ignored: we never write outside it.
- */
-void vu_log_write(struct vu_mem *m, uint64_t gpa, uint64_t len)
-{
-	uint64_t page, last, npages;
-
-	if (!m->log_all || !m->log || !m->log_size || !len)
-		return;
-
-	npages = m->log_size > UINT64_MAX / 8 ? UINT64_MAX : m->log_size * 8;
-	page = gpa / VHOST_LOG_PAGE;
-	if (len - 1 > UINT64_MAX - gpa)		/* gpa + len wraps */
-		last = UINT64_MAX / VHOST_LOG_PAGE;
-	else
-		last = (gpa + len - 1) / VHOST_LOG_PAGE;
-	last = MIN(last, npages - 1);
-
-	for (; page <= last; page++) {
-		__atomic_fetch_or(&m->log[page / 8], (uint8_t)(1U << (page % 8)),
-				  __ATOMIC_RELAXED);
-	}
-}
-
-/**
- * va_region() - Find the region our mapping of which contains an address
- * @m:		Guest memory
- * @p:		Address in our mapping
- *
- * Return: region, NULL if none
- */
-static const struct vu_region *va_region(const struct vu_mem *m, uintptr_t p)
-{
-	unsigned i;
-
-	for (i = 0; i < m->nregions && i < VU_MAX_REGIONS; i++) {
-		const struct vu_region *r = &m->r[i];
-		uint64_t base = r->mmap_addr + r->mmap_offset;
-
-		if (r->mmap_addr && p >= base && p - base < r->size)
-			return r;
-	}
-	return NULL;
-}
-
-/**
- * vu_log_write_va() - Mark guest pages dirty, given a pointer into our mapping
- * @m:		Guest memory, with the log bitmap
- * @va:		Start of the written area, in our mapping of guest memory
- * @len:	Bytes written
- *
- * An area spanning several regions is logged region by region; bytes
- * outside every region are not guest memory and are ignored.
- */
-void vu_log_write_va(struct vu_mem *m, const void *va, uint64_t len)
-{
-	uintptr_t p = (uintptr_t)va;
-
-	if (!m->log_all || !m->log)
-		return;
-
-	while (len) {
-		const struct vu_region *r = va_region(m, p);
-		uint64_t off, l;
-
-		if (!r)
-			return;
-
-		off = p - (r->mmap_addr + r->mmap_offset);
-		l = MIN(len, r->size - off);
-		vu_log_write(m, r->gpa + off, l);
-		p += l;
-		len -= l;
-	}
-}
-
-/**
- * ring_load16() - Read a little-endian 16-bit ring field once
+ * virtq_load16() - Read a little-endian 16-bit ring field once
  * @base:	Ring start, in our mapping
  * @off:	Field offset, bytes, a multiple of 2
  *
  * Return: field value, host byte order
  */
-static uint16_t ring_load16(const void *base, size_t off)
+static uint16_t virtq_load16(const void *base, size_t off)
 {
 	const uint16_t *p = (const uint16_t *)((const uint8_t *)base + off);
 
@@ -236,12 +98,12 @@ static uint16_t ring_load16(const void *base, size_t off)
 }
 
 /**
- * ring_store16() - Write a little-endian 16-bit ring field
+ * virtq_store16() - Write a little-endian 16-bit ring field
  * @base:	Ring start, in our mapping
  * @off:	Field offset, bytes, a multiple of 2
  * @v:		Value, host byte order
  */
-static void ring_store16(void *base, size_t off, uint16_t v)
+static void virtq_store16(void *base, size_t off, uint16_t v)
 {
 	uint16_t *p = (uint16_t *)((uint8_t *)base + off);
 
@@ -249,12 +111,12 @@ static void ring_store16(void *base, size_t off, uint16_t v)
 }
 
 /**
- * ring_store32() - Write a little-endian 32-bit ring field
+ * virtq_store32() - Write a little-endian 32-bit ring field
  * @base:	Ring start, in our mapping
  * @off:	Field offset, bytes, a multiple of 4
  * @v:		Value, host byte order
  */
-static void ring_store32(void *base, size_t off, uint32_t v)
+static void virtq_store32(void *base, size_t off, uint32_t v)
 {
 	uint32_t *p = (uint32_t *)((uint8_t *)base + off);
 
@@ -262,40 +124,17 @@ static void ring_store32(void *base, size_t off, uint32_t v)
 }
 
 /**
- * vu_queue_init() - Reset a virtqueue to its initial, unconfigured state
+ * virtq_init() - Reset a virtqueue to its initial, unconfigured state
  * @vq:		Virtqueue
  */
-void vu_queue_init(struct vu_virtq *vq)
+void virtq_init(struct virtq *vq)
 {
 	memset(vq, 0, sizeof(*vq));
 	vq->kick_fd = vq->call_fd = vq->err_fd = -1;
 }
 
 /**
- * qva_to_gpa() - Find the guest physical address of a front-end address
- * @m:		Guest memory
- * @qva:	Front-end virtual address
- * @gpa:	Guest physical address, set on success
- *
- * Return: true if @qva is in a region
- */
-static bool qva_to_gpa(const struct vu_mem *m, uint64_t qva, uint64_t *gpa)
-{
-	unsigned i;
-
-	for (i = 0; i < m->nregions && i < VU_MAX_REGIONS; i++) {
-		const struct vu_region *r = &m->r[i];
-
-		if (r->mmap_addr && qva >= r->qva && qva - r->qva < r->size) {
-			*gpa = r->gpa + (qva - r->qva);
-			return true;
-		}
-	}
-	return false;
-}
-
-/**
- * ring_map() - Map one part of a ring, checking size and alignment
+ * virtq_map_part() - Map one part of a ring, checking size and alignment
  * @m:		Guest memory
  * @qva:	Front-end virtual address of the ring part
  * @size:	Bytes that must be contiguously mapped
@@ -305,8 +144,8 @@ static bool qva_to_gpa(const struct vu_mem *m, uint64_t qva, uint64_t *gpa)
  *
  * Return: 0 on success, -EINVAL if misaligned, -EFAULT if not mapped
  */
-static int ring_map(const struct vu_mem *m, uint64_t qva, uint64_t size,
-		    uint64_t align, void **va, uint64_t *gpa)
+static int virtq_map_part(const struct vu_mem *m, uint64_t qva, uint64_t size,
+			  uint64_t align, void **va, uint64_t *gpa)
 {
 	uint64_t len = size;
 	void *p;
@@ -314,8 +153,8 @@ static int ring_map(const struct vu_mem *m, uint64_t qva, uint64_t size,
 	if (qva & (align - 1))
 		return -EINVAL;
 
-	p = vu_qva_to_va(m, qva, &len);
-	if (!p || len != size || !qva_to_gpa(m, qva, gpa))
+	p = vu_mem_qva_to_va(m, qva, &len);
+	if (!p || len != size || !vu_mem_qva_to_gpa(m, qva, gpa))
 		return -EFAULT;
 
 	/* We access fields atomically: our mapping must be aligned, too */
@@ -327,7 +166,7 @@ static int ring_map(const struct vu_mem *m, uint64_t qva, uint64_t size,
 }
 
 /**
- * vu_queue_map() - Map the three parts of a ring given by SET_VRING_ADDR
+ * virtq_map() - Map the three parts of a ring given by SET_VRING_ADDR
  * @m:		Guest memory
  * @vq:		Virtqueue, with @num already set
  * @desc_qva:	Front-end address of the descriptor table
@@ -341,8 +180,8 @@ static int ring_map(const struct vu_mem *m, uint64_t qva, uint64_t size,
  * Return: 0 on success, -EINVAL for a bad size or alignment, -EFAULT if a
  *	   ring is not contiguously mapped
  */
-int vu_queue_map(const struct vu_mem *m, struct vu_virtq *vq, uint64_t desc_qva,
-		 uint64_t avail_qva, uint64_t used_qva)
+int virtq_map(const struct vu_mem *m, struct virtq *vq, uint64_t desc_qva,
+	      uint64_t avail_qva, uint64_t used_qva)
 {
 	uint64_t desc_gpa, avail_gpa, used_gpa;
 	void *desc, *avail, *used;
@@ -352,14 +191,16 @@ int vu_queue_map(const struct vu_mem *m, struct vu_virtq *vq, uint64_t desc_qva,
 	if (!num || num > VIRTQUEUE_MAX_SIZE || (num & (num - 1)))
 		return -EINVAL;
 
-	rc = ring_map(m, desc_qva, DESC_SIZE(num), DESC_ALIGN, &desc, &desc_gpa);
+	rc = virtq_map_part(m, desc_qva, DESC_SIZE(num), DESC_ALIGN, &desc,
+			    &desc_gpa);
 	if (rc)
 		return rc;
-	rc = ring_map(m, avail_qva, AVAIL_SIZE(num), AVAIL_ALIGN, &avail,
-		      &avail_gpa);
+	rc = virtq_map_part(m, avail_qva, AVAIL_SIZE(num), AVAIL_ALIGN, &avail,
+			    &avail_gpa);
 	if (rc)
 		return rc;
-	rc = ring_map(m, used_qva, USED_SIZE(num), USED_ALIGN, &used, &used_gpa);
+	rc = virtq_map_part(m, used_qva, USED_SIZE(num), USED_ALIGN, &used,
+			    &used_gpa);
 	if (rc)
 		return rc;
 
@@ -373,11 +214,81 @@ int vu_queue_map(const struct vu_mem *m, struct vu_virtq *vq, uint64_t desc_qva,
 }
 
 /**
- * vu_queue_set_broken() - Stop processing a queue the guest corrupted
+ * virtq_mapped() - Check that the rings of a queue are translated
+ * @vq:		Virtqueue
+ *
+ * Return: true if descriptor table, available and used rings are mapped
+ */
+bool virtq_mapped(const struct virtq *vq)
+{
+	return vq->num && vq->desc && vq->avail && vq->used;
+}
+
+/**
+ * virtq_unmap() - Forget ring addresses and stop the queue
+ * @vq:		Virtqueue
+ */
+void virtq_unmap(struct virtq *vq)
+{
+	vq->started = false;
+	vq->desc = NULL;
+	vq->avail = NULL;
+	vq->used = NULL;
+}
+
+/**
+ * virtq_wake() - Kick ourselves and interrupt the guest, once
+ * @vq:		Virtqueue, started
+ *
+ * A ring that starts (again) may hold work nobody will tell us about, and
+ * used entries the guest hasn't been told of: after a migration, the
+ * source may have filled the last receive buffers and stopped before its
+ * interrupt reached the guest, which then waits for one forever.  A kick
+ * to our own eventfd makes the loop look at the ring; an interrupt the
+ * guest didn't need costs it a look at its used ring.
+ *
+ * #syscalls write
+ */
+void virtq_wake(const struct virtq *vq)
+{
+	uint64_t one = 1;
+
+	if (vq->kick_fd >= 0 && write(vq->kick_fd, &one, sizeof(one)) < 0)
+		debug("vhost-user: can't kick ourselves: %s", strerror(errno));
+	if (vq->call_fd >= 0 && write(vq->call_fd, &one, sizeof(one)) < 0)
+		debug("vhost-user: can't interrupt the guest: %s",
+		      strerror(errno));
+}
+
+/**
+ * virtq_start() - Start a queue whose rings are mapped
+ * @vq:		Virtqueue
+ * @idx:	Index of @vq, for logs
+ *
+ * The next used ring index is the one in guest memory (vhost-user.rst,
+ * SET_VRING_BASE): read it once, here, as the rings become ours.
+ */
+void virtq_start(struct virtq *vq, unsigned idx)
+{
+	if (vq->started || !virtq_mapped(vq))
+		return;
+
+	vq->used_idx = le16toh(vq->used->idx);
+	vq->signalled_used_valid = false;
+	vq->inuse = 0;
+	vq->broken = false;
+	vq->started = true;
+	debug("vhost-user: queue %u started, size %u, avail %u, used %u", idx,
+	      vq->num, vq->last_avail_idx, vq->used_idx);
+	virtq_wake(vq);
+}
+
+/**
+ * virtq_set_broken() - Stop processing a queue the guest corrupted
  * @vq:		Virtqueue
  * @why:	Reason, logged the first time only
  */
-void vu_queue_set_broken(struct vu_virtq *vq, const char *why)
+void virtq_set_broken(struct virtq *vq, const char *why)
 {
 	if (vq->broken)
 		return;
@@ -387,19 +298,19 @@ void vu_queue_set_broken(struct vu_virtq *vq, const char *why)
 }
 
 /**
- * queue_ready() - Check that a queue can be processed
+ * virtq_ready() - Check that a queue can be processed
  * @vq:		Virtqueue
  *
  * Return: true if started, mapped and not broken
  */
-static bool queue_ready(const struct vu_virtq *vq)
+static bool virtq_ready(const struct virtq *vq)
 {
 	return vq->started && !vq->broken && vq->num && vq->desc &&
 	       vq->avail && vq->used;
 }
 
 /**
- * avail_pending() - Read the available index, count entries not yet popped
+ * virtq_avail_pending() - Read the available index, count entries not popped
  * @vq:		Virtqueue, ready
  *
  * Orders later reads of ring entries and descriptors after the index read.
@@ -407,63 +318,63 @@ static bool queue_ready(const struct vu_virtq *vq)
  * Return: number of new entries, or -EIO (queue now broken) if the guest
  *	   claims more than the queue holds
  */
-static int avail_pending(struct vu_virtq *vq)
+static int virtq_avail_pending(struct virtq *vq)
 {
-	uint16_t idx = ring_load16(vq->avail, AVAIL_IDX_OFF), n;
+	uint16_t idx = virtq_load16(vq->avail, AVAIL_IDX_OFF), n;
 
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	vq->shadow_avail_idx = idx;
 
 	n = idx - vq->last_avail_idx;
 	if (n > vq->num) {
-		vu_queue_set_broken(vq, "available index jumped");
+		virtq_set_broken(vq, "available index jumped");
 		return -EIO;
 	}
 	return n;
 }
 
 /**
- * vu_queue_empty() - Check whether the guest made no new buffers available
+ * virtq_empty() - Check whether the guest made no new buffers available
  * @vq:		Virtqueue
  *
  * Return: true if there is nothing to pop (or the queue can't be processed)
  */
-bool vu_queue_empty(struct vu_virtq *vq)
+bool virtq_empty(struct virtq *vq)
 {
-	if (!queue_ready(vq))
+	if (!virtq_ready(vq))
 		return true;
 
-	return ring_load16(vq->avail, AVAIL_IDX_OFF) == vq->last_avail_idx;
+	return virtq_load16(vq->avail, AVAIL_IDX_OFF) == vq->last_avail_idx;
 }
 
 /**
- * avail_event_set() - Ask the guest to kick once it passes last_avail_idx
+ * virtq_avail_event_set() - Ask the guest to kick once it passes last_avail_idx
  * @m:		Guest memory, for the dirty log
  * @vq:		Virtqueue, ready, with event index negotiated
  *
  * Followed by a full barrier: a later read of the available index must not
  * be ordered before this store, or we could miss the guest's next kick.
  */
-static void avail_event_set(struct vu_mem *m, struct vu_virtq *vq)
+static void virtq_avail_event_set(struct vu_mem *m, struct virtq *vq)
 {
 	size_t off = USED_RING_OFF(vq->num);
 
 	/* The field is ours: skip rewriting (and logging) an unchanged value */
-	if (ring_load16(vq->used, off) != vq->last_avail_idx) {
-		ring_store16(vq->used, off, vq->last_avail_idx);
+	if (virtq_load16(vq->used, off) != vq->last_avail_idx) {
+		virtq_store16(vq->used, off, vq->last_avail_idx);
 		if (vq->log_used)
-			vu_log_write(m, vq->used_gpa + off, sizeof(__le16));
+			vu_mem_log_write(m, vq->used_gpa + off, sizeof(__le16));
 	}
 
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
 /**
- * desc_get() - Copy a descriptor out of guest memory, once
+ * virtq_desc_get() - Copy a descriptor out of guest memory, once
  * @src:	Descriptor in our mapping of guest memory
  * @d:		Local copy, host byte order
  */
-static void desc_get(const void *src, struct desc *d)
+static void virtq_desc_get(const void *src, struct desc *d)
 {
 	struct vring_desc raw;
 
@@ -477,7 +388,7 @@ static void desc_get(const void *src, struct desc *d)
 }
 
 /**
- * guest_read() - Copy bytes from guest memory, possibly across regions
+ * virtq_guest_read() - Copy bytes from guest memory, possibly across regions
  * @m:		Guest memory
  * @gpa:	Guest physical address, @gpa + @len must not wrap
  * @buf:	Destination
@@ -485,14 +396,14 @@ static void desc_get(const void *src, struct desc *d)
  *
  * Return: 0 on success, -EFAULT if any byte is outside guest memory
  */
-static int guest_read(const struct vu_mem *m, uint64_t gpa, void *buf,
-		      size_t len)
+static int virtq_guest_read(const struct vu_mem *m, uint64_t gpa, void *buf,
+			    size_t len)
 {
 	uint8_t *p = buf;
 
 	while (len) {
 		uint64_t l = len;
-		const void *va = vu_gpa_to_va(m, gpa, &l);
+		const void *va = vu_mem_gpa_to_va(m, gpa, &l);
 
 		if (!va)
 			return -EFAULT;
@@ -508,7 +419,7 @@ static int guest_read(const struct vu_mem *m, uint64_t gpa, void *buf,
 }
 
 /**
- * elem_add() - Map one descriptor's buffer and append it to an element
+ * virtq_elem_add() - Map one descriptor's buffer and append it to an element
  * @m:		Guest memory
  * @vq:		Virtqueue, marked broken on a bad descriptor
  * @elem:	Element being built
@@ -517,8 +428,8 @@ static int guest_read(const struct vu_mem *m, uint64_t gpa, void *buf,
  * Return: 0 on success, -E2BIG if the element has no more room for
  *	   segments, -EIO if the queue is now broken
  */
-static int elem_add(const struct vu_mem *m, struct vu_virtq *vq,
-		    struct vu_elem *elem, const struct desc *d)
+static int virtq_elem_add(const struct vu_mem *m, struct virtq *vq,
+			  struct virtq_elem *elem, const struct desc *d)
 {
 	bool write = d->flags & VRING_DESC_F_WRITE;
 	uint64_t gpa = d->addr, left = d->len;
@@ -527,12 +438,12 @@ static int elem_add(const struct vu_mem *m, struct vu_virtq *vq,
 		return 0;
 
 	if (!write && elem->in_num) {
-		vu_queue_set_broken(vq, "device-readable after device-writable descriptor");
+		virtq_set_broken(vq, "device-readable after device-writable descriptor");
 		return -EIO;
 	}
 
 	if (left - 1 > UINT64_MAX - gpa) {
-		vu_queue_set_broken(vq, "descriptor wraps around address space");
+		virtq_set_broken(vq, "descriptor wraps around address space");
 		return -EIO;
 	}
 
@@ -544,9 +455,9 @@ static int elem_add(const struct vu_mem *m, struct vu_virtq *vq,
 		if (n >= VU_ELEM_MAX_SG)
 			return -E2BIG;
 
-		va = vu_gpa_to_va(m, gpa, &l);
+		va = vu_mem_gpa_to_va(m, gpa, &l);
 		if (!va) {
-			vu_queue_set_broken(vq, "descriptor outside guest memory");
+			virtq_set_broken(vq, "descriptor outside guest memory");
 			return -EIO;
 		}
 
@@ -565,7 +476,38 @@ static int elem_add(const struct vu_mem *m, struct vu_virtq *vq,
 }
 
 /**
- * chain_indirect() - Walk an indirect descriptor table into an element
+ * virtq_chain_step() - Add a descriptor to an element, find the next one
+ * @m:		Guest memory
+ * @vq:		Virtqueue, ready, marked broken on a bad chain
+ * @elem:	Element to fill
+ * @d:		Descriptor, copied out of guest memory
+ * @num:	Entries in the table @d comes from
+ * @next:	Index of the next descriptor, set if the chain goes on
+ * @why:	What to log if the next index is out of range
+ *
+ * Return: 1 if the chain goes on at @next, 0 at its end, -E2BIG if too
+ *	   many segments, -EIO if broken
+ */
+static int virtq_chain_step(const struct vu_mem *m, struct virtq *vq,
+			    struct virtq_elem *elem, const struct desc *d,
+			    unsigned num, unsigned *next, const char *why)
+{
+	int rc = virtq_elem_add(m, vq, elem, d);
+
+	if (rc)
+		return rc;
+	if (!(d->flags & VRING_DESC_F_NEXT))
+		return 0;
+	if (d->next >= num) {
+		virtq_set_broken(vq, why);
+		return -EIO;
+	}
+	*next = d->next;
+	return 1;
+}
+
+/**
+ * virtq_chain_indirect() - Walk an indirect descriptor table into an element
  * @m:		Guest memory
  * @vq:		Virtqueue, marked broken on a bad table
  * @elem:	Element being built, empty
@@ -573,23 +515,23 @@ static int elem_add(const struct vu_mem *m, struct vu_virtq *vq,
  *
  * Return: 0 on success, -E2BIG if too many segments, -EIO if broken
  */
-static int chain_indirect(const struct vu_mem *m, struct vu_virtq *vq,
-			  struct vu_elem *elem, const struct desc *ind)
+static int virtq_chain_indirect(const struct vu_mem *m, struct virtq *vq,
+				struct virtq_elem *elem, const struct desc *ind)
 {
 	uint32_t entries = ind->len / sizeof(struct vring_desc), i = 0, seen;
 	struct desc d;
 	int rc;
 
 	if (ind->flags & VRING_DESC_F_NEXT) {
-		vu_queue_set_broken(vq, "indirect descriptor with NEXT");
+		virtq_set_broken(vq, "indirect descriptor with NEXT");
 		return -EIO;
 	}
 	if (!ind->len || ind->len % sizeof(struct vring_desc)) {
-		vu_queue_set_broken(vq, "bad indirect table length");
+		virtq_set_broken(vq, "bad indirect table length");
 		return -EIO;
 	}
 	if (ind->len - 1 > UINT64_MAX - ind->addr) {
-		vu_queue_set_broken(vq, "indirect table wraps around");
+		virtq_set_broken(vq, "indirect table wraps around");
 		return -EIO;
 	}
 
@@ -597,39 +539,31 @@ static int chain_indirect(const struct vu_mem *m, struct vu_virtq *vq,
 		struct vring_desc raw;
 
 		if (seen >= entries) {
-			vu_queue_set_broken(vq, "loop in indirect descriptor table");
+			virtq_set_broken(vq, "loop in indirect descriptor table");
 			return -EIO;
 		}
 
-		if (guest_read(m, ind->addr + (uint64_t)i * sizeof(raw),
-			       &raw, sizeof(raw))) {
-			vu_queue_set_broken(vq, "indirect table outside guest memory");
+		if (virtq_guest_read(m, ind->addr + (uint64_t)i * sizeof(raw),
+				     &raw, sizeof(raw))) {
+			virtq_set_broken(vq, "indirect table outside guest memory");
 			return -EIO;
 		}
-		desc_get(&raw, &d);
+		virtq_desc_get(&raw, &d);
 
 		if (d.flags & VRING_DESC_F_INDIRECT) {
-			vu_queue_set_broken(vq, "nested indirect descriptor");
+			virtq_set_broken(vq, "nested indirect descriptor");
 			return -EIO;
 		}
 
-		rc = elem_add(m, vq, elem, &d);
-		if (rc)
+		rc = virtq_chain_step(m, vq, elem, &d, entries, &i,
+				      "indirect next index out of range");
+		if (rc <= 0)
 			return rc;
-
-		if (!(d.flags & VRING_DESC_F_NEXT))
-			return 0;
-
-		i = d.next;
-		if (i >= entries) {
-			vu_queue_set_broken(vq, "indirect next index out of range");
-			return -EIO;
-		}
 	}
 }
 
 /**
- * chain_walk() - Walk a descriptor chain from its head into an element
+ * virtq_chain_walk() - Walk a descriptor chain from its head into an element
  * @m:		Guest memory
  * @vq:		Virtqueue, ready, marked broken on a bad chain
  * @head:	Head descriptor index, below @vq->num
@@ -637,8 +571,8 @@ static int chain_indirect(const struct vu_mem *m, struct vu_virtq *vq,
  *
  * Return: 0 on success, -E2BIG if too many segments, -EIO if broken
  */
-static int chain_walk(const struct vu_mem *m, struct vu_virtq *vq,
-		      unsigned head, struct vu_elem *elem)
+static int virtq_chain_walk(const struct vu_mem *m, struct virtq *vq,
+			    unsigned head, struct virtq_elem *elem)
 {
 	unsigned i = head, seen;
 	struct desc d;
@@ -649,37 +583,29 @@ static int chain_walk(const struct vu_mem *m, struct vu_virtq *vq,
 
 	for (seen = 0; ; seen++) {
 		if (seen >= vq->num) {
-			vu_queue_set_broken(vq, "loop in descriptor chain");
+			virtq_set_broken(vq, "loop in descriptor chain");
 			return -EIO;
 		}
 
-		desc_get(&vq->desc[i], &d);
+		virtq_desc_get(&vq->desc[i], &d);
 
 		if (d.flags & VRING_DESC_F_INDIRECT) {
 			if (seen) {
-				vu_queue_set_broken(vq, "indirect descriptor not at chain head");
+				virtq_set_broken(vq, "indirect descriptor not at chain head");
 				return -EIO;
 			}
-			return chain_indirect(m, vq, elem, &d);
+			return virtq_chain_indirect(m, vq, elem, &d);
 		}
 
-		rc = elem_add(m, vq, elem, &d);
-		if (rc)
+		rc = virtq_chain_step(m, vq, elem, &d, vq->num, &i,
+				      "next descriptor index out of range");
+		if (rc <= 0)
 			return rc;
-
-		if (!(d.flags & VRING_DESC_F_NEXT))
-			return 0;
-
-		i = d.next;
-		if (i >= vq->num) {
-			vu_queue_set_broken(vq, "next descriptor index out of range");
-			return -EIO;
-		}
 	}
 }
 
 /**
- * vu_queue_pop() - Take the next available descriptor chain from a queue
+ * virtq_pop() - Take the next available descriptor chain from a queue
  * @m:		Guest memory
  * @vq:		Virtqueue
  * @elem:	Element to fill: buffers, out (device-readable) first
@@ -691,39 +617,39 @@ static int chain_walk(const struct vu_mem *m, struct vu_virtq *vq,
  * Return: 1 with @elem filled, 0 if nothing is available (or the queue is
  *	   not started), -EIO if the queue is broken
  */
-int vu_queue_pop(struct vu_mem *m, struct vu_virtq *vq, struct vu_elem *elem)
+int virtq_pop(struct vu_mem *m, struct virtq *vq, struct virtq_elem *elem)
 {
 	uint16_t head;
 	int n, rc;
 
 	if (vq->broken)
 		return -EIO;
-	if (!queue_ready(vq))
+	if (!virtq_ready(vq))
 		return 0;
 
 	if (vq->event_idx)
-		avail_event_set(m, vq);
+		virtq_avail_event_set(m, vq);
 
-	n = avail_pending(vq);
+	n = virtq_avail_pending(vq);
 	if (n <= 0)
 		return n;
 
 	if (vq->inuse >= vq->num) {
-		vu_queue_set_broken(vq, "more buffers in flight than queue size");
+		virtq_set_broken(vq, "more buffers in flight than queue size");
 		return -EIO;
 	}
 
-	head = ring_load16(vq->avail,
-			   AVAIL_RING_OFF(vq->last_avail_idx % vq->num));
+	head = virtq_load16(vq->avail,
+			    AVAIL_RING_OFF(vq->last_avail_idx % vq->num));
 	if (head >= vq->num) {
-		vu_queue_set_broken(vq, "head index out of range");
+		virtq_set_broken(vq, "head index out of range");
 		return -EIO;
 	}
 
 	vq->last_avail_idx++;
 	vq->inuse++;
 
-	rc = chain_walk(m, vq, head, elem);
+	rc = virtq_chain_walk(m, vq, head, elem);
 	if (rc == -E2BIG) {
 		/* The caller gives it back, used with length 0, in its place
 		 * in the batch it fills
@@ -736,16 +662,16 @@ int vu_queue_pop(struct vu_mem *m, struct vu_virtq *vq, struct vu_elem *elem)
 	}
 
 	if (vq->event_idx)
-		avail_event_set(m, vq);
+		virtq_avail_event_set(m, vq);
 	return 1;
 }
 
 /**
- * vu_queue_rewind() - Give back elements popped but not used
+ * virtq_rewind() - Give back elements popped but not used
  * @vq:		Virtqueue
  * @num:	Number of elements, the last ones popped
  */
-void vu_queue_rewind(struct vu_virtq *vq, unsigned num)
+void virtq_rewind(struct virtq *vq, unsigned num)
 {
 	num = MIN(num, vq->inuse);
 	vq->last_avail_idx -= num;
@@ -753,7 +679,7 @@ void vu_queue_rewind(struct vu_virtq *vq, unsigned num)
 }
 
 /**
- * vu_queue_fill() - Write a used ring entry, not yet visible to the guest
+ * virtq_fill() - Write a used ring entry, not yet visible to the guest
  * @m:		Guest memory, for the dirty log
  * @vq:		Virtqueue
  * @elem:	Element being returned
@@ -762,8 +688,8 @@ void vu_queue_rewind(struct vu_virtq *vq, unsigned num)
  *
  * The caller logs the data it wrote to the buffers; we log the ring entry.
  */
-void vu_queue_fill(struct vu_mem *m, struct vu_virtq *vq,
-		   const struct vu_elem *elem, uint32_t len, unsigned idx)
+void virtq_fill(struct vu_mem *m, struct virtq *vq,
+		const struct virtq_elem *elem, uint32_t len, unsigned idx)
 {
 	size_t off;
 
@@ -771,20 +697,21 @@ void vu_queue_fill(struct vu_mem *m, struct vu_virtq *vq,
 		return;
 
 	off = USED_RING_OFF((uint16_t)(vq->used_idx + idx) % vq->num);
-	ring_store32(vq->used, off, elem->index);
-	ring_store32(vq->used, off + sizeof(__le32), len);
+	virtq_store32(vq->used, off, elem->index);
+	virtq_store32(vq->used, off + sizeof(__le32), len);
 
 	if (vq->log_used)
-		vu_log_write(m, vq->used_gpa + off, sizeof(struct vring_used_elem));
+		vu_mem_log_write(m, vq->used_gpa + off,
+				 sizeof(struct vring_used_elem));
 }
 
 /**
- * vu_queue_flush() - Publish filled used ring entries to the guest
+ * virtq_flush() - Publish filled used ring entries to the guest
  * @m:		Guest memory, for the dirty log
  * @vq:		Virtqueue
  * @count:	Number of entries filled since the last flush
  */
-void vu_queue_flush(struct vu_mem *m, struct vu_virtq *vq, unsigned count)
+void virtq_flush(struct vu_mem *m, struct virtq *vq, unsigned count)
 {
 	uint16_t old = vq->used_idx, new = old + count;
 
@@ -793,9 +720,10 @@ void vu_queue_flush(struct vu_mem *m, struct vu_virtq *vq, unsigned count)
 
 	/* Entries and buffer contents before the index that publishes them */
 	__atomic_thread_fence(__ATOMIC_RELEASE);
-	ring_store16(vq->used, USED_IDX_OFF, new);
+	virtq_store16(vq->used, USED_IDX_OFF, new);
 	if (vq->log_used)
-		vu_log_write(m, vq->used_gpa + USED_IDX_OFF, sizeof(__le16));
+		vu_mem_log_write(m, vq->used_gpa + USED_IDX_OFF,
+				 sizeof(__le16));
 
 	vq->used_idx = new;
 	vq->inuse -= MIN(count, vq->inuse);
@@ -809,20 +737,20 @@ void vu_queue_flush(struct vu_mem *m, struct vu_virtq *vq, unsigned count)
 }
 
 /**
- * need_event() - Event index rule (virtio 1.x, 2.7.10): is @event in (@old, @new]?
+ * virtq_need_event() - Is @event in (@old, @new]? (virtio 1.x, 2.7.10)
  * @event:	Index the other side asked to be notified at
  * @new:	Index after our update
  * @old:	Index at the last notification
  *
  * Return: true if moving from @old to @new crossed @event
  */
-static bool need_event(uint16_t event, uint16_t new, uint16_t old)
+static bool virtq_need_event(uint16_t event, uint16_t new, uint16_t old)
 {
 	return (uint16_t)(new - event - 1) < (uint16_t)(new - old);
 }
 
 /**
- * vu_queue_should_notify() - Decide whether the guest wants an interrupt
+ * virtq_should_notify() - Decide whether the guest wants an interrupt
  * @vq:		Virtqueue
  *
  * With VIRTIO_F_EVENT_IDX, notify if the used index crossed used_event
@@ -832,7 +760,7 @@ static bool need_event(uint16_t event, uint16_t new, uint16_t old)
  *
  * Return: true if the guest should be notified
  */
-bool vu_queue_should_notify(struct vu_virtq *vq)
+bool virtq_should_notify(struct virtq *vq)
 {
 	uint16_t old, new;
 	bool valid;
@@ -844,7 +772,7 @@ bool vu_queue_should_notify(struct vu_virtq *vq)
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 
 	if (!vq->event_idx) {
-		return !(ring_load16(vq->avail, AVAIL_FLAGS_OFF) &
+		return !(virtq_load16(vq->avail, AVAIL_FLAGS_OFF) &
 			 VRING_AVAIL_F_NO_INTERRUPT);
 	}
 
@@ -856,21 +784,22 @@ bool vu_queue_should_notify(struct vu_virtq *vq)
 	if (!valid)
 		return true;
 
-	return need_event(ring_load16(vq->avail, AVAIL_RING_OFF(vq->num)),
-			  new, old);
+	uint16_t event = virtq_load16(vq->avail, AVAIL_RING_OFF(vq->num));
+
+	return virtq_need_event(event, new, old);
 }
 
 /**
- * vu_queue_notify() - Send the guest an interrupt through the call eventfd
+ * virtq_notify() - Send the guest an interrupt through the call eventfd
  * @vq:		Virtqueue
  *
  * #syscalls write
  */
-void vu_queue_notify(struct vu_virtq *vq)
+void virtq_notify(struct virtq *vq)
 {
 	uint64_t one = 1;
 
-	if (vq->call_fd < 0 || !vu_queue_should_notify(vq))
+	if (vq->call_fd < 0 || !virtq_should_notify(vq))
 		return;
 
 	/* EAGAIN: the counter is saturated, the guest will wake up anyway */

@@ -3,6 +3,7 @@
 #define VIRTIO_H
 
 #include "util.h"
+#include "vu_mem.h"
 
 /* Feature bits (virtio 1.x, 6 and 5.1.3) */
 #define VIRTIO_F_INDIRECT_DESC		28
@@ -21,7 +22,6 @@
 
 #define VIRTQUEUE_MAX_SIZE		32768	/* split ring limit, 2.7.1 */
 #define VU_ELEM_MAX_SG			64	/* iovecs in one element */
-#define VU_MAX_REGIONS			8	/* VHOST_MEMORY_BASELINE_NREGIONS */
 
 /* Split ring layout (virtio 1.x, 2.7), all little-endian */
 #define VRING_DESC_F_NEXT		1
@@ -57,43 +57,7 @@ struct vring_used {
 } PACKED;
 
 /**
- * struct vu_region - One guest memory region mapped from the front-end
- * @gpa:	Guest physical address of the region start
- * @size:	Region size, bytes
- * @qva:	Address of the region in the front-end's (QEMU's) space
- * @mmap_offset: Offset of the region in the mapping, bytes
- * @mmap_addr:	Our mapping (start of the mmap()ed area), 0 if unused
- * @mmap_size:	Size of our mapping, bytes
- */
-struct vu_region {
-	uint64_t gpa;
-	uint64_t size;
-	uint64_t qva;
-	uint64_t mmap_offset;
-	uint64_t mmap_addr;
-	uint64_t mmap_size;
-};
-
-/**
- * struct vu_mem - Guest memory as seen by the back-end, plus the dirty log
- * @nregions:	Valid entries in @r
- * @r:		Regions, non-overlapping in gpa and in qva
- * @log:	Dirty log bitmap mapped from SET_LOG_BASE, NULL if none
- * @log_size:	Size of @log, bytes (one bit per 4 KiB guest page)
- * @log_all:	VHOST_F_LOG_ALL negotiated: log every write to guest memory
- */
-struct vu_mem {
-	unsigned nregions;
-	struct vu_region r[VU_MAX_REGIONS];
-	uint8_t *log;
-	uint64_t log_size;
-	bool log_all;
-};
-
-#define VHOST_LOG_PAGE			4096
-
-/**
- * struct vu_virtq - State of one split virtqueue
+ * struct virtq - State of one split virtqueue
  * @num:	Queue size (descriptors), power of two, 0 if not set
  * @desc_gpa, @avail_gpa, @used_gpa: Ring addresses as guest physical
  *		addresses (for the dirty log: the used ring's log address)
@@ -111,7 +75,7 @@ struct vu_mem {
  * @broken:	The guest corrupted this ring: stop processing until reset
  * @kick_fd, @call_fd, @err_fd: eventfds from the front-end, -1 if none
  */
-struct vu_virtq {
+struct virtq {
 	unsigned num;
 	uint64_t desc_gpa, avail_gpa, used_gpa;
 	struct vring_desc *desc;
@@ -134,35 +98,34 @@ struct vu_virtq {
 };
 
 /**
- * struct vu_elem - One descriptor chain popped from a queue
+ * struct virtq_elem - One descriptor chain popped from a queue
  * @index:	Head descriptor index, to give back in the used ring
  * @out_num:	Device-readable (guest to us) iovecs in @sg, first
  * @in_num:	Device-writable (us to guest) iovecs in @sg, after @out_num
  * @sg:		Buffers, mapped into our address space
  */
-struct vu_elem {
+struct virtq_elem {
 	unsigned index;
 	unsigned out_num;
 	unsigned in_num;
 	struct iovec sg[VU_ELEM_MAX_SG];
 };
 
-void *vu_gpa_to_va(const struct vu_mem *m, uint64_t gpa, uint64_t *len);
-void *vu_qva_to_va(const struct vu_mem *m, uint64_t qva, uint64_t *len);
-void vu_log_write(struct vu_mem *m, uint64_t gpa, uint64_t len);
-void vu_log_write_va(struct vu_mem *m, const void *va, uint64_t len);
-
-void vu_queue_init(struct vu_virtq *vq);
-int vu_queue_map(const struct vu_mem *m, struct vu_virtq *vq, uint64_t desc_qva,
-		 uint64_t avail_qva, uint64_t used_qva);
-bool vu_queue_empty(struct vu_virtq *vq);
-int vu_queue_pop(struct vu_mem *m, struct vu_virtq *vq, struct vu_elem *elem);
-void vu_queue_rewind(struct vu_virtq *vq, unsigned num);
-void vu_queue_fill(struct vu_mem *m, struct vu_virtq *vq,
-		   const struct vu_elem *elem, uint32_t len, unsigned idx);
-void vu_queue_flush(struct vu_mem *m, struct vu_virtq *vq, unsigned count);
-bool vu_queue_should_notify(struct vu_virtq *vq);
-void vu_queue_notify(struct vu_virtq *vq);
-void vu_queue_set_broken(struct vu_virtq *vq, const char *why);
+void virtq_init(struct virtq *vq);
+int virtq_map(const struct vu_mem *m, struct virtq *vq, uint64_t desc_qva,
+	      uint64_t avail_qva, uint64_t used_qva);
+bool virtq_mapped(const struct virtq *vq);
+void virtq_unmap(struct virtq *vq);
+void virtq_wake(const struct virtq *vq);
+void virtq_start(struct virtq *vq, unsigned idx);
+bool virtq_empty(struct virtq *vq);
+int virtq_pop(struct vu_mem *m, struct virtq *vq, struct virtq_elem *elem);
+void virtq_rewind(struct virtq *vq, unsigned num);
+void virtq_fill(struct vu_mem *m, struct virtq *vq,
+		const struct virtq_elem *elem, uint32_t len, unsigned idx);
+void virtq_flush(struct vu_mem *m, struct virtq *vq, unsigned count);
+bool virtq_should_notify(struct virtq *vq);
+void virtq_notify(struct virtq *vq);
+void virtq_set_broken(struct virtq *vq, const char *why);
 
 #endif /* VIRTIO_H */

@@ -22,20 +22,20 @@ static_assert(sizeof(struct virtio_net_hdr_mrg_rxbuf) == 12, "wire size");
 
 typedef void (*vu_frame_cb)(void *opaque, const uint8_t *frame, size_t len);
 
-int vu_tx_poll(struct vu_dev *vdev, vu_frame_cb cb, void *opaque);
-int vu_send(struct vu_dev *vdev, const struct iovec *iov, size_t iovcnt);
+int vu_frame_tx_poll(struct vu_dev *vdev, vu_frame_cb cb, void *opaque);
+int vu_frame_send(struct vu_dev *vdev, const struct iovec *iov, size_t iovcnt);
 
 /**
- * vu_csum_trusted() - Will the guest take our frames without checking sums?
+ * vu_frame_csum_trusted() - Will the guest take our frames unchecked?
  * @vdev:	vhost-user device
  *
- * With VIRTIO_NET_F_GUEST_CSUM negotiated, vu_send() marks every frame
+ * With VIRTIO_NET_F_GUEST_CSUM negotiated, vu_frame_send() marks every frame
  * VIRTIO_NET_HDR_F_DATA_VALID, and the guest does not verify checksums
  * (virtio 1.x, 5.1.6.4): one over a whole TCP segment is then wasted.
  *
  * Return: true if so
  */
-static inline bool vu_csum_trusted(const struct vu_dev *vdev)
+static inline bool vu_frame_csum_trusted(const struct vu_dev *vdev)
 {
 	return vdev->features & BIT_ULL(VIRTIO_NET_F_GUEST_CSUM);
 }

@@ -38,7 +38,7 @@
  * (in the namespace too: one seed is a dump of sockets restored here).
  */
 
-/* WRAP: vu_send getrandom */
+/* WRAP: vu_frame_send getrandom */
 
 #include <arpa/inet.h>
 #include <endian.h>
@@ -54,7 +54,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "passt.h"
+#include "ctx.h"
 #include "flow.h"
 #include "migrate.h"
 #include "repair.h"
@@ -72,7 +72,7 @@ size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max);
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max,
 			       unsigned seed);
 ssize_t __wrap_getrandom(void *buf, size_t len, unsigned flags);
-int __wrap_vu_send(struct vu_dev *vdev, const struct iovec *iov, size_t cnt);
+int __wrap_vu_frame_send(struct vu_dev *vdev, const struct iovec *iov, size_t cnt);
 
 static struct ctx c;
 
@@ -113,14 +113,14 @@ ssize_t __wrap_getrandom(void *buf, size_t len, unsigned flags)
 }
 
 /**
- * __wrap_vu_send() - Frames restored connections send the guest: dropped
+ * __wrap_vu_frame_send() - Frames restored connections send the guest: dropped
  * @vdev:	Unused
  * @iov:	Frame
  * @cnt:	Entries in @iov
  *
  * Return: frame length
  */
-int __wrap_vu_send(struct vu_dev *vdev, const struct iovec *iov, size_t cnt)
+int __wrap_vu_frame_send(struct vu_dev *vdev, const struct iovec *iov, size_t cnt)
 {
 	size_t len = iov_size(iov, cnt), i;
 
@@ -271,22 +271,10 @@ static bool rec_v4(const uint8_t *a)
 static socklen_t rec_sa(const uint8_t *a, __be16 port,
 			struct sockaddr_storage *sa)
 {
-	memset(sa, 0, sizeof(*sa));
-	if (rec_v4(a)) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)sa;
+	union inany_addr ia;
 
-		s4->sin_family = AF_INET;
-		s4->sin_port = port;
-		memcpy(&s4->sin_addr, a + 12, 4);
-		return sizeof(*s4);
-	} else {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)sa;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = port;
-		memcpy(&s6->sin6_addr, a, 16);
-		return sizeof(*s6);
-	}
+	memcpy(&ia, a, sizeof(ia));
+	return inany_sockaddr(sa, &ia, ntohs(port));
 }
 
 /**

@@ -14,7 +14,7 @@
  * Input: a configuration byte, then records [op][length, 16 bits LE][data]:
  *   cfg:  bit 0 IPv4 off, bit 1 IPv6 off, bit 2 guest MAC given (-M),
  *         bit 3 MTU 1500 (else 65520), bits 4-7 RX room: 0 unlimited,
- *         else that many frames minus one before vu_send() fails with
+ *         else that many frames minus one before vu_frame_send() fails with
  *         -ENOBUFS (refilled by op 6)
  *   op 0, 7: a guest frame, Ethernet header first
  *   op 1: time passes, data[0..1] ms (LE, default 100): TCP timer, then
@@ -31,7 +31,7 @@
  * getrandom() is wrapped to return zeros, so initial sequence numbers only
  * depend on the input, and libFuzzer can learn them from comparisons.
  *
- * Checked: every frame given to vu_send() (wrapped, then discarded) comes
+ * Checked: every frame given to vu_frame_send() (wrapped, then discarded) comes
  * from our MAC, is ARP, IPv4 or IPv6, fits the MTU, has consistent
  * lengths and correct IPv4 header, TCP, UDP and ICMP checksums (verified
  * here by code of our own); after each input, once host peers are reset,
@@ -42,7 +42,7 @@
  * (in the namespace too: the TCP seeds answer the daemon's real SYN-ACK).
  */
 
-/* WRAP: vu_send getrandom */
+/* WRAP: vu_frame_send getrandom */
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -58,7 +58,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "passt.h"
+#include "ctx.h"
 #include "flow.h"
 #include "fwd.h"
 #include "icmp.h"
@@ -96,7 +96,7 @@ enum op {
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 ssize_t __wrap_getrandom(void *buf, size_t len, unsigned flags);
-int __wrap_vu_send(struct vu_dev *vdev, const struct iovec *iov, size_t cnt);
+int __wrap_vu_frame_send(struct vu_dev *vdev, const struct iovec *iov, size_t cnt);
 
 static const uint8_t our_mac[ETH_ALEN] = { 0x9a, 0x55, 0x9a, 0x55, 0x9a, 0x55 };
 static const uint8_t guest_mac[ETH_ALEN] = { 0x52, 0x54, 0, 0x12, 0x34, 0x56 };
@@ -136,7 +136,7 @@ static struct hsock {
 static int hep = -1;			/* harness epoll instance */
 static int udp_peer[2] = { -1, -1 };	/* IPv4, IPv6 peers for port 9001 */
 static unsigned peer4_addr;		/* rotates 127.x.y.z for peers */
-static int rx_room;			/* frames vu_send() takes, -1: any */
+static int rx_room;			/* frames vu_frame_send() takes, -1: any */
 static struct fuzz_fds fds0;		/* open before any input */
 static bool verbose;			/* FUZZ_LOG=1: list frames to guest */
 
@@ -254,14 +254,14 @@ static void frame_check(const uint8_t *f, size_t len)
 }
 
 /**
- * __wrap_vu_send() - Frames for the guest: checked, then dropped
+ * __wrap_vu_frame_send() - Frames for the guest: checked, then dropped
  * @vdev:	Unused
  * @iov:	Frame
  * @cnt:	Entries in @iov
  *
  * Return: frame length, -ENOBUFS when the input ran the guest out of room
  */
-int __wrap_vu_send(struct vu_dev *vdev, const struct iovec *iov, size_t cnt)
+int __wrap_vu_frame_send(struct vu_dev *vdev, const struct iovec *iov, size_t cnt)
 {
 	static uint8_t f[FRAME_MAX];
 	size_t len = iov_size(iov, cnt);

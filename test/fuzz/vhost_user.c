@@ -3,7 +3,7 @@
  *
  * The input is what a front-end writes on the control socket: messages
  * back to back, each a 12-byte header (request, flags, size, little-endian)
- * and its payload, handed to vu_msg_handle() one by one as vu_msg_recv()
+ * and its payload, handed to vu_req_handle() one by one as vu_msg_recv()
  * would, so the session state builds up.  A header whose size is more than
  * a payload can hold, or past the end of the input, ends the session as a
  * short read would.  A message the daemon calls malformed (-EPROTO) ends
@@ -221,7 +221,7 @@ static void check_queues(const struct vu_dev *vdev)
 	unsigned q;
 
 	for (q = 0; q < VHOST_USER_MAX_QUEUES; q++) {
-		const struct vu_virtq *vq = &vdev->vq[q];
+		const struct virtq *vq = &vdev->vq[q];
 		size_t num = vq->num;
 
 		if (!vq->started)
@@ -255,7 +255,7 @@ static void one_message(struct vu_dev *vdev, struct vhost_user_msg *msg)
 		msg->fds[i] = i < n ? fd_new(req, dir) : -1;
 	msg->nfds = n;
 
-	rc = vu_msg_handle(vdev, msg, &reply);
+	rc = vu_req_handle(vdev, msg, &reply);
 
 	if (msg->nfds)
 		FUZZ_FAIL("request %u: %u descriptors left in the message",
@@ -292,7 +292,7 @@ static void session_end(struct vu_dev *vdev)
 	if (devstate_fd >= 0)
 		FUZZ_FAIL("device state fd not reset on disconnect");
 	for (i = 0; i < VHOST_USER_MAX_QUEUES; i++) {
-		const struct vu_virtq *vq = &vdev->vq[i];
+		const struct virtq *vq = &vdev->vq[i];
 
 		if (vq->kick_fd >= 0 || vq->call_fd >= 0 || vq->err_fd >= 0 ||
 		    vq->started)

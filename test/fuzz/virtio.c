@@ -19,15 +19,15 @@
  *   5     number of 4-byte ops that follow (opcode, a, b, c)
  *   ...   image, copied from gpa 0 on (R0 then R1)
  * Ops act on queue (a & 1) where it matters: pop, fill and flush what was
- * popped, rewind, vu_tx_poll(), vu_send() of a frame, the guest adding to
+ * popped, rewind, vu_frame_tx_poll(), vu_frame_send() of a frame, the guest adding to
  * a 16-bit word of R0 (its index moves, ring entries change under us),
- * notify, empty check.  Without ops: vu_tx_poll(), one vu_send(), pop an
+ * notify, empty check.  Without ops: vu_frame_tx_poll(), one vu_frame_send(), pop an
  * RX buffer and give it back, notify both queues.
  *
  * Checked: every popped element has an index below the queue size and at
  * most VU_ELEM_MAX_SG segments, each inside one region; its device-readable
  * bytes are read and its device-writable bytes written (ASan watches the
- * heap regions); frames passed up by vu_tx_poll() are read whole; no more
+ * heap regions); frames passed up by vu_frame_tx_poll() are read whole; no more
  * elements are in flight than the queue holds.
  *
  * FUZZ_SEED_DIR=dir makes the binary write its seed inputs there and exit.
@@ -94,7 +94,7 @@ static struct {
 	struct vu_dev vdev;
 	uint8_t *buf[3];
 	uint8_t *log;
-	struct vu_elem held[VHOST_USER_MAX_QUEUES][HELD_MAX];
+	struct virtq_elem held[VHOST_USER_MAX_QUEUES][HELD_MAX];
 	unsigned nheld[VHOST_USER_MAX_QUEUES];
 	int call_fd;
 	bool verbose;
@@ -158,7 +158,7 @@ static bool in_region(const void *p, size_t len)
  * @vq:		Queue it came from
  * @e:		Element
  */
-static void elem_check(const struct vu_virtq *vq, const struct vu_elem *e)
+static void elem_check(const struct virtq *vq, const struct virtq_elem *e)
 {
 	unsigned i;
 
@@ -182,7 +182,7 @@ static void elem_check(const struct vu_virtq *vq, const struct vu_elem *e)
 }
 
 /**
- * frame_cb() - A frame vu_tx_poll() passes up: read it all
+ * frame_cb() - A frame vu_frame_tx_poll() passes up: read it all
  * @opaque:	Unused
  * @frame:	Frame
  * @len:	Length
@@ -204,16 +204,16 @@ static void frame_cb(void *opaque, const uint8_t *frame, size_t len)
  */
 static void held_push(unsigned q, uint32_t len)
 {
-	struct vu_virtq *vq = &fx.vdev.vq[q];
+	struct virtq *vq = &fx.vdev.vq[q];
 	unsigned i, n = fx.nheld[q];
 
 	for (i = 0; i < n; i++) {
-		const struct vu_elem *e = &fx.held[q][i];
+		const struct virtq_elem *e = &fx.held[q][i];
 		size_t room = iov_size(&e->sg[e->out_num], e->in_num);
 
-		vu_queue_fill(&fx.vdev.mem, vq, e, (uint32_t)MIN(room, len), i);
+		virtq_fill(&fx.vdev.mem, vq, e, (uint32_t)MIN(room, len), i);
 	}
-	vu_queue_flush(&fx.vdev.mem, vq, n);
+	virtq_flush(&fx.vdev.mem, vq, n);
 	fx.nheld[q] = 0;
 }
 
@@ -223,13 +223,13 @@ static void held_push(unsigned q, uint32_t len)
  */
 static void op_pop(unsigned q)
 {
-	struct vu_virtq *vq = &fx.vdev.vq[q];
+	struct virtq *vq = &fx.vdev.vq[q];
 	int rc;
 
 	if (fx.nheld[q] == HELD_MAX)
 		held_push(q, 0);
 
-	rc = vu_queue_pop(&fx.vdev.mem, vq, &fx.held[q][fx.nheld[q]]);
+	rc = virtq_pop(&fx.vdev.mem, vq, &fx.held[q][fx.nheld[q]]);
 	if (fx.verbose)
 		fprintf(stderr, "fuzz: pop from queue %u: %d\n", q, rc);
 	if (rc == 1) {
@@ -265,11 +265,11 @@ static void op_send(size_t len, unsigned split)
 	iov[1] = (struct iovec){ frame + a, b };
 	iov[2] = (struct iovec){ frame + a + b, len - a - b };
 
-	rc = vu_send(&fx.vdev, iov, 3);
+	rc = vu_frame_send(&fx.vdev, iov, 3);
 	if (fx.verbose)
 		fprintf(stderr, "fuzz: send of %zu bytes: %d\n", len, rc);
 	if (rc >= 0 && (size_t)rc != len)
-		FUZZ_FAIL("vu_send() of %zu bytes returned %d", len, rc);
+		FUZZ_FAIL("vu_frame_send() of %zu bytes returned %d", len, rc);
 }
 
 /**
@@ -294,7 +294,7 @@ static void op_poke(unsigned off, uint8_t v)
 static void run_op(const uint8_t *op)
 {
 	unsigned q = op[1] & 1;
-	struct vu_virtq *vq = &fx.vdev.vq[q];
+	struct virtq *vq = &fx.vdev.vq[q];
 
 	switch (op[0] % OP_COUNT) {
 	case OP_POP:
@@ -306,12 +306,12 @@ static void run_op(const uint8_t *op)
 	case OP_REWIND: {
 		unsigned n = MIN((unsigned)op[2], fx.nheld[q]);
 
-		vu_queue_rewind(vq, n);
+		virtq_rewind(vq, n);
 		fx.nheld[q] -= n;
 		break;
 	}
 	case OP_TX_POLL:
-		vu_tx_poll(&fx.vdev, frame_cb, NULL);
+		vu_frame_tx_poll(&fx.vdev, frame_cb, NULL);
 		break;
 	case OP_SEND:
 		op_send((size_t)op[1] << 8 | op[2], op[3]);
@@ -320,11 +320,11 @@ static void run_op(const uint8_t *op)
 		op_poke((unsigned)op[1] << 8 | op[2], op[3]);
 		break;
 	case OP_NOTIFY:
-		vu_queue_notify(vq);
+		virtq_notify(vq);
 		break;
 	case OP_EMPTY:
-		vu_queue_empty(vq);
-		vu_queue_should_notify(vq);
+		virtq_empty(vq);
+		virtq_should_notify(vq);
 		break;
 	}
 }
@@ -361,7 +361,7 @@ static int setup(uint8_t cfg, const uint16_t base[2], const uint8_t *img,
 			   BIT_ULL(VIRTIO_NET_F_MRG_RXBUF);
 	m->nregions = 3;
 	for (i = 0; i < 3; i++) {
-		m->r[i] = (struct vu_region){
+		m->r[i] = (struct vu_mem_region){
 			.gpa = r_gpa[i], .size = r_size[i], .qva = QVA(i),
 			.mmap_offset = r_off[i],
 			.mmap_addr = (uintptr_t)fx.buf[i],
@@ -376,10 +376,10 @@ static int setup(uint8_t cfg, const uint16_t base[2], const uint8_t *img,
 
 	layout(num, l);
 	for (q = 0; q < 2; q++) {
-		struct vu_virtq *vq = &fx.vdev.vq[q];
+		struct virtq *vq = &fx.vdev.vq[q];
 
 		vq->num = num;
-		if (vu_queue_map(m, vq, QVA(0) + l[q].desc, QVA(0) + l[q].avail,
+		if (virtq_map(m, vq, QVA(0) + l[q].desc, QVA(0) + l[q].avail,
 				 QVA(0) + l[q].used))
 			return -1;
 		vq->log_used = !!(cfg & CFG_LOG_USED);
@@ -432,7 +432,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		run_op(ops + 4 * i);
 
 	for (q = 0; q < 2; q++) {
-		const struct vu_virtq *vq = &fx.vdev.vq[q];
+		const struct virtq *vq = &fx.vdev.vq[q];
 
 		if (!vq->broken && vq->inuse > vq->num)
 			FUZZ_FAIL("queue %u: %u in flight, size %u", q,

@@ -2,11 +2,11 @@
 /* test/unit/arp.c - ARP responder and Ethernet dispatch
  *
  * Requests are built by hand and fed through tap_handler(), as frames from
- * the guest; vu_send() is wrapped (-Wl,--wrap=vu_send) so that the reply
+ * the guest; vu_frame_send() is wrapped (-Wl,--wrap=vu_frame_send) so that the reply
  * frame, if any, is captured here and checked byte by byte.
  */
 
-/* WRAP: vu_send */
+/* WRAP: vu_frame_send */
 
 #include <errno.h>
 #include <stdarg.h>
@@ -21,7 +21,7 @@
 #include <net/if_arp.h>
 #include <cmocka.h>
 
-#include "passt.h"
+#include "ctx.h"
 #include "arp.h"
 #include "tap.h"
 #include "tap_out.h"

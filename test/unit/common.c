@@ -4,8 +4,8 @@
  * DOC: Shared unit-test fixtures
  *
  * Linked into every unit test from test/unit/libunit.a, so a test gets what
- * it calls and nothing else.  __wrap_vu_send() only takes the place of
- * vu_send() in a test that asks for it ("WRAP: vu_send"): it keeps a copy
+ * it calls and nothing else.  __wrap_vu_frame_send() only takes the place of
+ * vu_frame_send() in a test that asks for it ("WRAP: vu_frame_send"): it keeps a copy
  * of each frame, which the test then checks byte by byte.  Helpers fail
  * the running test (cmocka assertions) rather than return errors: a typo in
  * an address is a broken test, not a case.
@@ -22,7 +22,7 @@
 #include <sys/mman.h>
 #include <cmocka.h>
 
-#include "passt.h"
+#include "ctx.h"
 #include "util.h"
 #include "common.h"
 
@@ -34,17 +34,17 @@ const uint8_t bcast_mac[ETH_ALEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 /* The guest's link-local address, from guest_mac (EUI-64) */
 const char *guest_ll = "fe80::5054:ff:fe12:3456";
 
-int __wrap_vu_send(struct vu_dev *vdev, const struct iovec *iov, size_t cnt);
+int __wrap_vu_frame_send(struct vu_dev *vdev, const struct iovec *iov, size_t cnt);
 
 /**
- * __wrap_vu_send() - Test double: the frame goes nowhere, we keep a copy
+ * __wrap_vu_frame_send() - Test double: the frame goes nowhere, we keep a copy
  * @vdev:	Unused
  * @iov:	Frame
  * @cnt:	Entries in @iov
  *
- * Return: frame length, as vu_send() on success
+ * Return: frame length, as vu_frame_send() on success
  */
-int __wrap_vu_send(struct vu_dev *vdev, const struct iovec *iov, size_t cnt)
+int __wrap_vu_frame_send(struct vu_dev *vdev, const struct iovec *iov, size_t cnt)
 {
 	(void)vdev;
 	assert_true(iov_size(iov, cnt) <= sizeof(sent_frame.b));

@@ -2,7 +2,7 @@
 /* test/unit/common.h - fixtures shared by the unit tests
  *
  * What more than one test needs: the frame capture standing in for
- * vu_send() (a test takes it with "WRAP: vu_send"), the usual addresses of
+ * vu_frame_send() (a test takes it with "WRAP: vu_frame_send"), the usual addresses of
  * the L2 responders' context, address parsers that fail the test on a typo,
  * a guard page for overread checks, and counts of what the process holds.
  */
@@ -22,7 +22,7 @@ struct ctx;
 #define UNIT_FRAME_MAX	(ETH_HLEN + 65535)
 
 /**
- * struct frame_capture - Frames handed to vu_send() (__wrap_vu_send())
+ * struct frame_capture - Frames handed to vu_frame_send() (__wrap_vu_frame_send())
  * @b:		Copy of the last frame
  * @len:	Its length, bytes
  * @count:	How many frames since unit_ctx_init()

@@ -48,7 +48,7 @@
 
 #include <cmocka.h>
 
-#include "passt.h"
+#include "ctx.h"
 #include "flow.h"
 #include "migrate.h"
 #include "repair.h"

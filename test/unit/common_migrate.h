@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "passt.h"
+#include "ctx.h"
 #include "migrate.h"
 #include "tcp_migrate.h"
 

@@ -27,7 +27,7 @@
 #include <sys/wait.h>
 #include <cmocka.h>
 
-#include "passt.h"
+#include "ctx.h"
 #include "conf.h"
 
 #define CHILD_OK	42	/* conf() returned in the child */

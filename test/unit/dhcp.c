@@ -3,11 +3,11 @@
  *
  * Messages are built by hand, byte by byte, and fed either to dhcp_parse()
  * and dhcp_build_reply() directly or, as whole Ethernet frames, through
- * tap_handler().  vu_send() is wrapped (-Wl,--wrap=vu_send): the frame the
+ * tap_handler().  vu_frame_send() is wrapped (-Wl,--wrap=vu_frame_send): the frame the
  * daemon would give the guest is captured here and taken apart.
  */
 
-/* WRAP: vu_send */
+/* WRAP: vu_frame_send */
 
 #include <errno.h>
 #include <stdarg.h>
@@ -24,7 +24,7 @@
 #include <netinet/udp.h>
 #include <cmocka.h>
 
-#include "passt.h"
+#include "ctx.h"
 #include "checksum.h"
 #include "dhcp.h"
 #include "tap.h"

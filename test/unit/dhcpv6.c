@@ -3,11 +3,11 @@
  *
  * Client messages are built by hand and fed either to dhcpv6_parse() (cut
  * at every length, right before an unmapped page) or, as whole frames, to
- * tap_handler(); vu_send() is wrapped (-Wl,--wrap=vu_send) so that the
+ * tap_handler(); vu_frame_send() is wrapped (-Wl,--wrap=vu_frame_send) so that the
  * reply is captured here and taken apart.
  */
 
-/* WRAP: vu_send */
+/* WRAP: vu_frame_send */
 
 #include <errno.h>
 #include <stdarg.h>
@@ -26,7 +26,7 @@
 #include <netinet/udp.h>
 #include <cmocka.h>
 
-#include "passt.h"
+#include "ctx.h"
 #include "checksum.h"
 #include "dhcpv6.h"
 #include "flow.h"

@@ -46,7 +46,7 @@
 
 #include <cmocka.h>
 
-#include "passt.h"
+#include "ctx.h"
 #include "flow.h"
 #include "migrate.h"
 #include "repair.h"

@@ -2,12 +2,12 @@
 /* test/unit/ndp.c - NDP (router and neighbour discovery), IPv6 input in
  *		     tap.c and pcap capture
  *
- * Frames are built by hand and fed to tap_handler(); vu_send() is wrapped
- * (-Wl,--wrap=vu_send) so that what the daemon would give the guest is
+ * Frames are built by hand and fed to tap_handler(); vu_frame_send() is wrapped
+ * (-Wl,--wrap=vu_frame_send) so that what the daemon would give the guest is
  * captured here and taken apart byte by byte.
  */
 
-/* WRAP: vu_send */
+/* WRAP: vu_frame_send */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,7 +25,7 @@
 #include <netinet/ip6.h>
 #include <cmocka.h>
 
-#include "passt.h"
+#include "ctx.h"
 #include "checksum.h"
 #include "ndp.h"
 #include "pcap.h"

@@ -49,7 +49,7 @@
 
 #include <cmocka.h>
 
-#include "passt.h"
+#include "ctx.h"
 #include "repair.h"
 #include "common.h"
 

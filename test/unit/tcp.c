@@ -33,11 +33,12 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
-#include "passt.h"
+#include "ctx.h"
 #include "checksum.h"
 #include "flow.h"
 #include "tap_out.h"
 #include "tcp.h"
+#include "tcp_guest.h"
 #include "tcp_listen.h"
 #include "tcp_seq.h"
 #include "common.h"

@@ -42,7 +42,7 @@
 
 #include <cmocka.h>
 
-#include "passt.h"
+#include "ctx.h"
 #include "flow.h"
 #include "migrate.h"
 #include "repair.h"
@@ -81,7 +81,7 @@ static_assert(offsetof(struct mig_tcp_conn, snd_wl1) == 140, "doc");
 /* Tests: the TCP section                                            */
 /* ---------------------------------------------------------------- */
 
-static void test_tcp_migrate_zero_connections_accepted(void **state)
+static void test_tcp_migrate_migrate_zero_connections_accepted(void **state)
 {
 	(void)state;
 	tp_begin(&tp, 0);
@@ -94,7 +94,7 @@ static void test_tcp_migrate_zero_connections_accepted(void **state)
 }
 
 /* Random changes to a TCP payload, CRC fixed: same verdict as ours */
-static void test_tcp_migrate_fuzz_vs_reference(void **state)
+static void test_tcp_migrate_migrate_fuzz_vs_reference(void **state)
 {
 	static const size_t fields[] = {
 		0, 10, 11, 15, 16, 26, 27, 32, 33, 34, 35, 36, 37, 40, 41,
@@ -240,7 +240,7 @@ static void e_wrap(struct mig_tcp_conn *r)	/* 2^32 - 50 + 50 */
 	r->sndq_unsent = 0;
 }
 
-static void test_tcp_migrate_record_checks(void **state)
+static void test_tcp_migrate_migrate_record_checks(void **state)
 {
 	static const struct {
 		void (*edit)(struct mig_tcp_conn *r);
@@ -295,7 +295,7 @@ static void test_tcp_migrate_record_checks(void **state)
 	assert_int_equal(flow_stats()->active, 0);
 }
 
-static void test_tcp_migrate_payload_checks(void **state)
+static void test_tcp_migrate_migrate_payload_checks(void **state)
 {
 	struct mig_tcp_conn r;
 	static const uint8_t zero[REC_LEN];
@@ -403,7 +403,7 @@ static void tcp_apply_expect_dropped(const char *why)
 	memcpy(&c, &snap, sizeof(c));
 }
 
-static void test_tcp_migrate_apply_no_helper(void **state)
+static void test_tcp_migrate_migrate_apply_no_helper(void **state)
 {
 	(void)state;
 	helper = HELPER_REAL;			/* c.repair_fd is -1 */
@@ -412,7 +412,7 @@ static void test_tcp_migrate_apply_no_helper(void **state)
 	assert_int_equal(repair_requests, 0);
 }
 
-static void test_tcp_migrate_apply_helper_fails(void **state)
+static void test_tcp_migrate_migrate_apply_helper_fails(void **state)
 {
 	(void)state;
 	helper = HELPER_FAKE_FAIL;
@@ -421,7 +421,7 @@ static void test_tcp_migrate_apply_helper_fails(void **state)
 	assert_int_equal(repair_requests, 1);		/* on: refused */
 }
 
-static void test_tcp_migrate_apply_repair_not_really_on(void **state)
+static void test_tcp_migrate_migrate_apply_repair_not_really_on(void **state)
 {
 	(void)state;
 	/* The helper says yes, but the sockets aren't in repair mode: each
@@ -433,7 +433,7 @@ static void test_tcp_migrate_apply_repair_not_really_on(void **state)
 	assert_int_equal(repair_requests, 2);		/* on, off */
 }
 
-static void test_tcp_migrate_apply_socket_fails(void **state)
+static void test_tcp_migrate_migrate_apply_socket_fails(void **state)
 {
 	(void)state;
 	helper = HELPER_FAKE_OK;
@@ -629,7 +629,7 @@ static const uint8_t *tcp_section(size_t *len)
 	return NULL;
 }
 
-static void test_tcp_migrate_save_tcp_no_helper(void **state)
+static void test_tcp_migrate_migrate_save_tcp_no_helper(void **state)
 {
 	struct flow_key key;
 	struct pair p;
@@ -678,7 +678,7 @@ static size_t pair_fill(struct pair *p, size_t rcvd, size_t sent)
 	return total;
 }
 
-static void test_tcp_migrate_real_round_trip(void **state)
+static void test_tcp_migrate_migrate_real_round_trip(void **state)
 {
 	static uint8_t buf[1 << 20];
 	const struct mig_tcp_conn *r;
@@ -860,7 +860,7 @@ static unsigned tcp_real_move(struct flow_key *key, struct mig_tcp_conn *rec)
 	return (unsigned)idx;
 }
 
-static void test_tcp_migrate_real_fin_received(void **state)
+static void test_tcp_migrate_migrate_real_fin_received(void **state)
 {
 	static uint8_t buf[4096];
 	struct mig_tcp_conn r;
@@ -901,7 +901,7 @@ static void test_tcp_migrate_real_fin_received(void **state)
 	wait_readable_eof(pr.sfd);
 }
 
-static void test_tcp_migrate_real_fin_sent(void **state)
+static void test_tcp_migrate_migrate_real_fin_sent(void **state)
 {
 	static uint8_t buf[4096];
 	struct mig_tcp_conn r;
@@ -938,7 +938,7 @@ static void test_tcp_migrate_real_fin_sent(void **state)
 	wait_readable_eof(pr.sfd);
 }
 
-static void test_tcp_migrate_real_fin_after_unsent(void **state)
+static void test_tcp_migrate_migrate_real_fin_after_unsent(void **state)
 {
 	static uint8_t buf[1 << 20];
 	struct mig_tcp_conn r;
@@ -978,7 +978,7 @@ static void test_tcp_migrate_real_fin_after_unsent(void **state)
 	wait_readable_eof(pr.sfd);
 }
 
-static void test_tcp_migrate_real_ipv6(void **state)
+static void test_tcp_migrate_migrate_real_ipv6(void **state)
 {
 	static uint8_t buf[4096];
 	struct sockaddr_in6 sa;
@@ -1038,7 +1038,7 @@ static void test_tcp_migrate_real_ipv6(void **state)
  * target for its next segment.  A guest that half-closes and reads an
  * answer (HTTP/1.0, any request-response) hits this.
  */
-static void test_tcp_migrate_real_both_fins(void **state)
+static void test_tcp_migrate_migrate_real_both_fins(void **state)
 {
 	static uint8_t buf[4096];
 	struct mig_tcp_conn r;
@@ -1088,7 +1088,7 @@ static void test_tcp_migrate_real_both_fins(void **state)
  * again, and everything it sends later is out of order: the connection
  * stalls for good.
  */
-static void test_tcp_migrate_real_data_after_dump(void **state)
+static void test_tcp_migrate_migrate_real_data_after_dump(void **state)
 {
 	static uint8_t buf[64];
 	struct mig_tcp_conn r;
@@ -1172,7 +1172,7 @@ static void tcp_real_gap(bool eperm)
 	assert_int_equal(helper_filters, eperm ? 2 : 0);
 }
 
-static void test_tcp_migrate_real_data_in_gap(void **state)
+static void test_tcp_migrate_migrate_real_data_in_gap(void **state)
 {
 	(void)state;
 	tcp_real_gap(false);
@@ -1181,7 +1181,7 @@ static void test_tcp_migrate_real_data_in_gap(void **state)
 /* The same where attaching a socket filter takes CAP_NET_ADMIN: the
  * helper does it
  */
-static void test_tcp_migrate_real_data_in_gap_helper(void **state)
+static void test_tcp_migrate_migrate_real_data_in_gap_helper(void **state)
 {
 	(void)state;
 	tcp_real_gap(true);
@@ -1192,7 +1192,7 @@ static void test_tcp_migrate_real_data_in_gap_helper(void **state)
  * went away then, the connections were lost with the transfer.  Now they
  * close only once all is written, and a failed write thaws them.
  */
-static void test_tcp_migrate_real_reader_gone(void **state)
+static void test_tcp_migrate_migrate_real_reader_gone(void **state)
 {
 	static uint8_t buf[64];
 	struct flow_key key;
@@ -1236,7 +1236,7 @@ static void test_tcp_migrate_real_reader_gone(void **state)
  * (EADDRINUSE), and the connection was lost (seen in the integration
  * tests, with 100 connections).
  */
-static void test_tcp_migrate_real_port_time_wait(void **state)
+static void test_tcp_migrate_migrate_real_port_time_wait(void **state)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	struct pair pr, other;
@@ -1296,7 +1296,7 @@ static void test_tcp_migrate_real_port_time_wait(void **state)
  * daemon's listener off the forwarded port (seen in the integration
  * tests: the second target couldn't listen on it)
  */
-static void test_tcp_migrate_real_restored_time_wait(void **state)
+static void test_tcp_migrate_migrate_real_restored_time_wait(void **state)
 {
 	struct mig_tcp_conn r;
 	struct flow_key key;
@@ -1344,7 +1344,7 @@ static void test_tcp_migrate_real_restored_time_wait(void **state)
  * SIOCINQ says, tcp_mig_peek() gives -EIO, and the connection is left
  * out of the stream, then closed by tcp_mig_release(): it's lost.
  */
-static void test_tcp_migrate_real_segment_during_dump(void **state)
+static void test_tcp_migrate_migrate_real_segment_during_dump(void **state)
 {
 	const struct mig_tcp_conn *r;
 	struct mig_tcp_conn rec;
@@ -1387,28 +1387,28 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, mig_setup, mig_teardown)
-		T(test_tcp_migrate_zero_connections_accepted),
-		T(test_tcp_migrate_fuzz_vs_reference),
-		T(test_tcp_migrate_record_checks),
-		T(test_tcp_migrate_payload_checks),
-		T(test_tcp_migrate_apply_no_helper),
-		T(test_tcp_migrate_apply_helper_fails),
-		T(test_tcp_migrate_apply_repair_not_really_on),
-		T(test_tcp_migrate_apply_socket_fails),
-		T(test_tcp_migrate_save_tcp_no_helper),
-		T(test_tcp_migrate_real_round_trip),
-		T(test_tcp_migrate_real_ipv6),
-		T(test_tcp_migrate_real_fin_received),
-		T(test_tcp_migrate_real_fin_sent),
-		T(test_tcp_migrate_real_data_in_gap),
-		T(test_tcp_migrate_real_data_in_gap_helper),
-		T(test_tcp_migrate_real_reader_gone),
-		T(test_tcp_migrate_real_port_time_wait),
-		T(test_tcp_migrate_real_restored_time_wait),
-		T(test_tcp_migrate_real_fin_after_unsent),
-		T(test_tcp_migrate_real_both_fins),
-		T(test_tcp_migrate_real_segment_during_dump),
-		T(test_tcp_migrate_real_data_after_dump),
+		T(test_tcp_migrate_migrate_zero_connections_accepted),
+		T(test_tcp_migrate_migrate_fuzz_vs_reference),
+		T(test_tcp_migrate_migrate_record_checks),
+		T(test_tcp_migrate_migrate_payload_checks),
+		T(test_tcp_migrate_migrate_apply_no_helper),
+		T(test_tcp_migrate_migrate_apply_helper_fails),
+		T(test_tcp_migrate_migrate_apply_repair_not_really_on),
+		T(test_tcp_migrate_migrate_apply_socket_fails),
+		T(test_tcp_migrate_migrate_save_tcp_no_helper),
+		T(test_tcp_migrate_migrate_real_round_trip),
+		T(test_tcp_migrate_migrate_real_ipv6),
+		T(test_tcp_migrate_migrate_real_fin_received),
+		T(test_tcp_migrate_migrate_real_fin_sent),
+		T(test_tcp_migrate_migrate_real_data_in_gap),
+		T(test_tcp_migrate_migrate_real_data_in_gap_helper),
+		T(test_tcp_migrate_migrate_real_reader_gone),
+		T(test_tcp_migrate_migrate_real_port_time_wait),
+		T(test_tcp_migrate_migrate_real_restored_time_wait),
+		T(test_tcp_migrate_migrate_real_fin_after_unsent),
+		T(test_tcp_migrate_migrate_real_both_fins),
+		T(test_tcp_migrate_migrate_real_segment_during_dump),
+		T(test_tcp_migrate_migrate_real_data_after_dump),
 #undef T
 	};
 

@@ -25,7 +25,7 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
-#include "passt.h"
+#include "ctx.h"
 #include "flow.h"
 #include "fwd.h"
 #include "udp.h"

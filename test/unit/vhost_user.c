@@ -276,7 +276,7 @@ static void drain_wakes(struct fx *f)
 	unsigned q;
 
 	for (q = 0; q < VHOST_USER_MAX_QUEUES; q++) {
-		struct vu_virtq *vq = &f->vdev.vq[q];
+		struct virtq *vq = &f->vdev.vq[q];
 		eventfd_t v = 0;
 
 		assert_int_equal(eventfd_read(vq->kick_fd, &v), 0);
@@ -407,7 +407,7 @@ static void test_vhost_user_startup_qemu_order(void **state)
 	startup(f, kicks);
 
 	for (q = 0; q < VHOST_USER_MAX_QUEUES; q++) {
-		const struct vu_virtq *vq = &f->vdev.vq[q];
+		const struct virtq *vq = &f->vdev.vq[q];
 
 		assert_true(vu_queue_ready(&f->vdev, q));
 		assert_int_equal(vq->num, RING_NUM);
@@ -495,7 +495,7 @@ static void test_vhost_user_enable_rule(void **state)
 
 	/* A broken queue is not ready */
 	assert_int_equal(xfer_state(f, VHOST_USER_SET_VRING_ENABLE, 0, 1), 0);
-	vu_queue_set_broken(&f->vdev.vq[0], "test");
+	virtq_set_broken(&f->vdev.vq[0], "test");
 	assert_false(vu_queue_ready(&f->vdev, 0));
 }
 
@@ -846,7 +846,7 @@ static void test_vhost_user_fds_closed(void **state)
 	assert_int_equal(vu_msg_recv(sv[0], &m), 0);
 	assert_int_equal(m.nfds, 3);
 	assert_int_equal(fd_count(), base + 3);
-	assert_int_equal(vu_msg_handle(&f->vdev, &m, &reply), -EPROTO);
+	assert_int_equal(vu_req_handle(&f->vdev, &m, &reply), -EPROTO);
 	assert_false(reply);
 	assert_int_equal(fd_count(), base);
 
@@ -855,7 +855,7 @@ static void test_vhost_user_fds_closed(void **state)
 	msg_send_raw(sv[1], 77, 1 | VHOST_USER_FLAG_NEED_REPLY, NULL, 0, e, 1);
 	close(e[0]);
 	assert_int_equal(vu_msg_recv(sv[0], &m), 0);
-	assert_int_equal(vu_msg_handle(&f->vdev, &m, &reply), -EOPNOTSUPP);
+	assert_int_equal(vu_req_handle(&f->vdev, &m, &reply), -EOPNOTSUPP);
 	assert_true(reply);
 	assert_int_equal(fd_count(), base);
 
@@ -863,16 +863,16 @@ static void test_vhost_user_fds_closed(void **state)
 	for (i = 0; i < 2; i++)
 		e[i] = efd();
 	msg_build(&m, VHOST_USER_SET_VRING_CALL, 1, &(uint64_t){ 0 }, 8, e, 2);
-	assert_int_equal(vu_msg_handle(&f->vdev, &m, &reply), -EPROTO);
+	assert_int_equal(vu_req_handle(&f->vdev, &m, &reply), -EPROTO);
 	assert_false(fd_open(e[0]) || fd_open(e[1]));
 	e[0] = efd();
 	msg_build(&m, VHOST_USER_SET_VRING_CALL, 1,
 		  &(uint64_t){ VHOST_USER_VRING_NOFD_MASK }, 8, e, 1);
-	assert_int_equal(vu_msg_handle(&f->vdev, &m, &reply), -EPROTO);
+	assert_int_equal(vu_req_handle(&f->vdev, &m, &reply), -EPROTO);
 	assert_false(fd_open(e[0]));
 	e[0] = efd();
 	msg_build(&m, VHOST_USER_SET_LOG_FD, 1, NULL, 0, e, 1);
-	assert_int_equal(vu_msg_handle(&f->vdev, &m, &reply), 0);
+	assert_int_equal(vu_req_handle(&f->vdev, &m, &reply), 0);
 	assert_false(fd_open(e[0]));
 	assert_int_equal(fd_count(), base);
 
@@ -923,26 +923,26 @@ static void test_vhost_user_queue_index_range(void **state)
 
 		for (j = 0; j < ARRAY_SIZE(state_req); j++) {
 			msg_build(&m, state_req[j], 1, &s, sizeof(s), NULL, 0);
-			assert_int_equal(vu_msg_handle(&f->vdev, &m, &reply),
+			assert_int_equal(vu_req_handle(&f->vdev, &m, &reply),
 					 -EPROTO);
 			assert_false(reply);
 		}
 		msg_build(&m, VHOST_USER_SET_VRING_ADDR, 1, &a, sizeof(a),
 			  NULL, 0);
-		assert_int_equal(vu_msg_handle(&f->vdev, &m, &reply), -EPROTO);
+		assert_int_equal(vu_req_handle(&f->vdev, &m, &reply), -EPROTO);
 
 		for (j = 0; j < ARRAY_SIZE(fd_req); j++) {
 			uint64_t v = idx[i];
 			int e = efd();
 
 			msg_build(&m, fd_req[j], 1, &v, 8, &e, 1);
-			assert_int_equal(vu_msg_handle(&f->vdev, &m, &reply),
+			assert_int_equal(vu_req_handle(&f->vdev, &m, &reply),
 					 -EPROTO);
 			assert_false(fd_open(e));
 			if (idx[i] <= 0xff) {
 				v |= VHOST_USER_VRING_NOFD_MASK;
 				msg_build(&m, fd_req[j], 1, &v, 8, NULL, 0);
-				assert_int_equal(vu_msg_handle(&f->vdev, &m,
+				assert_int_equal(vu_req_handle(&f->vdev, &m,
 							       &reply),
 						 -EPROTO);
 			}
@@ -1018,7 +1018,7 @@ static void test_vhost_user_vring_addr(void **state)
 		  &(struct vhost_user_vring_addr){ 0, 0, b, b + USED_OFF,
 						   b + AVAIL_OFF, 0 },
 		  40, NULL, 0);
-	assert_int_equal(vu_msg_handle(&f->vdev, &m, &reply), -EFAULT);
+	assert_int_equal(vu_req_handle(&f->vdev, &m, &reply), -EFAULT);
 	assert_true(reply);
 	assert_int_not_equal(le64toh(m.payload.u64), 0);
 
@@ -1032,7 +1032,7 @@ static void test_vhost_user_vring_addr(void **state)
 
 		msg_build(&m, VHOST_USER_SET_VRING_ADDR, nr, &a, sizeof(a),
 			  NULL, 0);
-		assert_int_equal(vu_msg_handle(&f->vdev, &m, &reply), c[i].rc);
+		assert_int_equal(vu_req_handle(&f->vdev, &m, &reply), c[i].rc);
 		assert_null(f->vdev.vq[0].desc);
 	}
 
@@ -1057,7 +1057,7 @@ static void test_vhost_user_vring_addr(void **state)
 static void test_vhost_user_vring_addr_log(void **state)
 {
 	struct fx *f = *state;
-	struct vu_virtq *vq = &f->vdev.vq[1];
+	struct virtq *vq = &f->vdev.vq[1];
 
 	startup(f, KICKS_NONE);
 	vq->last_avail_idx = 7;
@@ -1081,7 +1081,7 @@ static void test_vhost_user_vring_base(void **state)
 	struct fx *f = *state;
 	struct vhost_user_vring_state s;
 	int kicks[2] = { efd(), efd() };
-	struct vu_virtq *vq = &f->vdev.vq[0];
+	struct virtq *vq = &f->vdev.vq[0];
 	int kick;
 
 	/* bases wider than 16 bits are refused */
@@ -1131,7 +1131,7 @@ static void test_vhost_user_vring_base(void **state)
 static void test_vhost_user_vring_fds(void **state)
 {
 	struct fx *f = *state;
-	struct vu_virtq *vq = &f->vdev.vq[1];
+	struct virtq *vq = &f->vdev.vq[1];
 	int base, old;
 
 	assert_int_equal(xfer_u64(f, VHOST_USER_SET_FEATURES, 1,
@@ -1236,25 +1236,25 @@ static void test_vhost_user_mem_table_bad(void **state)
 	/* 0 and 9 regions, fd count not matching: malformed */
 	msg_build(&m, VHOST_USER_SET_MEM_TABLE, 1,
 		  &(struct vhost_user_mem_table){ .nregions = 0 }, 8, NULL, 0);
-	assert_int_equal(vu_msg_handle(&f->vdev, &m, &reply), -EPROTO);
+	assert_int_equal(vu_req_handle(&f->vdev, &m, &reply), -EPROTO);
 	{
 		struct vhost_user_mem_table t = { .nregions = 9 };
 
 		msg_build(&m, VHOST_USER_SET_MEM_TABLE, 1, &t, sizeof(t),
 			  NULL, 0);
-		assert_int_equal(vu_msg_handle(&f->vdev, &m, &reply), -EPROTO);
+		assert_int_equal(vu_req_handle(&f->vdev, &m, &reply), -EPROTO);
 		t.nregions = 2;
 		msg_build(&m, VHOST_USER_SET_MEM_TABLE, 1, &t, 8 + 64,
 			  &f->memfd, 1);
 		m.fds[0] = dup(f->memfd);
-		assert_int_equal(vu_msg_handle(&f->vdev, &m, &reply), -EPROTO);
+		assert_int_equal(vu_req_handle(&f->vdev, &m, &reply), -EPROTO);
 		t.nregions = 1;
 		msg_build(&m, VHOST_USER_SET_MEM_TABLE, 1, &t, 8 + 64,
 			  &f->memfd, 1);
 		m.fds[0] = dup(f->memfd);
-		assert_int_equal(vu_msg_handle(&f->vdev, &m, &reply), -EPROTO);
+		assert_int_equal(vu_req_handle(&f->vdev, &m, &reply), -EPROTO);
 		msg_build(&m, VHOST_USER_SET_MEM_TABLE, 1, &t, 4, NULL, 0);
-		assert_int_equal(vu_msg_handle(&f->vdev, &m, &reply), -EPROTO);
+		assert_int_equal(vu_req_handle(&f->vdev, &m, &reply), -EPROTO);
 	}
 	assert_int_equal(fd_count(), nfd);
 	assert_int_equal(f->vdev.mem.r[0].mmap_addr, mapped);
@@ -1281,7 +1281,7 @@ static void test_vhost_user_mem_table_remap(void **state)
 	struct fx *f = *state;
 	int other = memfd_sized(2 * MEM_SIZE), fds[2] = { f->memfd, other };
 	struct vhost_user_mem_region_desc d[2];
-	struct vu_virtq *vq = &f->vdev.vq[0];
+	struct virtq *vq = &f->vdev.vq[0];
 	void *old_desc;
 
 	startup(f, KICKS_NONE);
@@ -1400,7 +1400,7 @@ static void test_vhost_user_log_base(void **state)
 				  VU_GUEST_FEATURES | BIT_ULL(VHOST_F_LOG_ALL),
 				  NULL, 0), 0);
 	assert_true(f->vdev.mem.log_all);
-	vu_log_write(&f->vdev.mem, 5 * VHOST_LOG_PAGE, 1);
+	vu_mem_log_write(&f->vdev.mem, 5 * VHOST_LOG_PAGE, 1);
 	log = mmap(NULL, 4096, PROT_READ, MAP_SHARED, logfd, 0);
 	assert_true(log != MAP_FAILED);
 	assert_int_equal(log[0], 1 << 5);
@@ -1579,41 +1579,41 @@ static void test_vhost_user_misc_requests(void **state)
 	bool reply;
 
 	msg_build(&m, VHOST_USER_NET_SET_MTU, 1, &(uint64_t){ 68 }, 8, NULL, 0);
-	assert_int_equal(vu_msg_handle(&f->vdev, &m, &reply), 0);
+	assert_int_equal(vu_req_handle(&f->vdev, &m, &reply), 0);
 	assert_false(reply);
 	assert_int_equal(f->vdev.mtu, 68);
 	msg_build(&m, VHOST_USER_NET_SET_MTU, 1, &(uint64_t){ 65535 }, 8, NULL,
 		  0);
-	assert_int_equal(vu_msg_handle(&f->vdev, &m, &reply), 0);
+	assert_int_equal(vu_req_handle(&f->vdev, &m, &reply), 0);
 	assert_int_equal(f->vdev.mtu, 65535);
 	msg_build(&m, VHOST_USER_NET_SET_MTU, 1, &(uint64_t){ 0 }, 8, NULL, 0);
-	assert_int_equal(vu_msg_handle(&f->vdev, &m, &reply), -EINVAL);
+	assert_int_equal(vu_req_handle(&f->vdev, &m, &reply), -EINVAL);
 	assert_int_equal(f->vdev.mtu, 65535);
 
 	msg_build(&m, VHOST_USER_SEND_RARP, 1, "\x52\x54\x00\x12\x34\x56\0", 8,
 		  NULL, 0);
-	assert_int_equal(vu_msg_handle(&f->vdev, &m, &reply), 0);
+	assert_int_equal(vu_req_handle(&f->vdev, &m, &reply), 0);
 	msg_build(&m, VHOST_USER_SEND_RARP, 1, "\x52\x54\x00\x12\x34\x56", 6,
 		  NULL, 0);
-	assert_int_equal(vu_msg_handle(&f->vdev, &m, &reply), -EPROTO);
+	assert_int_equal(vu_req_handle(&f->vdev, &m, &reply), -EPROTO);
 
 	/* each feature we didn't offer is refused on its own */
 	for (unsigned b = 0; b < 64; b++) {
 		msg_build(&m, VHOST_USER_SET_FEATURES, 1,
 			  &(uint64_t){ BIT_ULL(b) }, 8, NULL, 0);
-		assert_int_equal(vu_msg_handle(&f->vdev, &m, &reply),
+		assert_int_equal(vu_req_handle(&f->vdev, &m, &reply),
 				 (VU_FEATURES & BIT_ULL(b)) ? 0 : -EINVAL);
 		msg_build(&m, VHOST_USER_SET_PROTOCOL_FEATURES, 1,
 			  &(uint64_t){ BIT_ULL(b) }, 8, NULL, 0);
-		assert_int_equal(vu_msg_handle(&f->vdev, &m, &reply),
+		assert_int_equal(vu_req_handle(&f->vdev, &m, &reply),
 				 (VU_PROTOCOL_FEATURES & BIT_ULL(b)) ?
 				 0 : -EINVAL);
 	}
 
-	/* a reply built by vu_msg_handle(): header fixed up */
+	/* a reply built by vu_req_handle(): header fixed up */
 	msg_build(&m, VHOST_USER_GET_FEATURES, 1 | VHOST_USER_FLAG_NEED_REPLY,
 		  NULL, 0, NULL, 0);
-	assert_int_equal(vu_msg_handle(&f->vdev, &m, &reply), 0);
+	assert_int_equal(vu_req_handle(&f->vdev, &m, &reply), 0);
 	assert_true(reply);
 	assert_int_equal(m.hdr.flags, 1 | VHOST_USER_FLAG_REPLY);
 	assert_int_equal(m.hdr.size, 8);

@@ -45,7 +45,7 @@
 
 static struct fixture {
 	struct vu_mem m;
-	struct vu_virtq vq;
+	struct virtq vq;
 	uint8_t *buf[3];
 	uint8_t log[LOG_BYTES + 16];		/* + canary area */
 	struct vfe_ring ring;			/* the driver's view of it */
@@ -63,7 +63,7 @@ static uint64_t gpa_to_qva(uint64_t gpa)
 	return 0;
 }
 
-/* Test's own pointer to guest memory, independent of vu_gpa_to_va() */
+/* Test's own pointer to guest memory, independent of vu_mem_gpa_to_va() */
 static uint8_t *g2h(uint64_t gpa)
 {
 	if (gpa >= R0_GPA && gpa < R0_GPA + R_SIZE)
@@ -118,9 +118,9 @@ static int setup(void **state)
 	f.ring.used = g2h(USED_GPA);
 	f.ring.num = NUM;
 
-	vu_queue_init(&f.vq);
+	virtq_init(&f.vq);
 	f.vq.num = NUM;
-	if (vu_queue_map(&f.m, &f.vq, gpa_to_qva(DESC_GPA),
+	if (virtq_map(&f.m, &f.vq, gpa_to_qva(DESC_GPA),
 			 gpa_to_qva(AVAIL_GPA), gpa_to_qva(USED_GPA)))
 		return -1;
 	f.vq.started = f.vq.enabled = true;
@@ -143,22 +143,22 @@ static int teardown(void **state)
 /* Pop expecting a broken ring: -EIO now, and from then on */
 static void expect_broken(void)
 {
-	struct vu_elem e;
+	struct virtq_elem e;
 
-	assert_int_equal(vu_queue_pop(&f.m, &f.vq, &e), -EIO);
+	assert_int_equal(virtq_pop(&f.m, &f.vq, &e), -EIO);
 	assert_true(f.vq.broken);
-	assert_int_equal(vu_queue_pop(&f.m, &f.vq, &e), -EIO);
+	assert_int_equal(virtq_pop(&f.m, &f.vq, &e), -EIO);
 }
 
 /* Queue set-up */
 
 static void test_virtio_init(void **state)
 {
-	struct vu_virtq vq;
+	struct virtq vq;
 
 	(void)state;
 	memset(&vq, 0xa5, sizeof(vq));
-	vu_queue_init(&vq);
+	virtq_init(&vq);
 	assert_int_equal(vq.num, 0);
 	assert_null(vq.desc);
 	assert_null(vq.avail);
@@ -184,9 +184,9 @@ static void test_virtio_map_ok(void **state)
 	assert_int_equal(f.vq.used_gpa, USED_GPA);
 
 	/* Rings in the region with a mapping offset */
-	vu_queue_init(&f.vq);
+	virtq_init(&f.vq);
 	f.vq.num = 256;
-	assert_int_equal(vu_queue_map(&f.m, &f.vq, gpa_to_qva(R1_GPA),
+	assert_int_equal(virtq_map(&f.m, &f.vq, gpa_to_qva(R1_GPA),
 				      gpa_to_qva(R1_GPA + 0x1000),
 				      gpa_to_qva(R1_GPA + 0x2000)), 0);
 	assert_ptr_equal(f.vq.desc, g2h(R1_GPA));
@@ -200,31 +200,31 @@ static void test_virtio_map_bad(void **state)
 	uint64_t u = gpa_to_qva(USED_GPA);
 	/* used ring of 6 + 8 * 16 bytes, starting 128 bytes before R0 ends */
 	uint64_t u_end = gpa_to_qva(R0_GPA + R_SIZE - 128);
-	struct vu_virtq vq;
+	struct virtq vq;
 	static const unsigned bad_num[] = { 0, 3, 24, VIRTQUEUE_MAX_SIZE * 2 };
 	unsigned i;
 
 	(void)state;
-	vu_queue_init(&vq);
+	virtq_init(&vq);
 	for (i = 0; i < ARRAY_SIZE(bad_num); i++) {
 		vq.num = bad_num[i];
-		assert_int_equal(vu_queue_map(&f.m, &vq, d, a, u), -EINVAL);
+		assert_int_equal(virtq_map(&f.m, &vq, d, a, u), -EINVAL);
 	}
 
 	vq.num = NUM;
-	assert_int_equal(vu_queue_map(&f.m, &vq, d + 8, a, u), -EINVAL);
-	assert_int_equal(vu_queue_map(&f.m, &vq, d, a + 1, u), -EINVAL);
-	assert_int_equal(vu_queue_map(&f.m, &vq, d, a, u + 2), -EINVAL);
-	assert_int_equal(vu_queue_map(&f.m, &vq, d, a, u_end), -EFAULT);
-	assert_int_equal(vu_queue_map(&f.m, &vq, 0x1000, a, u), -EFAULT);
-	assert_int_equal(vu_queue_map(&f.m, &vq, d, a, UINT64_MAX - 3), -EFAULT);
+	assert_int_equal(virtq_map(&f.m, &vq, d + 8, a, u), -EINVAL);
+	assert_int_equal(virtq_map(&f.m, &vq, d, a + 1, u), -EINVAL);
+	assert_int_equal(virtq_map(&f.m, &vq, d, a, u + 2), -EINVAL);
+	assert_int_equal(virtq_map(&f.m, &vq, d, a, u_end), -EFAULT);
+	assert_int_equal(virtq_map(&f.m, &vq, 0x1000, a, u), -EFAULT);
+	assert_int_equal(virtq_map(&f.m, &vq, d, a, UINT64_MAX - 3), -EFAULT);
 	/* Failure leaves the queue untouched */
 	assert_null(vq.desc);
 	assert_null(vq.avail);
 	assert_null(vq.used);
 
 	/* Used ring ending 2 bytes before the end of R0: fine */
-	assert_int_equal(vu_queue_map(&f.m, &vq, d, a,
+	assert_int_equal(virtq_map(&f.m, &vq, d, a,
 				      gpa_to_qva(R0_GPA + R_SIZE - 136)), 0);
 }
 
@@ -232,35 +232,35 @@ static void test_virtio_map_bad(void **state)
 
 static void test_virtio_pop_not_started(void **state)
 {
-	struct vu_elem e;
+	struct virtq_elem e;
 
 	(void)state;
 	vfe_ring_desc(&f.ring, 0, BUF_GPA, 10, 0, 0);
 	vfe_ring_push(&f.ring, 0);
 	f.vq.started = false;
-	assert_int_equal(vu_queue_pop(&f.m, &f.vq, &e), 0);
-	assert_true(vu_queue_empty(&f.vq));
+	assert_int_equal(virtq_pop(&f.m, &f.vq, &e), 0);
+	assert_true(virtq_empty(&f.vq));
 	f.vq.started = true;
-	assert_false(vu_queue_empty(&f.vq));
+	assert_false(virtq_empty(&f.vq));
 	f.vq.broken = true;
-	assert_int_equal(vu_queue_pop(&f.m, &f.vq, &e), -EIO);
+	assert_int_equal(virtq_pop(&f.m, &f.vq, &e), -EIO);
 	assert_int_equal(f.vq.last_avail_idx, 0);
 }
 
 static void test_virtio_pop_simple(void **state)
 {
-	struct vu_elem e;
+	struct virtq_elem e;
 
 	(void)state;
-	assert_true(vu_queue_empty(&f.vq));
-	assert_int_equal(vu_queue_pop(&f.m, &f.vq, &e), 0);
+	assert_true(virtq_empty(&f.vq));
+	assert_int_equal(virtq_pop(&f.m, &f.vq, &e), 0);
 
 	vfe_ring_desc(&f.ring, 3, BUF_GPA, 100, VRING_DESC_F_NEXT, 7);
 	vfe_ring_desc(&f.ring, 7, BUF_GPA + 0x1000, 200, VRING_DESC_F_WRITE, 0);
 	vfe_ring_push(&f.ring, 3);
-	assert_false(vu_queue_empty(&f.vq));
+	assert_false(virtq_empty(&f.vq));
 
-	assert_int_equal(vu_queue_pop(&f.m, &f.vq, &e), 1);
+	assert_int_equal(virtq_pop(&f.m, &f.vq, &e), 1);
 	assert_int_equal(e.index, 3);
 	assert_int_equal(e.out_num, 1);
 	assert_int_equal(e.in_num, 1);
@@ -271,21 +271,21 @@ static void test_virtio_pop_simple(void **state)
 	assert_int_equal(f.vq.last_avail_idx, 1);
 	assert_int_equal(f.vq.inuse, 1);
 
-	assert_true(vu_queue_empty(&f.vq));
-	assert_int_equal(vu_queue_pop(&f.m, &f.vq, &e), 0);
+	assert_true(virtq_empty(&f.vq));
+	assert_int_equal(virtq_pop(&f.m, &f.vq, &e), 0);
 	assert_false(f.vq.broken);
 }
 
 static void test_virtio_pop_cross_region(void **state)
 {
-	struct vu_elem e;
+	struct virtq_elem e;
 
 	(void)state;
 	/* R0 and R1 are adjacent in gpa, but separate buffers for us */
 	vfe_ring_desc(&f.ring, 0, R1_GPA - 0x100, 0x300, VRING_DESC_F_WRITE, 0);
 	vfe_ring_push(&f.ring, 0);
 
-	assert_int_equal(vu_queue_pop(&f.m, &f.vq, &e), 1);
+	assert_int_equal(virtq_pop(&f.m, &f.vq, &e), 1);
 	assert_int_equal(e.out_num, 0);
 	assert_int_equal(e.in_num, 2);
 	assert_ptr_equal(e.sg[0].iov_base, f.buf[0] + R_SIZE - 0x100);
@@ -297,7 +297,7 @@ static void test_virtio_pop_cross_region(void **state)
 static void test_virtio_pop_indirect(void **state)
 {
 	uint64_t t = R2_GPA;
-	struct vu_elem e;
+	struct virtq_elem e;
 
 	(void)state;
 	vfe_desc_put(g2h(t + 0), 0,  BUF_GPA, 14, VRING_DESC_F_NEXT, 2);
@@ -310,7 +310,7 @@ static void test_virtio_pop_indirect(void **state)
 	vfe_ring_desc(&f.ring, 5, t, 4 * 16, VRING_DESC_F_INDIRECT, 0);
 	vfe_ring_push(&f.ring, 5);
 
-	assert_int_equal(vu_queue_pop(&f.m, &f.vq, &e), 1);
+	assert_int_equal(virtq_pop(&f.m, &f.vq, &e), 1);
 	assert_int_equal(e.index, 5);
 	assert_int_equal(e.out_num, 1);
 	assert_int_equal(e.in_num, 2);
@@ -326,7 +326,7 @@ static void test_virtio_pop_indirect(void **state)
 static void test_virtio_pop_indirect_table_cross_region(void **state)
 {
 	uint64_t t = R1_GPA - 24;	/* second entry straddles R0/R1 */
-	struct vu_elem e;
+	struct virtq_elem e;
 
 	(void)state;
 	vfe_desc_put(g2h(t), 0, BUF_GPA, 10, VRING_DESC_F_NEXT, 1);
@@ -341,7 +341,7 @@ static void test_virtio_pop_indirect_table_cross_region(void **state)
 	vfe_ring_desc(&f.ring, 0, t, 32, VRING_DESC_F_INDIRECT, 0);
 	vfe_ring_push(&f.ring, 0);
 
-	assert_int_equal(vu_queue_pop(&f.m, &f.vq, &e), 1);
+	assert_int_equal(virtq_pop(&f.m, &f.vq, &e), 1);
 	assert_int_equal(e.out_num, 1);
 	assert_int_equal(e.in_num, 1);
 	assert_ptr_equal(e.sg[1].iov_base, g2h(BUF_GPA + 0x100));
@@ -350,7 +350,7 @@ static void test_virtio_pop_indirect_table_cross_region(void **state)
 
 static void test_virtio_pop_zero_length(void **state)
 {
-	struct vu_elem e;
+	struct virtq_elem e;
 
 	(void)state;
 	vfe_ring_desc(&f.ring, 0, BUF_GPA, 0, VRING_DESC_F_NEXT, 1);
@@ -361,7 +361,7 @@ static void test_virtio_pop_zero_length(void **state)
 	vfe_ring_desc(&f.ring, 4, BUF_GPA + 0x30, 20, VRING_DESC_F_WRITE, 0);
 	vfe_ring_push(&f.ring, 0);
 
-	assert_int_equal(vu_queue_pop(&f.m, &f.vq, &e), 1);
+	assert_int_equal(virtq_pop(&f.m, &f.vq, &e), 1);
 	assert_int_equal(e.out_num, 1);
 	assert_int_equal(e.in_num, 1);
 	assert_ptr_equal(e.sg[0].iov_base, g2h(BUF_GPA + 0x10));
@@ -371,7 +371,7 @@ static void test_virtio_pop_zero_length(void **state)
 
 static void test_virtio_pop_full_ring_chain(void **state)
 {
-	struct vu_elem e;
+	struct virtq_elem e;
 	unsigned i;
 
 	(void)state;
@@ -381,7 +381,7 @@ static void test_virtio_pop_full_ring_chain(void **state)
 			      i < NUM - 1 ? VRING_DESC_F_NEXT : 0, i + 1);
 	}
 	vfe_ring_push(&f.ring, 0);
-	assert_int_equal(vu_queue_pop(&f.m, &f.vq, &e), 1);
+	assert_int_equal(virtq_pop(&f.m, &f.vq, &e), 1);
 	assert_int_equal(e.out_num, NUM);
 }
 
@@ -552,14 +552,14 @@ static void test_virtio_pop_in_before_out(void **state)
 
 static void test_virtio_pop_avail_jump(void **state)
 {
-	struct vu_elem e;
+	struct virtq_elem e;
 
 	(void)state;
 	vfe_ring_desc(&f.ring, 0, BUF_GPA, 10, 0, 0);
 	/* Exactly num ahead is fine... */
 	put16(AVAIL_GPA + 2, NUM);
-	assert_int_equal(vu_queue_pop(&f.m, &f.vq, &e), 1);
-	vu_queue_rewind(&f.vq, 1);
+	assert_int_equal(virtq_pop(&f.m, &f.vq, &e), 1);
+	virtq_rewind(&f.vq, 1);
 	/* ...num + 1 is not */
 	put16(AVAIL_GPA + 2, NUM + 1);
 	expect_broken();
@@ -567,14 +567,14 @@ static void test_virtio_pop_avail_jump(void **state)
 
 static void test_virtio_pop_avail_jump_wrap(void **state)
 {
-	struct vu_elem e;
+	struct virtq_elem e;
 
 	(void)state;
 	vfe_ring_desc(&f.ring, 0, BUF_GPA, 10, 0, 0);
 	/* Free-running indices wrap at 2^16: 0xfffe -> 0x0002 is 4 entries */
 	f.vq.last_avail_idx = 0xfffe;
 	put16(AVAIL_GPA + 2, 0x0002);
-	assert_int_equal(vu_queue_pop(&f.m, &f.vq, &e), 1);
+	assert_int_equal(virtq_pop(&f.m, &f.vq, &e), 1);
 	assert_int_equal(f.vq.last_avail_idx, 0xffff);
 	/* Going backwards is a jump of almost 2^16 */
 	put16(AVAIL_GPA + 2, 0xfff0);
@@ -583,14 +583,14 @@ static void test_virtio_pop_avail_jump_wrap(void **state)
 
 static void test_virtio_pop_too_many_inflight(void **state)
 {
-	struct vu_elem e;
+	struct virtq_elem e;
 	unsigned i;
 
 	(void)state;
 	vfe_ring_desc(&f.ring, 0, BUF_GPA, 10, 0, 0);
 	for (i = 0; i < NUM; i++) {
 		vfe_ring_push(&f.ring, 0);
-		assert_int_equal(vu_queue_pop(&f.m, &f.vq, &e), 1);
+		assert_int_equal(virtq_pop(&f.m, &f.vq, &e), 1);
 	}
 	assert_int_equal(f.vq.inuse, NUM);
 	/* Guest claims one more while we hold all of them */
@@ -612,12 +612,12 @@ static void indirect_chain(unsigned head, unsigned n)
 
 static void test_virtio_pop_max_sg(void **state)
 {
-	struct vu_elem e;
+	struct virtq_elem e;
 
 	(void)state;
 	indirect_chain(2, VU_ELEM_MAX_SG);
 	vfe_ring_push(&f.ring, 2);
-	assert_int_equal(vu_queue_pop(&f.m, &f.vq, &e), 1);
+	assert_int_equal(virtq_pop(&f.m, &f.vq, &e), 1);
 	assert_int_equal(e.out_num, VU_ELEM_MAX_SG);
 	assert_ptr_equal(e.sg[VU_ELEM_MAX_SG - 1].iov_base,
 			 g2h(BUF_GPA + VU_ELEM_MAX_SG - 1));
@@ -630,7 +630,7 @@ static void test_virtio_pop_max_sg(void **state)
  */
 static void test_virtio_pop_too_many_sg(void **state)
 {
-	struct vu_elem e, e2;
+	struct virtq_elem e, e2;
 	uint32_t id, len;
 
 	(void)state;
@@ -640,7 +640,7 @@ static void test_virtio_pop_too_many_sg(void **state)
 	vfe_ring_push(&f.ring, 9);
 	put16(USED_GPA + 4 + 8 * 0, 0xeeee);
 
-	assert_int_equal(vu_queue_pop(&f.m, &f.vq, &e), 1);
+	assert_int_equal(virtq_pop(&f.m, &f.vq, &e), 1);
 	assert_int_equal(e.index, 2);
 	assert_int_equal(e.out_num, 0);
 	assert_int_equal(e.in_num, 0);
@@ -648,14 +648,14 @@ static void test_virtio_pop_too_many_sg(void **state)
 	assert_int_equal(vfe_ring_used_idx(&f.ring), 0);	/* untouched */
 	assert_int_equal(f.vq.inuse, 1);
 
-	assert_int_equal(vu_queue_pop(&f.m, &f.vq, &e2), 1);
+	assert_int_equal(virtq_pop(&f.m, &f.vq, &e2), 1);
 	assert_int_equal(e2.index, 9);
 	assert_int_equal(e2.out_num, 1);
 
 	/* The caller returns both, in order, in one batch */
-	vu_queue_fill(&f.m, &f.vq, &e, 0, 0);
-	vu_queue_fill(&f.m, &f.vq, &e2, 10, 1);
-	vu_queue_flush(&f.m, &f.vq, 2);
+	virtq_fill(&f.m, &f.vq, &e, 0, 0);
+	virtq_fill(&f.m, &f.vq, &e2, 10, 1);
+	virtq_flush(&f.m, &f.vq, 2);
 	vfe_ring_used_elem(&f.ring, 0, &id, &len);
 	assert_int_equal(id, 2);
 	assert_int_equal(len, 0);
@@ -668,43 +668,43 @@ static void test_virtio_pop_too_many_sg(void **state)
 
 static void test_virtio_pop_too_many_sg_only(void **state)
 {
-	struct vu_elem e;
+	struct virtq_elem e;
 
 	(void)state;
 	indirect_chain(2, VU_ELEM_MAX_SG + 5);
 	vfe_ring_push(&f.ring, 2);
-	assert_int_equal(vu_queue_pop(&f.m, &f.vq, &e), 1);
+	assert_int_equal(virtq_pop(&f.m, &f.vq, &e), 1);
 	assert_int_equal(e.out_num + e.in_num, 0);
 	assert_false(f.vq.broken);
 	assert_int_equal(vfe_ring_used_idx(&f.ring), 0);
-	assert_int_equal(vu_queue_pop(&f.m, &f.vq, &e), 0);
+	assert_int_equal(virtq_pop(&f.m, &f.vq, &e), 0);
 }
 
 static void test_virtio_rewind(void **state)
 {
-	struct vu_elem e;
+	struct virtq_elem e;
 
 	(void)state;
 	vfe_ring_desc(&f.ring, 0, BUF_GPA, 10, 0, 0);
 	vfe_ring_desc(&f.ring, 1, BUF_GPA + 0x10, 10, 0, 0);
 	vfe_ring_push(&f.ring, 0);
 	vfe_ring_push(&f.ring, 1);
-	assert_int_equal(vu_queue_pop(&f.m, &f.vq, &e), 1);
-	assert_int_equal(vu_queue_pop(&f.m, &f.vq, &e), 1);
+	assert_int_equal(virtq_pop(&f.m, &f.vq, &e), 1);
+	assert_int_equal(virtq_pop(&f.m, &f.vq, &e), 1);
 	assert_int_equal(e.index, 1);
-	assert_true(vu_queue_empty(&f.vq));
+	assert_true(virtq_empty(&f.vq));
 
-	vu_queue_rewind(&f.vq, 1);
+	virtq_rewind(&f.vq, 1);
 	assert_int_equal(f.vq.last_avail_idx, 1);
 	assert_int_equal(f.vq.inuse, 1);
-	assert_false(vu_queue_empty(&f.vq));
-	assert_int_equal(vu_queue_pop(&f.m, &f.vq, &e), 1);
+	assert_false(virtq_empty(&f.vq));
+	assert_int_equal(virtq_pop(&f.m, &f.vq, &e), 1);
 	assert_int_equal(e.index, 1);
 
-	vu_queue_rewind(&f.vq, 2);
+	virtq_rewind(&f.vq, 2);
 	assert_int_equal(f.vq.last_avail_idx, 0);
 	assert_int_equal(f.vq.inuse, 0);
-	assert_int_equal(vu_queue_pop(&f.m, &f.vq, &e), 1);
+	assert_int_equal(virtq_pop(&f.m, &f.vq, &e), 1);
 	assert_int_equal(e.index, 0);
 }
 
@@ -712,7 +712,7 @@ static void test_virtio_rewind(void **state)
 
 static void test_virtio_fill_flush(void **state)
 {
-	struct vu_elem e[3];
+	struct virtq_elem e[3];
 	uint32_t id, len;
 	unsigned i;
 
@@ -721,15 +721,15 @@ static void test_virtio_fill_flush(void **state)
 		vfe_ring_desc(&f.ring, i + 4, BUF_GPA + 0x100 * i, 100,
 			      VRING_DESC_F_WRITE, 0);
 		vfe_ring_push(&f.ring, i + 4);
-		assert_int_equal(vu_queue_pop(&f.m, &f.vq, &e[i]), 1);
+		assert_int_equal(virtq_pop(&f.m, &f.vq, &e[i]), 1);
 	}
 	assert_int_equal(f.vq.inuse, 3);
 
-	vu_queue_fill(&f.m, &f.vq, &e[0], 60, 0);
-	vu_queue_fill(&f.m, &f.vq, &e[2], 70, 1);
+	virtq_fill(&f.m, &f.vq, &e[0], 60, 0);
+	virtq_fill(&f.m, &f.vq, &e[2], 70, 1);
 	assert_int_equal(vfe_ring_used_idx(&f.ring),
 					   0);	/* not visible before flush */
-	vu_queue_flush(&f.m, &f.vq, 2);
+	virtq_flush(&f.m, &f.vq, 2);
 	assert_int_equal(vfe_ring_used_idx(&f.ring), 2);
 	assert_int_equal(f.vq.used_idx, 2);
 	assert_int_equal(f.vq.inuse, 1);
@@ -740,8 +740,8 @@ static void test_virtio_fill_flush(void **state)
 	assert_int_equal(id, 6);
 	assert_int_equal(len, 70);
 
-	vu_queue_fill(&f.m, &f.vq, &e[1], 80, 0);
-	vu_queue_flush(&f.m, &f.vq, 1);
+	virtq_fill(&f.m, &f.vq, &e[1], 80, 0);
+	virtq_flush(&f.m, &f.vq, 1);
 	vfe_ring_used_elem(&f.ring, 2, &id, &len);
 	assert_int_equal(id, 5);
 	assert_int_equal(len, 80);
@@ -751,16 +751,16 @@ static void test_virtio_fill_flush(void **state)
 
 static void test_virtio_fill_flush_wrap(void **state)
 {
-	struct vu_elem e = { .index = 11 };
+	struct virtq_elem e = { .index = 11 };
 	uint32_t id, len;
 
 	(void)state;
 	f.vq.used_idx = 0xffff;
 	f.vq.inuse = 2;
-	vu_queue_fill(&f.m, &f.vq, &e, 1, 0);	/* slot 0xffff % 16 = 15 */
+	virtq_fill(&f.m, &f.vq, &e, 1, 0);	/* slot 0xffff % 16 = 15 */
 	e.index = 12;
-	vu_queue_fill(&f.m, &f.vq, &e, 2, 1);	/* slot 0 */
-	vu_queue_flush(&f.m, &f.vq, 2);
+	virtq_fill(&f.m, &f.vq, &e, 2, 1);	/* slot 0 */
+	virtq_flush(&f.m, &f.vq, 2);
 	assert_int_equal(vfe_ring_used_idx(&f.ring), 1);
 	vfe_ring_used_elem(&f.ring, 15, &id, &len);
 	assert_int_equal(id, 11);
@@ -778,16 +778,16 @@ static void test_virtio_notify_no_event_idx(void **state)
 
 	(void)state;
 	put16(AVAIL_GPA, 0);
-	assert_true(vu_queue_should_notify(&f.vq));
+	assert_true(virtq_should_notify(&f.vq));
 	put16(AVAIL_GPA, VRING_AVAIL_F_NO_INTERRUPT);
-	assert_false(vu_queue_should_notify(&f.vq));
+	assert_false(virtq_should_notify(&f.vq));
 
 	f.vq.call_fd = eventfd(0, EFD_NONBLOCK);
 	assert_true(f.vq.call_fd >= 0);
-	vu_queue_notify(&f.vq);
+	virtq_notify(&f.vq);
 	assert_int_equal(read(f.vq.call_fd, &cnt, sizeof(cnt)), -1);
 	put16(AVAIL_GPA, 0);
-	vu_queue_notify(&f.vq);
+	virtq_notify(&f.vq);
 	assert_int_equal(read(f.vq.call_fd, &cnt, sizeof(cnt)), sizeof(cnt));
 	assert_int_equal(cnt, 1);
 }
@@ -799,7 +799,7 @@ static void used_event_set(uint16_t v)
 
 static void test_virtio_notify_event_idx(void **state)
 {
-	struct vu_elem e = { .index = 0 };
+	struct virtq_elem e = { .index = 0 };
 
 	(void)state;
 	f.vq.event_idx = true;
@@ -807,48 +807,48 @@ static void test_virtio_notify_event_idx(void **state)
 
 	/* Nothing signalled yet: always notify, then remember */
 	used_event_set(100);
-	assert_true(vu_queue_should_notify(&f.vq));
+	assert_true(virtq_should_notify(&f.vq));
 	assert_true(f.vq.signalled_used_valid);
 	assert_int_equal(f.vq.signalled_used, 0);
 
 	/* used 0 -> 1, guest wants an event at 0: crossed */
 	f.vq.inuse = 10;
 	used_event_set(0);
-	vu_queue_fill(&f.m, &f.vq, &e, 1, 0);
-	vu_queue_flush(&f.m, &f.vq, 1);
-	assert_true(vu_queue_should_notify(&f.vq));
+	virtq_fill(&f.m, &f.vq, &e, 1, 0);
+	virtq_flush(&f.m, &f.vq, 1);
+	assert_true(virtq_should_notify(&f.vq));
 	assert_int_equal(f.vq.signalled_used, 1);
 
 	/* used 1 -> 2, event still at 0: crossed before, already told */
-	vu_queue_flush(&f.m, &f.vq, 1);
-	assert_false(vu_queue_should_notify(&f.vq));
+	virtq_flush(&f.m, &f.vq, 1);
+	assert_false(virtq_should_notify(&f.vq));
 
 	/* used 2 -> 3, event at 5: not yet */
 	used_event_set(5);
-	vu_queue_flush(&f.m, &f.vq, 1);
-	assert_false(vu_queue_should_notify(&f.vq));
+	virtq_flush(&f.m, &f.vq, 1);
+	assert_false(virtq_should_notify(&f.vq));
 
 	/* used 3 -> 4, event at 3: exactly crossed */
 	used_event_set(3);
-	vu_queue_flush(&f.m, &f.vq, 1);
-	assert_true(vu_queue_should_notify(&f.vq));
+	virtq_flush(&f.m, &f.vq, 1);
+	assert_true(virtq_should_notify(&f.vq));
 	used_event_set(5);
 
 	/* used 4 -> 6 crosses 5 */
-	vu_queue_flush(&f.m, &f.vq, 2);
-	assert_true(vu_queue_should_notify(&f.vq));
+	virtq_flush(&f.m, &f.vq, 2);
+	assert_true(virtq_should_notify(&f.vq));
 
 	/* Nothing new since: no notification even if event is behind */
 	used_event_set(3);
-	assert_false(vu_queue_should_notify(&f.vq));
+	assert_false(virtq_should_notify(&f.vq));
 	used_event_set(6);
-	assert_false(vu_queue_should_notify(&f.vq));
+	assert_false(virtq_should_notify(&f.vq));
 
 	/* Event index wrap: used 0xfffe -> 0x0001 crosses 0xffff */
 	f.vq.used_idx = f.vq.signalled_used = 0xfffe;
 	used_event_set(0xffff);
-	vu_queue_flush(&f.m, &f.vq, 3);
-	assert_true(vu_queue_should_notify(&f.vq));
+	virtq_flush(&f.m, &f.vq, 3);
+	assert_true(virtq_should_notify(&f.vq));
 }
 
 static void test_virtio_notify_signalled_wrap(void **state)
@@ -862,20 +862,20 @@ static void test_virtio_notify_signalled_wrap(void **state)
 	used_event_set(9);	/* would say "no" if signalled_used were trusted */
 
 	/* A flush running past signalled_used (10 -> 13) invalidates it */
-	vu_queue_flush(&f.m, &f.vq, 3);
+	virtq_flush(&f.m, &f.vq, 3);
 	assert_false(f.vq.signalled_used_valid);
-	assert_true(vu_queue_should_notify(&f.vq));
+	assert_true(virtq_should_notify(&f.vq));
 
 	/* Flush that ends before signalled_used keeps it */
 	f.vq.signalled_used = 20;
 	f.vq.signalled_used_valid = true;
-	vu_queue_flush(&f.m, &f.vq, 2);		/* 13 -> 15 */
+	virtq_flush(&f.m, &f.vq, 2);		/* 13 -> 15 */
 	assert_true(f.vq.signalled_used_valid);
 }
 
 static void test_virtio_avail_event(void **state)
 {
-	struct vu_elem e;
+	struct virtq_elem e;
 
 	(void)state;
 	f.vq.event_idx = true;
@@ -883,20 +883,20 @@ static void test_virtio_avail_event(void **state)
 	put16(USED_GPA + 4 + 8 * NUM, 0x5555);
 
 	/* Even with nothing to pop, ask for a kick at our position */
-	assert_int_equal(vu_queue_pop(&f.m, &f.vq, &e), 0);
+	assert_int_equal(virtq_pop(&f.m, &f.vq, &e), 0);
 	assert_int_equal(get16(USED_GPA + 4 + 8 * NUM), 0);
 
 	vfe_ring_push(&f.ring, 0);
 	vfe_ring_push(&f.ring, 0);
-	assert_int_equal(vu_queue_pop(&f.m, &f.vq, &e), 1);
+	assert_int_equal(virtq_pop(&f.m, &f.vq, &e), 1);
 	assert_int_equal(get16(USED_GPA + 4 + 8 * NUM), 1);
-	assert_int_equal(vu_queue_pop(&f.m, &f.vq, &e), 1);
+	assert_int_equal(virtq_pop(&f.m, &f.vq, &e), 1);
 	assert_int_equal(get16(USED_GPA + 4 + 8 * NUM), 2);
 
 	/* Without event index, the field is left alone */
 	f.vq.event_idx = false;
 	vfe_ring_push(&f.ring, 0);
-	assert_int_equal(vu_queue_pop(&f.m, &f.vq, &e), 1);
+	assert_int_equal(virtq_pop(&f.m, &f.vq, &e), 1);
 	assert_int_equal(get16(USED_GPA + 4 + 8 * NUM), 2);
 }
 
@@ -921,7 +921,7 @@ static unsigned log_bits(void)
 
 static void test_virtio_log_used(void **state)
 {
-	struct vu_elem e = { .index = 1 };
+	struct virtq_elem e = { .index = 1 };
 	unsigned page = USED_GPA / VHOST_LOG_PAGE;
 
 	(void)state;
@@ -929,16 +929,16 @@ static void test_virtio_log_used(void **state)
 	f.vq.inuse = 1;
 
 	/* Not logged unless the ring asked for it */
-	vu_queue_fill(&f.m, &f.vq, &e, 1, 0);
-	vu_queue_flush(&f.m, &f.vq, 1);
+	virtq_fill(&f.m, &f.vq, &e, 1, 0);
+	virtq_flush(&f.m, &f.vq, 1);
 	assert_int_equal(log_bits(), 0);
 
 	f.vq.log_used = true;
-	vu_queue_fill(&f.m, &f.vq, &e, 1, 0);
+	virtq_fill(&f.m, &f.vq, &e, 1, 0);
 	assert_int_equal(f.log[page / 8], 1 << (page % 8));
 	assert_int_equal(log_bits(), 1);
 	f.log[page / 8] = 0;
-	vu_queue_flush(&f.m, &f.vq, 1);
+	virtq_flush(&f.m, &f.vq, 1);
 	assert_int_equal(f.log[page / 8], 1 << (page % 8));
 	assert_int_equal(log_bits(), 1);
 
@@ -946,55 +946,55 @@ static void test_virtio_log_used(void **state)
 	f.log[page / 8] = 0;
 	f.vq.used_idx = 0;		/* entry at used_gpa + 4 */
 	f.vq.used_gpa = 0x1ff000 - 8;	/* entry straddles pages 0x1fe, 0x1ff */
-	vu_queue_fill(&f.m, &f.vq, &e, 1, 0);
+	virtq_fill(&f.m, &f.vq, &e, 1, 0);
 	assert_int_equal(f.log[0x1fe / 8], 0xc0);
 	assert_int_equal(log_bits(), 2);
 
 	/* Without LOG_ALL nothing is logged */
 	memset(f.log, 0, sizeof(f.log));
 	f.m.log_all = false;
-	vu_queue_fill(&f.m, &f.vq, &e, 1, 0);
+	virtq_fill(&f.m, &f.vq, &e, 1, 0);
 	assert_int_equal(log_bits(), 0);
 }
 
 static void test_virtio_log_bounds(void **state)
 {
-	struct vu_elem e = { .index = 1 };
+	struct virtq_elem e = { .index = 1 };
 
 	(void)state;
 	log_enable(1);		/* pages 0..7 only */
 
-	vu_log_write(&f.m, R2_GPA, 100);
-	vu_log_write(&f.m, 8 * VHOST_LOG_PAGE, 1);
-	vu_log_write(&f.m, UINT64_MAX - 10, 100);	/* wraps */
-	vu_log_write(&f.m, UINT64_MAX, UINT64_MAX);
+	vu_mem_log_write(&f.m, R2_GPA, 100);
+	vu_mem_log_write(&f.m, 8 * VHOST_LOG_PAGE, 1);
+	vu_mem_log_write(&f.m, UINT64_MAX - 10, 100);	/* wraps */
+	vu_mem_log_write(&f.m, UINT64_MAX, UINT64_MAX);
 	assert_int_equal(log_bits(), 0);
 
 	/* Used ring at page 16: beyond the bitmap, silently dropped */
 	f.vq.log_used = true;
 	f.vq.inuse = 1;
-	vu_queue_fill(&f.m, &f.vq, &e, 1, 0);
-	vu_queue_flush(&f.m, &f.vq, 1);
+	virtq_fill(&f.m, &f.vq, &e, 1, 0);
+	virtq_flush(&f.m, &f.vq, 1);
 	assert_int_equal(log_bits(), 0);
 
 	/* Pages 6..10: only 6 and 7 fit */
-	vu_log_write(&f.m, 6 * VHOST_LOG_PAGE + 10, 4 * VHOST_LOG_PAGE);
+	vu_mem_log_write(&f.m, 6 * VHOST_LOG_PAGE + 10, 4 * VHOST_LOG_PAGE);
 	assert_int_equal(f.log[0], 0xc0);
 	assert_int_equal(log_bits(), 2);
 
 	/* From 0 to the end of the address space: whole byte, no more */
-	vu_log_write(&f.m, 0, UINT64_MAX);
+	vu_mem_log_write(&f.m, 0, UINT64_MAX);
 	assert_int_equal(f.log[0], 0xff);
 	assert_int_equal(log_bits(), 8);
 
 	/* Zero length logs nothing */
 	log_enable(LOG_BYTES);
-	vu_log_write(&f.m, 0x3000, 0);
+	vu_mem_log_write(&f.m, 0x3000, 0);
 	assert_int_equal(log_bits(), 0);
 	/* Last byte of a page, and exactly one page */
-	vu_log_write(&f.m, 0x3fff, 1);
+	vu_mem_log_write(&f.m, 0x3fff, 1);
 	assert_int_equal(f.log[0], 0x08);
-	vu_log_write(&f.m, 0x5000, 0x1000);
+	vu_mem_log_write(&f.m, 0x5000, 0x1000);
 	assert_int_equal(f.log[0], 0x28);
 	assert_int_equal(log_bits(), 2);
 }
@@ -1006,21 +1006,21 @@ static void test_virtio_log_va(void **state)
 
 	(void)state;
 	log_enable(LOG_BYTES);
-	vu_log_write_va(&f.m, g2h(R1_GPA + 0x10), 8);
+	vu_mem_log_write_va(&f.m, g2h(R1_GPA + 0x10), 8);
 	assert_int_equal(f.log[page / 8], 1 << (page % 8));
 	assert_int_equal(log_bits(), 1);
 
 	/* Running past the end of R1: only R1's pages */
 	memset(f.log, 0, sizeof(f.log));
-	vu_log_write_va(&f.m, g2h(R1_GPA + R_SIZE - 1), 0x3000);
+	vu_mem_log_write_va(&f.m, g2h(R1_GPA + R_SIZE - 1), 0x3000);
 	page = (R1_GPA + R_SIZE - 1) / VHOST_LOG_PAGE;
 	assert_int_equal(f.log[page / 8], 1 << (page % 8));
 	assert_int_equal(log_bits(), 1);
 
 	/* Not guest memory */
 	memset(f.log, 0, sizeof(f.log));
-	vu_log_write_va(&f.m, outside, sizeof(outside));
-	vu_log_write_va(&f.m, f.buf[1], R1_MMAP_OFF);	/* before R1's start */
+	vu_mem_log_write_va(&f.m, outside, sizeof(outside));
+	vu_mem_log_write_va(&f.m, f.buf[1], R1_MMAP_OFF);	/* before R1's start */
 	assert_int_equal(log_bits(), 0);
 }
 
@@ -1032,44 +1032,44 @@ static void test_virtio_gpa_to_va_bounds(void **state)
 
 	(void)state;
 	len = 16;
-	assert_ptr_equal(vu_gpa_to_va(&f.m, R0_GPA, &len), f.buf[0]);
+	assert_ptr_equal(vu_mem_gpa_to_va(&f.m, R0_GPA, &len), f.buf[0]);
 	assert_int_equal(len, 16);
 
 	len = 10;
-	assert_ptr_equal(vu_gpa_to_va(&f.m, R0_GPA + R_SIZE - 1, &len),
+	assert_ptr_equal(vu_mem_gpa_to_va(&f.m, R0_GPA + R_SIZE - 1, &len),
 			 f.buf[0] + R_SIZE - 1);
 	assert_int_equal(len, 1);
 
 	len = UINT64_MAX;
-	assert_ptr_equal(vu_gpa_to_va(&f.m, R1_GPA, &len),
+	assert_ptr_equal(vu_mem_gpa_to_va(&f.m, R1_GPA, &len),
 			 f.buf[1] + R1_MMAP_OFF);
 	assert_int_equal(len, R_SIZE);
 
 	len = 0;
-	assert_ptr_equal(vu_gpa_to_va(&f.m, R2_GPA + 5, &len), f.buf[2] + 5);
+	assert_ptr_equal(vu_mem_gpa_to_va(&f.m, R2_GPA + 5, &len), f.buf[2] + 5);
 	assert_int_equal(len, 0);
 
 	len = 1;
-	assert_null(vu_gpa_to_va(&f.m, R0_GPA - 1, &len));
-	assert_null(vu_gpa_to_va(&f.m, R1_GPA + R_SIZE, &len));
-	assert_null(vu_gpa_to_va(&f.m, 0, &len));
-	assert_null(vu_gpa_to_va(&f.m, UINT64_MAX, &len));
+	assert_null(vu_mem_gpa_to_va(&f.m, R0_GPA - 1, &len));
+	assert_null(vu_mem_gpa_to_va(&f.m, R1_GPA + R_SIZE, &len));
+	assert_null(vu_mem_gpa_to_va(&f.m, 0, &len));
+	assert_null(vu_mem_gpa_to_va(&f.m, UINT64_MAX, &len));
 
 	/* Unused region slot (mmap_addr 0) and nregions are honoured */
 	f.m.r[2].mmap_addr = 0;
-	assert_null(vu_gpa_to_va(&f.m, R2_GPA, &len));
+	assert_null(vu_mem_gpa_to_va(&f.m, R2_GPA, &len));
 	f.m.r[2].mmap_addr = (uintptr_t)f.buf[2];
 	f.m.nregions = 2;
-	assert_null(vu_gpa_to_va(&f.m, R2_GPA, &len));
+	assert_null(vu_mem_gpa_to_va(&f.m, R2_GPA, &len));
 	f.m.nregions = 3;
 
 	/* Front-end addresses */
 	len = 0x20;
-	assert_ptr_equal(vu_qva_to_va(&f.m, QVA_BASE(1) + R_SIZE - 0x10, &len),
+	assert_ptr_equal(vu_mem_qva_to_va(&f.m, QVA_BASE(1) + R_SIZE - 0x10, &len),
 			 f.buf[1] + R1_MMAP_OFF + R_SIZE - 0x10);
 	assert_int_equal(len, 0x10);
-	assert_null(vu_qva_to_va(&f.m, QVA_BASE(1) + R_SIZE, &len));
-	assert_null(vu_qva_to_va(&f.m, R0_GPA, &len));
+	assert_null(vu_mem_qva_to_va(&f.m, QVA_BASE(1) + R_SIZE, &len));
+	assert_null(vu_mem_qva_to_va(&f.m, R0_GPA, &len));
 }
 
 static void test_virtio_gpa_to_va_top(void **state)
@@ -1084,18 +1084,18 @@ static void test_virtio_gpa_to_va_top(void **state)
 	m.r[0].mmap_addr = 0x40000000;
 
 	len = UINT64_MAX;
-	assert_ptr_equal(vu_gpa_to_va(&m, UINT64_MAX, &len),
+	assert_ptr_equal(vu_mem_gpa_to_va(&m, UINT64_MAX, &len),
 			 (void *)(uintptr_t)(0x40000000 + 0xfff));
 	assert_int_equal(len, 1);
 	len = 0x1000;
-	assert_ptr_equal(vu_gpa_to_va(&m, UINT64_MAX - 0xfff, &len),
+	assert_ptr_equal(vu_mem_gpa_to_va(&m, UINT64_MAX - 0xfff, &len),
 			 (void *)(uintptr_t)0x40000000);
 	assert_int_equal(len, 0x1000);
 	len = 0x2000;
-	assert_non_null(vu_qva_to_va(&m, UINT64_MAX - 0x7ff, &len));
+	assert_non_null(vu_mem_qva_to_va(&m, UINT64_MAX - 0x7ff, &len));
 	assert_int_equal(len, 0x800);
-	assert_null(vu_gpa_to_va(&m, 0, &len));
-	assert_null(vu_gpa_to_va(&m, UINT64_MAX - 0x1000, &len));
+	assert_null(vu_mem_gpa_to_va(&m, 0, &len));
+	assert_null(vu_mem_gpa_to_va(&m, UINT64_MAX - 0x1000, &len));
 }
 
 /* Small deterministic PRNG (xorshift64*), so failures reproduce */
@@ -1117,7 +1117,7 @@ static void *ref_gpa_to_va(const struct vu_mem *m, uint64_t gpa, uint64_t *len)
 	unsigned i;
 
 	for (i = 0; i < m->nregions; i++) {
-		const struct vu_region *r = &m->r[i];
+		const struct vu_mem_region *r = &m->r[i];
 		u128 end = (u128)r->gpa + r->size;
 
 		if (r->mmap_addr && gpa >= r->gpa && (u128)gpa < end) {
@@ -1140,7 +1140,7 @@ static void random_regions(struct vu_mem *m)
 
 	memset(m, 0, sizeof(*m));
 	for (i = 0; i < n; i++) {
-		struct vu_region *r = &m->r[i];
+		struct vu_mem_region *r = &m->r[i];
 		uint64_t size = rnd() >> (rnd() % 64), gap = 0, room, last;
 
 		if (i && rnd() % 3)		/* else adjacent to the previous */
@@ -1171,7 +1171,7 @@ static void random_regions(struct vu_mem *m)
 
 static uint64_t random_addr(const struct vu_mem *m)
 {
-	const struct vu_region *r;
+	const struct vu_mem_region *r;
 
 	if (!m->nregions || rnd() % 4 == 0)
 		return rnd() >> (rnd() % 64);
@@ -1202,7 +1202,7 @@ static void test_virtio_gpa_to_va_random(void **state)
 			uint64_t len = rnd() % 2 ? rnd() >> (rnd() % 64) :
 						   UINT64_MAX - rnd() % 3;
 			uint64_t l1 = len, l2 = len;
-			void *va = vu_gpa_to_va(&m, gpa, &l1);
+			void *va = vu_mem_gpa_to_va(&m, gpa, &l1);
 			void *ref = ref_gpa_to_va(&m, gpa, &l2);
 
 			assert_ptr_equal(va, ref);
@@ -1260,7 +1260,7 @@ static void test_virtio_pop_random(void **state)
 	(void)state;
 	log_set_level(LOG_CRIT);	/* thousands of "broken" messages */
 	for (round = 0; round < 3000; round++) {
-		struct vu_elem e;
+		struct virtq_elem e;
 		int rc;
 
 		for (i = 0; i < NUM; i++)
@@ -1273,7 +1273,7 @@ static void test_virtio_pop_random(void **state)
 
 		f.vq.broken = false;
 		f.vq.inuse = 0;
-		rc = vu_queue_pop(&f.m, &f.vq, &e);
+		rc = virtq_pop(&f.m, &f.vq, &e);
 		assert_true(rc == 0 || rc == 1 || rc == -EIO);
 		assert_true(rc == -EIO || !f.vq.broken);
 		broken += rc == -EIO;

@@ -1,15 +1,28 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#ifndef PASST_H
-#define PASST_H
+/* ctx.h - struct ctx: everything the process knows, made once in main()
+ *
+ * DOC: Theory of operation
+ *
+ * The configuration conf.c fills in and the state every module is handed
+ * as its first argument, "c".  This header sits low in the layering: it
+ * includes only util.h and vhost_user.h (for the embedded struct vu_dev),
+ * so every protocol, flow and frame-output file can include it, and
+ * nothing in it calls up.  The loop's own definitions stay in passt.c.
+ */
+#ifndef CTX_H
+#define CTX_H
 
 #include <limits.h>
 #include <net/ethernet.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
 
 #include "util.h"
 #include "vhost_user.h"
 
-#define VERSION			"0.1"
 #define MAXDNS			4
 #define MAXDNSRCH		4
 #define DNSRCH_LEN		254
@@ -152,4 +165,4 @@ struct ctx {
 	struct timespec now;
 };
 
-#endif /* PASST_H */
+#endif /* CTX_H */
