@@ -27,45 +27,25 @@ OBJS	:= $(SRCS:.c=.o)
 BIN	:= passt
 REPAIR_BIN := passt-repair
 
-# Unit tests: test/unit/<name>.c linked with the real modules it tests
-UNIT	:= virtio vhost_user dhcp arp conf ndp dhcpv6 flow udp tcp repair migrate bigq
+# Unit tests: test/unit/<name>.c, one binary each, linked against the
+# daemon's modules gathered in an archive (all but passt.o: the linker takes
+# only the objects a test reaches) and the shared fixtures.  A test names
+# the functions it replaces with -Wl,--wrap in a marker comment, e.g.
+#	/* WRAP: vu_frame_send setsockopt */
+# so that a new test is one new file.  Helpers, not tests: test/unit/common*.c
+# and test/frontend.c (the fake vhost-user front-end).
+comma	:= ,
+LIB_OBJS := $(filter-out passt.o,$(OBJS))
+UNIT_HELPERS := $(wildcard test/unit/common*.c) test/frontend.c
+UNIT_HDRS := $(wildcard test/unit/*.h) test/frontend.h $(wildcard *.h)
+UNIT	:= $(filter-out common%,$(patsubst test/unit/%.c,%,$(wildcard test/unit/*.c)))
 UNIT_BIN := $(UNIT:%=test/unit/test_%)
-unit_deps_virtio	:= virtio.o vu_mem.o util.o log.o io.o
-unit_deps_vhost_user	:= vhost_user.o vu_vring.o vu_msg.o virtio.o vu_mem.o \
-			   util.o log.o io.o
-L2_OBJS		:= tap.o tap_out.o arp.o dhcp.o dns.o icmp.o ndp.o dhcpv6.o pcap.o \
-		   checksum.o tcp.o tcp_guest.o tcp_listen.o udp.o flow.o fwd.o
-unit_deps_dhcp		:= $(L2_OBJS) util.o log.o io.o
-unit_wrap_dhcp		:= -Wl,--wrap=vu_frame_send
-unit_deps_arp		:= $(L2_OBJS) util.o log.o io.o
-unit_wrap_arp		:= -Wl,--wrap=vu_frame_send
-unit_deps_conf		:= conf.o fwd.o netlink.o util.o log.o io.o
-unit_wrap_conf		:=
-unit_deps_ndp		:= $(L2_OBJS) util.o log.o io.o
-unit_wrap_ndp		:= -Wl,--wrap=vu_frame_send
-unit_deps_dhcpv6	:= $(L2_OBJS) util.o log.o io.o
-unit_wrap_dhcpv6	:= -Wl,--wrap=vu_frame_send
-unit_deps_flow		:= flow.o util.o log.o io.o
-unit_wrap_flow		:=
-unit_deps_tcp		:= tcp.o tcp_guest.o tcp_listen.o flow.o fwd.o checksum.o \
-			   util.o log.o io.o
-unit_wrap_tcp		:= -Wl,--wrap=tap_send_l4 -Wl,--wrap=setsockopt
-unit_deps_udp		:= udp.o flow.o fwd.o checksum.o util.o log.o io.o
-unit_wrap_udp		:= -Wl,--wrap=tap_send_l4
-unit_deps_repair	:= repair.o util.o log.o io.o
-unit_wrap_repair	:= -Wl,--wrap=poll
-unit_deps_migrate	:= migrate.o mig_buf.o tcp_migrate.o tcp_restore.o tcp.o \
-			   tcp_guest.o tcp_listen.o flow.o fwd.o checksum.o \
-			   repair.o util.o log.o io.o
-unit_wrap_migrate	:= -Wl,--wrap=tap_send_l4 -Wl,--wrap=repair_ready \
-			   -Wl,--wrap=setsockopt \
-			   -Wl,--wrap=repair_set -Wl,--wrap=socket \
-			   -Wl,--wrap=recv -Wl,--wrap=close -Wl,--wrap=logmsg
-unit_deps_bigq		:= migrate.o mig_buf.o tcp_migrate.o tcp_restore.o tcp.o tcp_guest.o tcp_listen.o \
-			   flow.o fwd.o checksum.o repair.o util.o log.o io.o
-unit_wrap_bigq		:= -Wl,--wrap=tap_send_l4 -Wl,--wrap=logmsg \
-			   -Wl,--wrap=repair_setbuf
-test/unit/test_bigq: $(REPAIR_BIN)	# run as a black box
+# Tests that run passt-repair as a black box
+UNIT_REPAIR := bigq
+# wrap_flags(file): -Wl,--wrap=X for each X its WRAP: markers name
+wrap_flags = $(addprefix -Wl$(comma)--wrap=,$(shell sed -n 's|.*/\* WRAP: \(.*\) \*/.*|\1|p' $(1)))
+# link_group(archives...): archives that call each other, searched in a loop
+link_group = -Wl,--start-group $(1) -Wl,--end-group
 
 .PHONY: FORCE all clean check unit integration integration-valgrind valgrind cppcheck clang-tidy layers demo bench
 
@@ -93,10 +73,25 @@ $(REPAIR_BIN): passt-repair.c
 %.o: %.c $(wildcard *.h)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
-.SECONDEXPANSION:
-test/unit/test_%: test/unit/%.c $$(unit_deps_$$*) $(wildcard *.h)
-	$(CC) $(CPPFLAGS) -I. $(CFLAGS) -Wno-missing-prototypes $(LDFLAGS) \
-		-o $@ $< $(unit_deps_$*) $(unit_wrap_$*) -lcmocka
+libpasst.a: $(LIB_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+test/unit/%.o: test/unit/%.c $(UNIT_HDRS)
+	$(CC) $(CPPFLAGS) -I. -Itest $(CFLAGS) -Wno-missing-prototypes -c -o $@ $<
+test/frontend.o: test/frontend.c $(UNIT_HDRS)
+	$(CC) $(CPPFLAGS) -I. $(CFLAGS) -c -o $@ $<
+
+.PRECIOUS: test/unit/%.o
+test/unit/libunit.a: $(UNIT_HELPERS:.c=.o)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(UNIT_REPAIR:%=test/unit/test_%): $(REPAIR_BIN)
+test/unit/test_%: test/unit/%.o test/unit/libunit.a libpasst.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< \
+		$(call link_group,test/unit/libunit.a libpasst.a) \
+		$(call wrap_flags,test/unit/$*.c) -lcmocka
 
 unit: $(UNIT_BIN)
 	@for t in $(UNIT_BIN); do echo "== $$t"; ./$$t || exit 1; done
@@ -141,7 +136,8 @@ install: $(BIN) $(REPAIR_BIN)
 	install -D -m 644 doc/passt.1 $(DESTDIR)$(PREFIX)/share/man/man1/passt.1
 
 clean:
-	rm -f $(BIN) $(REPAIR_BIN) passt.valgrind *.o $(UNIT_BIN) seccomp_allow.h
+	rm -f $(BIN) $(REPAIR_BIN) passt.valgrind *.o libpasst.a $(UNIT_BIN) \
+		test/unit/*.o test/unit/libunit.a test/*.o test/hostile seccomp_allow.h
 
 # Fuzzing (test/fuzz/): libFuzzer targets linked with the real modules,
 # built again with clang, ASan and UBSan into test/fuzz/build/.  They run
@@ -155,30 +151,29 @@ FUZZ_CFLAGS	:= -std=c11 $(WARN) -Wno-format-nonliteral -g -O1 \
 		   -fno-omit-frame-pointer $(FUZZ_SAN)
 FUZZ_TARGETS	:= vhost_user virtio tap migrate
 FUZZ_BIN	:= $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
+# Each target names its own wraps with WRAP: markers, as the unit tests;
+# test/fuzz/common.c stands in for die()
 FUZZ_WRAP	:= -Wl,--wrap=die -Wl,--wrap=die_perror
-fuzz_deps_vhost_user	:= vhost_user.o vu_vring.o vu_msg.o virtio.o vu_mem.o \
-			   util.o log.o io.o
-fuzz_deps_virtio	:= virtio.o vu_common.o vhost_user.o vu_vring.o vu_msg.o \
-			   vu_mem.o util.o log.o io.o
-fuzz_deps_tap		:= $(L2_OBJS) util.o log.o io.o
-fuzz_wrap_tap		:= -Wl,--wrap=vu_frame_send -Wl,--wrap=getrandom
-fuzz_deps_migrate	:= $(L2_OBJS) migrate.o mig_buf.o tcp_migrate.o \
-			   tcp_restore.o repair.o util.o log.o io.o
-fuzz_wrap_migrate	:= -Wl,--wrap=vu_frame_send -Wl,--wrap=getrandom
+FUZZ_LIB	:= $(FUZZ_DIR)/libpasst.a
+FUZZ_HELPERS	:= $(FUZZ_DIR)/test/fuzz/common.o $(FUZZ_DIR)/test/frontend.o
 
 .PHONY: fuzz fuzz-check asan
-.PRECIOUS: $(FUZZ_DIR)/%.o
+.PRECIOUS: $(FUZZ_DIR)/%.o $(FUZZ_DIR)/test/%.o
 
-$(FUZZ_DIR)/%.o: %.c $(wildcard *.h)
-	@mkdir -p $(FUZZ_DIR)
-	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link \
-		-c -o $@ $<
+$(FUZZ_DIR)/%.o: %.c $(UNIT_HDRS) test/fuzz/common.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CPPFLAGS) -I. -Itest $(FUZZ_CFLAGS) \
+		-fsanitize=fuzzer-no-link -c -o $@ $<
 
-$(FUZZ_DIR)/fuzz_%: test/fuzz/%.c test/fuzz/common.c test/fuzz/common.h \
-		    $$(addprefix $(FUZZ_DIR)/,$$(fuzz_deps_$$*)) $(wildcard *.h)
-	$(FUZZ_CC) $(CPPFLAGS) -I. $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ \
-		$< test/fuzz/common.c $(addprefix $(FUZZ_DIR)/,$(fuzz_deps_$*)) \
-		$(FUZZ_WRAP) $(fuzz_wrap_$*)
+$(FUZZ_LIB): $(LIB_OBJS:%=$(FUZZ_DIR)/%)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(FUZZ_DIR)/fuzz_%: test/fuzz/%.c $(FUZZ_HELPERS) $(FUZZ_LIB) $(UNIT_HDRS) \
+		    test/fuzz/common.h
+	$(FUZZ_CC) $(CPPFLAGS) -I. -Itest $(FUZZ_CFLAGS) -fsanitize=fuzzer \
+		-o $@ $< $(call link_group,$(FUZZ_HELPERS) $(FUZZ_LIB)) \
+		$(FUZZ_WRAP) $(call wrap_flags,$<)
 
 fuzz: $(FUZZ_BIN)
 	test/fuzz/run.sh $(FUZZ_TIME) $(FUZZ_TARGETS)
@@ -196,24 +191,38 @@ ASAN_BIN	:= $(UNIT:%=$(ASAN_DIR)/test_%)
 ASAN_SUPP	:= test/fuzz/ubsan-unit.supp
 ASAN_ENV	:= ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:suppressions=$(ASAN_SUPP)
-.PRECIOUS: $(ASAN_DIR)/%.o
+.PRECIOUS: $(ASAN_DIR)/%.o $(ASAN_DIR)/test/%.o
 
 $(ASAN_DIR)/%.o: %.c $(wildcard *.h)
-	@mkdir -p $(ASAN_DIR)
+	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ASAN_CFLAGS) -c -o $@ $<
+$(ASAN_DIR)/test/%.o: test/%.c $(UNIT_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -I. -Itest $(ASAN_CFLAGS) -Wno-missing-prototypes \
+		-c -o $@ $<
 
-$(ASAN_DIR)/test_%: test/unit/%.c $$(addprefix $(ASAN_DIR)/,$$(unit_deps_$$*)) \
-		    $(wildcard *.h)
-	$(CC) $(CPPFLAGS) -I. $(ASAN_CFLAGS) -Wno-missing-prototypes -o $@ $< \
-		$(addprefix $(ASAN_DIR)/,$(unit_deps_$*)) $(unit_wrap_$*) -lcmocka
+$(ASAN_DIR)/libpasst.a: $(LIB_OBJS:%=$(ASAN_DIR)/%)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(ASAN_DIR)/libunit.a: $(UNIT_HELPERS:%.c=$(ASAN_DIR)/%.o)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(UNIT_REPAIR:%=$(ASAN_DIR)/test_%): $(REPAIR_BIN)
+$(ASAN_DIR)/test_%: $(ASAN_DIR)/test/unit/%.o $(ASAN_DIR)/libunit.a \
+		    $(ASAN_DIR)/libpasst.a
+	$(CC) $(ASAN_CFLAGS) -o $@ $< \
+		$(call link_group,$(ASAN_DIR)/libunit.a $(ASAN_DIR)/libpasst.a) \
+		$(call wrap_flags,test/unit/$*.c) -lcmocka
 
 asan: $(ASAN_BIN)
 	@for t in $(ASAN_BIN); do echo "== asan $$t"; \
 		$(ASAN_ENV) ./$$t || exit 1; done
 
 # Hostile front-end (test/hostile.c) against a running daemon
-test/hostile: test/hostile.c $(wildcard *.h)
-	$(CC) $(CPPFLAGS) -I. $(CFLAGS) $(LDFLAGS) -o $@ $<
+test/hostile: test/hostile.c test/frontend.c test/frontend.h $(wildcard *.h)
+	$(CC) $(CPPFLAGS) -I. $(CFLAGS) $(LDFLAGS) -o $@ $< test/frontend.c
 
 .PHONY: hostile
 hostile: $(BIN) test/hostile

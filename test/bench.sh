@@ -36,7 +36,8 @@
 # Environment:
 #   BENCH_TIME   seconds per measurement (default 10)
 #   BENCH_PEER   another daemon binary, e.g. upstream passt installed with
-#                /work/shared/peer/get-upstream-passt DIR (DIR/passt-upstream):
+#                ../shared/peer/get-upstream-passt DIR (DIR/passt-upstream;
+#                the shared folder beside the project):
 #                run the same on it, and print both with the ratio ours/peer
 #   BENCH_PEER_REPAIR  the peer's TCP_REPAIR helper (default:
 #                passt-repair-upstream beside BENCH_PEER)

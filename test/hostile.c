@@ -49,6 +49,7 @@
 
 #include "vhost_user.h"
 #include "vu_common.h"
+#include "frontend.h"
 
 /* Guest memory: one memfd, one region */
 #define MEM_SIZE	(1UL << 20)
@@ -79,7 +80,6 @@
 #define ARP_MS		2000		/* the ARP reply on the RX ring */
 #define SETTLE_MS	2000		/* fds and mappings back to baseline */
 
-#define MAX_SEND_FDS	253		/* SCM_MAX_FD */
 
 #define GUEST_FEATURES	(BIT_ULL(VIRTIO_F_VERSION_1) |			\
 			 BIT_ULL(VIRTIO_NET_F_MRG_RXBUF) |		\
@@ -99,7 +99,7 @@ static const uint8_t gw_ip[4] = { 192, 0, 2, 2 };
  * @mem:	Our mapping of it, NULL if none
  * @kick:	Kick eventfds we gave, per queue, -1 if none
  * @call:	Call eventfds we gave, per queue, -1 if none
- * @avail:	Next available index we publish, per queue
+ * @ring:	Our view of the rings, per queue, avail_idx the next we publish
  * @used:	Used entries we have looked at, per queue
  * @offered:	Features from GET_FEATURES
  * @acked:	Features we acked with SET_FEATURES
@@ -110,7 +110,7 @@ struct fe {
 	uint8_t *mem;
 	int kick[2];
 	int call[2];
-	uint16_t avail[2];
+	struct vfe_ring ring[2];
 	uint16_t used[2];
 	uint64_t offered;
 	uint64_t acked;
@@ -281,110 +281,6 @@ static const char *wait_counts(int fds, int maps, int ms)
 /* --- Messages ----------------------------------------------------------- */
 
 /**
- * raw_send() - Send bytes, with file descriptors attached to the first one
- * @s:		Socket
- * @buf:	Bytes
- * @len:	Length
- * @fds:	Descriptors to attach, may be NULL
- * @nfds:	How many, up to MAX_SEND_FDS, in one control message
- *
- * Return: 0 on success, -errno on failure
- */
-static int raw_send(int s, const void *buf, size_t len, const int *fds,
-		    unsigned nfds)
-{
-	static union {
-		char buf[CMSG_SPACE(sizeof(int) * MAX_SEND_FDS)];
-		struct cmsghdr align;
-	} ctl;
-	struct iovec iov = { (void *)buf, len };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	size_t done = 0;
-
-	if (nfds > MAX_SEND_FDS)
-		return -EINVAL;
-	if (nfds) {
-		struct cmsghdr *cm;
-
-		memset(&ctl, 0, sizeof(ctl));
-		mh.msg_control = ctl.buf;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-		memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
-	}
-
-	while (done < len) {
-		ssize_t n;
-
-		iov.iov_base = (uint8_t *)buf + done;
-		iov.iov_len = len - done;
-		n = sendmsg(s, &mh, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		done += n;
-		mh.msg_control = NULL;
-		mh.msg_controllen = 0;
-	}
-	return 0;
-}
-
-/**
- * msg_send_sz() - Send a message whose header may lie about its size
- * @s:		Socket
- * @req:	Request
- * @flags:	Header flags, version included
- * @pl:		Payload, may be NULL if @len is 0
- * @len:	Payload bytes actually sent
- * @size:	Payload size in the header
- * @fds:	Descriptors, may be NULL
- * @nfds:	How many
- *
- * Return: 0 on success, -errno on failure
- */
-static int msg_send_sz(int s, uint32_t req, uint32_t flags, const void *pl,
-		       size_t len, uint32_t size, const int *fds, unsigned nfds)
-{
-	static uint8_t buf[sizeof(struct vhost_user_hdr) + 65536];
-	struct vhost_user_hdr h = {
-		htole32(req), htole32(flags), htole32(size)
-	};
-
-	if (len > sizeof(buf) - sizeof(h))
-		return -EMSGSIZE;
-	memcpy(buf, &h, sizeof(h));
-	if (len)
-		memcpy(buf + sizeof(h), pl, len);
-	return raw_send(s, buf, sizeof(h) + len, fds, nfds);
-}
-
-/**
- * msg_send() - Send a well-formed message
- * @s:		Socket
- * @req:	Request
- * @need_reply:	Set NEED_REPLY
- * @pl:		Payload, may be NULL if @len is 0
- * @len:	Payload size
- * @fds:	Descriptors, may be NULL
- * @nfds:	How many
- *
- * Return: 0 on success, -errno on failure
- */
-static int msg_send(int s, uint32_t req, bool need_reply, const void *pl,
-		    size_t len, const int *fds, unsigned nfds)
-{
-	uint32_t flags = VHOST_USER_VERSION;
-
-	if (need_reply)
-		flags |= VHOST_USER_FLAG_NEED_REPLY;
-	return msg_send_sz(s, req, flags, pl, len, len, fds, nfds);
-}
-
-/**
  * recv_full() - Receive exactly @len bytes within a time bound
  * @s:		Socket
  * @buf:	Destination
@@ -466,7 +362,7 @@ static int msg_reply(int s, uint32_t req, uint64_t *v, int ms)
 
 /**
  * errstr() - Describe a transport error for a failure reason
- * @rc:		-errno from msg_reply() or msg_send()
+ * @rc:		-errno from msg_reply() or vfe_send()
  *
  * Return: text
  */
@@ -495,7 +391,7 @@ static const char *errstr(int rc)
 static int ack(int s, uint32_t req, const void *pl, size_t len,
 	       const int *fds, unsigned nfds, uint64_t *v)
 {
-	int rc = msg_send(s, req, true, pl, len, fds, nfds);
+	int rc = vfe_send(s, req, true, pl, len, fds, nfds);
 
 	if (rc == -EPIPE || rc == -ECONNRESET)
 		return -ECONNRESET;
@@ -594,7 +490,7 @@ static const char *responsive(int s, const char *what)
 	uint64_t v;
 	int rc;
 
-	if ((rc = msg_send(s, VHOST_USER_GET_FEATURES, false, NULL, 0,
+	if ((rc = vfe_send(s, VHOST_USER_GET_FEATURES, false, NULL, 0,
 			   NULL, 0)) ||
 	    (rc = msg_reply(s, VHOST_USER_GET_FEATURES, &v, REPLY_MS)))
 		return fail("%s: GET_FEATURES afterwards: %s", what,
@@ -693,7 +589,7 @@ static const char *fe_connect(struct fe *f, int ms)
 			sleep_ms(2);
 			continue;
 		}
-		rc = msg_send(f->s, VHOST_USER_GET_FEATURES, false, NULL, 0,
+		rc = vfe_send(f->s, VHOST_USER_GET_FEATURES, false, NULL, 0,
 			      NULL, 0);
 		if (!rc)
 			rc = msg_reply(f->s, VHOST_USER_GET_FEATURES, &v,
@@ -710,38 +606,19 @@ static const char *fe_connect(struct fe *f, int ms)
 }
 
 /**
- * memfd_sized() - Make a memfd
- * @size:	Size, bytes
- *
- * Return: file descriptor, -1 on failure
+ * fe_rings() - Point our view of both queues at their rings in guest memory
+ * @f:		Front-end, memory mapped
  */
-static int memfd_sized(size_t size)
+static void fe_rings(struct fe *f)
 {
-	int fd = memfd_create("hostile-guest", MFD_CLOEXEC);
+	unsigned q;
 
-	if (fd >= 0 && ftruncate(fd, size)) {
-		close(fd);
-		return -1;
+	for (q = 0; q < 2; q++) {
+		f->ring[q].desc = f->mem + RING(q) + DESC_OFF;
+		f->ring[q].avail = f->mem + RING(q) + AVAIL_OFF;
+		f->ring[q].used = f->mem + RING(q) + USED_OFF;
+		f->ring[q].num = QNUM;
 	}
-	return fd;
-}
-
-/**
- * memfd_sealed() - Make a memfd that can't shrink or grow, as QEMU does
- * @size:	Size, bytes
- *
- * Return: file descriptor, -1 on failure
- */
-static int memfd_sealed(size_t size)
-{
-	int fd = memfd_create("hostile-guest", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-
-	if (fd >= 0 && (ftruncate(fd, size) ||
-			fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW))) {
-		close(fd);
-		return -1;
-	}
-	return fd;
 }
 
 /**
@@ -754,43 +631,15 @@ static const char *fe_memory(struct fe *f)
 {
 	void *p;
 
-	if ((f->memfd = memfd_sealed(MEM_SIZE)) < 0)
+	if ((f->memfd = vfe_memfd(MEM_SIZE, F_SEAL_SHRINK | F_SEAL_GROW)) < 0)
 		return fail("memfd: %s", strerror(errno));
 	p = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
 		 f->memfd, 0);
 	if (p == MAP_FAILED)
 		return fail("mmap: %s", strerror(errno));
 	f->mem = p;
+	fe_rings(f);
 	return NULL;
-}
-
-/**
- * region() - Fill a memory region description
- * @d:		Description
- * @gpa:	Guest physical address
- * @size:	Size, bytes
- * @qva:	Front-end address
- * @off:	Offset in the file
- */
-static void region(struct vhost_user_mem_region_desc *d, uint64_t gpa,
-		   uint64_t size, uint64_t qva, uint64_t off)
-{
-	d->guest_phys_addr = htole64(gpa);
-	d->memory_size = htole64(size);
-	d->userspace_addr = htole64(qva);
-	d->mmap_offset = htole64(off);
-}
-
-/**
- * table_len() - Payload size of a memory table
- * @n:		Regions
- *
- * Return: bytes
- */
-static size_t table_len(unsigned n)
-{
-	return offsetof(struct vhost_user_mem_table, regions) +
-	       n * sizeof(struct vhost_user_mem_region_desc);
 }
 
 /**
@@ -803,23 +652,9 @@ static const char *fe_mem_table(struct fe *f)
 {
 	struct vhost_user_mem_table t = { .nregions = htole32(1) };
 
-	region(&t.regions[0], GPA_BASE, MEM_SIZE, QVA_BASE, 0);
+	t.regions[0] = vfe_region(GPA_BASE, MEM_SIZE, QVA_BASE, 0);
 	return ack_ok(f->s, VHOST_USER_SET_MEM_TABLE, "SET_MEM_TABLE", &t,
-		      table_len(1), &f->memfd, 1);
-}
-
-/**
- * vstate() - Make a vring state payload
- * @idx:	Queue index
- * @num:	Value
- *
- * Return: payload
- */
-static struct vhost_user_vring_state vstate(uint32_t idx, uint32_t num)
-{
-	struct vhost_user_vring_state st = { htole32(idx), htole32(num) };
-
-	return st;
+		      vfe_table_len(1), &f->memfd, 1);
 }
 
 /**
@@ -855,11 +690,11 @@ static const char *fe_queue(struct fe *f, unsigned q)
 	const char *r;
 	uint64_t u;
 
-	st = vstate(q, QNUM);
+	st = vfe_vstate(q, QNUM);
 	if ((r = ack_ok(f->s, VHOST_USER_SET_VRING_NUM, "SET_VRING_NUM",
 			&st, sizeof(st), NULL, 0)))
 		return r;
-	st = vstate(q, 0);
+	st = vfe_vstate(q, 0);
 	if ((r = ack_ok(f->s, VHOST_USER_SET_VRING_BASE, "SET_VRING_BASE",
 			&st, sizeof(st), NULL, 0)))
 		return r;
@@ -878,7 +713,7 @@ static const char *fe_queue(struct fe *f, unsigned q)
 	    (r = ack_ok(f->s, VHOST_USER_SET_VRING_CALL, "SET_VRING_CALL",
 			&u, sizeof(u), &f->call[q], 1)))
 		return r;
-	st = vstate(q, 1);
+	st = vfe_vstate(q, 1);
 	return ack_ok(f->s, VHOST_USER_SET_VRING_ENABLE, "SET_VRING_ENABLE",
 		      &st, sizeof(st), NULL, 0);
 }
@@ -900,7 +735,7 @@ static const char *fe_features(struct fe *f, uint64_t features)
 		return fail("features 0x%llx offered, 0x%llx wanted",
 			    (unsigned long long)f->offered,
 			    (unsigned long long)features);
-	if ((rc = msg_send(f->s, VHOST_USER_GET_PROTOCOL_FEATURES, false,
+	if ((rc = vfe_send(f->s, VHOST_USER_GET_PROTOCOL_FEATURES, false,
 			   NULL, 0, NULL, 0)) ||
 	    (rc = msg_reply(f->s, VHOST_USER_GET_PROTOCOL_FEATURES, &pf,
 			    REPLY_MS)))
@@ -961,115 +796,6 @@ static const char *fe_open(struct fe *f, uint64_t features)
 /* --- Rings, from the guest's side ------------------------------------------ */
 
 /**
- * desc_set() - Write a descriptor
- * @f:		Front-end
- * @q:		Queue
- * @i:		Index in the descriptor table
- * @addr:	Guest physical address
- * @len:	Length
- * @flags:	VRING_DESC_F_*
- * @next:	Next index
- */
-static void desc_set(struct fe *f, unsigned q, unsigned i, uint64_t addr,
-		     uint32_t len, uint16_t flags, uint16_t next)
-{
-	struct vring_desc d = {
-		htole64(addr), htole32(len), htole16(flags), htole16(next)
-	};
-
-	memcpy(f->mem + RING(q) + DESC_OFF + 16 * (size_t)i, &d, sizeof(d));
-}
-
-/**
- * ind_set() - Write an entry of an indirect table at INDBUF + @off
- * @f:		Front-end
- * @off:	Offset of the table from INDBUF
- * @i:		Entry
- * @addr:	Guest physical address
- * @len:	Length
- * @flags:	VRING_DESC_F_*
- * @next:	Next entry
- */
-static void ind_set(struct fe *f, size_t off, unsigned i, uint64_t addr,
-		    uint32_t len, uint16_t flags, uint16_t next)
-{
-	struct vring_desc d = {
-		htole64(addr), htole32(len), htole16(flags), htole16(next)
-	};
-
-	memcpy(f->mem + INDBUF + off + 16 * (size_t)i, &d, sizeof(d));
-}
-
-/**
- * ring16() - Pointer to a 16-bit ring field
- * @f:		Front-end
- * @q:		Queue
- * @off:	Offset from the start of the queue's rings
- *
- * Return: pointer
- */
-static uint16_t *ring16(struct fe *f, unsigned q, size_t off)
-{
-	return (uint16_t *)(void *)(f->mem + RING(q) + off);
-}
-
-/**
- * avail_idx_set() - Publish an available index
- * @f:		Front-end
- * @q:		Queue
- * @idx:	Index
- */
-static void avail_idx_set(struct fe *f, unsigned q, uint16_t idx)
-{
-	__atomic_store_n(ring16(f, q, AVAIL_OFF + 2), htole16(idx),
-			 __ATOMIC_RELEASE);
-}
-
-/**
- * avail_push() - Make a chain available
- * @f:		Front-end
- * @q:		Queue
- * @head:	Head index (not checked: may be hostile)
- */
-static void avail_push(struct fe *f, unsigned q, uint16_t head)
-{
-	*ring16(f, q, AVAIL_OFF + 4 + 2 * (f->avail[q] % QNUM)) = htole16(head);
-	avail_idx_set(f, q, ++f->avail[q]);
-}
-
-/**
- * used_idx() - Read the used index the daemon published
- * @f:		Front-end
- * @q:		Queue
- *
- * Return: index
- */
-static uint16_t used_idx(struct fe *f, unsigned q)
-{
-	return le16toh(__atomic_load_n(ring16(f, q, USED_OFF + 2),
-				       __ATOMIC_ACQUIRE));
-}
-
-/**
- * used_elem() - Read a used ring entry
- * @f:		Front-end
- * @q:		Queue
- * @i:		Free-running index
- * @id:		Head index, set
- * @len:	Length written, set
- */
-static void used_elem(struct fe *f, unsigned q, uint16_t i, uint32_t *id,
-		      uint32_t *len)
-{
-	struct vring_used_elem e;
-
-	memcpy(&e, f->mem + RING(q) + USED_OFF + 4 + 8 * (size_t)(i % QNUM),
-	       sizeof(e));
-	*id = le32toh(e.id);
-	*len = le32toh(e.len);
-}
-
-/**
  * kick() - Kick a queue
  * @f:		Front-end
  * @q:		Queue
@@ -1095,7 +821,7 @@ static bool wait_used(struct fe *f, unsigned q, uint16_t idx, int ms)
 {
 	long long end = now_ms() + ms;
 
-	while ((uint16_t)(used_idx(f, q) - idx) > 0x8000) {
+	while ((uint16_t)(vfe_ring_used_idx(&f->ring[q]) - idx) > 0x8000) {
 		if (now_ms() > end)
 			return false;
 		sleep_ms(1);
@@ -1136,8 +862,9 @@ static void tx_frame(struct fe *f, unsigned slot, const uint8_t *frame,
 
 	memset(p, 0, NET_HDR_LEN);
 	memcpy(p + NET_HDR_LEN, frame, len);
-	desc_set(f, 1, slot, GPA_BASE + TXBUF + (size_t)slot * TX_SLOT,
-		 NET_HDR_LEN + len, 0, 0);
+	vfe_ring_desc(&f->ring[1], slot,
+		      GPA_BASE + TXBUF + (size_t)slot * TX_SLOT,
+		      NET_HDR_LEN + len, 0, 0);
 }
 
 /**
@@ -1151,7 +878,7 @@ static void tx_arp(struct fe *f, unsigned slot)
 
 	arp_request(arp);
 	tx_frame(f, slot, arp, sizeof(arp));
-	avail_push(f, 1, slot);
+	vfe_ring_push(&f->ring[1], slot);
 	kick(f, 1);
 }
 
@@ -1165,9 +892,10 @@ static void rx_post(struct fe *f, unsigned n)
 	unsigned i;
 
 	for (i = 0; i < n; i++) {
-		desc_set(f, 0, i, GPA_BASE + RXBUF + (size_t)i * RX_BUF_LEN,
-			 RX_BUF_LEN, VRING_DESC_F_WRITE, 0);
-		avail_push(f, 0, i);
+		vfe_ring_desc(&f->ring[0], i,
+			      GPA_BASE + RXBUF + (size_t)i * RX_BUF_LEN,
+			      RX_BUF_LEN, VRING_DESC_F_WRITE, 0);
+		vfe_ring_push(&f->ring[0], i);
 	}
 }
 
@@ -1224,12 +952,13 @@ static const char *arp_wait(struct fe *f, int ms)
 	const char *r = NULL;
 
 	for (;;) {
-		uint16_t u = used_idx(f, 0);
+		uint16_t u = vfe_ring_used_idx(&f->ring[0]);
 
 		while (f->used[0] != u) {
 			uint32_t id, len;
 
-			used_elem(f, 0, f->used[0]++, &id, &len);
+			vfe_ring_used_elem(&f->ring[0], f->used[0]++, &id,
+					   &len);
 			if (!(r = arp_reply_ok(f, id, len)))
 				return NULL;
 		}
@@ -1240,7 +969,7 @@ static const char *arp_wait(struct fe *f, int ms)
 	if (r)
 		return fail("no ARP reply in %d ms, last frame: %s", ms, r);
 	return fail("no ARP reply in %d ms (TX used %u of %u)", ms,
-		    used_idx(f, 1), f->avail[1]);
+		    vfe_ring_used_idx(&f->ring[1]), f->ring[1].avail_idx);
 }
 
 /**
@@ -1252,7 +981,7 @@ static const char *arp_wait(struct fe *f, int ms)
  */
 static const char *fe_arp(struct fe *f, unsigned slot)
 {
-	if (f->avail[0] == f->used[0])
+	if (f->ring[0].avail_idx == f->used[0])
 		rx_post(f, RX_BUFS);
 	tx_arp(f, slot);
 	return arp_wait(f, ARP_MS);
@@ -1357,7 +1086,7 @@ static const char *send_close(const void *buf, size_t len, const int *fds,
 	fe_init(&f);
 	if ((r = fe_connect(&f, READY_MS)))
 		return r;
-	rc = raw_send(f.s, buf, len, fds, nfds);
+	rc = vfe_send_raw(f.s, buf, len, fds, nfds);
 	if (hold_ms)
 		sleep_ms(hold_ms);
 	fe_close(&f);
@@ -1427,7 +1156,7 @@ static const char *case_stalled(void)
 	fe_init(&f);
 	if ((r = fe_connect(&f, READY_MS)))
 		return r;
-	rc = raw_send(f.s, &h, 7, NULL, 0);
+	rc = vfe_send_raw(f.s, &h, 7, NULL, 0);
 	t0 = now_ms();
 	if (!rc)
 		rc = recv_full(f.s, &b, 1, VU_MSG_TIMEOUT_S * 1000 + DROP_MS);
@@ -1492,7 +1221,7 @@ static const char *case_oversized(void)
 		fe_init(&f);
 		if ((r = fe_connect(&f, READY_MS)))
 			return r;
-		rc = msg_send_sz(f.s, t[i].req, VHOST_USER_VERSION |
+		rc = vfe_send_sz(f.s, t[i].req, VHOST_USER_VERSION |
 				 VHOST_USER_FLAG_NEED_REPLY, pl, t[i].len,
 				 t[i].size, NULL, 0);
 		r = rc ? fail("send: %s", strerror(-rc)) :
@@ -1523,7 +1252,7 @@ static const char *case_version(void)
 		fe_init(&f);
 		if ((r = fe_connect(&f, READY_MS)))
 			return r;
-		rc = msg_send_sz(f.s, VHOST_USER_GET_FEATURES, flags[i], NULL,
+		rc = vfe_send_sz(f.s, VHOST_USER_GET_FEATURES, flags[i], NULL,
 				 0, 0, NULL, 0);
 		r = rc ? fail("send: %s", strerror(-rc)) :
 			 expect_drop(f.s, "bad version");
@@ -1561,7 +1290,7 @@ static const char *case_unknown(void)
 		if (f.s < 0 && (r = fe_connect(&f, READY_MS)))
 			return r;
 		fds[0] = eventfd(0, EFD_CLOEXEC);
-		fds[1] = memfd_sized(4096);
+		fds[1] = vfe_memfd(4096, 0);
 		r = refused(f.s, reqs[i], "unknown request", pl,
 			    i % 2 ? sizeof(pl) : 0, fds, i % 3 ? 2 : 0,
 			    &dropped);
@@ -1589,7 +1318,7 @@ static const char *case_promise(void)
 		struct vhost_user_hdr h;
 		uint8_t pl[40];
 	} PACKED m;
-	int fd = memfd_sized(4096);
+	int fd = vfe_memfd(4096, 0);
 	const char *r;
 
 	memset(&m, 0, sizeof(m));
@@ -1668,7 +1397,7 @@ static const char *case_fds_unexpected(void)
 		if ((r = fe_connect(&f, READY_MS)))
 			return r;
 		fds[0] = eventfd(0, EFD_CLOEXEC);
-		fds[1] = memfd_sized(MEM_SIZE);
+		fds[1] = vfe_memfd(MEM_SIZE, 0);
 		fds[2] = eventfd(0, EFD_CLOEXEC);
 		memset(pl, 0, sizeof(pl));
 		if (reqs[i] == VHOST_USER_NET_SET_MTU)
@@ -1692,16 +1421,16 @@ static const char *case_fds_unexpected(void)
  */
 static const char *case_fds_too_many(void)
 {
-	static int fds[MAX_SEND_FDS];
+	static int fds[VFE_MAX_FDS];
 	struct vhost_user_mem_table t = { .nregions = htole32(1) };
-	static const unsigned counts[] = { 2, 9, 16, MAX_SEND_FDS };
+	static const unsigned counts[] = { 2, 9, 16, VFE_MAX_FDS };
 	const char *r = NULL;
 	unsigned i, j;
 
-	region(&t.regions[0], GPA_BASE, MEM_SIZE, QVA_BASE, 0);
-	for (i = 0; i < MAX_SEND_FDS; i++)
+	t.regions[0] = vfe_region(GPA_BASE, MEM_SIZE, QVA_BASE, 0);
+	for (i = 0; i < VFE_MAX_FDS; i++)
 		fds[i] = eventfd(0, EFD_CLOEXEC);
-	if ((fds[0] = memfd_sized(MEM_SIZE)) < 0)
+	if ((fds[0] = vfe_memfd(MEM_SIZE, 0)) < 0)
 		return fail("memfd: %s", strerror(errno));
 
 	for (i = 0; i < ARRAY_SIZE(counts) && !r; i++) {
@@ -1714,8 +1443,9 @@ static const char *case_fds_too_many(void)
 				break;
 			if (j == 0)
 				r = refused(f.s, VHOST_USER_SET_MEM_TABLE,
-					    "SET_MEM_TABLE", &t, table_len(1),
-					    fds, counts[i], NULL);
+					    "SET_MEM_TABLE", &t,
+					    vfe_table_len(1), fds, counts[i],
+					    NULL);
 			else if (j == 1)
 				r = refused(f.s, VHOST_USER_SET_VRING_KICK,
 					    "SET_VRING_KICK", &u, sizeof(u),
@@ -1729,7 +1459,7 @@ static const char *case_fds_too_many(void)
 				r = fail("%u fds: %s", counts[i], r);
 		}
 	}
-	for (i = 0; i < MAX_SEND_FDS; i++)
+	for (i = 0; i < VFE_MAX_FDS; i++)
 		close(fds[i]);
 	return r;
 }
@@ -1805,9 +1535,9 @@ static const char *case_fds_on_payload(void)
 		fds[i] = eventfd(0, EFD_CLOEXEC);
 	fe_init(&f);
 	if (!(r = fe_connect(&f, READY_MS))) {
-		if ((rc = raw_send(f.s, &h, sizeof(h), NULL, 0)) ||
+		if ((rc = vfe_send_raw(f.s, &h, sizeof(h), NULL, 0)) ||
 		    (sleep_ms(10), 0) ||
-		    (rc = raw_send(f.s, &u, sizeof(u), fds, 4)))
+		    (rc = vfe_send_raw(f.s, &u, sizeof(u), fds, 4)))
 			r = fail("send: %s", strerror(-rc));
 		else if ((rc = msg_reply(f.s, VHOST_USER_SET_FEATURES, &v,
 					 REPLY_MS)) && rc != -ECONNRESET)
@@ -1831,7 +1561,7 @@ static const char *case_kick_not_eventfd(void)
 
 	if (pipe2(p, O_CLOEXEC))
 		return fail("pipe: %s", strerror(errno));
-	mfd = memfd_sized(4096);
+	mfd = vfe_memfd(4096, 0);
 
 	for (i = 0; i < 4 && !r; i++) {
 		uint32_t req = i < 2 ? VHOST_USER_SET_VRING_KICK :
@@ -1891,7 +1621,8 @@ static const char *case_vring_index(void)
 
 	for (i = 0; i < ARRAY_SIZE(state_reqs); i++) {
 		for (j = 0; j < ARRAY_SIZE(idx); j++) {
-			struct vhost_user_vring_state st = vstate(idx[j], 1);
+			struct vhost_user_vring_state st = vfe_vstate(idx[j],
+								      1);
 			struct vhost_user_vring_addr a = vaddr(idx[j], 0);
 			uint32_t req = state_reqs[i];
 			bool isaddr = req == VHOST_USER_SET_VRING_ADDR;
@@ -1902,7 +1633,7 @@ static const char *case_vring_index(void)
 				return r;
 			if (req == VHOST_USER_GET_VRING_BASE) {
 				/* No acknowledgement: a reply of its own */
-				int rc = msg_send(f.s, req, false, &st,
+				int rc = vfe_send(f.s, req, false, &st,
 						  sizeof(st), NULL, 0);
 
 				r = rc ? fail("send: %s", strerror(-rc)) :
@@ -1970,7 +1701,7 @@ static const char *case_vring_size(void)
 		for (i = 0; i < ARRAY_SIZE(nums); i++) {
 			bool dropped;
 
-			st = vstate(q, nums[i]);
+			st = vfe_vstate(q, nums[i]);
 			r = refused(f.s, VHOST_USER_SET_VRING_NUM, "queue size",
 				    &st, sizeof(st), NULL, 0, &dropped);
 			if (r || dropped) {
@@ -1990,11 +1721,11 @@ static const char *case_vring_size(void)
 	/* The queues must still set up fine, and not change size once started */
 	if ((r = fe_queue(&f, 0)) || (r = fe_queue(&f, 1)))
 		goto out;
-	st = vstate(1, 128);
+	st = vfe_vstate(1, 128);
 	if ((r = refused(f.s, VHOST_USER_SET_VRING_NUM, "size of a started queue",
 			 &st, sizeof(st), NULL, 0, NULL)))
 		goto out;
-	st = vstate(1, 0x10000);
+	st = vfe_vstate(1, 0x10000);
 	if ((r = refused(f.s, VHOST_USER_SET_VRING_BASE, "ring base 0x10000",
 			 &st, sizeof(st), NULL, 0, NULL)))
 		goto out;
@@ -2041,7 +1772,7 @@ static const char *case_vring_addr(void)
 	/* Before any memory table */
 	a = vaddr(0, 0);
 	{
-		struct vhost_user_vring_state st = vstate(0, QNUM);
+		struct vhost_user_vring_state st = vfe_vstate(0, QNUM);
 
 		if ((r = ack_ok(f.s, VHOST_USER_SET_VRING_NUM, "SET_VRING_NUM",
 				&st, sizeof(st), NULL, 0)) ||
@@ -2124,9 +1855,9 @@ static const char *case_mem_moved(void)
 	if ((r = fe_open(&f, GUEST_FEATURES)))
 		goto out;
 	maps = count_maps();
-	region(&t.regions[0], GPA_BASE, MEM_SIZE, QVA_BASE + 0x40000000, 0);
+	t.regions[0] = vfe_region(GPA_BASE, MEM_SIZE, QVA_BASE + 0x40000000, 0);
 	if ((r = ack_ok(f.s, VHOST_USER_SET_MEM_TABLE, "moved table", &t,
-			table_len(1), &f.memfd, 1)))
+			vfe_table_len(1), &f.memfd, 1)))
 		goto out;
 	rx_post(&f, RX_BUFS);
 	tx_arp(&f, 0);
@@ -2205,8 +1936,8 @@ static const char *case_mem_bad(void)
 	struct fe f;
 	unsigned c;
 
-	fd = memfd_sized(MEM_SIZE);
-	small = memfd_sized(64 * 1024);
+	fd = vfe_memfd(MEM_SIZE, 0);
+	small = vfe_memfd(64 * 1024, 0);
 	if (fd < 0 || small < 0 || pipe2(p, O_CLOEXEC))
 		return fail("memfd or pipe: %s", strerror(errno));
 
@@ -2224,8 +1955,9 @@ static const char *case_mem_bad(void)
 		memset(&t, 0, sizeof(t));
 		for (i = 0; i < 8; i++) {
 			fds[i] = fd;
-			region(&t.regions[i], GPA_BASE + i * MEM_SIZE, MEM_SIZE,
-			       QVA_BASE + i * MEM_SIZE, 0);
+			t.regions[i] = vfe_region(GPA_BASE + i * MEM_SIZE,
+						  MEM_SIZE,
+						  QVA_BASE + i * MEM_SIZE, 0);
 		}
 		switch (c) {
 		case ZERO:	n = 0; nfds = 0;	break;
@@ -2271,11 +2003,11 @@ static const char *case_mem_bad(void)
 			break;
 		}
 		t.nregions = htole32(n);
-		len = table_len(MIN(n, 8U));
+		len = vfe_table_len(MIN(n, 8U));
 		if (c == SIZE_LIE)
-			len = table_len(1);
+			len = vfe_table_len(1);
 		if (c == NINE)
-			len = table_len(9);
+			len = vfe_table_len(9);
 
 		if (c == NINE) {	/* more than the payload can hold */
 			static uint8_t big[8 + 9 * 32];
@@ -2336,11 +2068,11 @@ static const char *case_mem_repeat(void)
 	/* The same, with a new file each time */
 	for (i = 0; i < 200; i++) {
 		struct vhost_user_mem_table t = { .nregions = htole32(1) };
-		int nfd = memfd_sealed(MEM_SIZE);
+		int nfd = vfe_memfd(MEM_SIZE, F_SEAL_SHRINK | F_SEAL_GROW);
 
-		region(&t.regions[0], GPA_BASE, MEM_SIZE, QVA_BASE, 0);
+		t.regions[0] = vfe_region(GPA_BASE, MEM_SIZE, QVA_BASE, 0);
 		r = ack_ok(f.s, VHOST_USER_SET_MEM_TABLE, "new file", &t,
-			   table_len(1), &nfd, 1);
+			   vfe_table_len(1), &nfd, 1);
 		close(nfd);
 		if (r)
 			goto out;
@@ -2378,13 +2110,13 @@ static const char *case_mem_eight(void)
 	maps = count_maps();
 	for (i = 0; i < 8; i++) {
 		/* 128 KiB pieces of the same memfd, contiguous everywhere */
-		region(&t.regions[i], GPA_BASE + i * (MEM_SIZE / 8),
-		       MEM_SIZE / 8, QVA_BASE + i * (MEM_SIZE / 8),
-		       i * (MEM_SIZE / 8));
+		t.regions[i] = vfe_region(GPA_BASE + i * (MEM_SIZE / 8),
+					  MEM_SIZE / 8, QVA_BASE + i * (MEM_SIZE / 8),
+					  i * (MEM_SIZE / 8));
 		fds[i] = f.memfd;
 	}
 	if ((r = ack_ok(f.s, VHOST_USER_SET_MEM_TABLE, "8 regions", &t,
-			table_len(8), fds, 8)))
+			vfe_table_len(8), fds, 8)))
 		goto out;
 	if ((r = fe_arp(&f, 0)))
 		goto out;
@@ -2423,7 +2155,7 @@ static const char *case_reset_owner(void)
 	close_fd_p(&f.call[0]);
 	close_fd_p(&f.call[1]);
 	memset(f.mem, 0, MEM_SIZE);
-	f.avail[0] = f.avail[1] = f.used[0] = f.used[1] = 0;
+	f.ring[0].avail_idx = f.ring[1].avail_idx = f.used[0] = f.used[1] = 0;
 	if (!(r = fe_setup(&f, GUEST_FEATURES)))
 		r = fe_arp(&f, 0);
 out:
@@ -2458,7 +2190,7 @@ static const char *case_misc_requests(void)
 	if ((r = fe_open(&f, GUEST_FEATURES)))
 		goto out;
 
-	if ((rc = msg_send(f.s, VHOST_USER_GET_QUEUE_NUM, false, NULL, 0,
+	if ((rc = vfe_send(f.s, VHOST_USER_GET_QUEUE_NUM, false, NULL, 0,
 			   NULL, 0)) ||
 	    (rc = msg_reply(f.s, VHOST_USER_GET_QUEUE_NUM, &v, REPLY_MS))) {
 		r = fail("GET_QUEUE_NUM: %s", errstr(rc));
@@ -2505,17 +2237,18 @@ static const char *case_misc_requests(void)
 		goto out;
 
 	/* TX disabled: frames wait; enabled again: served */
-	st = vstate(1, 0);
+	st = vfe_vstate(1, 0);
 	if ((r = ack_ok(f.s, VHOST_USER_SET_VRING_ENABLE, "disable TX", &st,
 			sizeof(st), NULL, 0)))
 		goto out;
 	tx_arp(&f, 1);
 	sleep_ms(30);
-	if (used_idx(&f, 1) != 1) {
-		r = fail("disabled TX queue served (used %u)", used_idx(&f, 1));
+	if (vfe_ring_used_idx(&f.ring[1]) != 1) {
+		r = fail("disabled TX queue served (used %u)",
+			 vfe_ring_used_idx(&f.ring[1]));
 		goto out;
 	}
-	st = vstate(1, 1);
+	st = vfe_vstate(1, 1);
 	if ((r = ack_ok(f.s, VHOST_USER_SET_VRING_ENABLE, "enable TX", &st,
 			sizeof(st), NULL, 0)))
 		goto out;
@@ -2524,20 +2257,20 @@ static const char *case_misc_requests(void)
 		goto out;
 
 	/* Stop TX, read where it is, start it again from there */
-	st = vstate(1, 0);
-	if ((rc = msg_send(f.s, VHOST_USER_GET_VRING_BASE, false, &st,
+	st = vfe_vstate(1, 0);
+	if ((rc = vfe_send(f.s, VHOST_USER_GET_VRING_BASE, false, &st,
 			   sizeof(st), NULL, 0)) ||
 	    (rc = msg_reply(f.s, VHOST_USER_GET_VRING_BASE, &v, REPLY_MS))) {
 		r = fail("GET_VRING_BASE: %s", errstr(rc));
 		goto out;
 	}
-	if (v >> 32 != f.avail[1] || (v & 0xffffffff) != 1) {
+	if (v >> 32 != f.ring[1].avail_idx || (v & 0xffffffff) != 1) {
 		r = fail("GET_VRING_BASE: queue %llu at %llu, expected 1 at %u",
 			 (unsigned long long)(v & 0xffffffff),
-			 (unsigned long long)(v >> 32), f.avail[1]);
+			 (unsigned long long)(v >> 32), f.ring[1].avail_idx);
 		goto out;
 	}
-	st = vstate(1, (uint32_t)(v >> 32));
+	st = vfe_vstate(1, (uint32_t)(v >> 32));
 	close_fd_p(&f.kick[1]);
 	f.kick[1] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	u = htole64(1);
@@ -2574,7 +2307,7 @@ static const char *case_log_all(void)
 	int lfd;
 
 	fe_init(&f);
-	lfd = memfd_sealed(4096);
+	lfd = vfe_memfd(4096, F_SEAL_SHRINK | F_SEAL_GROW);
 	log = lfd < 0 ? MAP_FAILED :
 	      mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, lfd, 0);
 	if (log == MAP_FAILED) {
@@ -2635,7 +2368,7 @@ static const char *case_log_base(void)
 		{ 4096,		0,		0, 0 },	/* no fd */
 		{ 4096,		0,		2, 0 },	/* two fds */
 	};
-	int lfd = memfd_sealed(4096), p[2], maps;
+	int lfd = vfe_memfd(4096, F_SEAL_SHRINK | F_SEAL_GROW), p[2], maps;
 	const char *r = NULL;
 	unsigned i;
 	struct fe f;
@@ -2733,74 +2466,87 @@ static uint16_t chain_build(struct fe *f, enum chain_kind k)
 	tx_frame(f, 0, arp, sizeof(arp));	/* a frame to point at */
 	switch (k) {
 	case CH_LOOP2:
-		desc_set(f, 1, 0, buf, 20, N, 1);
-		desc_set(f, 1, 1, buf + 20, 34, N, 0);
+		vfe_ring_desc(&f->ring[1], 0, buf, 20, N, 1);
+		vfe_ring_desc(&f->ring[1], 1, buf + 20, 34, N, 0);
 		break;
-	case CH_LOOP1:		desc_set(f, 1, 0, buf, 54, N, 0);	break;
-	case CH_NEXT_RANGE:	desc_set(f, 1, 0, buf, 20, N, QNUM);	break;
-	case CH_NEXT_FFFF:	desc_set(f, 1, 0, buf, 20, N, 0xffff);	break;
+	case CH_LOOP1:		vfe_ring_desc(&f->ring[1], 0, buf, 54, N,
+					      0);	break;
+	case CH_NEXT_RANGE:	vfe_ring_desc(&f->ring[1], 0, buf, 20, N,
+					      QNUM);	break;
+	case CH_NEXT_FFFF:	vfe_ring_desc(&f->ring[1], 0, buf, 20, N,
+					      0xffff);	break;
 	case CH_HEAD_RANGE:	return QNUM + 44;
-	case CH_LEN0:		desc_set(f, 1, 0, buf, 0, 0, 0);	break;
-	case CH_LEN_HUGE:	desc_set(f, 1, 0, buf, 0xffffffff, 0, 0); break;
-	case CH_OUTSIDE:	desc_set(f, 1, 0, 1ULL << 40, 54, 0, 0); break;
-	case CH_WRAP:		desc_set(f, 1, 0, ~0ULL - 15, 54, 0, 0); break;
+	case CH_LEN0:		vfe_ring_desc(&f->ring[1], 0, buf, 0, 0,
+					      0);	break;
+	case CH_LEN_HUGE:	vfe_ring_desc(&f->ring[1], 0, buf, 0xffffffff,
+					      0, 0); break;
+	case CH_OUTSIDE:	vfe_ring_desc(&f->ring[1], 0, 1ULL << 40, 54, 0,
+					      0); break;
+	case CH_WRAP:		vfe_ring_desc(&f->ring[1], 0, ~0ULL - 15, 54, 0,
+					      0); break;
 	case CH_IND_NESTED:
-		desc_set(f, 1, 0, ind, 16, I, 0);
-		ind_set(f, 0, 0, ind + 256, 16, I, 0);
-		ind_set(f, 256, 0, buf, 54, 0, 0);
+		vfe_ring_desc(&f->ring[1], 0, ind, 16, I, 0);
+		vfe_desc_put(f->mem + INDBUF + (0), 0, ind + 256, 16, I, 0);
+		vfe_desc_put(f->mem + INDBUF + (256), 0, buf, 54, 0, 0);
 		break;
 	case CH_IND_LEN_ODD:
-		ind_set(f, 0, 0, buf, 54, 0, 0);
-		desc_set(f, 1, 0, ind, 15, I, 0);
+		vfe_desc_put(f->mem + INDBUF + (0), 0, buf, 54, 0, 0);
+		vfe_ring_desc(&f->ring[1], 0, ind, 15, I, 0);
 		break;
-	case CH_IND_LEN0:	desc_set(f, 1, 0, ind, 0, I, 0);	break;
-	case CH_IND_LEN_HUGE:	desc_set(f, 1, 0, ind, 0xfffffff0, I, 0); break;
-	case CH_IND_OUTSIDE:	desc_set(f, 1, 0, 1ULL << 40, 64, I, 0); break;
+	case CH_IND_LEN0:	vfe_ring_desc(&f->ring[1], 0, ind, 0, I,
+					      0);	break;
+	case CH_IND_LEN_HUGE:	vfe_ring_desc(&f->ring[1], 0, ind, 0xfffffff0,
+					      I, 0); break;
+	case CH_IND_OUTSIDE:	vfe_ring_desc(&f->ring[1], 0, 1ULL << 40, 64, I,
+					      0); break;
 	case CH_IND_NEXT:
-		ind_set(f, 0, 0, buf, 54, 0, 0);
-		desc_set(f, 1, 0, ind, 16, I | N, 1);
-		desc_set(f, 1, 1, buf, 54, 0, 0);
+		vfe_desc_put(f->mem + INDBUF + (0), 0, buf, 54, 0, 0);
+		vfe_ring_desc(&f->ring[1], 0, ind, 16, I | N, 1);
+		vfe_ring_desc(&f->ring[1], 1, buf, 54, 0, 0);
 		break;
 	case CH_IND_LOOP:
-		ind_set(f, 0, 0, buf, 20, N, 1);
-		ind_set(f, 0, 1, buf + 20, 34, N, 0);
-		desc_set(f, 1, 0, ind, 32, I, 0);
+		vfe_desc_put(f->mem + INDBUF + (0), 0, buf, 20, N, 1);
+		vfe_desc_put(f->mem + INDBUF + (0), 1, buf + 20, 34, N, 0);
+		vfe_ring_desc(&f->ring[1], 0, ind, 32, I, 0);
 		break;
 	case CH_IND_NEXT_RANGE:
-		ind_set(f, 0, 0, buf, 20, N, 2);
-		ind_set(f, 0, 1, buf + 20, 34, 0, 0);
-		desc_set(f, 1, 0, ind, 32, I, 0);
+		vfe_desc_put(f->mem + INDBUF + (0), 0, buf, 20, N, 2);
+		vfe_desc_put(f->mem + INDBUF + (0), 1, buf + 20, 34, 0, 0);
+		vfe_ring_desc(&f->ring[1], 0, ind, 32, I, 0);
 		break;
 	case CH_IND_NOT_HEAD:
-		ind_set(f, 0, 0, buf + 20, 34, 0, 0);
-		desc_set(f, 1, 0, buf, 20, N, 1);
-		desc_set(f, 1, 1, ind, 16, I, 0);
+		vfe_desc_put(f->mem + INDBUF + (0), 0, buf + 20, 34, 0, 0);
+		vfe_ring_desc(&f->ring[1], 0, buf, 20, N, 1);
+		vfe_ring_desc(&f->ring[1], 1, ind, 16, I, 0);
 		break;
 	case CH_AVAIL_JUMP:
-		avail_idx_set(f, 1, f->avail[1] + QNUM + 1);
+		vfe_ring_avail_idx(&f->ring[1],
+				   f->ring[1].avail_idx + QNUM + 1);
 		return 0xffff;		/* nothing to push */
 	case CH_AVAIL_FFFF:
-		avail_idx_set(f, 1, f->avail[1] + 0xffff);
+		vfe_ring_avail_idx(&f->ring[1], f->ring[1].avail_idx + 0xffff);
 		return 0xffff;
-	case CH_WRITE_ON_TX:	desc_set(f, 1, 0, buf, 54, W, 0);	break;
+	case CH_WRITE_ON_TX:	vfe_ring_desc(&f->ring[1], 0, buf, 54, W,
+					      0);	break;
 	case CH_READ_AFTER_WRITE:
-		desc_set(f, 1, 0, buf, 20, W | N, 1);
-		desc_set(f, 1, 1, buf + 20, 34, 0, 0);
+		vfe_ring_desc(&f->ring[1], 0, buf, 20, W | N, 1);
+		vfe_ring_desc(&f->ring[1], 1, buf + 20, 34, 0, 0);
 		break;
 	case CH_LONG:
 		/* 100 segments: more than the back-end takes in one element */
 		for (i = 0; i < 100; i++)
-			desc_set(f, 1, i, buf + (i % 54), 1, i < 99 ? N : 0,
-				 i + 1);
+			vfe_ring_desc(&f->ring[1], i, buf + (i % 54), 1,
+				      i < 99 ? N : 0,
+				      i + 1);
 		break;
 	case CH_LOOP_LEN0:	/* adds no segment: only the walk bound ends it */
-		desc_set(f, 1, 0, buf, 0, N, 1);
-		desc_set(f, 1, 1, buf, 0, N, 0);
+		vfe_ring_desc(&f->ring[1], 0, buf, 0, N, 1);
+		vfe_ring_desc(&f->ring[1], 1, buf, 0, N, 0);
 		break;
 	case CH_IND_LOOP_LEN0:
-		ind_set(f, 0, 0, buf, 0, N, 1);
-		ind_set(f, 0, 1, buf, 0, N, 0);
-		desc_set(f, 1, 0, ind, 32, I, 0);
+		vfe_desc_put(f->mem + INDBUF + (0), 0, buf, 0, N, 1);
+		vfe_desc_put(f->mem + INDBUF + (0), 1, buf, 0, N, 0);
+		vfe_ring_desc(&f->ring[1], 0, ind, 32, I, 0);
 		break;
 	case CH_COUNT:
 		break;
@@ -2833,7 +2579,7 @@ static const char *case_chains(void)
 		rx_post(&f, RX_BUFS);
 		head = chain_build(&f, k);
 		if (head != 0xffff)
-			avail_push(&f, 1, head);
+			vfe_ring_push(&f.ring[1], head);
 		kick(&f, 1);
 		sleep_ms(10);
 		r = responsive(f.s, chain_names[k]);
@@ -2891,27 +2637,29 @@ static const char *case_long_between(void)
 	tx_frame(&f, 201, arp, sizeof(arp));
 	tx_frame(&f, 0, arp, sizeof(arp));
 	for (i = 0; i < 100; i++)
-		desc_set(&f, 1, i, buf + (i % 54), 1,
-			 i < 99 ? VRING_DESC_F_NEXT : 0, i + 1);
-	*ring16(&f, 1, AVAIL_OFF + 4) = htole16(200);
-	*ring16(&f, 1, AVAIL_OFF + 6) = htole16(0);
-	*ring16(&f, 1, AVAIL_OFF + 8) = htole16(201);
-	f.avail[1] = 3;
-	avail_idx_set(&f, 1, 3);
+		vfe_ring_desc(&f.ring[1], i, buf + (i % 54), 1,
+			      i < 99 ? VRING_DESC_F_NEXT : 0, i + 1);
+	vfe_le16_put(f.ring[1].avail + 4, 200);
+	vfe_le16_put(f.ring[1].avail + 6, 0);
+	vfe_le16_put(f.ring[1].avail + 8, 201);
+	f.ring[1].avail_idx = 3;
+	vfe_ring_avail_idx(&f.ring[1], 3);
 	kick(&f, 1);
 	if (!wait_used(&f, 1, 3, REPLY_MS)) {
-		r = fail("TX used index %u, 3 expected", used_idx(&f, 1));
+		r = fail("TX used index %u, 3 expected",
+			 vfe_ring_used_idx(&f.ring[1]));
 		goto out;
 	}
 	sleep_ms(10);
-	if (used_idx(&f, 1) != 3) {
-		r = fail("TX used index %u, 3 expected", used_idx(&f, 1));
+	if (vfe_ring_used_idx(&f.ring[1]) != 3) {
+		r = fail("TX used index %u, 3 expected",
+			 vfe_ring_used_idx(&f.ring[1]));
 		goto out;
 	}
 	for (i = 0; i < 3; i++) {
 		uint32_t id, len;
 
-		used_elem(&f, 1, i, &id, &len);
+		vfe_ring_used_elem(&f.ring[1], i, &id, &len);
 		for (j = 0; j < 3 && id != want[j]; j++)
 			;
 		if (j == 3 || seen[j]) {
@@ -2955,25 +2703,32 @@ static const char *case_rx_chains(void)
 			break;
 		switch (k) {
 		case 0:
-			desc_set(&f, 0, 0, buf, 1024, W | N, 1);
-			desc_set(&f, 0, 1, buf + 1024, 1024, W | N, 0);
+			vfe_ring_desc(&f.ring[0], 0, buf, 1024, W | N, 1);
+			vfe_ring_desc(&f.ring[0], 1, buf + 1024, 1024, W | N,
+				      0);
 			break;
-		case 1: desc_set(&f, 0, 0, buf, 2048, 0, 0);		break;
-		case 2: desc_set(&f, 0, 0, buf, 4, W, 0);		break;
-		case 3: desc_set(&f, 0, 0, buf, 0xffffffff, W, 0);	break;
-		case 4: desc_set(&f, 0, 0, 1ULL << 40, 2048, W, 0);	break;
+		case 1: vfe_ring_desc(&f.ring[0], 0, buf, 2048, 0,
+				      0);		break;
+		case 2: vfe_ring_desc(&f.ring[0], 0, buf, 4, W,
+				      0);		break;
+		case 3: vfe_ring_desc(&f.ring[0], 0, buf, 0xffffffff, W,
+				      0);	break;
+		case 4: vfe_ring_desc(&f.ring[0], 0, 1ULL << 40, 2048, W,
+				      0);	break;
 		case 5: head = 0xffff;
-			avail_idx_set(&f, 0, QNUM + 7);			break;
+			vfe_ring_avail_idx(&f.ring[0],
+					   QNUM + 7);			break;
 		case 6: head = QNUM;					break;
-		case 7: desc_set(&f, 0, 0, buf, 0, W, 0);		break;
+		case 7: vfe_ring_desc(&f.ring[0], 0, buf, 0, W,
+				      0);		break;
 		case 8:
 			for (i = 0; i < 100; i++)
-				desc_set(&f, 0, i, buf + i * 16, 16,
-					 W | (i < 99 ? N : 0), i + 1);
+				vfe_ring_desc(&f.ring[0], i, buf + i * 16, 16,
+					      W | (i < 99 ? N : 0), i + 1);
 			break;
 		}
 		if (head != 0xffff)
-			avail_push(&f, 0, head);
+			vfe_ring_push(&f.ring[0], head);
 		kick(&f, 0);
 		tx_arp(&f, 0);
 		sleep_ms(10);
@@ -3010,12 +2765,13 @@ static const char *case_tx_flood(void)
 	/* One frame, QNUM available entries all pointing at it */
 	tx_frame(&f, 0, arp, sizeof(arp));
 	for (i = 0; i < QNUM; i++)
-		*ring16(&f, 1, AVAIL_OFF + 4 + 2 * i) = 0;
-	f.avail[1] = QNUM;
-	avail_idx_set(&f, 1, QNUM);
+		vfe_le16_put(f.ring[1].avail + 4 + 2 * i, 0);
+	f.ring[1].avail_idx = QNUM;
+	vfe_ring_avail_idx(&f.ring[1], QNUM);
 	kick(&f, 1);
 	if (!wait_used(&f, 1, QNUM, ARP_MS)) {
-		r = fail("TX used %u of %u", used_idx(&f, 1), QNUM);
+		r = fail("TX used %u of %u", vfe_ring_used_idx(&f.ring[1]),
+							       QNUM);
 		goto out;
 	}
 	r = responsive(f.s, "TX flood");
@@ -3050,7 +2806,7 @@ static bool catch_up(int s)
 	struct vhost_user_hdr h;
 	int i;
 
-	if (msg_send(s, VHOST_USER_GET_FEATURES, false, NULL, 0, NULL, 0))
+	if (vfe_send(s, VHOST_USER_GET_FEATURES, false, NULL, 0, NULL, 0))
 		return false;
 	for (i = 0; i < 16; i++) {
 		if (recv_full(s, &h, sizeof(h), REPLY_MS) ||
@@ -3108,7 +2864,7 @@ static const char *blocking_eventfd(uint32_t req)
 	if (!(r = ack_ok(f.s, req, req == VHOST_USER_SET_VRING_KICK ?
 			 "SET_VRING_KICK" : "SET_VRING_CALL", &u, sizeof(u),
 			 &efd, 1))) {
-		if (f.avail[0] == f.used[0])
+		if (f.ring[0].avail_idx == f.used[0])
 			rx_post(&f, RX_BUFS);
 		tx_arp(&f, 0);
 		/* Its kick goes to the old eventfd: kick through the new one,
@@ -3209,7 +2965,7 @@ static const char *case_kick_drained(void)
 	sleep_ms(20);		/* any kick of its own is read by now */
 
 	/* First message: header only, the daemon waits for the payload */
-	if ((rc = raw_send(f.s, &h, sizeof(h), NULL, 0))) {
+	if ((rc = vfe_send_raw(f.s, &h, sizeof(h), NULL, 0))) {
 		r = fail("send: %s", strerror(-rc));
 		goto out;
 	}
@@ -3223,7 +2979,7 @@ static const char *case_kick_drained(void)
 		goto out;
 	}
 	/* Payload, and the header of a second message, held the same way */
-	if ((rc = raw_send(f.s, &two, sizeof(two), NULL, 0)) ||
+	if ((rc = vfe_send_raw(f.s, &two, sizeof(two), NULL, 0)) ||
 	    (rc = msg_reply(f.s, VHOST_USER_SET_FEATURES, &v, REPLY_MS))) {
 		r = fail("first SET_FEATURES: %s", errstr(rc));
 		goto out;
@@ -3234,7 +2990,7 @@ static const char *case_kick_drained(void)
 	}
 	/* Now take the kick away, then let the daemon go on to it */
 	unblock(efd);
-	if ((rc = raw_send(f.s, &two.pl, sizeof(two.pl), NULL, 0)) ||
+	if ((rc = vfe_send_raw(f.s, &two.pl, sizeof(two.pl), NULL, 0)) ||
 	    (rc = msg_reply(f.s, VHOST_USER_SET_FEATURES, &v, REPLY_MS))) {
 		r = fail("second SET_FEATURES: %s", errstr(rc));
 		goto out;
@@ -3295,7 +3051,7 @@ static int devstate(int s, uint32_t dir, uint32_t phase, const int *fds,
 		    unsigned nfds, uint64_t *v)
 {
 	struct vhost_user_device_state d = { htole32(dir), htole32(phase) };
-	int rc = msg_send(s, VHOST_USER_SET_DEVICE_STATE_FD, false, &d,
+	int rc = vfe_send(s, VHOST_USER_SET_DEVICE_STATE_FD, false, &d,
 			  sizeof(d), fds, nfds);
 
 	if (rc)
@@ -3312,7 +3068,7 @@ static int devstate(int s, uint32_t dir, uint32_t phase, const int *fds,
  */
 static int check_state(int s, uint64_t *v)
 {
-	int rc = msg_send(s, VHOST_USER_CHECK_DEVICE_STATE, false, NULL, 0,
+	int rc = vfe_send(s, VHOST_USER_CHECK_DEVICE_STATE, false, NULL, 0,
 			  NULL, 0);
 
 	if (rc)
@@ -3549,7 +3305,7 @@ static const char *case_save_nobody(void)
 	if (pipe2(p, O_CLOEXEC))
 		return fail("pipe: %s", strerror(errno));
 	close(p[0]);
-	mfd = memfd_sized(0);
+	mfd = vfe_memfd(0, 0);
 	fe_init(&f);
 	if ((r = fe_open(&f, GUEST_FEATURES)))
 		goto out;
@@ -3610,7 +3366,7 @@ static const char *case_second_frontend(void)
 			r = fail("second connect: %s", strerror(-s2));
 			break;
 		}
-		msg_send(s2, VHOST_USER_GET_FEATURES, false, NULL, 0, NULL, 0);
+		vfe_send(s2, VHOST_USER_GET_FEATURES, false, NULL, 0, NULL, 0);
 		rc = recv_full(s2, &b, 1, DROP_MS);
 		if (rc != -ECONNRESET)
 			r = fail("second front-end: %s",
@@ -3665,12 +3421,12 @@ static const char *case_churn(void)
 			break;
 		case 4:		/* half a header */
 			if (!(r = fe_connect(&f, READY_MS)))
-				raw_send(f.s, &h, 5, NULL, 0);
+				vfe_send_raw(f.s, &h, 5, NULL, 0);
 			break;
 		case 5:		/* a header and part of its payload, an fd */
 			if (!(r = fe_connect(&f, READY_MS)) &&
 			    !(r = fe_memory(&f)))
-				raw_send(f.s, &h, sizeof(h), &f.memfd, 1);
+				vfe_send_raw(f.s, &h, sizeof(h), &f.memfd, 1);
 			break;
 		}
 		fe_close(&f);
@@ -3701,13 +3457,14 @@ static const char *case_memfd_shrunk(void)
 	fe_init(&f);
 	if ((r = fe_connect(&f, READY_MS)))
 		goto out;
-	if ((f.memfd = memfd_sized(MEM_SIZE)) < 0 ||
+	if ((f.memfd = vfe_memfd(MEM_SIZE, 0)) < 0 ||
 	    (p = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
 		      f.memfd, 0)) == MAP_FAILED) {
 		r = fail("memfd: %s", strerror(errno));
 		goto out;
 	}
 	f.mem = p;
+	fe_rings(&f);
 	if ((r = fe_features(&f, GUEST_FEATURES)))
 		goto out;
 	{
@@ -3715,8 +3472,8 @@ static const char *case_memfd_shrunk(void)
 		uint64_t v;
 		int rc;
 
-		region(&t.regions[0], GPA_BASE, MEM_SIZE, QVA_BASE, 0);
-		rc = ack(f.s, VHOST_USER_SET_MEM_TABLE, &t, table_len(1),
+		t.regions[0] = vfe_region(GPA_BASE, MEM_SIZE, QVA_BASE, 0);
+		rc = ack(f.s, VHOST_USER_SET_MEM_TABLE, &t, vfe_table_len(1),
 			 &f.memfd, 1, &v);
 		if (rc == -ECONNRESET || (!rc && v))
 			goto out;		/* unsealed file refused: fine */

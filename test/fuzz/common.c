@@ -93,6 +93,37 @@ void fuzz_log_init(void)
 }
 
 /**
+ * fuzz_seeds_or_go_on() - With FUZZ_SEED_DIR, write the seeds there and exit
+ * @seeds:	The target's seed builder, given the directory
+ */
+void fuzz_seeds_or_go_on(void (*seeds)(const char *dir))
+{
+	if (fuzz_seed_dir()) {
+		seeds(fuzz_seed_dir());
+		exit(0);
+	}
+}
+
+/**
+ * fuzz_sysctl_set() - Write a sysctl of our network namespace
+ * @path:	Under /proc/sys/net
+ * @val:	Value
+ */
+void fuzz_sysctl_set(const char *path, const char *val)
+{
+	char p[256];
+	int fd;
+
+	snprintf(p, sizeof(p), "/proc/sys/net/%s", path);
+	fd = open(p, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (write(fd, val, strlen(val)) < 0)
+		fprintf(stderr, "fuzz: can't set %s\n", p);
+	close(fd);
+}
+
+/**
  * netns_is_init() - Are we in the network namespace of PID 1?
  *
  * Return: true if we are, or if we can't tell but /proc says so; false if

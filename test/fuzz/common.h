@@ -20,6 +20,8 @@ void fuzz_fail(const char *file, int line, const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 3, 4)));
 
 void fuzz_log_init(void);
+void fuzz_seeds_or_go_on(void (*seeds)(const char *dir));
+void fuzz_sysctl_set(const char *path, const char *val);
 void fuzz_require_netns(void);
 
 /**

@@ -38,6 +38,8 @@
  * (in the namespace too: one seed is a dump of sockets restored here).
  */
 
+/* WRAP: vu_frame_send getrandom */
+
 #include <arpa/inet.h>
 #include <endian.h>
 #include <errno.h>
@@ -768,25 +770,6 @@ static void seeds_write(const char *dir)
 /* Set-up */
 
 /**
- * sysctl_set() - Write a sysctl of our network namespace
- * @path:	Under /proc/sys/net
- * @val:	Value
- */
-static void sysctl_set(const char *path, const char *val)
-{
-	char p[256];
-	int fd;
-
-	snprintf(p, sizeof(p), "/proc/sys/net/%s", path);
-	fd = open(p, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	if (write(fd, val, strlen(val)) < 0)
-		fprintf(stderr, "fuzz: can't set %s\n", p);
-	close(fd);
-}
-
-/**
  * LLVMFuzzerInitialize() - Namespace, context; seeds if asked
  * @argc:	Unused
  * @argv:	Unused
@@ -801,7 +784,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	fuzz_log_init();
 	fuzz_require_netns();
 	/* No TIME_WAIT: restored sockets bind the same ports every time */
-	sysctl_set("ipv4/tcp_max_tw_buckets", "0");
+	fuzz_sysctl_set("ipv4/tcp_max_tw_buckets", "0");
 	can_repair = can_repair_probe();
 	if (!can_repair)
 		fprintf(stderr, "fuzz: no CAP_NET_ADMIN, TCP_REPAIR unavailable:"
@@ -832,9 +815,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	saved.ip6 = c.ip6;
 	fuzz_fds_snapshot(&fds0);
 
-	if (fuzz_seed_dir()) {
-		seeds_write(fuzz_seed_dir());
-		exit(0);
-	}
+	fuzz_seeds_or_go_on(seeds_write);
 	return 0;
 }

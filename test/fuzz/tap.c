@@ -42,6 +42,8 @@
  * (in the namespace too: the TCP seeds answer the daemon's real SYN-ACK).
  */
 
+/* WRAP: vu_frame_send getrandom */
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -705,25 +707,6 @@ static int h_socket(bool v6, int type, uint16_t port, enum hrole role)
 }
 
 /**
- * sysctl_set() - Write a sysctl of our network namespace
- * @path:	Under /proc/sys/net
- * @val:	Value
- */
-static void sysctl_set(const char *path, const char *val)
-{
-	char p[256];
-	int fd;
-
-	snprintf(p, sizeof(p), "/proc/sys/net/%s", path);
-	fd = open(p, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	if (write(fd, val, strlen(val)) < 0)
-		fprintf(stderr, "fuzz: can't set %s\n", p);
-	close(fd);
-}
-
-/**
  * ctx_setup() - The context conf() would make for a typical command line
  *
  * "passt -a 10.0.2.15 -n 24 -g 10.0.2.2 -D 10.0.2.3 -a 2001:db8::15
@@ -1304,15 +1287,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	verbose = getenv("FUZZ_LOG") && *getenv("FUZZ_LOG") == '1';
 	fuzz_require_netns();
 	/* No TIME_WAIT: the same ports are used by every input */
-	sysctl_set("ipv4/tcp_max_tw_buckets", "0");
+	fuzz_sysctl_set("ipv4/tcp_max_tw_buckets", "0");
 
 	ctx_setup();
 	harness_setup();
 	fuzz_fds_snapshot(&fds0);
 
-	if (fuzz_seed_dir()) {
-		seeds_write(fuzz_seed_dir());
-		exit(0);
-	}
+	fuzz_seeds_or_go_on(seeds_write);
 	return 0;
 }

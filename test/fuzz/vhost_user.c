@@ -569,10 +569,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 
 	fuzz_log_init();
-	if (fuzz_seed_dir()) {
-		seeds_write(fuzz_seed_dir());
-		exit(0);
-	}
+	fuzz_seeds_or_go_on(seeds_write);
 	epollfd = epoll_create1(EPOLL_CLOEXEC);
 	if (epollfd < 0)
 		FUZZ_FAIL("epoll_create1: %s", strerror(errno));

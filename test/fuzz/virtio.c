@@ -45,6 +45,7 @@
 #include "virtio.h"
 #include "vhost_user.h"
 #include "vu_common.h"
+#include "frontend.h"
 #include "common.h"
 
 #define R0_GPA		0x0ULL
@@ -477,9 +478,10 @@ static void img_put(struct img *im, uint64_t gpa, const void *p, size_t len)
  */
 static void img_le16(struct img *im, uint64_t gpa, uint16_t v)
 {
-	uint8_t b[2] = { (uint8_t)v, (uint8_t)(v >> 8) };
+	uint8_t b[2];
 
-	img_put(im, gpa, b, 2);
+	vfe_le16_put(b, v);
+	img_put(im, gpa, b, sizeof(b));
 }
 
 /**
@@ -494,11 +496,10 @@ static void img_le16(struct img *im, uint64_t gpa, uint16_t v)
 static void img_desc(struct img *im, uint64_t gpa, uint64_t addr,
 		     uint32_t len, uint16_t flags, uint16_t next)
 {
-	struct vring_desc d = {
-		htole64(addr), htole32(len), htole16(flags), htole16(next),
-	};
+	uint8_t d[sizeof(struct vring_desc)];
 
-	img_put(im, gpa, &d, sizeof(d));
+	vfe_desc_put(d, 0, addr, len, flags, next);
+	img_put(im, gpa, d, sizeof(d));
 }
 
 /**
@@ -617,10 +618,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 
 	fuzz_log_init();
-	if (fuzz_seed_dir()) {
-		seeds_write(fuzz_seed_dir());
-		exit(0);
-	}
+	fuzz_seeds_or_go_on(seeds_write);
 	fx.verbose = log_level() == LOG_TRACE && getenv("FUZZ_LOG");
 	for (i = 0; i < 3; i++) {
 		/* Exact sizes: ASan flags a byte past a region's end */

@@ -6,6 +6,8 @@
  * frame, if any, is captured here and checked byte by byte.
  */
 
+/* WRAP: vu_frame_send */
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,70 +25,21 @@
 #include "arp.h"
 #include "tap.h"
 #include "tap_out.h"
+#include "common.h"
 
 #define FRAME_LEN	(ETH_HLEN + sizeof(struct arp_body))
 
-static const uint8_t guest_mac[ETH_ALEN] = { 0x52, 0x54, 0, 0x12, 0x34, 0x56 };
-static const uint8_t our_mac[ETH_ALEN] = { 0x9a, 0x55, 0x9a, 0x55, 0x9a, 0x55 };
-static const uint8_t bcast_mac[ETH_ALEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-
 static struct ctx c;			/* big: port maps */
-static uint8_t sent[256];		/* last frame given to vu_frame_send() */
-static size_t sent_len;
-static int sent_count;
-
-/* Test double: the frame goes nowhere, we keep a copy */
-int __wrap_vu_frame_send(struct vu_dev *vdev, const struct iovec *iov, size_t cnt)
-{
-	(void)vdev;
-	assert_true(iov_size(iov, cnt) <= sizeof(sent));
-	sent_len = iov_to_buf(iov, cnt, 0, sent, sizeof(sent));
-	sent_count++;
-	return (int)sent_len;
-}
-
-static struct in_addr a4(const char *s)
-{
-	struct in_addr a;
-
-	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
-	return a;
-}
 
 static int setup(void **state)
 {
 	(void)state;
-	memset(&c, 0, sizeof(c));
-	c.v4 = true;
-	c.mtu = 1500;
-	c.epollfd = -1;
-	memcpy(c.our_mac, our_mac, ETH_ALEN);
-	c.ip4.addr = a4("10.0.2.15");
-	c.ip4.prefix_len = 24;
-	c.ip4.gw = a4("10.0.2.2");
-	sent_len = 0;
-	sent_count = 0;
+	unit_ctx_init(&c);
+	unit_ctx_ip4(&c);
 	return 0;
 }
 
 static uint8_t frame[128];
-
-/* Copy @len bytes to just before an unmapped page: overreads fault */
-static const uint8_t *at_guard(const uint8_t *data, size_t len)
-{
-	static uint8_t *area;
-	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-
-	if (!area) {
-		area = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		assert_true(area != MAP_FAILED);
-		assert_int_equal(mprotect(area + pg, pg, PROT_NONE), 0);
-	}
-	assert_true(len <= pg);
-	memcpy(area + pg - len, data, len);
-	return area + pg - len;
-}
 
 /* Build an ARP frame from the guest into frame[], return its length */
 static size_t arp_frame(uint16_t op, const char *spa, const char *tpa)
@@ -121,10 +74,10 @@ static void check_reply(const char *target, const char *requester)
 	struct ether_header eh;
 	struct arp_body a;
 
-	assert_int_equal(sent_count, 1);
-	assert_int_equal(sent_len, FRAME_LEN);
-	memcpy(&eh, sent, sizeof(eh));
-	memcpy(&a, sent + sizeof(eh), sizeof(a));
+	assert_int_equal(sent_frame.count, 1);
+	assert_int_equal(sent_frame.len, FRAME_LEN);
+	memcpy(&eh, sent_frame.b, sizeof(eh));
+	memcpy(&a, sent_frame.b + sizeof(eh), sizeof(a));
 
 	assert_memory_equal(eh.ether_dhost, guest_mac, ETH_ALEN);
 	assert_memory_equal(eh.ether_shost, our_mac, ETH_ALEN);
@@ -141,7 +94,7 @@ static void check_reply(const char *target, const char *requester)
 	assert_memory_equal(a.tpa, &r, 4);
 }
 
-static void test_request_gateway(void **state)
+static void test_arp_request_gateway(void **state)
 {
 	size_t len = arp_frame(ARPOP_REQUEST, "10.0.2.15", "10.0.2.2");
 
@@ -152,7 +105,7 @@ static void test_request_gateway(void **state)
 }
 
 /* Every other address is ours too: on the subnet or not */
-static void test_request_other_addresses(void **state)
+static void test_arp_request_other_addresses(void **state)
 {
 	static const char *const targets[] = {
 		"10.0.2.3", "10.0.2.77", "8.8.8.8", "192.168.1.1",
@@ -161,7 +114,7 @@ static void test_request_other_addresses(void **state)
 
 	(void)state;
 	for (i = 0; i < ARRAY_SIZE(targets); i++) {
-		sent_count = 0;
+		sent_frame.count = 0;
 		tap_handler(&c, frame,
 			    arp_frame(ARPOP_REQUEST, "10.0.2.15", targets[i]));
 		check_reply(targets[i], "10.0.2.15");
@@ -169,7 +122,7 @@ static void test_request_other_addresses(void **state)
 }
 
 /* Minimum-size Ethernet frame: padding after the ARP body is fine */
-static void test_request_padded(void **state)
+static void test_arp_request_padded(void **state)
 {
 	(void)state;
 	arp_frame(ARPOP_REQUEST, "10.0.2.15", "10.0.2.2");
@@ -178,23 +131,23 @@ static void test_request_padded(void **state)
 	check_reply("10.0.2.2", "10.0.2.15");
 }
 
-static void test_request_guest_address(void **state)
+static void test_arp_request_guest_address(void **state)
 {
 	(void)state;
 	tap_handler(&c, frame, arp_frame(ARPOP_REQUEST, "10.0.2.2",
 					 "10.0.2.15"));
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 
 	/* The address the guest actually uses, if not the one we gave */
 	c.ip4.addr_seen = a4("10.0.2.200");
 	tap_handler(&c, frame, arp_frame(ARPOP_REQUEST, "10.0.2.15",
 					 "10.0.2.200"));
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 	assert_int_equal(arp_handler(&c, frame, FRAME_LEN), 0);
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 }
 
-static void test_gratuitous_ignored(void **state)
+static void test_arp_gratuitous_ignored(void **state)
 {
 	(void)state;
 	/* Announcement as a request, and as a reply */
@@ -205,10 +158,10 @@ static void test_gratuitous_ignored(void **state)
 	/* Announcing some other address it took */
 	tap_handler(&c, frame, arp_frame(ARPOP_REQUEST, "10.0.2.99",
 					 "10.0.2.99"));
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 }
 
-static void test_probe_ignored(void **state)
+static void test_arp_probe_ignored(void **state)
 {
 	(void)state;
 	/* RFC 5227 probe for its own address, and for another one */
@@ -216,24 +169,24 @@ static void test_probe_ignored(void **state)
 					 "10.0.2.15"));
 	tap_handler(&c, frame, arp_frame(ARPOP_REQUEST, "0.0.0.0",
 					 "169.254.7.7"));
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 }
 
-static void test_reply_ignored(void **state)
+static void test_arp_reply_ignored(void **state)
 {
 	(void)state;
 	tap_handler(&c, frame, arp_frame(ARPOP_REPLY, "10.0.2.15",
 					 "10.0.2.2"));
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 	assert_int_equal(arp_handler(&c, frame, FRAME_LEN), 0);
 
 	/* Unknown operation, e.g. RARP request */
 	arp_frame(3, "10.0.2.15", "10.0.2.2");
 	assert_int_equal(arp_handler(&c, frame, FRAME_LEN), 0);
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 }
 
-static void test_truncated(void **state)
+static void test_arp_truncated(void **state)
 {
 	uint64_t dropped = tap_stats()->arp;
 	uint64_t shorts = tap_stats()->short_frame;
@@ -243,7 +196,7 @@ static void test_truncated(void **state)
 	arp_frame(ARPOP_REQUEST, "10.0.2.15", "10.0.2.2");
 	for (len = 0; len < FRAME_LEN; len++) {
 		tap_handler(&c, at_guard(frame, len), len);
-		assert_int_equal(sent_count, 0);
+		assert_int_equal(sent_frame.count, 0);
 		if (len >= ETH_HLEN)
 			assert_int_equal(arp_handler(&c, at_guard(frame, len),
 						     len), -EINVAL);
@@ -254,10 +207,10 @@ static void test_truncated(void **state)
 			 dropped + FRAME_LEN - ETH_HLEN);
 
 	tap_handler(&c, frame, FRAME_LEN);
-	assert_int_equal(sent_count, 1);
+	assert_int_equal(sent_frame.count, 1);
 }
 
-static void test_bad_fields(void **state)
+static void test_arp_bad_fields(void **state)
 {
 	static const struct { size_t off; uint8_t val; } t[] = {
 		{ ETH_HLEN + 1, 6 },		/* hardware type 6 (IEEE 802) */
@@ -276,14 +229,14 @@ static void test_bad_fields(void **state)
 		arp_frame(ARPOP_REQUEST, "10.0.2.15", "10.0.2.2");
 		frame[t[i].off] = t[i].val;
 		tap_handler(&c, frame, FRAME_LEN);
-		assert_int_equal(sent_count, 0);
+		assert_int_equal(sent_frame.count, 0);
 		assert_int_equal(arp_handler(&c, frame, FRAME_LEN), -EINVAL);
 	}
 	assert_int_equal(tap_stats()->arp, dropped + ARRAY_SIZE(t));
 }
 
 /* tap.c: the guest's MAC is learnt from frames, unless given with -M */
-static void test_guest_mac_learning(void **state)
+static void test_arp_guest_mac_learning(void **state)
 {
 	static const uint8_t fixed[ETH_ALEN] = { 2, 0, 0, 0, 0, 1 };
 	static const uint8_t other[ETH_ALEN] = { 2, 0, 0, 0, 0, 2 };
@@ -302,19 +255,19 @@ static void test_guest_mac_learning(void **state)
 	assert_memory_equal(c.guest_mac, fixed, ETH_ALEN);
 
 	/* Group or zero source address: dropped before anything else */
-	sent_count = 0;
+	sent_frame.count = 0;
 	c.guest_mac_set = false;
 	memcpy(frame + ETH_ALEN, bcast_mac, ETH_ALEN);
 	tap_handler(&c, frame, FRAME_LEN);
 	memset(frame + ETH_ALEN, 0, ETH_ALEN);
 	tap_handler(&c, frame, FRAME_LEN);
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 	assert_int_equal(tap_stats()->bad_mac, bad + 2);
 	assert_memory_equal(c.guest_mac, fixed, ETH_ALEN);
 }
 
 /* tap.c: malformed IPv6 and unknown EtherTypes are counted and dropped */
-static void test_other_ethertypes(void **state)
+static void test_arp_other_ethertypes(void **state)
 {
 	uint64_t ip6 = tap_stats()->bad_ip6, other = tap_stats()->unhandled;
 	uint16_t type;
@@ -328,7 +281,7 @@ static void test_other_ethertypes(void **state)
 	memcpy(frame + 12, &type, 2);
 	tap_handler(&c, frame, FRAME_LEN);
 
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 	assert_int_equal(tap_stats()->bad_ip6, ip6 + 1);
 	assert_int_equal(tap_stats()->unhandled, other + 1);
 }
@@ -336,17 +289,17 @@ static void test_other_ethertypes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_request_gateway, setup),
-		cmocka_unit_test_setup(test_request_other_addresses, setup),
-		cmocka_unit_test_setup(test_request_padded, setup),
-		cmocka_unit_test_setup(test_request_guest_address, setup),
-		cmocka_unit_test_setup(test_gratuitous_ignored, setup),
-		cmocka_unit_test_setup(test_probe_ignored, setup),
-		cmocka_unit_test_setup(test_reply_ignored, setup),
-		cmocka_unit_test_setup(test_truncated, setup),
-		cmocka_unit_test_setup(test_bad_fields, setup),
-		cmocka_unit_test_setup(test_guest_mac_learning, setup),
-		cmocka_unit_test_setup(test_other_ethertypes, setup),
+		cmocka_unit_test_setup(test_arp_request_gateway, setup),
+		cmocka_unit_test_setup(test_arp_request_other_addresses, setup),
+		cmocka_unit_test_setup(test_arp_request_padded, setup),
+		cmocka_unit_test_setup(test_arp_request_guest_address, setup),
+		cmocka_unit_test_setup(test_arp_gratuitous_ignored, setup),
+		cmocka_unit_test_setup(test_arp_probe_ignored, setup),
+		cmocka_unit_test_setup(test_arp_reply_ignored, setup),
+		cmocka_unit_test_setup(test_arp_truncated, setup),
+		cmocka_unit_test_setup(test_arp_bad_fields, setup),
+		cmocka_unit_test_setup(test_arp_guest_mac_learning, setup),
+		cmocka_unit_test_setup(test_arp_other_ethertypes, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,6 +26,8 @@
  * refusal).
  */
 
+/* WRAP: tap_send_l4 logmsg repair_setbuf */
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -425,7 +427,7 @@ static void conn_full(struct flow_key *key, int *sfd, size_t *in,
 }
 
 /* Every byte arrives after the move, at both ends */
-static void bigq_round_trip(void **state)
+static void test_bigq_round_trip(void **state)
 {
 	size_t in = 0, out = 0, got_in = 0, got_out = 0;
 	struct flow_key key;
@@ -460,7 +462,7 @@ static void bigq_round_trip(void **state)
 }
 
 /* The helper refuses: the load fails, and says which queue, how big */
-static void bigq_refused(void **state)
+static void test_bigq_refused(void **state)
 {
 	struct mig_sec_ref refs[MIGRATE_SECTIONS_MAX];
 	struct mig_buf b = { 0 };
@@ -533,7 +535,7 @@ static void refused(const void *data, size_t len, size_t n, const char *why)
 	assert_false(repair_ready(&c));
 }
 
-static void bigq_helper_hostile(void **state)
+static void test_bigq_helper_hostile(void **state)
 {
 	uint8_t ok[5] = { REPAIR_RCVBUF, 0, 1, 0, 0 };	/* 65536 bytes */
 	uint8_t zero[5] = { REPAIR_SNDBUF, 0, 0, 0, 0 };
@@ -592,11 +594,11 @@ static void bigq_helper_hostile(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(bigq_round_trip, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(bigq_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(bigq_helper_hostile, setup,
-						teardown),
+#define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(test_bigq_round_trip),
+		T(test_bigq_refused),
+		T(test_bigq_helper_hostile),
+#undef T
 	};
 
 	setvbuf(stdout, NULL, _IONBF, 0);

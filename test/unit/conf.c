@@ -61,7 +61,7 @@ static int ports(const char *spec)
 	return conf_ports(&fwd, spec);
 }
 
-static void test_ports_single(void **state)
+static void test_conf_ports_single(void **state)
 {
 	(void)state;
 	assert_int_equal(ports("22"), 0);
@@ -73,7 +73,7 @@ static void test_ports_single(void **state)
 	assert_int_equal(fwd.addr.family, 0);
 }
 
-static void test_ports_map(void **state)
+static void test_conf_ports_map(void **state)
 {
 	(void)state;
 	assert_int_equal(ports("8080:80"), 0);
@@ -98,7 +98,7 @@ static void test_ports_map(void **state)
 	assert_int_equal((uint16_t)(65535 + fwd.delta[65535]), 1);
 }
 
-static void test_ports_list_excl(void **state)
+static void test_conf_ports_list_excl(void **state)
 {
 	(void)state;
 	assert_int_equal(ports("22,80-82,~81"), 0);
@@ -122,7 +122,7 @@ static void test_ports_list_excl(void **state)
 	assert_int_equal(count(fwd.excl), 1001);
 }
 
-static void test_ports_all_none(void **state)
+static void test_conf_ports_all_none(void **state)
 {
 	(void)state;
 	assert_int_equal(ports("all"), 0);
@@ -135,7 +135,7 @@ static void test_ports_all_none(void **state)
 	assert_int_equal(count(fwd.map), 0);
 }
 
-static void test_ports_addr(void **state)
+static void test_conf_ports_addr(void **state)
 {
 	struct in_addr a4;
 	struct in6_addr a6;
@@ -162,7 +162,7 @@ static void test_ports_addr(void **state)
 	assert_true(isset(fwd.map, 2022));
 }
 
-static void test_ports_repeat(void **state)
+static void test_conf_ports_repeat(void **state)
 {
 	(void)state;
 	assert_int_equal(ports("22"), 0);
@@ -184,7 +184,7 @@ static void test_ports_repeat(void **state)
 	assert_int_equal(conf_ports(&fwd, "2001:db8::1/25"), -EINVAL);
 }
 
-static void test_ports_invalid(void **state)
+static void test_conf_ports_invalid(void **state)
 {
 	static const char *const bad[] = {
 		"", "0", "65536", "99999999999", "10-5", "0-10",
@@ -604,7 +604,7 @@ static void child_netns_veth(char **argv, int argc)
 	child_netns(argv, argc, true);
 }
 
-static void test_host_none(void **state)
+static void test_conf_host_none(void **state)
 {
 	struct child r;
 
@@ -624,7 +624,7 @@ static void test_host_none(void **state)
 	assert_non_null(strstr(r.out, "v4 1 v6 0"));
 }
 
-static void test_host_defaults(void **state)
+static void test_conf_host_defaults(void **state)
 {
 	struct child r;
 
@@ -654,13 +654,13 @@ static void test_host_defaults(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ports_single),
-		cmocka_unit_test(test_ports_map),
-		cmocka_unit_test(test_ports_list_excl),
-		cmocka_unit_test(test_ports_all_none),
-		cmocka_unit_test(test_ports_addr),
-		cmocka_unit_test(test_ports_repeat),
-		cmocka_unit_test(test_ports_invalid),
+		cmocka_unit_test(test_conf_ports_single),
+		cmocka_unit_test(test_conf_ports_map),
+		cmocka_unit_test(test_conf_ports_list_excl),
+		cmocka_unit_test(test_conf_ports_all_none),
+		cmocka_unit_test(test_conf_ports_addr),
+		cmocka_unit_test(test_conf_ports_repeat),
+		cmocka_unit_test(test_conf_ports_invalid),
 		cmocka_unit_test(test_conf_no_vhost_user),
 		cmocka_unit_test(test_conf_bad_options),
 		cmocka_unit_test(test_conf_repeats_conflicts),
@@ -669,8 +669,8 @@ int main(void)
 		cmocka_unit_test(test_conf_full),
 		cmocka_unit_test(test_conf_defaults),
 		cmocka_unit_test(test_conf_repair_path),
-		cmocka_unit_test(test_host_none),
-		cmocka_unit_test(test_host_defaults),
+		cmocka_unit_test(test_conf_host_none),
+		cmocka_unit_test(test_conf_host_defaults),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

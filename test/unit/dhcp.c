@@ -7,6 +7,8 @@
  * daemon would give the guest is captured here and taken apart.
  */
 
+/* WRAP: vu_frame_send */
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,51 +29,17 @@
 #include "dhcp.h"
 #include "tap.h"
 #include "tap_out.h"
-
-#define FRAME_MAX	(ETH_HLEN + 65535)
-
-static const uint8_t guest_mac[ETH_ALEN] = { 0x52, 0x54, 0, 0x12, 0x34, 0x56 };
-static const uint8_t our_mac[ETH_ALEN] = { 0x9a, 0x55, 0x9a, 0x55, 0x9a, 0x55 };
-static const uint8_t bcast_mac[ETH_ALEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+#include "common.h"
 
 static struct ctx c;			/* big: port maps */
-static uint8_t sent[FRAME_MAX];		/* last frame given to vu_frame_send() */
-static size_t sent_len;
-static int sent_count;
-
-/* Test double: the frame goes nowhere, we keep a copy */
-int __wrap_vu_frame_send(struct vu_dev *vdev, const struct iovec *iov, size_t cnt)
-{
-	(void)vdev;
-	sent_len = iov_to_buf(iov, cnt, 0, sent, sizeof(sent));
-	assert_int_equal(sent_len, iov_size(iov, cnt));
-	sent_count++;
-	return (int)sent_len;
-}
-
-static struct in_addr a4(const char *s)
-{
-	struct in_addr a;
-
-	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
-	return a;
-}
 
 static int setup(void **state)
 {
 	(void)state;
-	memset(&c, 0, sizeof(c));
-	c.v4 = true;
-	c.mtu = 1500;
-	c.epollfd = -1;
-	memcpy(c.our_mac, our_mac, ETH_ALEN);
-	c.ip4.addr = a4("10.0.2.15");
-	c.ip4.prefix_len = 24;
-	c.ip4.gw = a4("10.0.2.2");
+	unit_ctx_init(&c);
+	unit_ctx_ip4(&c);
 	c.ip4.dns[0] = a4("10.0.2.3");
 	c.ip4.dns[1] = a4("192.0.2.53");
-	sent_len = 0;
-	sent_count = 0;
 	return 0;
 }
 
@@ -167,28 +135,12 @@ static size_t frame_udp4(uint8_t *f, const char *src, const char *dst,
 	return ETH_HLEN + sizeof(ip) + sizeof(uh) + len;
 }
 
-static uint8_t frame[FRAME_MAX];
+static uint8_t frame[UNIT_FRAME_MAX];
 
 /*
  * Copy @len bytes so that they end exactly where an unmapped page begins:
  * any read past @len faults, in a plain run as well as under valgrind.
  */
-static const uint8_t *at_guard(const uint8_t *data, size_t len)
-{
-	static uint8_t *area;
-	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-
-	if (!area) {
-		area = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		assert_true(area != MAP_FAILED);
-		assert_int_equal(mprotect(area + pg, pg, PROT_NONE), 0);
-	}
-	assert_true(len <= pg);
-	memcpy(area + pg - len, data, len);
-	return area + pg - len;
-}
-
 /* Send the message under construction to port 67 through tap_handler() */
 static void msg_send(void)
 {
@@ -211,24 +163,24 @@ struct reply {
 /* Check every header of the captured frame, return the DHCP message */
 static void reply_get(struct reply *r)
 {
-	const uint8_t *l3 = sent + ETH_HLEN, *l4 = l3 + sizeof(struct iphdr);
+	const uint8_t *l3 = sent_frame.b + ETH_HLEN, *l4 = l3 + sizeof(struct iphdr);
 	struct ether_header eh;
 	struct iphdr ip;
 	struct udphdr uh;
 
-	assert_int_equal(sent_count, 1);
-	assert_true(sent_len >= ETH_HLEN + sizeof(ip) + sizeof(uh) +
+	assert_int_equal(sent_frame.count, 1);
+	assert_true(sent_frame.len >= ETH_HLEN + sizeof(ip) + sizeof(uh) +
 			       DHCP_MIN_LEN);
 
-	memcpy(&eh, sent, sizeof(eh));
+	memcpy(&eh, sent_frame.b, sizeof(eh));
 	assert_memory_equal(eh.ether_shost, our_mac, ETH_ALEN);
 	assert_int_equal(ntohs(eh.ether_type), ETHERTYPE_IP);
-	r->eth_dst = sent;
+	r->eth_dst = sent_frame.b;
 
 	memcpy(&ip, l3, sizeof(ip));
 	assert_int_equal(ip.version, 4);
 	assert_int_equal(ip.ihl, 5);
-	assert_int_equal(ntohs(ip.tot_len), sent_len - ETH_HLEN);
+	assert_int_equal(ntohs(ip.tot_len), sent_frame.len - ETH_HLEN);
 	assert_int_equal(ip.ttl, 64);
 	assert_int_equal(ntohs(ip.frag_off), IP_DF);
 	assert_int_equal(ip.protocol, IPPROTO_UDP);
@@ -240,7 +192,7 @@ static void reply_get(struct reply *r)
 	memcpy(&uh, l4, sizeof(uh));
 	assert_int_equal(ntohs(uh.source), 67);
 	assert_int_equal(ntohs(uh.dest), 68);
-	assert_int_equal(ntohs(uh.len), sent_len - ETH_HLEN - sizeof(ip));
+	assert_int_equal(ntohs(uh.len), sent_frame.len - ETH_HLEN - sizeof(ip));
 	assert_int_not_equal(uh.check, 0);
 	assert_int_equal(csum(l4, ntohs(uh.len),
 			      csum_pseudo4(r->ip_src, r->ip_dst, IPPROTO_UDP,
@@ -317,7 +269,7 @@ static bool opt_present(const struct reply *r, uint8_t code)
 
 /* --- Parser --- */
 
-static void test_parse_discover(void **state)
+static void test_dhcp_parse_discover(void **state)
 {
 	static const uint8_t cid[] = { 1, 0x52, 0x54, 0, 0x12, 0x34, 0x56 };
 	struct dhcp_req req;
@@ -343,7 +295,7 @@ static void test_parse_discover(void **state)
 	assert_int_equal(req.max_size, 1500);
 }
 
-static void test_parse_request(void **state)
+static void test_dhcp_parse_request(void **state)
 {
 	struct dhcp_req req;
 
@@ -365,7 +317,7 @@ static void test_parse_request(void **state)
 	assert_int_equal(req.ciaddr.s_addr, a4("10.0.2.99").s_addr);
 }
 
-static void test_parse_release(void **state)
+static void test_dhcp_parse_release(void **state)
 {
 	struct dhcp_req req;
 
@@ -378,11 +330,11 @@ static void test_parse_release(void **state)
 	assert_int_equal(dhcp_reply_type(&c, &req), 0);
 
 	msg_send();
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 }
 
 /* Every proper prefix of a message is refused, through both entry points */
-static void test_parse_truncated_every_length(void **state)
+static void test_dhcp_parse_truncated_every_length(void **state)
 {
 	uint64_t dropped = tap_stats()->dhcp;
 	struct dhcp_req req;
@@ -407,7 +359,7 @@ static void test_parse_truncated_every_length(void **state)
 		flen = frame_udp4(frame, "0.0.0.0", "255.255.255.255", 68, 67,
 				  m.b, len);
 		tap_handler(&c, at_guard(frame, flen), flen);
-		assert_int_equal(sent_count, 0);
+		assert_int_equal(sent_frame.count, 0);
 	}
 	assert_int_equal(tap_stats()->dhcp, dropped + full);
 
@@ -416,15 +368,15 @@ static void test_parse_truncated_every_length(void **state)
 			 m.b, full);
 	while (len--) {
 		tap_handler(&c, at_guard(frame, len), len);
-		assert_int_equal(sent_count, 0);
+		assert_int_equal(sent_frame.count, 0);
 	}
 
 	/* The whole thing does get an answer */
 	msg_send();
-	assert_int_equal(sent_count, 1);
+	assert_int_equal(sent_frame.count, 1);
 }
 
-static void test_parse_option_past_end(void **state)
+static void test_dhcp_parse_option_past_end(void **state)
 {
 	struct dhcp_req req;
 
@@ -466,7 +418,7 @@ static void test_parse_option_past_end(void **state)
 			 -EINVAL);
 }
 
-static void test_parse_bad_fields(void **state)
+static void test_dhcp_parse_bad_fields(void **state)
 {
 	struct dhcp_req req;
 	uint8_t save;
@@ -501,7 +453,7 @@ static void test_parse_bad_fields(void **state)
 	assert_int_equal(dhcp_parse(m.b, 236, &req), -EINVAL);
 }
 
-static void test_parse_bad_options(void **state)
+static void test_dhcp_parse_bad_options(void **state)
 {
 	static const uint8_t bad_types[] = { 0, 9, 255 };
 	struct dhcp_req req;
@@ -515,7 +467,7 @@ static void test_parse_bad_options(void **state)
 	msg_end();
 	assert_int_equal(dhcp_parse(m.b, m.len, &req), -EINVAL);
 	msg_send();
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 
 	/* Option 53 with a bad length or value */
 	msg_start(0, NULL);
@@ -555,7 +507,7 @@ static void test_parse_bad_options(void **state)
 }
 
 /* Tens of thousands of options: linear walk, still a valid message */
-static void test_parse_huge_option_count(void **state)
+static void test_dhcp_parse_huge_option_count(void **state)
 {
 	struct dhcp_req req;
 	struct reply r;
@@ -590,7 +542,7 @@ static void test_parse_huge_option_count(void **state)
 
 /* --- Replies --- */
 
-static void test_discover_offer(void **state)
+static void test_dhcp_discover_offer(void **state)
 {
 	uint8_t v[255];
 	struct reply r;
@@ -636,7 +588,7 @@ static void test_discover_offer(void **state)
 	assert_memory_equal(c.guest_mac, guest_mac, ETH_ALEN);
 }
 
-static void test_broadcast_flag(void **state)
+static void test_dhcp_broadcast_flag(void **state)
 {
 	struct dhcp_msg h;
 	struct reply r;
@@ -655,7 +607,7 @@ static void test_broadcast_flag(void **state)
 	assert_int_equal(r.ip_dst.s_addr, htonl(INADDR_BROADCAST));
 }
 
-static void test_request_ack(void **state)
+static void test_dhcp_request_ack(void **state)
 {
 	struct reply r;
 
@@ -676,7 +628,7 @@ static void test_request_ack(void **state)
 }
 
 /* Renewing: no option 50, ciaddr set: unicast to it */
-static void test_request_renew_unicast(void **state)
+static void test_dhcp_request_renew_unicast(void **state)
 {
 	size_t len;
 	struct reply r;
@@ -695,7 +647,7 @@ static void test_request_renew_unicast(void **state)
 	assert_int_equal(c.ip4.addr_seen.s_addr, c.ip4.addr.s_addr);
 }
 
-static void test_request_nak(void **state)
+static void test_dhcp_request_nak(void **state)
 {
 	struct reply r;
 
@@ -716,7 +668,7 @@ static void test_request_nak(void **state)
 	assert_int_equal(r.ip_dst.s_addr, htonl(INADDR_BROADCAST));
 
 	/* Renewing a lease from another network: NAK too, broadcast */
-	sent_count = 0;
+	sent_frame.count = 0;
 	msg_start(DHCPREQUEST, "192.168.1.50");
 	msg_end();
 	msg_send();
@@ -725,7 +677,7 @@ static void test_request_nak(void **state)
 	assert_memory_equal(r.eth_dst, bcast_mac, ETH_ALEN);
 }
 
-static void test_request_other_server(void **state)
+static void test_dhcp_request_other_server(void **state)
 {
 	(void)state;
 	msg_start(DHCPREQUEST, NULL);
@@ -733,10 +685,10 @@ static void test_request_other_server(void **state)
 	msg_opt_addr(DHCP_OPT_SERVER_ID, "10.0.2.1");
 	msg_end();
 	msg_send();
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 }
 
-static void test_inform(void **state)
+static void test_dhcp_inform(void **state)
 {
 	size_t len;
 	struct reply r;
@@ -758,23 +710,23 @@ static void test_inform(void **state)
 	assert_memory_equal(r.eth_dst, guest_mac, ETH_ALEN);
 }
 
-static void test_decline_no_reply(void **state)
+static void test_dhcp_decline_no_reply(void **state)
 {
 	(void)state;
 	msg_start(DHCPDECLINE, NULL);
 	msg_opt_addr(DHCP_OPT_REQ_ADDR, "10.0.2.15");
 	msg_end();
 	msg_send();
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 
 	/* Server messages from the guest: ignored */
 	msg_start(DHCPOFFER, NULL);
 	msg_end();
 	msg_send();
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 }
 
-static void test_search_list(void **state)
+static void test_dhcp_search_list(void **state)
 {
 	static const uint8_t want[] =
 		"\x07" "example" "\x03" "com" "\x00"
@@ -797,7 +749,7 @@ static void test_search_list(void **state)
 }
 
 /* Over 255 bytes of search list: split over several options (RFC 3396) */
-static void test_search_list_long(void **state)
+static void test_dhcp_search_list_long(void **state)
 {
 	uint8_t want[1024], v[2048];
 	size_t wlen = 0, i, j;
@@ -828,7 +780,7 @@ static void test_search_list_long(void **state)
 	assert_memory_equal(v, want, wlen);
 }
 
-static void test_hostname_fqdn(void **state)
+static void test_dhcp_hostname_fqdn(void **state)
 {
 	static const uint8_t want_fqdn[] =
 		"\x04\xff\xff" "\x05" "guest" "\x07" "example" "\x03" "com"
@@ -852,7 +804,7 @@ static void test_hostname_fqdn(void **state)
 	assert_memory_equal(v, want_fqdn, sizeof(want_fqdn) - 1);
 }
 
-static void test_classless_routes_offlink_gw(void **state)
+static void test_dhcp_classless_routes_offlink_gw(void **state)
 {
 	static const uint8_t want[] = {
 		32, 192, 168, 1, 1, 0, 0, 0, 0,		/* gw/32 on-link */
@@ -877,7 +829,7 @@ static void test_classless_routes_offlink_gw(void **state)
 	assert_int_equal(opt_u32(&r, DHCP_OPT_SERVER_ID), c.ip4.gw.s_addr);
 }
 
-static void test_prefix_lengths(void **state)
+static void test_dhcp_prefix_lengths(void **state)
 {
 	static const struct { int plen; uint32_t mask; bool offlink; } t[] = {
 		{ 0, 0, false }, { 8, 0xff000000, false },
@@ -909,7 +861,7 @@ static void test_prefix_lengths(void **state)
 	}
 }
 
-static void test_build_reply_no_room(void **state)
+static void test_dhcp_build_reply_no_room(void **state)
 {
 	uint8_t buf[DHCP_REPLY_MAX + 64];
 	struct dhcp_req req;
@@ -944,19 +896,19 @@ static void test_build_reply_no_room(void **state)
 					  (size_t)n - 1), -ENOSPC);
 }
 
-static void test_no_address_no_reply(void **state)
+static void test_dhcp_no_address_no_reply(void **state)
 {
 	(void)state;
 	c.v4 = false;
 	msg_start(DHCPDISCOVER, NULL);
 	msg_end();
 	msg_send();
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 }
 
 /* --- IPv4 dispatch in tap.c --- */
 
-static void test_ip4_bad_headers(void **state)
+static void test_dhcp_ip4_bad_headers(void **state)
 {
 	uint64_t bad = tap_stats()->bad_ip4, frag = tap_stats()->frag4;
 	size_t len;
@@ -971,7 +923,7 @@ static void test_ip4_bad_headers(void **state)
 	/* Header checksum */
 	frame[ETH_HLEN + 8] ^= 0x10;		/* TTL */
 	tap_handler(&c, frame, len);
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 	assert_int_equal(tap_stats()->bad_ip4, bad + 1);
 	frame[ETH_HLEN + 8] ^= 0x10;
 
@@ -1013,10 +965,10 @@ static void test_ip4_bad_headers(void **state)
 	memcpy(frame + ETH_HLEN, &ip, sizeof(ip));
 	tap_handler(&c, frame, len);
 	assert_int_equal(tap_stats()->frag4, frag + 1);
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 }
 
-static void test_udp_bad_length(void **state)
+static void test_dhcp_udp_bad_length(void **state)
 {
 	uint64_t bad = tap_stats()->bad_ip4;
 	size_t len;
@@ -1031,18 +983,18 @@ static void test_udp_bad_length(void **state)
 	uh.len = htons(ntohs(uh.len) + 1);	/* past the IPv4 packet */
 	memcpy(frame + ETH_HLEN + 20, &uh, sizeof(uh));
 	tap_handler(&c, frame, len);
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 	assert_int_equal(tap_stats()->bad_ip4, bad + 1);
 
 	uh.len = htons(7);
 	memcpy(frame + ETH_HLEN + 20, &uh, sizeof(uh));
 	tap_handler(&c, frame, len);
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 	assert_int_equal(tap_stats()->bad_ip4, bad + 2);
 }
 
 /* Ethernet padding after the IPv4 packet is ignored */
-static void test_ethernet_padding(void **state)
+static void test_dhcp_ethernet_padding(void **state)
 {
 	struct reply r;
 	size_t len;
@@ -1058,7 +1010,7 @@ static void test_ethernet_padding(void **state)
 	assert_int_equal(opt_type(&r), DHCPOFFER);
 }
 
-static void test_send_ip4_mtu(void **state)
+static void test_dhcp_send_ip4_mtu(void **state)
 {
 	static uint8_t payload[65535];
 
@@ -1066,13 +1018,13 @@ static void test_send_ip4_mtu(void **state)
 	c.mtu = 1500;
 	assert_int_equal(tap_send_ip4(&c, c.ip4.gw, c.ip4.addr, IPPROTO_UDP,
 				      payload, 1481), -EMSGSIZE);
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 	assert_int_equal(tap_send_ip4(&c, c.ip4.gw, c.ip4.addr, IPPROTO_UDP,
 				      payload, 1480), 0);
-	assert_int_equal(sent_count, 1);
-	assert_int_equal(sent_len, ETH_HLEN + 1500);
+	assert_int_equal(sent_frame.count, 1);
+	assert_int_equal(sent_frame.len, ETH_HLEN + 1500);
 	/* Guest MAC not known yet: broadcast */
-	assert_memory_equal(sent, bcast_mac, ETH_ALEN);
+	assert_memory_equal(sent_frame.b, bcast_mac, ETH_ALEN);
 
 	c.mtu = 65520;
 	assert_int_equal(tap_send_ip4(&c, c.ip4.gw, c.ip4.addr, IPPROTO_UDP,
@@ -1094,7 +1046,7 @@ static uint16_t naive_csum(const uint8_t *p, size_t len, uint32_t sum)
 	return (uint16_t)~sum;
 }
 
-static void test_checksum_reference(void **state)
+static void test_dhcp_checksum_reference(void **state)
 {
 	static uint8_t buf[70000];
 	unsigned seed = 1;
@@ -1130,34 +1082,36 @@ static void test_checksum_reference(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_parse_discover, setup),
-		cmocka_unit_test_setup(test_parse_request, setup),
-		cmocka_unit_test_setup(test_parse_release, setup),
-		cmocka_unit_test_setup(test_parse_truncated_every_length, setup),
-		cmocka_unit_test_setup(test_parse_option_past_end, setup),
-		cmocka_unit_test_setup(test_parse_bad_fields, setup),
-		cmocka_unit_test_setup(test_parse_bad_options, setup),
-		cmocka_unit_test_setup(test_parse_huge_option_count, setup),
-		cmocka_unit_test_setup(test_discover_offer, setup),
-		cmocka_unit_test_setup(test_broadcast_flag, setup),
-		cmocka_unit_test_setup(test_request_ack, setup),
-		cmocka_unit_test_setup(test_request_renew_unicast, setup),
-		cmocka_unit_test_setup(test_request_nak, setup),
-		cmocka_unit_test_setup(test_request_other_server, setup),
-		cmocka_unit_test_setup(test_inform, setup),
-		cmocka_unit_test_setup(test_decline_no_reply, setup),
-		cmocka_unit_test_setup(test_search_list, setup),
-		cmocka_unit_test_setup(test_search_list_long, setup),
-		cmocka_unit_test_setup(test_hostname_fqdn, setup),
-		cmocka_unit_test_setup(test_classless_routes_offlink_gw, setup),
-		cmocka_unit_test_setup(test_prefix_lengths, setup),
-		cmocka_unit_test_setup(test_build_reply_no_room, setup),
-		cmocka_unit_test_setup(test_no_address_no_reply, setup),
-		cmocka_unit_test_setup(test_ip4_bad_headers, setup),
-		cmocka_unit_test_setup(test_udp_bad_length, setup),
-		cmocka_unit_test_setup(test_ethernet_padding, setup),
-		cmocka_unit_test_setup(test_send_ip4_mtu, setup),
-		cmocka_unit_test_setup(test_checksum_reference, setup),
+#define S(f)	cmocka_unit_test_setup(f, setup)
+		S(test_dhcp_parse_discover),
+		S(test_dhcp_parse_request),
+		S(test_dhcp_parse_release),
+		S(test_dhcp_parse_truncated_every_length),
+		S(test_dhcp_parse_option_past_end),
+		S(test_dhcp_parse_bad_fields),
+		S(test_dhcp_parse_bad_options),
+		S(test_dhcp_parse_huge_option_count),
+		S(test_dhcp_discover_offer),
+		S(test_dhcp_broadcast_flag),
+		S(test_dhcp_request_ack),
+		S(test_dhcp_request_renew_unicast),
+		S(test_dhcp_request_nak),
+		S(test_dhcp_request_other_server),
+		S(test_dhcp_inform),
+		S(test_dhcp_decline_no_reply),
+		S(test_dhcp_search_list),
+		S(test_dhcp_search_list_long),
+		S(test_dhcp_hostname_fqdn),
+		S(test_dhcp_classless_routes_offlink_gw),
+		S(test_dhcp_prefix_lengths),
+		S(test_dhcp_build_reply_no_room),
+		S(test_dhcp_no_address_no_reply),
+		S(test_dhcp_ip4_bad_headers),
+		S(test_dhcp_udp_bad_length),
+		S(test_dhcp_ethernet_padding),
+		S(test_dhcp_send_ip4_mtu),
+		S(test_dhcp_checksum_reference),
+#undef S
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

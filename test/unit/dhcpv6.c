@@ -7,6 +7,8 @@
  * reply is captured here and taken apart.
  */
 
+/* WRAP: vu_frame_send */
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -30,76 +32,26 @@
 #include "flow.h"
 #include "tap.h"
 #include "tap_out.h"
+#include "common.h"
 
-#define FRAME_MAX	(ETH_HLEN + 65535)
-
-static const uint8_t guest_mac[ETH_ALEN] = { 0x52, 0x54, 0, 0x12, 0x34, 0x56 };
-static const uint8_t our_mac[ETH_ALEN] = { 0x9a, 0x55, 0x9a, 0x55, 0x9a, 0x55 };
 static const uint8_t our_duid[] = { 0, 3, 0, 1, 0x9a, 0x55, 0x9a, 0x55,
 				    0x9a, 0x55 };
 static const uint8_t client_duid[] = { 0, 3, 0, 1, 0x52, 0x54, 0, 0x12,
 				       0x34, 0x56 };
-static const char *guest_ll = "fe80::5054:ff:fe12:3456";
 
 static struct ctx c;
-static uint8_t sent[FRAME_MAX];
-static size_t sent_len;
-static int sent_count;
-static uint8_t frame[FRAME_MAX];
-
-int __wrap_vu_frame_send(struct vu_dev *vdev, const struct iovec *iov, size_t cnt)
-{
-	(void)vdev;
-	sent_len = iov_to_buf(iov, cnt, 0, sent, sizeof(sent));
-	assert_int_equal(sent_len, iov_size(iov, cnt));
-	sent_count++;
-	return (int)sent_len;
-}
-
-static struct in6_addr a6(const char *s)
-{
-	struct in6_addr a;
-
-	assert_int_equal(inet_pton(AF_INET6, s, &a), 1);
-	return a;
-}
+static uint8_t frame[UNIT_FRAME_MAX];
 
 static int setup(void **state)
 {
 	(void)state;
-	memset(&c, 0, sizeof(c));
-	c.v4 = c.v6 = true;
-	c.mtu = 1500;
-	c.epollfd = -1;
-	memcpy(c.our_mac, our_mac, ETH_ALEN);
+	unit_ctx_init(&c);
+	unit_ctx_ip6(&c);
+	c.v4 = true;
 	c.ip4.addr.s_addr = htonl(0x0a00020f);
 	c.ip4.gw.s_addr = htonl(0x0a000202);
-	c.ip6.addr = a6("2001:db8::15");
-	c.ip6.prefix_len = 64;
-	c.ip6.gw = a6("2001:db8::1");
-	c.ip6.our_ll = a6("fe80::1");
-	c.ip6.dns[0] = a6("2001:db8::53");
-	strcpy(c.dns_search[0], "example.com");
-	sent_len = 0;
-	sent_count = 0;
 	flow_init();
 	return 0;
-}
-
-static const uint8_t *at_guard(const uint8_t *data, size_t len)
-{
-	static uint8_t *area;
-	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-
-	if (!area) {
-		area = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		assert_true(area != MAP_FAILED);
-		assert_int_equal(mprotect(area + pg, pg, PROT_NONE), 0);
-	}
-	assert_true(len <= pg);
-	memcpy(area + pg - len, data, len);
-	return area + pg - len;
 }
 
 /* --- Building client messages --- */
@@ -243,22 +195,22 @@ static void msg_send(void)
 /* Check the headers, return the DHCPv6 message */
 static const uint8_t *reply_get(size_t *len)
 {
-	const uint8_t *l4 = sent + ETH_HLEN + sizeof(struct ip6_hdr);
+	const uint8_t *l4 = sent_frame.b + ETH_HLEN + sizeof(struct ip6_hdr);
 	union inany_addr s = { .a6 = a6("fe80::1") }, d = { .a6 = a6(guest_ll) };
 	struct ether_header eh;
 	struct ip6_hdr ip6;
 	struct udphdr uh;
 	struct iovec iov;
 
-	assert_int_equal(sent_count, 1);
-	memcpy(&eh, sent, sizeof(eh));
+	assert_int_equal(sent_frame.count, 1);
+	memcpy(&eh, sent_frame.b, sizeof(eh));
 	assert_memory_equal(eh.ether_dhost, guest_mac, ETH_ALEN);
 	assert_memory_equal(eh.ether_shost, our_mac, ETH_ALEN);
-	memcpy(&ip6, sent + ETH_HLEN, sizeof(ip6));
+	memcpy(&ip6, sent_frame.b + ETH_HLEN, sizeof(ip6));
 	assert_int_equal(ip6.ip6_nxt, IPPROTO_UDP);
 	assert_memory_equal(&ip6.ip6_src, &s.a6, 16);
 	assert_memory_equal(&ip6.ip6_dst, &d.a6, 16);
-	assert_int_equal(ntohs(ip6.ip6_plen), sent_len - ETH_HLEN - 40);
+	assert_int_equal(ntohs(ip6.ip6_plen), sent_frame.len - ETH_HLEN - 40);
 
 	memcpy(&uh, l4, sizeof(uh));
 	assert_int_equal(ntohs(uh.source), 547);
@@ -378,7 +330,7 @@ static void check_status(const uint8_t *r, size_t len, uint16_t status)
 
 /* --- Tests --- */
 
-static void test_solicit_advertise(void **state)
+static void test_dhcpv6_solicit_advertise(void **state)
 {
 	const uint8_t *r;
 	uint16_t olen;
@@ -398,7 +350,7 @@ static void test_solicit_advertise(void **state)
 	assert_null(opt_find(r + 4, len - 4, DHCPV6_OPT_RAPID_COMMIT, &olen));
 }
 
-static void test_solicit_rapid_commit(void **state)
+static void test_dhcpv6_solicit_rapid_commit(void **state)
 {
 	const uint8_t *r;
 	uint16_t olen;
@@ -418,7 +370,7 @@ static void test_solicit_rapid_commit(void **state)
 	check_ia_na(r, len, NULL);
 }
 
-static void test_request_reply(void **state)
+static void test_dhcpv6_request_reply(void **state)
 {
 	const uint8_t *r;
 	size_t len;
@@ -437,7 +389,7 @@ static void test_request_reply(void **state)
 }
 
 /* An address from another network is handed back with zero lifetimes */
-static void test_renew_old_address(void **state)
+static void test_dhcpv6_renew_old_address(void **state)
 {
 	const uint8_t *r;
 	size_t len;
@@ -453,7 +405,7 @@ static void test_renew_old_address(void **state)
 	check_ia_na(r, len, "2001:db8:dead::7");
 }
 
-static void test_rebind_info_release(void **state)
+static void test_dhcpv6_rebind_info_release(void **state)
 {
 	const uint8_t *r;
 	uint16_t olen;
@@ -469,7 +421,7 @@ static void test_rebind_info_release(void **state)
 	check_ia_na(r, len, NULL);
 
 	/* Information-request: configuration, no address */
-	sent_count = 0;
+	sent_frame.count = 0;
 	msg_start(DHCPV6_INFO_REQUEST);
 	opt_client();
 	opt_oro();
@@ -480,7 +432,7 @@ static void test_rebind_info_release(void **state)
 	assert_null(opt_find(r + 4, len - 4, DHCPV6_OPT_IA_NA, &olen));
 
 	/* Release: success, nothing else */
-	sent_count = 0;
+	sent_frame.count = 0;
 	msg_start(DHCPV6_RELEASE);
 	opt_client();
 	opt_server();
@@ -493,7 +445,7 @@ static void test_rebind_info_release(void **state)
 	assert_null(opt_find(r + 4, len - 4, DHCPV6_OPT_IA_NA, &olen));
 }
 
-static void test_confirm(void **state)
+static void test_dhcpv6_confirm(void **state)
 {
 	const uint8_t *r;
 	size_t len;
@@ -506,7 +458,7 @@ static void test_confirm(void **state)
 	r = reply_get(&len);
 	check_status(r, len, DHCPV6_STATUS_SUCCESS);
 
-	sent_count = 0;
+	sent_frame.count = 0;
 	msg_start(DHCPV6_CONFIRM);
 	opt_client();
 	opt_ia_na("2001:db8::15", "2001:db8:1::15");
@@ -515,16 +467,16 @@ static void test_confirm(void **state)
 	check_status(r, len, DHCPV6_STATUS_NOTONLINK);
 
 	/* Nothing to confirm: no reply (RFC 8415, 18.3.3) */
-	sent_count = 0;
+	sent_frame.count = 0;
 	msg_start(DHCPV6_CONFIRM);
 	opt_client();
 	opt_ia_na(NULL, NULL);
 	msg_send();
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 }
 
 /* Messages for another server, or breaking RFC 8415, 16 */
-static void test_identifiers(void **state)
+static void test_dhcpv6_identifiers(void **state)
 {
 	static const uint8_t other[] = { 0, 3, 0, 1, 1, 2, 3, 4, 5, 6 };
 	uint64_t bad = tap_stats()->dhcpv6;
@@ -535,7 +487,7 @@ static void test_identifiers(void **state)
 	opt(DHCPV6_OPT_SERVERID, other, sizeof(other));
 	opt_ia_na(NULL, NULL);
 	msg_send();
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 	assert_int_equal(tap_stats()->dhcpv6, bad);	/* not an error */
 
 	msg_start(DHCPV6_REQUEST);			/* no server ID */
@@ -561,12 +513,12 @@ static void test_identifiers(void **state)
 	opt_client();
 	opt(DHCPV6_OPT_RAPID_COMMIT, "x", 1);
 	msg_send();
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 	assert_int_equal(tap_stats()->dhcpv6, bad + 6);
 }
 
 /* Cut at every length: valid exactly at option boundaries, no overread */
-static void test_truncated(void **state)
+static void test_dhcpv6_truncated(void **state)
 {
 	struct dhcpv6_req req;
 	size_t l;
@@ -595,12 +547,12 @@ static void test_truncated(void **state)
 	l = frame_udp6(guest_ll, "ff02::1:2", 547, m.b, m.len);
 	while (l--) {
 		tap_handler(&c, at_guard(frame, l), l);
-		assert_int_equal(sent_count, 0);
+		assert_int_equal(sent_frame.count, 0);
 	}
 }
 
 /* Nested lengths past the end of their container */
-static void test_nested_lengths(void **state)
+static void test_dhcpv6_nested_lengths(void **state)
 {
 	struct dhcpv6_req req;
 	size_t ia;
@@ -658,7 +610,7 @@ static void test_nested_lengths(void **state)
 }
 
 /* Random input: no crash, no overread; anything accepted is well-formed */
-static void test_random(void **state)
+static void test_dhcpv6_random(void **state)
 {
 	struct dhcpv6_req req;
 	uint8_t b[256];
@@ -681,7 +633,7 @@ static void test_random(void **state)
 }
 
 /* tap.c: UDP and TCP checks for both families */
-static void test_l4_checks(void **state)
+static void test_dhcpv6_l4_checks(void **state)
 {
 	uint64_t csum_bad = tap_stats()->bad_csum;
 	uint64_t other = tap_stats()->unhandled;
@@ -698,7 +650,7 @@ static void test_l4_checks(void **state)
 	len = frame_udp6(guest_ll, "ff02::1:2", 547, m.b, m.len);
 	l4[6] ^= 0x10;
 	tap_handler(&c, frame, len);
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 	assert_int_equal(tap_stats()->bad_csum, csum_bad + 2);
 
 	/* UDP to another port: not ours, passed on to udp.c as a new flow */
@@ -710,7 +662,7 @@ static void test_l4_checks(void **state)
 }
 
 /* TCP over IPv6 and IPv4: checksum verified before going further */
-static void test_tcp_checks(void **state)
+static void test_dhcpv6_tcp_checks(void **state)
 {
 	union inany_addr s6 = { .a6 = a6("2001:db8::15") };
 	union inany_addr d6 = { .a6 = a6("2001:db8::1") };
@@ -736,7 +688,7 @@ static void test_tcp_checks(void **state)
 	tap_handler(&c, frame, len);
 	assert_int_equal(flow_stats()->allocs, 1);	/* reached tcp.c */
 	assert_int_equal(tap_stats()->unhandled, other);
-	sent_before = sent_count;	/* SYN-ACK or RST, as connect() went */
+	sent_before = sent_frame.count;	/* SYN-ACK or RST, as connect() went */
 
 	l4[16] ^= 1;
 	tap_handler(&c, frame, len);
@@ -750,24 +702,24 @@ static void test_tcp_checks(void **state)
 	assert_int_equal(tap_stats()->bad_ip6, bad6 + 2);
 	assert_int_equal(tap_stats()->unhandled, other);
 	assert_int_equal(flow_stats()->allocs, 1);
-	assert_int_equal(sent_count, sent_before);
+	assert_int_equal(sent_frame.count, sent_before);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_solicit_advertise, setup),
-		cmocka_unit_test_setup(test_solicit_rapid_commit, setup),
-		cmocka_unit_test_setup(test_request_reply, setup),
-		cmocka_unit_test_setup(test_renew_old_address, setup),
-		cmocka_unit_test_setup(test_rebind_info_release, setup),
-		cmocka_unit_test_setup(test_confirm, setup),
-		cmocka_unit_test_setup(test_identifiers, setup),
-		cmocka_unit_test_setup(test_truncated, setup),
-		cmocka_unit_test_setup(test_nested_lengths, setup),
-		cmocka_unit_test_setup(test_random, setup),
-		cmocka_unit_test_setup(test_l4_checks, setup),
-		cmocka_unit_test_setup(test_tcp_checks, setup),
+		cmocka_unit_test_setup(test_dhcpv6_solicit_advertise, setup),
+		cmocka_unit_test_setup(test_dhcpv6_solicit_rapid_commit, setup),
+		cmocka_unit_test_setup(test_dhcpv6_request_reply, setup),
+		cmocka_unit_test_setup(test_dhcpv6_renew_old_address, setup),
+		cmocka_unit_test_setup(test_dhcpv6_rebind_info_release, setup),
+		cmocka_unit_test_setup(test_dhcpv6_confirm, setup),
+		cmocka_unit_test_setup(test_dhcpv6_identifiers, setup),
+		cmocka_unit_test_setup(test_dhcpv6_truncated, setup),
+		cmocka_unit_test_setup(test_dhcpv6_nested_lengths, setup),
+		cmocka_unit_test_setup(test_dhcpv6_random, setup),
+		cmocka_unit_test_setup(test_dhcpv6_l4_checks, setup),
+		cmocka_unit_test_setup(test_dhcpv6_tcp_checks, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -46,7 +46,7 @@ static int setup(void **state)
 
 /* ---------------------------------------------------------------- */
 
-static void siphash_paper_vector(void **state)
+static void test_flow_siphash_paper_vector(void **state)
 {
 	uint8_t msg[15];
 	unsigned i;
@@ -65,7 +65,7 @@ static void siphash_paper_vector(void **state)
 			 0x93f5f5799a932462ULL);
 }
 
-static void key_padding_ignored(void **state)
+static void test_flow_key_padding_ignored(void **state)
 {
 	struct flow_key a, b;
 
@@ -85,7 +85,7 @@ static void key_padding_ignored(void **state)
 	assert_int_equal(flow_lookup(&b), flow_lookup(&a));
 }
 
-static void alloc_lookup_exists(void **state)
+static void test_flow_alloc_lookup_exists(void **state)
 {
 	struct flow_key k = mkkey(1), other = mkkey(2);
 	int idx;
@@ -107,7 +107,7 @@ static void alloc_lookup_exists(void **state)
 	assert_int_equal(flow_stats()->allocs, 1);
 }
 
-static void fill_refuse_free_defer(void **state)
+static void test_flow_fill_refuse_free_defer(void **state)
 {
 	static int idx[FLOW_MAX];
 	struct flow_key k;
@@ -152,7 +152,7 @@ static void fill_refuse_free_defer(void **state)
 	assert_int_equal(flow_lookup(&k), -ENOENT);
 }
 
-static void same_key_in_same_batch(void **state)
+static void test_flow_same_key_in_same_batch(void **state)
 {
 	struct flow_key k = mkkey(5);
 	int a, b;
@@ -173,7 +173,7 @@ static void same_key_in_same_batch(void **state)
 	assert_int_equal(flow_lookup(&k), b);
 }
 
-static void expire_to_empty(void **state)
+static void test_flow_expire_to_empty(void **state)
 {
 	struct flow_key k;
 	unsigned i, n;
@@ -220,7 +220,7 @@ static void expire_to_empty(void **state)
 /* Keys all in one bucket, found by search under a known secret */
 #define CHAIN_LEN	24
 
-static void long_chain(void **state)
+static void test_flow_long_chain(void **state)
 {
 	struct flow_key keys[CHAIN_LEN], k;
 	int idx[CHAIN_LEN];
@@ -267,7 +267,7 @@ static void long_chain(void **state)
 #define REF_KEYS	(FLOW_MAX + FLOW_MAX / 2)
 #define REF_OPS		200000
 
-static void random_vs_reference(void **state)
+static void test_flow_random_vs_reference(void **state)
 {
 	static int ref[REF_KEYS];	/* index, or -1 */
 	static int owner[FLOW_MAX];	/* key number, or -1: live slots */
@@ -331,14 +331,14 @@ static void random_vs_reference(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(siphash_paper_vector),
-		cmocka_unit_test_setup(key_padding_ignored, setup),
-		cmocka_unit_test_setup(alloc_lookup_exists, setup),
-		cmocka_unit_test_setup(fill_refuse_free_defer, setup),
-		cmocka_unit_test_setup(same_key_in_same_batch, setup),
-		cmocka_unit_test_setup(expire_to_empty, setup),
-		cmocka_unit_test_setup(long_chain, setup),
-		cmocka_unit_test_setup(random_vs_reference, setup),
+		cmocka_unit_test(test_flow_siphash_paper_vector),
+		cmocka_unit_test_setup(test_flow_key_padding_ignored, setup),
+		cmocka_unit_test_setup(test_flow_alloc_lookup_exists, setup),
+		cmocka_unit_test_setup(test_flow_fill_refuse_free_defer, setup),
+		cmocka_unit_test_setup(test_flow_same_key_in_same_batch, setup),
+		cmocka_unit_test_setup(test_flow_expire_to_empty, setup),
+		cmocka_unit_test_setup(test_flow_long_chain, setup),
+		cmocka_unit_test_setup(test_flow_random_vs_reference, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,6 +7,8 @@
  * captured here and taken apart byte by byte.
  */
 
+/* WRAP: vu_frame_send */
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -29,72 +31,20 @@
 #include "pcap.h"
 #include "tap.h"
 #include "tap_out.h"
-
-#define FRAME_MAX	(ETH_HLEN + 65535)
-
-static const uint8_t guest_mac[ETH_ALEN] = { 0x52, 0x54, 0, 0x12, 0x34, 0x56 };
-static const uint8_t our_mac[ETH_ALEN] = { 0x9a, 0x55, 0x9a, 0x55, 0x9a, 0x55 };
-static const char *guest_ll = "fe80::5054:ff:fe12:3456";
+#include "common.h"
 
 static struct ctx c;
-static uint8_t sent[FRAME_MAX];
-static size_t sent_len;
-static int sent_count;
-static uint8_t frame[FRAME_MAX];
-
-int __wrap_vu_frame_send(struct vu_dev *vdev, const struct iovec *iov, size_t cnt)
-{
-	(void)vdev;
-	sent_len = iov_to_buf(iov, cnt, 0, sent, sizeof(sent));
-	assert_int_equal(sent_len, iov_size(iov, cnt));
-	sent_count++;
-	return (int)sent_len;
-}
-
-static struct in6_addr a6(const char *s)
-{
-	struct in6_addr a;
-
-	assert_int_equal(inet_pton(AF_INET6, s, &a), 1);
-	return a;
-}
+static uint8_t frame[UNIT_FRAME_MAX];
 
 static int setup(void **state)
 {
 	(void)state;
-	memset(&c, 0, sizeof(c));
-	c.v4 = c.v6 = true;
-	c.mtu = 1500;
-	c.epollfd = -1;
-	memcpy(c.our_mac, our_mac, ETH_ALEN);
-	c.ip6.addr = a6("2001:db8::15");
-	c.ip6.prefix_len = 64;
-	c.ip6.gw = a6("2001:db8::1");
-	c.ip6.our_ll = a6("fe80::1");
-	c.ip6.dns[0] = a6("2001:db8::53");
+	unit_ctx_init(&c);
+	unit_ctx_ip6(&c);
+	c.v4 = true;
 	c.ip6.dns[1] = a6("2001:db8:1::53");
-	strcpy(c.dns_search[0], "example.com");
 	strcpy(c.dns_search[1], "lab.example.org.");
-	sent_len = 0;
-	sent_count = 0;
 	return 0;
-}
-
-/* Copy @len bytes to end where an unmapped page begins: overreads fault */
-static const uint8_t *at_guard(const uint8_t *data, size_t len)
-{
-	static uint8_t *area;
-	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-
-	if (!area) {
-		area = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		assert_true(area != MAP_FAILED);
-		assert_int_equal(mprotect(area + pg, pg, PROT_NONE), 0);
-	}
-	assert_true(len <= pg);
-	memcpy(area + pg - len, data, len);
-	return area + pg - len;
 }
 
 /*
@@ -174,23 +124,23 @@ static size_t ns(uint8_t *m, const char *target, bool sll)
 static const uint8_t *reply_get(const char *src, const char *dst,
 				size_t *len)
 {
-	const uint8_t *l4 = sent + ETH_HLEN + sizeof(struct ip6_hdr);
+	const uint8_t *l4 = sent_frame.b + ETH_HLEN + sizeof(struct ip6_hdr);
 	union inany_addr s = { .a6 = a6(src) }, d = { .a6 = a6(dst) };
 	struct ether_header eh;
 	struct ip6_hdr ip6;
 	struct iovec iov;
 
-	assert_int_equal(sent_count, 1);
-	assert_true(sent_len >= ETH_HLEN + sizeof(ip6) + 8);
-	memcpy(&eh, sent, sizeof(eh));
+	assert_int_equal(sent_frame.count, 1);
+	assert_true(sent_frame.len >= ETH_HLEN + sizeof(ip6) + 8);
+	memcpy(&eh, sent_frame.b, sizeof(eh));
 	assert_memory_equal(eh.ether_shost, our_mac, ETH_ALEN);
 	assert_memory_equal(eh.ether_dhost, guest_mac, ETH_ALEN);
 	assert_int_equal(ntohs(eh.ether_type), ETHERTYPE_IPV6);
 
-	memcpy(&ip6, sent + ETH_HLEN, sizeof(ip6));
+	memcpy(&ip6, sent_frame.b + ETH_HLEN, sizeof(ip6));
 	assert_int_equal(ntohl(ip6.ip6_flow) >> 28, 6);
 	assert_int_equal(ntohs(ip6.ip6_plen),
-			 sent_len - ETH_HLEN - sizeof(ip6));
+			 sent_frame.len - ETH_HLEN - sizeof(ip6));
 	assert_int_equal(ip6.ip6_nxt, IPPROTO_ICMPV6);
 	assert_int_equal(ip6.ip6_hlim, 255);
 	assert_memory_equal(&ip6.ip6_src, &s.a6, 16);
@@ -225,7 +175,7 @@ static uint32_t be32(const uint8_t *p)
 }
 
 /* Router Solicitation: Router Advertisement with everything in it */
-static void test_rs_ra(void **state)
+static void test_ndp_rs_ra(void **state)
 {
 	static const uint8_t dnssl[] = {
 		7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0,
@@ -285,7 +235,7 @@ static void test_rs_ra(void **state)
 }
 
 /* No DNS, no search list, no address: just the router and the MTU */
-static void test_rs_ra_minimal(void **state)
+static void test_ndp_rs_ra_minimal(void **state)
 {
 	uint8_t m[64];
 	size_t len;
@@ -304,7 +254,7 @@ static void test_rs_ra_minimal(void **state)
 }
 
 /* With IPv6 disabled (-4), valid IPv6 frames are not answered */
-static void test_ipv6_disabled(void **state)
+static void test_ndp_ipv6_disabled(void **state)
 {
 	uint64_t other = tap_stats()->unhandled;
 	uint8_t m[64];
@@ -314,12 +264,12 @@ static void test_ipv6_disabled(void **state)
 	tap_handler(&c, frame, frame6(guest_ll, "ff02::2", 255, m, rs(m, true)));
 	tap_handler(&c, frame, frame6(guest_ll, "ff02::1:ff00:1", 255, m,
 				      ns(m, "fe80::1", true)));
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 	assert_int_equal(tap_stats()->unhandled, other + 2);
 }
 
 /* RS from :: goes to all nodes; with a source link-layer option it's bad */
-static void test_rs_unspecified(void **state)
+static void test_ndp_rs_unspecified(void **state)
 {
 	uint64_t bad = tap_stats()->ndp;
 	uint8_t m[64];
@@ -329,14 +279,14 @@ static void test_rs_unspecified(void **state)
 	tap_handler(&c, frame, frame6("::", "ff02::2", 255, m, rs(m, false)));
 	assert_int_equal(reply_get("fe80::1", "ff02::1", &len)[0], NDP_RA);
 
-	sent_count = 0;
+	sent_frame.count = 0;
 	tap_handler(&c, frame, frame6("::", "ff02::2", 255, m, rs(m, true)));
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 	assert_int_equal(tap_stats()->ndp, bad + 1);
 }
 
 /* RFC 4861 validation: hop limit, code, option lengths */
-static void test_rs_invalid(void **state)
+static void test_ndp_rs_invalid(void **state)
 {
 	uint64_t bad = tap_stats()->ndp;
 	uint8_t m[64];
@@ -352,12 +302,12 @@ static void test_rs_invalid(void **state)
 	tap_handler(&c, frame, frame6(guest_ll, "ff02::2", 255, m, len));
 	m[9] = 2;					/* past the end */
 	tap_handler(&c, frame, frame6(guest_ll, "ff02::2", 255, m, len));
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 	assert_int_equal(tap_stats()->ndp, bad + 4);
 }
 
 /* A bad ICMPv6 checksum is counted, never answered */
-static void test_bad_checksum(void **state)
+static void test_ndp_bad_checksum(void **state)
 {
 	uint64_t bad = tap_stats()->bad_csum;
 	uint8_t m[64];
@@ -367,7 +317,7 @@ static void test_bad_checksum(void **state)
 	len = frame6(guest_ll, "ff02::2", 255, m, rs(m, true));
 	frame[len - 1] ^= 1;
 	tap_handler(&c, frame, len);
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 	assert_int_equal(tap_stats()->bad_csum, bad + 1);
 }
 
@@ -379,7 +329,7 @@ static void check_na(const char *target, const char *from, bool router)
 	uint8_t m[64];
 	size_t len;
 
-	sent_count = 0;
+	sent_frame.count = 0;
 	tap_handler(&c, frame, frame6(from, "ff02::1:ff00:1", 255, m,
 				      ns(m, target, true)));
 	na = reply_get(target, from, &len);
@@ -391,7 +341,7 @@ static void check_na(const char *target, const char *from, bool router)
 	assert_memory_equal(o + 2, our_mac, ETH_ALEN);
 }
 
-static void test_ns_na(void **state)
+static void test_ndp_ns_na(void **state)
 {
 	(void)state;
 	check_na("fe80::1", guest_ll, true);
@@ -402,7 +352,7 @@ static void test_ns_na(void **state)
 }
 
 /* The guest's own addresses are never claimed; DAD is never answered */
-static void test_ns_guest_own(void **state)
+static void test_ndp_ns_guest_own(void **state)
 {
 	uint64_t bad = tap_stats()->ndp;
 	uint8_t m[64];
@@ -410,31 +360,31 @@ static void test_ns_guest_own(void **state)
 	(void)state;
 	tap_handler(&c, frame, frame6(guest_ll, "ff02::1:ff00:15", 255, m,
 				      ns(m, "2001:db8::15", true)));
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 	/* Its link-local, now that it used it as a source */
 	tap_handler(&c, frame, frame6(guest_ll, "ff02::1:ff12:3456", 255, m,
 				      ns(m, guest_ll, true)));
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 	/* A SLAAC address other than the one we give, once seen */
 	tap_handler(&c, frame, frame6("2001:db8::5054:ff:fe12:3456", "fe80::1",
 				      255, m, ns(m, "fe80::1", false)));
-	assert_int_equal(sent_count, 1);
-	sent_count = 0;
+	assert_int_equal(sent_frame.count, 1);
+	sent_frame.count = 0;
 	tap_handler(&c, frame, frame6(guest_ll, "ff02::1:ff12:3456", 255, m,
 				      ns(m, "2001:db8::5054:ff:fe12:3456",
 					 true)));
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 
 	/* DAD for any address: silence, and it's not an error */
 	tap_handler(&c, frame, frame6("::", "ff02::1:ff00:99", 255, m,
 				      ns(m, "2001:db8::99", false)));
 	tap_handler(&c, frame, frame6("::", "ff02::1:ff00:1", 255, m,
 				      ns(m, "fe80::1", false)));
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 	assert_int_equal(tap_stats()->ndp, bad);
 }
 
-static void test_ns_invalid(void **state)
+static void test_ndp_ns_invalid(void **state)
 {
 	uint64_t bad = tap_stats()->ndp;
 	uint8_t m[64];
@@ -452,7 +402,7 @@ static void test_ns_invalid(void **state)
 	/* DAD must not carry a source link-layer address */
 	tap_handler(&c, frame, frame6("::", "ff02::1:ff00:1", 255, m,
 				      ns(m, "fe80::1", true)));
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 	assert_int_equal(tap_stats()->ndp, bad + 5);
 }
 
@@ -461,7 +411,7 @@ static void test_ns_invalid(void **state)
  * (so that ndp.c itself sees them), and frames cut at every length: an
  * answer only for complete messages, and no read past the end.
  */
-static void test_truncated(void **state)
+static void test_ndp_truncated(void **state)
 {
 	uint8_t m[64];
 	size_t full, l, flen;
@@ -470,28 +420,28 @@ static void test_truncated(void **state)
 	full = ns(m, "fe80::1", true);
 	for (l = 0; l <= full; l++) {
 		flen = frame6(guest_ll, "ff02::1:ff00:1", 255, m, l);
-		sent_count = 0;
+		sent_frame.count = 0;
 		tap_handler(&c, at_guard(frame, flen), flen);
-		assert_int_equal(sent_count, l == 24 || l == full);
+		assert_int_equal(sent_frame.count, l == 24 || l == full);
 	}
 	flen = frame6(guest_ll, "ff02::1:ff00:1", 255, m, full);
 	for (l = 0; l < flen; l++) {
-		sent_count = 0;
+		sent_frame.count = 0;
 		tap_handler(&c, at_guard(frame, l), l);
-		assert_int_equal(sent_count, 0);
+		assert_int_equal(sent_frame.count, 0);
 	}
 
 	full = rs(m, true);
 	for (l = 0; l <= full; l++) {
 		flen = frame6(guest_ll, "ff02::2", 255, m, l);
-		sent_count = 0;
+		sent_frame.count = 0;
 		tap_handler(&c, at_guard(frame, flen), flen);
-		assert_int_equal(sent_count, l == 8 || l == full);
+		assert_int_equal(sent_frame.count, l == 8 || l == full);
 	}
 }
 
 /* Extension headers: skipped when well-formed, fragments dropped */
-static void test_ext_headers(void **state)
+static void test_ndp_ext_headers(void **state)
 {
 	uint64_t frag = tap_stats()->frag6, bad = tap_stats()->bad_ip6;
 	uint8_t m[64], ext[24] = { 0 };
@@ -509,10 +459,10 @@ static void test_ext_headers(void **state)
 	ext[11] = 12;
 	tap_handler(&c, frame, frame6_ext(guest_ll, "ff02::1:ff00:1", 255,
 					  ext, 24, IPPROTO_HOPOPTS, m, len));
-	assert_int_equal(sent_count, 1);
+	assert_int_equal(sent_frame.count, 1);
 
 	/* Hop-by-hop anywhere but first */
-	sent_count = 0;
+	sent_frame.count = 0;
 	ext[0] = IPPROTO_HOPOPTS;
 	tap_handler(&c, frame, frame6_ext(guest_ll, "ff02::1:ff00:1", 255,
 					  ext, 24, IPPROTO_HOPOPTS, m, len));
@@ -537,11 +487,11 @@ static void test_ext_headers(void **state)
 	tap_handler(&c, frame, frame6_ext(guest_ll, "ff02::1:ff00:1", 255,
 					  ext, 8, IPPROTO_FRAGMENT, m, len));
 	assert_int_equal(tap_stats()->frag6, frag + 1);
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 }
 
 /* Fixed header: version, payload length, multicast source */
-static void test_bad_ip6(void **state)
+static void test_ndp_bad_ip6(void **state)
 {
 	uint64_t bad = tap_stats()->bad_ip6;
 	uint8_t m[64];
@@ -557,39 +507,39 @@ static void test_bad_ip6(void **state)
 				      rs(m, true)));
 	tap_handler(&c, frame, frame6("::ffff:10.0.2.15", "ff02::2", 255, m,
 				      rs(m, true)));
-	assert_int_equal(sent_count, 0);
+	assert_int_equal(sent_frame.count, 0);
 	assert_int_equal(tap_stats()->bad_ip6, bad + 4);
 
 	/* Ethernet padding after the payload is fine */
 	len = frame6(guest_ll, "ff02::2", 255, m, rs(m, true));
 	memset(frame + len, 0xee, 20);
 	tap_handler(&c, frame, len + 20);
-	assert_int_equal(sent_count, 1);
+	assert_int_equal(sent_frame.count, 1);
 }
 
 /* Unsolicited advertisements: once the guest is there, then periodically */
-static void test_timer(void **state)
+static void test_ndp_timer(void **state)
 {
 	size_t len;
 
 	(void)state;
 	c.now.tv_sec = 1000;
 	ndp_timer(&c);
-	assert_int_equal(sent_count, 0);		/* no guest yet */
+	assert_int_equal(sent_frame.count, 0);		/* no guest yet */
 
 	memcpy(c.guest_mac, guest_mac, ETH_ALEN);
 	ndp_timer(&c);
 	assert_int_equal(reply_get("fe80::1", "ff02::1", &len)[0], NDP_RA);
 	c.now.tv_sec += NDP_RA_INTERVAL_S - 1;
 	ndp_timer(&c);
-	assert_int_equal(sent_count, 1);
+	assert_int_equal(sent_frame.count, 1);
 	c.now.tv_sec += 1;
 	ndp_timer(&c);
-	assert_int_equal(sent_count, 2);
+	assert_int_equal(sent_frame.count, 2);
 }
 
 /* -p: both directions in a classic pcap file */
-static void test_pcap(void **state)
+static void test_ndp_pcap(void **state)
 {
 	char path[] = "/tmp/test_ndp_pcapXXXXXX";
 	struct pcap_file_hdr fh;
@@ -606,7 +556,7 @@ static void test_pcap(void **state)
 
 	in_len = frame6(guest_ll, "ff02::2", 255, m, rs(m, true));
 	tap_handler(&c, frame, in_len);
-	assert_int_equal(sent_count, 1);
+	assert_int_equal(sent_frame.count, 1);
 
 	fd = open(path, O_RDONLY);
 	assert_true(fd >= 0);
@@ -624,9 +574,9 @@ static void test_pcap(void **state)
 	assert_memory_equal(buf, frame, in_len);
 
 	assert_int_equal(read(fd, &rh, sizeof(rh)), sizeof(rh));
-	assert_int_equal(rh.caplen, sent_len);
-	assert_int_equal(read(fd, buf, sent_len), sent_len);
-	assert_memory_equal(buf, sent, sent_len);
+	assert_int_equal(rh.caplen, sent_frame.len);
+	assert_int_equal(read(fd, buf, sent_frame.len), sent_frame.len);
+	assert_memory_equal(buf, sent_frame.b, sent_frame.len);
 	assert_int_equal(read(fd, buf, 1), 0);		/* nothing else */
 	close(fd);
 
@@ -635,7 +585,7 @@ static void test_pcap(void **state)
 	tap_handler(&c, frame, in_len);
 	fd = open(path, O_RDONLY);
 	assert_int_equal(lseek(fd, 0, SEEK_END),
-			 sizeof(fh) + 2 * sizeof(rh) + in_len + sent_len);
+			 sizeof(fh) + 2 * sizeof(rh) + in_len + sent_frame.len);
 	close(fd);
 	unlink(path);
 }
@@ -643,20 +593,20 @@ static void test_pcap(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_rs_ra, setup),
-		cmocka_unit_test_setup(test_rs_ra_minimal, setup),
-		cmocka_unit_test_setup(test_ipv6_disabled, setup),
-		cmocka_unit_test_setup(test_rs_unspecified, setup),
-		cmocka_unit_test_setup(test_rs_invalid, setup),
-		cmocka_unit_test_setup(test_bad_checksum, setup),
-		cmocka_unit_test_setup(test_ns_na, setup),
-		cmocka_unit_test_setup(test_ns_guest_own, setup),
-		cmocka_unit_test_setup(test_ns_invalid, setup),
-		cmocka_unit_test_setup(test_truncated, setup),
-		cmocka_unit_test_setup(test_ext_headers, setup),
-		cmocka_unit_test_setup(test_bad_ip6, setup),
-		cmocka_unit_test_setup(test_timer, setup),
-		cmocka_unit_test_setup(test_pcap, setup),
+		cmocka_unit_test_setup(test_ndp_rs_ra, setup),
+		cmocka_unit_test_setup(test_ndp_rs_ra_minimal, setup),
+		cmocka_unit_test_setup(test_ndp_ipv6_disabled, setup),
+		cmocka_unit_test_setup(test_ndp_rs_unspecified, setup),
+		cmocka_unit_test_setup(test_ndp_rs_invalid, setup),
+		cmocka_unit_test_setup(test_ndp_bad_checksum, setup),
+		cmocka_unit_test_setup(test_ndp_ns_na, setup),
+		cmocka_unit_test_setup(test_ndp_ns_guest_own, setup),
+		cmocka_unit_test_setup(test_ndp_ns_invalid, setup),
+		cmocka_unit_test_setup(test_ndp_truncated, setup),
+		cmocka_unit_test_setup(test_ndp_ext_headers, setup),
+		cmocka_unit_test_setup(test_ndp_bad_ip6, setup),
+		cmocka_unit_test_setup(test_ndp_timer, setup),
+		cmocka_unit_test_setup(test_ndp_pcap, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,6 +22,8 @@
  * Descriptors are counted in /proc/self/fd around every test.
  */
 
+/* WRAP: poll */
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -49,11 +51,12 @@
 
 #include "ctx.h"
 #include "repair.h"
+#include "common.h"
 
 #define HELPER_BIN	"./passt-repair"
 #define NFDS_MAX	600
 #define REC_MAX		16
-#define POLL_CAP_MS	200		/* answer timeout in test_timeout */
+#define POLL_CAP_MS	200		/* answer timeout in test_repair_timeout */
 
 /* Fake helper's script: an answer byte (0 to 255), or one of these */
 #define FAKE_CLOSE	(-1)	/* hang up instead of answering */
@@ -97,19 +100,6 @@ struct rec {
 	int ctrunc;
 	int wrong;
 };
-
-static int fd_count(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	assert_non_null(d);
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n - 1;		/* the directory itself */
-}
 
 static int setup(void **state)
 {
@@ -324,7 +314,7 @@ static void rec_check(const struct rec *r, int cmd, int nfds)
 /* Daemon side against the fake helper                               */
 /* ---------------------------------------------------------------- */
 
-static void test_no_helper_enotconn(void **state)
+static void test_repair_no_helper_enotconn(void **state)
 {
 	int bad[2] = { fd_a, -1 };
 
@@ -338,7 +328,7 @@ static void test_no_helper_enotconn(void **state)
 }
 
 /* 600 sockets: 253 + 253 + 94, every command, boundaries exact */
-static void test_batches_split(void **state)
+static void test_repair_batches_split(void **state)
 {
 	static const struct {
 		size_t n;
@@ -374,7 +364,7 @@ static void test_batches_split(void **state)
 }
 
 /* An errno reported for one batch: first one returned, all sent */
-static void test_error_answer(void **state)
+static void test_repair_error_answer(void **state)
 {
 	static const int script[] = { 0, EPERM, ENOENT, 0, 255 };
 	struct rec r[REC_MAX];
@@ -394,7 +384,7 @@ static void test_error_answer(void **state)
 }
 
 /* Helper hangs up instead of answering the second batch */
-static void test_helper_closes_mid_request(void **state)
+static void test_repair_helper_closes_mid_request(void **state)
 {
 	static const int script[] = { 0, FAKE_CLOSE };
 	struct rec r[REC_MAX];
@@ -413,7 +403,7 @@ static void test_helper_closes_mid_request(void **state)
 }
 
 /* Helper gone before the request: nothing sent */
-static void test_helper_gone_before_request(void **state)
+static void test_repair_helper_gone_before_request(void **state)
 {
 	int s;
 
@@ -432,7 +422,7 @@ static void test_helper_gone_before_request(void **state)
 }
 
 /* Helper never answers: bounded wait, then dropped */
-static void test_timeout(void **state)
+static void test_repair_timeout(void **state)
 {
 	static const int script[] = { FAKE_SILENT };
 	struct timespec t0, t1;
@@ -459,7 +449,7 @@ static void test_timeout(void **state)
 }
 
 /* Two answer bytes for one request */
-static void test_answer_too_long(void **state)
+static void test_repair_answer_too_long(void **state)
 {
 	static const int script[] = { FAKE_EXTRA };
 	struct rec r[REC_MAX];
@@ -476,7 +466,7 @@ static void test_answer_too_long(void **state)
 }
 
 /* Data nobody asked for is not taken as the answer */
-static void test_unsolicited_data(void **state)
+static void test_repair_unsolicited_data(void **state)
 {
 	int s;
 
@@ -489,7 +479,7 @@ static void test_unsolicited_data(void **state)
 }
 
 /* A second helper is refused, the first one kept; reconnect after */
-static void test_second_helper_refused(void **state)
+static void test_repair_second_helper_refused(void **state)
 {
 	struct pollfd pfd;
 	int s1, s2, s3, fd1;
@@ -523,7 +513,7 @@ static void test_second_helper_refused(void **state)
 }
 
 /* Registration: hang-up reaches the loop, data from the helper doesn't */
-static void test_hangup_event(void **state)
+static void test_repair_hangup_event(void **state)
 {
 	struct epoll_event ev[4];
 	union evtag tag;
@@ -554,7 +544,7 @@ static void test_hangup_event(void **state)
 }
 
 /* The listening socket: mode, stale and live sockets, other files */
-static void test_listen_path(void **state)
+static void test_repair_listen_path(void **state)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	struct epoll_event ev;
@@ -708,7 +698,7 @@ static struct helper helper_connected(void)
 	return h;
 }
 
-static void test_helper_args(void **state)
+static void test_repair_helper_args(void **state)
 {
 	char out[512], path[200];
 	struct helper h;
@@ -747,7 +737,7 @@ static void test_helper_args(void **state)
 }
 
 /* Started before the daemon listens; exits 0 when the daemon hangs up */
-static void test_helper_waits_and_exits(void **state)
+static void test_repair_helper_waits_and_exits(void **state)
 {
 	struct helper h;
 	char out[512];
@@ -767,7 +757,7 @@ static void test_helper_waits_and_exits(void **state)
 }
 
 /* Errors from setsockopt() come back as -errno; the helper stays */
-static void test_helper_reports_errno(void **state)
+static void test_repair_helper_reports_errno(void **state)
 {
 	struct helper h;
 	int p[2], mix[3], rc;
@@ -819,7 +809,7 @@ static void raw_send(const void *data, size_t len, const int *rfds, size_t n)
 }
 
 /* Malformed requests: the helper exits 1 with one line naming it */
-static void test_helper_protocol_errors(void **state)
+static void test_repair_helper_protocol_errors(void **state)
 {
 	static const struct {
 		const char *data;
@@ -862,7 +852,7 @@ static int queue_set(int fd)
 }
 
 /* Real TCP over loopback, real helper, real repair mode (root only) */
-static void test_helper_tcp_repair(void **state)
+static void test_repair_helper_tcp_repair(void **state)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	socklen_t sl = sizeof(sa);
@@ -925,7 +915,7 @@ static int filter_len(int fd)
 }
 
 /* The helper attaches and detaches the drop-all filter (root only) */
-static void test_helper_filters(void **state)
+static void test_repair_helper_filters(void **state)
 {
 	int tcp[2], udp, p[2];
 	struct helper h;
@@ -970,40 +960,25 @@ static void test_helper_filters(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_no_helper_enotconn,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_batches_split,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_error_answer,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_helper_closes_mid_request,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_helper_gone_before_request,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_timeout,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_answer_too_long,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unsolicited_data,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_second_helper_refused,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hangup_event,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_listen_path,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_helper_args,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_helper_waits_and_exits,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_helper_reports_errno,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_helper_protocol_errors,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_helper_tcp_repair,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_helper_filters,
-						setup, teardown),
+#define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(test_repair_no_helper_enotconn),
+		T(test_repair_batches_split),
+		T(test_repair_error_answer),
+		T(test_repair_helper_closes_mid_request),
+		T(test_repair_helper_gone_before_request),
+		T(test_repair_timeout),
+		T(test_repair_answer_too_long),
+		T(test_repair_unsolicited_data),
+		T(test_repair_second_helper_refused),
+		T(test_repair_hangup_event),
+		T(test_repair_listen_path),
+		T(test_repair_helper_args),
+		T(test_repair_helper_waits_and_exits),
+		T(test_repair_helper_reports_errno),
+		T(test_repair_helper_protocol_errors),
+		T(test_repair_helper_tcp_repair),
+		T(test_repair_helper_filters),
+#undef T
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

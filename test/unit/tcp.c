@@ -15,6 +15,8 @@
  * tested without waiting.
  */
 
+/* WRAP: tap_send_l4 setsockopt */
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -39,6 +41,7 @@
 #include "tcp_guest.h"
 #include "tcp_listen.h"
 #include "tcp_seq.h"
+#include "common.h"
 
 #define CAP_MAX		64
 #define CAP_LEN		65536
@@ -210,19 +213,6 @@ static void pump_for(unsigned want)
 		pump(10);
 }
 
-static void a4(union inany_addr *a, const char *s)
-{
-	struct in_addr v;
-
-	assert_int_equal(inet_pton(AF_INET, s, &v), 1);
-	inany_from_v4(a, v);
-}
-
-static void a6(union inany_addr *a, const char *s)
-{
-	assert_int_equal(inet_pton(AF_INET6, s, &a->a6), 1);
-}
-
 static int setup(void **state)
 {
 	(void)state;
@@ -339,11 +329,11 @@ static void guest_init(struct guest *g, bool v6, uint16_t gport,
 {
 	memset(g, 0, sizeof(*g));
 	if (v6) {
-		a6(&g->gaddr, "2001:db8::15");
-		a6(&g->faddr, "::1");
+		g->gaddr = any6("2001:db8::15");
+		g->faddr = any6("::1");
 	} else {
-		a4(&g->gaddr, "10.0.2.15");
-		a4(&g->faddr, "10.0.2.2");	/* gateway: host loopback */
+		g->gaddr = any4("10.0.2.15");
+		g->faddr = any4("10.0.2.2");	/* gateway: host loopback */
 	}
 	g->gport = gport;
 	g->fport = fport;
@@ -392,7 +382,7 @@ static int g_connect(struct guest *g, int lfd)
 /* Sequence arithmetic                                               */
 /* ---------------------------------------------------------------- */
 
-static void seq_wraparound(void **state)
+static void test_tcp_seq_wraparound(void **state)
 {
 	(void)state;
 	assert_true(seq_lt(0xfffffff0, 0x10));
@@ -412,7 +402,7 @@ static void seq_wraparound(void **state)
 	assert_int_equal(wnd_avail(0, 5, 5), 0);
 }
 
-static void seq_random_vs_reference(void **state)
+static void test_tcp_seq_random_vs_reference(void **state)
 {
 	unsigned i;
 
@@ -435,7 +425,7 @@ static void seq_random_vs_reference(void **state)
 /* Option parsing                                                    */
 /* ---------------------------------------------------------------- */
 
-static void opts_good(void **state)
+static void test_tcp_opts_good(void **state)
 {
 	const uint8_t o1[] = { 2, 4, 0x05, 0xb4, 1, 3, 3, 7, 4, 2, 0, 0 };
 	struct tcp_opts o;
@@ -450,7 +440,7 @@ static void opts_good(void **state)
 	assert_int_equal(o.ws, -1);
 }
 
-static void opts_hostile(void **state)
+static void test_tcp_opts_hostile(void **state)
 {
 	const uint8_t trunc_len[] = { 1, 1, 1, 2 };		/* no length */
 	const uint8_t trunc_body[] = { 2, 4, 0x05 };		/* MSS cut */
@@ -495,15 +485,15 @@ static void opts_hostile(void **state)
 /* Headers the daemon must not trust                                 */
 /* ---------------------------------------------------------------- */
 
-static void bad_headers(void **state)
+static void test_tcp_bad_headers(void **state)
 {
 	union inany_addr g, f;
 	uint8_t b[64] = { 0 };
 	uint64_t before = tcp_stats()->bad_hdr;
 
 	(void)state;
-	a4(&g, "10.0.2.15");
-	a4(&f, "10.0.2.2");
+	g = any4("10.0.2.15");
+	f = any4("10.0.2.2");
 	b[1] = 80;
 	b[3] = 80;		/* ports */
 
@@ -592,19 +582,19 @@ static void outbound_data_both_ways(bool v6)
 	close(lfd);
 }
 
-static void outbound_v4(void **state)
+static void test_tcp_outbound_v4(void **state)
 {
 	(void)state;
 	outbound_data_both_ways(false);
 }
 
-static void outbound_v6(void **state)
+static void test_tcp_outbound_v6(void **state)
 {
 	(void)state;
 	outbound_data_both_ways(true);
 }
 
-static void refused_port_rst(void **state)
+static void test_tcp_refused_port_rst(void **state)
 {
 	struct guest g;
 	struct tcp_hdr h;
@@ -626,7 +616,7 @@ static void refused_port_rst(void **state)
 	assert_int_equal(flow_stats()->active, 0);
 }
 
-static void unknown_flow_rst(void **state)
+static void test_tcp_unknown_flow_rst(void **state)
 {
 	struct guest g;
 	struct tcp_hdr h;
@@ -647,7 +637,7 @@ static void unknown_flow_rst(void **state)
 	assert_int_equal(tcp_stats()->no_flow, 1);
 }
 
-static void out_of_window_dup_ack(void **state)
+static void test_tcp_out_of_window_dup_ack(void **state)
 {
 	struct guest g;
 	struct tcp_hdr h;
@@ -681,7 +671,7 @@ static void out_of_window_dup_ack(void **state)
 	close(lfd);
 }
 
-static void guest_rst_resets_host(void **state)
+static void test_tcp_guest_rst_resets_host(void **state)
 {
 	struct guest g;
 	uint16_t port;
@@ -701,7 +691,7 @@ static void guest_rst_resets_host(void **state)
 	close(lfd);
 }
 
-static void retransmit_then_give_up(void **state)
+static void test_tcp_retransmit_then_give_up(void **state)
 {
 	struct guest g;
 	const uint8_t *d;
@@ -761,7 +751,7 @@ static void retransmit_then_give_up(void **state)
 	close(lfd);
 }
 
-static void rx_full_then_ready(void **state)
+static void test_tcp_rx_full_then_ready(void **state)
 {
 	struct guest g;
 	const uint8_t *d;
@@ -790,7 +780,7 @@ static void rx_full_then_ready(void **state)
 	close(lfd);
 }
 
-static void table_full_syn_rst(void **state)
+static void test_tcp_table_full_syn_rst(void **state)
 {
 	struct flow_key k = { .proto = IPPROTO_UDP };
 	struct guest g;
@@ -798,8 +788,8 @@ static void table_full_syn_rst(void **state)
 	unsigned n = 0;
 
 	(void)state;
-	a4(&k.gaddr, "10.0.2.15");
-	a4(&k.faddr, "192.0.2.1");
+	k.gaddr = any4("10.0.2.15");
+	k.faddr = any4("192.0.2.1");
 	for (k.gport = 1; flow_alloc(FLOW_UDP, &k) >= 0; k.gport++)
 		n++;
 	assert_int_equal(n, FLOW_MAX);
@@ -812,7 +802,7 @@ static void table_full_syn_rst(void **state)
 	assert_int_equal(tcp_stats()->syn_full, 1);
 }
 
-static void inbound_forwarded_port(void **state)
+static void test_tcp_inbound_forwarded_port(void **state)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	struct guest g;
@@ -852,8 +842,8 @@ static void inbound_forwarded_port(void **state)
 
 	/* From the gateway (loopback mapped) to the guest's address */
 	memset(&g, 0, sizeof(g));
-	a4(&g.faddr, "10.0.2.2");
-	a4(&g.gaddr, "10.0.2.15");
+	g.faddr = any4("10.0.2.2");
+	g.gaddr = any4("10.0.2.15");
 	assert_true(inany_equals(&cap[0].src, &g.faddr));
 	assert_true(inany_equals(&cap[0].dst, &g.gaddr));
 	g.gport = gport;
@@ -884,7 +874,7 @@ static void inbound_forwarded_port(void **state)
 	close(cfd);
 }
 
-static void many_connections(void **state)
+static void test_tcp_many_connections(void **state)
 {
 	static struct guest g[200];
 	static int fd[200];
@@ -925,7 +915,7 @@ static void many_connections(void **state)
 }
 
 /* Bulk transfer, @mb MiB each way, with MTU 65520 */
-static void bulk_both_ways(void **state)
+static void test_tcp_bulk_both_ways(void **state)
 {
 	static uint8_t chunk[1 << 16];
 	const char *env = getenv("TCP_BULK_MB");
@@ -1055,13 +1045,13 @@ static void host_to_guest_retransmit(bool fallback)
 	close(lfd);
 }
 
-static void retransmit_peek_off(void **state)
+static void test_tcp_retransmit_peek_off(void **state)
 {
 	(void)state;
 	host_to_guest_retransmit(false);
 }
 
-static void retransmit_no_peek_off(void **state)
+static void test_tcp_retransmit_no_peek_off(void **state)
 {
 	(void)state;
 	host_to_guest_retransmit(true);
@@ -1070,37 +1060,27 @@ static void retransmit_no_peek_off(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(seq_wraparound),
-		cmocka_unit_test(seq_random_vs_reference),
-		cmocka_unit_test(opts_good),
-		cmocka_unit_test(opts_hostile),
-		cmocka_unit_test_setup_teardown(bad_headers, setup, teardown),
-		cmocka_unit_test_setup_teardown(outbound_v4, setup, teardown),
-		cmocka_unit_test_setup_teardown(outbound_v6, setup, teardown),
-		cmocka_unit_test_setup_teardown(refused_port_rst, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(unknown_flow_rst, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(out_of_window_dup_ack, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(guest_rst_resets_host, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(retransmit_then_give_up, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(rx_full_then_ready, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(table_full_syn_rst, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(many_connections, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(bulk_both_ways, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(retransmit_peek_off, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(retransmit_no_peek_off, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(inbound_forwarded_port, setup,
-						teardown),
+#define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
+		cmocka_unit_test(test_tcp_seq_wraparound),
+		cmocka_unit_test(test_tcp_seq_random_vs_reference),
+		cmocka_unit_test(test_tcp_opts_good),
+		cmocka_unit_test(test_tcp_opts_hostile),
+		T(test_tcp_bad_headers),
+		T(test_tcp_outbound_v4),
+		T(test_tcp_outbound_v6),
+		T(test_tcp_refused_port_rst),
+		T(test_tcp_unknown_flow_rst),
+		T(test_tcp_out_of_window_dup_ack),
+		T(test_tcp_guest_rst_resets_host),
+		T(test_tcp_retransmit_then_give_up),
+		T(test_tcp_rx_full_then_ready),
+		T(test_tcp_table_full_syn_rst),
+		T(test_tcp_many_connections),
+		T(test_tcp_bulk_both_ways),
+		T(test_tcp_retransmit_peek_off),
+		T(test_tcp_retransmit_no_peek_off),
+		T(test_tcp_inbound_forwarded_port),
+#undef T
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

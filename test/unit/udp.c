@@ -9,6 +9,8 @@
  * and ::1.  Events come from the real epoll instance udp.c registers with.
  */
 
+/* WRAP: tap_send_l4 */
+
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -29,6 +31,7 @@
 #include "udp.h"
 #include "tap_out.h"
 #include "checksum.h"
+#include "common.h"
 
 static struct ctx c;
 
@@ -55,24 +58,6 @@ int __wrap_tap_send_l4(struct ctx *ctx, const union inany_addr *src,
 	sent.proto = proto;
 	sent.len = iov_to_buf(l4, cnt, 0, sent.l4, sizeof(sent.l4));
 	return 0;
-}
-
-static union inany_addr a4(const char *s)
-{
-	union inany_addr a;
-	struct in_addr in;
-
-	assert_int_equal(inet_pton(AF_INET, s, &in), 1);
-	inany_from_v4(&a, in);
-	return a;
-}
-
-static union inany_addr a6(const char *s)
-{
-	union inany_addr a;
-
-	assert_int_equal(inet_pton(AF_INET6, s, &a.a6), 1);
-	return a;
 }
 
 static int setup(void **state)
@@ -197,73 +182,73 @@ static void assert_addr(const union inany_addr *got, union inany_addr want)
 /* fwd.c                                                             */
 /* ---------------------------------------------------------------- */
 
-static void nat_outbound(void **state)
+static void test_udp_nat_outbound(void **state)
 {
 	union inany_addr out, in;
 
 	(void)state;
-	in = a4("192.0.2.1");
+	in = any4("192.0.2.1");
 	fwd_nat_outbound(&c, &in, 80, &out);
-	assert_addr(&out, a4("127.0.0.1"));
+	assert_addr(&out, any4("127.0.0.1"));
 
 	/* DNS to the gateway: plain loopback until the host has a resolver */
 	fwd_nat_outbound(&c, &in, 53, &out);
-	assert_addr(&out, a4("127.0.0.1"));
+	assert_addr(&out, any4("127.0.0.1"));
 	inet_pton(AF_INET, "127.0.0.53", &c.ip4.dns_host);
 	fwd_nat_outbound(&c, &in, 53, &out);
-	assert_addr(&out, a4("127.0.0.53"));
+	assert_addr(&out, any4("127.0.0.53"));
 	fwd_nat_outbound(&c, &in, 54, &out);
-	assert_addr(&out, a4("127.0.0.1"));
+	assert_addr(&out, any4("127.0.0.1"));
 
-	in = a4("198.51.100.7");
+	in = any4("198.51.100.7");
 	fwd_nat_outbound(&c, &in, 53, &out);
 	assert_memory_equal(&out, &in, 16);
 
-	in = a6("fe80::1");
+	in = any6("fe80::1");
 	fwd_nat_outbound(&c, &in, 80, &out);
-	assert_addr(&out, a6("::1"));
-	in = a6("2001:db8::99");
+	assert_addr(&out, any6("::1"));
+	in = any6("2001:db8::99");
 	fwd_nat_outbound(&c, &in, 80, &out);
 	assert_memory_equal(&out, &in, 16);
 	c.ip6.gw = in.a6;
 	fwd_nat_outbound(&c, &in, 80, &out);
-	assert_addr(&out, a6("::1"));
+	assert_addr(&out, any6("::1"));
 
 	/* In place */
-	in = a4("192.0.2.1");
+	in = any4("192.0.2.1");
 	fwd_nat_outbound(&c, &in, 80, &in);
-	assert_addr(&in, a4("127.0.0.1"));
+	assert_addr(&in, any4("127.0.0.1"));
 }
 
-static void nat_inbound_and_ports(void **state)
+static void test_udp_nat_inbound_and_ports(void **state)
 {
 	union inany_addr out, in;
 
 	(void)state;
-	in = a4("127.0.0.5");
+	in = any4("127.0.0.5");
 	fwd_nat_inbound(&c, &in, &out);
-	assert_addr(&out, a4("192.0.2.1"));
-	in = a4("192.0.2.2");		/* host's own = guest's address */
+	assert_addr(&out, any4("192.0.2.1"));
+	in = any4("192.0.2.2");		/* host's own = guest's address */
 	fwd_nat_inbound(&c, &in, &out);
-	assert_addr(&out, a4("192.0.2.1"));
-	in = a4("198.51.100.7");
+	assert_addr(&out, any4("192.0.2.1"));
+	in = any4("198.51.100.7");
 	fwd_nat_inbound(&c, &in, &out);
 	assert_memory_equal(&out, &in, 16);
 
-	in = a6("::1");
+	in = any6("::1");
 	fwd_nat_inbound(&c, &in, &out);
-	assert_addr(&out, a6("fe80::1"));
-	c.ip6.gw = a6("2001:db8::1").a6;
+	assert_addr(&out, any6("fe80::1"));
+	c.ip6.gw = any6("2001:db8::1").a6;
 	fwd_nat_inbound(&c, &in, &out);
-	assert_addr(&out, a6("2001:db8::1"));
+	assert_addr(&out, any6("2001:db8::1"));
 
 	fwd_guest_addr(&c, AF_INET, &out);
-	assert_addr(&out, a4("192.0.2.2"));
+	assert_addr(&out, any4("192.0.2.2"));
 	inet_pton(AF_INET, "192.0.2.9", &c.ip4.addr_seen);
 	fwd_guest_addr(&c, AF_INET, &out);
-	assert_addr(&out, a4("192.0.2.9"));
+	assert_addr(&out, any4("192.0.2.9"));
 	fwd_guest_addr(&c, AF_INET6, &out);
-	assert_addr(&out, a6("2001:db8::2"));
+	assert_addr(&out, any6("2001:db8::2"));
 
 	/* Ports: listed, excluded, all-but, delta */
 	assert_false(fwd_port_forwarded(&c.udp, 5000));
@@ -290,8 +275,8 @@ static void nat_inbound_and_ports(void **state)
 /* Guest -> gateway:port reaches a loopback server; its reply comes back */
 static void round_trip(int af, const char *gw, const char *guest)
 {
-	union inany_addr g = af == AF_INET ? a4(guest) : a6(guest);
-	union inany_addr r = af == AF_INET ? a4(gw) : a6(gw);
+	union inany_addr g = af == AF_INET ? any4(guest) : any6(guest);
+	union inany_addr r = af == AF_INET ? any4(gw) : any6(gw);
 	struct sockaddr_storage from;
 	socklen_t sl = sizeof(from);
 	uint8_t buf[100];
@@ -321,23 +306,23 @@ static void round_trip(int af, const char *gw, const char *guest)
 	close(fd);
 }
 
-static void round_trip_v4(void **state)
+static void test_udp_round_trip_v4(void **state)
 {
 	(void)state;
 	round_trip(AF_INET, "192.0.2.1", "192.0.2.2");
 }
 
-static void round_trip_v6(void **state)
+static void test_udp_round_trip_v6(void **state)
 {
 	(void)state;
 	round_trip(AF_INET6, "fe80::1", "2001:db8::2");
 }
 
-static void bad_from_guest(void **state)
+static void test_udp_bad_from_guest(void **state)
 {
-	union inany_addr g = a4("192.0.2.2"), r = a4("192.0.2.1");
-	union inany_addr m = a4("224.0.0.251"), b = a4("255.255.255.255");
-	union inany_addr g6 = a6("2001:db8::2");
+	union inany_addr g = any4("192.0.2.2"), r = any4("192.0.2.1");
+	union inany_addr m = any4("224.0.0.251"), b = any4("255.255.255.255");
+	union inany_addr g6 = any6("2001:db8::2");
 	uint8_t buf[100];
 	size_t len = dgram(buf, 40000, 9, "x");
 
@@ -359,9 +344,9 @@ static void bad_from_guest(void **state)
 	assert_int_equal(flow_stats()->active, 0);
 }
 
-static void table_full(void **state)
+static void test_udp_table_full(void **state)
 {
-	union inany_addr g = a4("192.0.2.2"), r = a4("192.0.2.1");
+	union inany_addr g = any4("192.0.2.2"), r = any4("192.0.2.1");
 	uint64_t refused = udp_stats()->refused;
 	struct flow_key k;
 	uint8_t buf[100];
@@ -383,9 +368,9 @@ static void table_full(void **state)
 	flow_defer_handler();
 }
 
-static void reply_too_big(void **state)
+static void test_udp_reply_too_big(void **state)
 {
-	union inany_addr g = a4("192.0.2.2"), r = a4("192.0.2.1");
+	union inany_addr g = any4("192.0.2.2"), r = any4("192.0.2.1");
 	struct sockaddr_storage from;
 	socklen_t sl = sizeof(from);
 	uint64_t too_big = udp_stats()->too_big;
@@ -412,9 +397,9 @@ static void reply_too_big(void **state)
 	close(fd);
 }
 
-static void port_unreachable(void **state)
+static void test_udp_port_unreachable(void **state)
 {
-	union inany_addr g = a4("192.0.2.2"), r = a4("192.0.2.1");
+	union inany_addr g = any4("192.0.2.2"), r = any4("192.0.2.1");
 	uint64_t icmp = udp_stats()->icmp_err;
 	uint8_t buf[100];
 	uint16_t port;
@@ -434,8 +419,8 @@ static void port_unreachable(void **state)
 static void forwarded(int af, const char *peer_str, const char *gw_str,
 		      const char *guest_str)
 {
-	union inany_addr gw = af == AF_INET ? a4(gw_str) : a6(gw_str);
-	union inany_addr g = af == AF_INET ? a4(guest_str) : a6(guest_str);
+	union inany_addr gw = af == AF_INET ? any4(gw_str) : any6(gw_str);
+	union inany_addr g = af == AF_INET ? any4(guest_str) : any6(guest_str);
 	struct sockaddr_storage from;
 	socklen_t sl = sizeof(from);
 	uint16_t hport, pport;
@@ -504,21 +489,21 @@ static void forwarded(int af, const char *peer_str, const char *gw_str,
 	memset(&c.udp, 0, sizeof(c.udp));
 }
 
-static void forwarded_v4(void **state)
+static void test_udp_forwarded_v4(void **state)
 {
 	(void)state;
 	forwarded(AF_INET, "127.0.0.1", "192.0.2.1", "192.0.2.2");
 }
 
-static void forwarded_v6(void **state)
+static void test_udp_forwarded_v6(void **state)
 {
 	(void)state;
 	forwarded(AF_INET6, "::1", "fe80::1", "2001:db8::2");
 }
 
-static void idle_flow_closed(void **state)
+static void test_udp_idle_flow_closed(void **state)
 {
-	union inany_addr g = a4("192.0.2.2"), r = a4("192.0.2.1");
+	union inany_addr g = any4("192.0.2.2"), r = any4("192.0.2.1");
 	uint8_t buf[100];
 	uint16_t sport;
 	int fd = server(AF_INET, &sport);
@@ -547,20 +532,19 @@ static void idle_flow_closed(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(nat_outbound, setup, teardown),
-		cmocka_unit_test_setup_teardown(nat_inbound_and_ports, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(round_trip_v4, setup, teardown),
-		cmocka_unit_test_setup_teardown(round_trip_v6, setup, teardown),
-		cmocka_unit_test_setup_teardown(bad_from_guest, setup, teardown),
-		cmocka_unit_test_setup_teardown(table_full, setup, teardown),
-		cmocka_unit_test_setup_teardown(reply_too_big, setup, teardown),
-		cmocka_unit_test_setup_teardown(port_unreachable, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(forwarded_v4, setup, teardown),
-		cmocka_unit_test_setup_teardown(forwarded_v6, setup, teardown),
-		cmocka_unit_test_setup_teardown(idle_flow_closed, setup,
-						teardown),
+#define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(test_udp_nat_outbound),
+		T(test_udp_nat_inbound_and_ports),
+		T(test_udp_round_trip_v4),
+		T(test_udp_round_trip_v6),
+		T(test_udp_bad_from_guest),
+		T(test_udp_table_full),
+		T(test_udp_reply_too_big),
+		T(test_udp_port_unreachable),
+		T(test_udp_forwarded_v4),
+		T(test_udp_forwarded_v6),
+		T(test_udp_idle_flow_closed),
+#undef T
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

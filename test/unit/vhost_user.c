@@ -32,6 +32,8 @@
 #include "util.h"
 #include "virtio.h"
 #include "vhost_user.h"
+#include "frontend.h"
+#include "common.h"
 
 #define MEM_SIZE	(1UL << 20)
 #define QVA_BASE	0x7f1200000000ULL	/* "QEMU's" address of guest RAM */
@@ -67,33 +69,6 @@ struct fx {
 
 /* Counting what the process holds */
 
-static int fd_count(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	assert_non_null(d);
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n - 1;		/* the directory itself */
-}
-
-/* Mappings of memfds only: immune to allocator (and valgrind) noise */
-static int maps_count(void)
-{
-	FILE *f = fopen("/proc/self/maps", "r");
-	char line[512];
-	int n = 0;
-
-	assert_non_null(f);
-	while (fgets(line, sizeof(line), f))
-		n += !!strstr(line, "/memfd:");
-	fclose(f);
-	return n;
-}
-
 static bool fd_open(int fd)
 {
 	return fcntl(fd, F_GETFD) >= 0;
@@ -102,11 +77,9 @@ static bool fd_open(int fd)
 /* Sealed against shrinking, as QEMU's: the daemon refuses others */
 static int memfd_sized(size_t size)
 {
-	int fd = memfd_create("guest", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	int fd = vfe_memfd(size, F_SEAL_SHRINK);
 
 	assert_true(fd >= 0);
-	assert_int_equal(ftruncate(fd, size), 0);
-	assert_int_equal(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK), 0);
 	return fd;
 }
 
@@ -142,39 +115,15 @@ static void msg_build(struct vhost_user_msg *m, uint32_t req, uint32_t flags,
 }
 
 /**
- * msg_send() - Send header, payload and fds in one sendmsg() on a socket
+ * msg_send_raw() - Send header, payload and fds, asserting it all went
  */
 static void msg_send_raw(int sock, uint32_t req, uint32_t flags,
 			 const void *payload, uint32_t size, const int *fds,
 			 unsigned nfds)
 {
-	struct vhost_user_hdr hdr = { req, flags, size };
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * 16)];
-		struct cmsghdr align;
-	} ctl;
-	struct iovec iov[2] = {
-		{ &hdr, sizeof(hdr) }, { (void *)payload, size },
-	};
-	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = size ? 2 : 1 };
-	ssize_t n;
-
 	assert_true(nfds <= 16);
-	if (nfds) {
-		struct cmsghdr *c;
-
-		memset(&ctl, 0, sizeof(ctl));
-		mh.msg_control = ctl.buf;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
-	}
-
-	n = sendmsg(sock, &mh, MSG_NOSIGNAL);
-	assert_int_equal(n, sizeof(hdr) + size);
+	assert_int_equal(vfe_send_sz(sock, req, flags, payload, size, size,
+				     fds, nfds), 0);
 }
 
 /**
@@ -255,14 +204,6 @@ static void assert_no_reply(struct fx *f)
 
 /* Memory table and rings */
 
-static struct vhost_user_mem_region_desc region(uint64_t gpa, uint64_t size,
-						uint64_t qva, uint64_t off)
-{
-	struct vhost_user_mem_region_desc d = { gpa, size, qva, off };
-
-	return d;
-}
-
 static int xfer_mem(struct fx *f, uint32_t flags,
 		    const struct vhost_user_mem_region_desc *d, unsigned n,
 		    const int *fds)
@@ -278,9 +219,9 @@ static int xfer_mem(struct fx *f, uint32_t flags,
 /* The usual table: all of the memfd, one region */
 static int xfer_mem_default(struct fx *f)
 {
-	struct vhost_user_mem_region_desc d = region(GPA_BASE, MEM_SIZE,
-						     QVA_BASE, 0);
+	struct vhost_user_mem_region_desc d;
 
+	d = vfe_region(GPA_BASE, MEM_SIZE, QVA_BASE, 0);
 	return xfer_mem(f, VHOST_USER_VERSION, &d, 1, &f->memfd);
 }
 
@@ -455,7 +396,7 @@ static void ring_setup_own_kick(struct fx *f, unsigned q)
 /* Tests */
 
 /* QEMU's start-up order ends with both queues ready, kicks in epoll */
-static void test_startup_qemu_order(void **state)
+static void test_vhost_user_startup_qemu_order(void **state)
 {
 	struct fx *f = *state;
 	int kicks[2] = { efd(), efd() };
@@ -495,7 +436,7 @@ static void test_startup_qemu_order(void **state)
 }
 
 /* DPDK's order: calls and kicks before features, memory table with ack */
-static void test_startup_dpdk_order(void **state)
+static void test_vhost_user_startup_dpdk_order(void **state)
 {
 	struct fx *f = *state;
 	unsigned q;
@@ -529,7 +470,7 @@ static void test_startup_dpdk_order(void **state)
 }
 
 /* Without protocol features rings count as enabled, with them not */
-static void test_enable_rule(void **state)
+static void test_vhost_user_enable_rule(void **state)
 {
 	struct fx *f = *state;
 	uint64_t feat = VU_GUEST_FEATURES &
@@ -559,7 +500,7 @@ static void test_enable_rule(void **state)
 }
 
 /* GET_* requests reply with what we offer, in a proper reply header */
-static void test_get_replies(void **state)
+static void test_vhost_user_get_replies(void **state)
 {
 	struct fx *f = *state;
 
@@ -586,7 +527,7 @@ static void test_get_replies(void **state)
 }
 
 /* REPLY_ACK: 0 on success, non-zero on failure, session goes on */
-static void test_reply_ack(void **state)
+static void test_vhost_user_reply_ack(void **state)
 {
 	struct fx *f = *state;
 	const uint32_t nr = 1 | VHOST_USER_FLAG_NEED_REPLY;
@@ -637,7 +578,7 @@ static void test_reply_ack(void **state)
 }
 
 /* Unknown requests: failure with NEED_REPLY, ignored otherwise */
-static void test_unknown_request(void **state)
+static void test_vhost_user_unknown_request(void **state)
 {
 	struct fx *f = *state;
 	const uint32_t nr = 1 | VHOST_USER_FLAG_NEED_REPLY;
@@ -708,7 +649,7 @@ static int xfer_devstate(struct fx *f, uint32_t dir, uint32_t phase,
 	return rc;
 }
 
-static void test_device_state(void **state)
+static void test_vhost_user_device_state(void **state)
 {
 	struct fx *f = *state;
 	int fds = fd_count();
@@ -774,13 +715,13 @@ static void test_device_state(void **state)
 }
 
 /* A memfd its owner could shrink: sealed by us if it can be, so it can't */
-static void test_unsealed_memfd(void **state)
+static void test_vhost_user_unsealed_memfd(void **state)
 {
 	struct fx *f = *state;
-	struct vhost_user_mem_region_desc d = region(GPA_BASE, 4096,
-						     QVA_BASE, 0);
+	struct vhost_user_mem_region_desc d;
 	int fd = memfd_create("guest", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 
+	d = vfe_region(GPA_BASE, 4096, QVA_BASE, 0);
 	assert_true(fd >= 0);
 	assert_int_equal(ftruncate(fd, 4096), 0);
 	assert_int_equal(xfer_mem(f, 1 | VHOST_USER_FLAG_NEED_REPLY, &d, 1,
@@ -792,7 +733,7 @@ static void test_unsealed_memfd(void **state)
 }
 
 /* Malformed messages drop the connection and reset the device */
-static void test_malformed(void **state)
+static void test_vhost_user_malformed(void **state)
 {
 	struct fx *f = *state;
 	uint8_t big[VHOST_USER_MAX_PAYLOAD + 8] = { 0 };
@@ -865,7 +806,7 @@ static void test_malformed(void **state)
 }
 
 /* A malformed message drops state: memory, fds, features */
-static void test_malformed_resets(void **state)
+static void test_vhost_user_malformed_resets(void **state)
 {
 	struct fx *f = *state;
 	int maps = maps_count(), fds = fd_count();
@@ -885,7 +826,7 @@ static void test_malformed_resets(void **state)
 }
 
 /* File descriptors on messages that take none, or too many: all closed */
-static void test_fds_closed(void **state)
+static void test_vhost_user_fds_closed(void **state)
 {
 	struct fx *f = *state;
 	struct vhost_user_msg m;
@@ -960,7 +901,7 @@ static void test_fds_closed(void **state)
 }
 
 /* Every ring message with a queue index out of range is malformed */
-static void test_queue_index_range(void **state)
+static void test_vhost_user_queue_index_range(void **state)
 {
 	struct fx *f = *state;
 	uint32_t idx[] = { VHOST_USER_MAX_QUEUES, 0xff, 0x100, UINT32_MAX };
@@ -1016,7 +957,7 @@ static void test_queue_index_range(void **state)
 }
 
 /* Ring sizes: powers of two up to 32768 only, not while started */
-static void test_vring_num(void **state)
+static void test_vhost_user_vring_num(void **state)
 {
 	struct fx *f = *state;
 	uint32_t bad[] = { 0, 3, 255, 65536, 32769, UINT32_MAX };
@@ -1047,7 +988,7 @@ static void test_vring_num(void **state)
 }
 
 /* Ring addresses outside, straddling or misaligned: refused, not started */
-static void test_vring_addr(void **state)
+static void test_vhost_user_vring_addr(void **state)
 {
 	struct fx *f = *state;
 	const uint64_t b = QVA_BASE;
@@ -1113,7 +1054,7 @@ static void test_vring_addr(void **state)
 }
 
 /* The logging flag during migration remaps a started ring in place */
-static void test_vring_addr_log(void **state)
+static void test_vhost_user_vring_addr_log(void **state)
 {
 	struct fx *f = *state;
 	struct virtq *vq = &f->vdev.vq[1];
@@ -1135,7 +1076,7 @@ static void test_vring_addr_log(void **state)
 }
 
 /* SET_VRING_BASE, start reading used->idx, GET_VRING_BASE stopping */
-static void test_vring_base(void **state)
+static void test_vhost_user_vring_base(void **state)
 {
 	struct fx *f = *state;
 	struct vhost_user_vring_state s;
@@ -1187,7 +1128,7 @@ static void test_vring_base(void **state)
 }
 
 /* KICK without fd: started anyway; replacing fds closes old ones */
-static void test_vring_fds(void **state)
+static void test_vhost_user_vring_fds(void **state)
 {
 	struct fx *f = *state;
 	struct virtq *vq = &f->vdev.vq[1];
@@ -1228,7 +1169,7 @@ static void test_vring_fds(void **state)
 }
 
 /* SET_MEM_TABLE refusals leave the old table in place */
-static void test_mem_table_bad(void **state)
+static void test_vhost_user_mem_table_bad(void **state)
 {
 	struct fx *f = *state;
 	const uint32_t nr = 1 | VHOST_USER_FLAG_NEED_REPLY;
@@ -1243,21 +1184,25 @@ static void test_mem_table_bad(void **state)
 		unsigned n;
 	} c[] = {
 		/* overflows */
-		{ { region(UINT64_MAX - 0xfff, MEM_SIZE, QVA_BASE, 0) }, 1 },
-		{ { region(0, MEM_SIZE, UINT64_MAX - 0xfff, 0) }, 1 },
-		{ { region(0, MEM_SIZE, QVA_BASE, UINT64_MAX - 0xfff) }, 1 },
-		{ { region(0, UINT64_MAX, QVA_BASE, 0) }, 1 },
-		{ { region(0, 0, QVA_BASE, 0) }, 1 },
+		{ { vfe_region(UINT64_MAX - 0xfff, MEM_SIZE, QVA_BASE, 0) },
+			       1 },
+		{ { vfe_region(0, MEM_SIZE, UINT64_MAX - 0xfff, 0) }, 1 },
+		{ { vfe_region(0, MEM_SIZE, QVA_BASE, UINT64_MAX - 0xfff) },
+			       1 },
+		{ { vfe_region(0, UINT64_MAX, QVA_BASE, 0) }, 1 },
+		{ { vfe_region(0, 0, QVA_BASE, 0) }, 1 },
 		/* file smaller than claimed */
-		{ { region(0, 2 * MEM_SIZE, QVA_BASE, 0) }, 1 },
-		{ { region(0, MEM_SIZE, QVA_BASE, 4096) }, 1 },
+		{ { vfe_region(0, 2 * MEM_SIZE, QVA_BASE, 0) }, 1 },
+		{ { vfe_region(0, MEM_SIZE, QVA_BASE, 4096) }, 1 },
 		/* overlaps in guest physical or front-end virtual space */
-		{ { region(0, 0x80000, QVA_BASE, 0),
-		    region(0x7f000, 0x1000, QVA_BASE + 0x100000, 0x80000) }, 2 },
-		{ { region(0, 0x80000, QVA_BASE, 0),
-		    region(0x100000, 0x1000, QVA_BASE + 0x7ffff, 0x80000) }, 2 },
-		{ { region(0x100000, 0x1000, QVA_BASE + 0x100000, 0x80000),
-		    region(0xff000, 0x2000, QVA_BASE, 0) }, 2 },
+		{ { vfe_region(0, 0x80000, QVA_BASE, 0),
+		    vfe_region(0x7f000, 0x1000, QVA_BASE + 0x100000, 0x80000) },
+			       2 },
+		{ { vfe_region(0, 0x80000, QVA_BASE, 0),
+		    vfe_region(0x100000, 0x1000, QVA_BASE + 0x7ffff, 0x80000) },
+			       2 },
+		{ { vfe_region(0x100000, 0x1000, QVA_BASE + 0x100000, 0x80000),
+		    vfe_region(0xff000, 0x2000, QVA_BASE, 0) }, 2 },
 	};
 	unsigned i;
 
@@ -1278,7 +1223,7 @@ static void test_mem_table_bad(void **state)
 	}
 
 	/* a memfd smaller than claimed: no SIGBUS, refused */
-	d[0] = region(0, MEM_SIZE, QVA_BASE, 0);
+	d[0] = vfe_region(0, MEM_SIZE, QVA_BASE, 0);
 	assert_int_equal(xfer_mem(f, nr, d, 1, &small), 0);
 	assert_int_not_equal(reply_u64(f, VHOST_USER_SET_MEM_TABLE), 0);
 	assert_int_equal(f->vdev.mem.r[0].mmap_addr, mapped);
@@ -1331,7 +1276,7 @@ static void test_mem_table_bad(void **state)
 }
 
 /* A new table remaps started rings, or stops them if they aren't in it */
-static void test_mem_table_remap(void **state)
+static void test_vhost_user_mem_table_remap(void **state)
 {
 	struct fx *f = *state;
 	int other = memfd_sized(2 * MEM_SIZE), fds[2] = { f->memfd, other };
@@ -1344,8 +1289,8 @@ static void test_mem_table_remap(void **state)
 	old_desc = vq->desc;
 
 	/* same RAM plus a hot-plugged region, mapped elsewhere now */
-	d[0] = region(0x100000000ULL, MEM_SIZE, QVA_BASE + 0x40000000, 0);
-	d[1] = region(GPA_BASE, MEM_SIZE, QVA_BASE, 0);
+	d[0] = vfe_region(0x100000000ULL, MEM_SIZE, QVA_BASE + 0x40000000, 0);
+	d[1] = vfe_region(GPA_BASE, MEM_SIZE, QVA_BASE, 0);
 	fds[0] = other;
 	fds[1] = f->memfd;
 	assert_int_equal(xfer_mem(f, 1, d, 2, fds), 0);
@@ -1357,7 +1302,7 @@ static void test_mem_table_remap(void **state)
 	(void)old_desc;
 
 	/* the rings of queue 1 fall outside the new table: stopped */
-	d[0] = region(GPA_BASE, 0x10000, QVA_BASE, 0);
+	d[0] = vfe_region(GPA_BASE, 0x10000, QVA_BASE, 0);
 	assert_int_equal(xfer_mem(f, 1, d, 1, &f->memfd), 0);
 	assert_true(vu_queue_ready(&f->vdev, 0));
 	assert_false(vu_queue_ready(&f->vdev, 1));
@@ -1367,17 +1312,17 @@ static void test_mem_table_remap(void **state)
 }
 
 /* 1000 tables, good and bad, leave no mapping and no fd behind */
-static void test_mem_table_repeat(void **state)
+static void test_vhost_user_mem_table_repeat(void **state)
 {
 	struct fx *f = *state;
 	struct vhost_user_mem_region_desc good[2] = {
-		region(0, MEM_SIZE / 2, QVA_BASE, 0),
-		region(MEM_SIZE / 2, MEM_SIZE / 2, QVA_BASE + MEM_SIZE / 2,
+		vfe_region(0, MEM_SIZE / 2, QVA_BASE, 0),
+		vfe_region(MEM_SIZE / 2, MEM_SIZE / 2, QVA_BASE + MEM_SIZE / 2,
 		       MEM_SIZE / 2),
 	};
 	struct vhost_user_mem_region_desc bad[2] = {
-		region(0, MEM_SIZE / 2, QVA_BASE, 0),
-		region(0, MEM_SIZE / 2, QVA_BASE + MEM_SIZE, 0),
+		vfe_region(0, MEM_SIZE / 2, QVA_BASE, 0),
+		vfe_region(0, MEM_SIZE / 2, QVA_BASE + MEM_SIZE, 0),
 	};
 	int fds[2] = { f->memfd, f->memfd };
 	int maps, nfd, i;
@@ -1401,7 +1346,7 @@ static void test_mem_table_repeat(void **state)
 }
 
 /* SET_LOG_BASE: size and file checks, reply, replacement */
-static void test_log_base(void **state)
+static void test_vhost_user_log_base(void **state)
 {
 	struct fx *f = *state;
 	struct vhost_user_log l = { .mmap_size = 4096, .mmap_offset = 0 };
@@ -1482,7 +1427,7 @@ static void test_log_base(void **state)
 }
 
 /* Without LOG_SHMFD negotiated, SET_LOG_BASE gets no reply */
-static void test_log_base_no_shmfd(void **state)
+static void test_vhost_user_log_base_no_shmfd(void **state)
 {
 	struct fx *f = *state;
 	struct vhost_user_log l = { .mmap_size = 4096, .mmap_offset = 0 };
@@ -1496,7 +1441,7 @@ static void test_log_base_no_shmfd(void **state)
 }
 
 /* Disconnect and RESET_OWNER leave nothing behind */
-static void test_disconnect_teardown(void **state)
+static void test_vhost_user_disconnect_teardown(void **state)
 {
 	struct fx *f = *state;
 	struct vhost_user_log l = { .mmap_size = 4096, .mmap_offset = 0 };
@@ -1549,7 +1494,7 @@ static void test_disconnect_teardown(void **state)
 }
 
 /* Listening: one front-end served, a second one refused; stale sockets */
-static void test_listen_accept(void **state)
+static void test_vhost_user_listen_accept(void **state)
 {
 	struct fx *f = *state;
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
@@ -1627,7 +1572,7 @@ static void test_listen_accept(void **state)
 }
 
 /* Misc requests: MTU bounds, RARP, SET_OWNER, SET_FEATURES bits */
-static void test_misc_requests(void **state)
+static void test_vhost_user_misc_requests(void **state)
 {
 	struct fx *f = *state;
 	struct vhost_user_msg m;
@@ -1679,31 +1624,31 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(t)	cmocka_unit_test_setup_teardown(t, fx_setup, fx_teardown)
-		T(test_startup_qemu_order),
-		T(test_startup_dpdk_order),
-		T(test_enable_rule),
-		T(test_get_replies),
-		T(test_reply_ack),
-		T(test_unknown_request),
-		T(test_device_state),
-		T(test_unsealed_memfd),
-		T(test_malformed),
-		T(test_malformed_resets),
-		T(test_fds_closed),
-		T(test_queue_index_range),
-		T(test_vring_num),
-		T(test_vring_addr),
-		T(test_vring_addr_log),
-		T(test_vring_base),
-		T(test_vring_fds),
-		T(test_mem_table_bad),
-		T(test_mem_table_remap),
-		T(test_mem_table_repeat),
-		T(test_log_base),
-		T(test_log_base_no_shmfd),
-		T(test_disconnect_teardown),
-		T(test_listen_accept),
-		T(test_misc_requests),
+		T(test_vhost_user_startup_qemu_order),
+		T(test_vhost_user_startup_dpdk_order),
+		T(test_vhost_user_enable_rule),
+		T(test_vhost_user_get_replies),
+		T(test_vhost_user_reply_ack),
+		T(test_vhost_user_unknown_request),
+		T(test_vhost_user_device_state),
+		T(test_vhost_user_unsealed_memfd),
+		T(test_vhost_user_malformed),
+		T(test_vhost_user_malformed_resets),
+		T(test_vhost_user_fds_closed),
+		T(test_vhost_user_queue_index_range),
+		T(test_vhost_user_vring_num),
+		T(test_vhost_user_vring_addr),
+		T(test_vhost_user_vring_addr_log),
+		T(test_vhost_user_vring_base),
+		T(test_vhost_user_vring_fds),
+		T(test_vhost_user_mem_table_bad),
+		T(test_vhost_user_mem_table_remap),
+		T(test_vhost_user_mem_table_repeat),
+		T(test_vhost_user_log_base),
+		T(test_vhost_user_log_base_no_shmfd),
+		T(test_vhost_user_disconnect_teardown),
+		T(test_vhost_user_listen_accept),
+		T(test_vhost_user_misc_requests),
 #undef T
 	};
 	const char *lvl = getenv("VU_TEST_LOG");

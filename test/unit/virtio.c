@@ -26,6 +26,7 @@
 
 #include "util.h"
 #include "virtio.h"
+#include "frontend.h"
 
 #define R0_GPA		0x10000ULL
 #define R1_GPA		0x20000ULL
@@ -47,7 +48,7 @@ static struct fixture {
 	struct virtq vq;
 	uint8_t *buf[3];
 	uint8_t log[LOG_BYTES + 16];		/* + canary area */
-	uint16_t avail_idx;			/* driver's next avail idx */
+	struct vfe_ring ring;			/* the driver's view of it */
 } f;
 
 static uint64_t gpa_to_qva(uint64_t gpa)
@@ -77,8 +78,7 @@ static uint8_t *g2h(uint64_t gpa)
 
 static void put16(uint64_t gpa, uint16_t v)
 {
-	v = htole16(v);
-	memcpy(g2h(gpa), &v, sizeof(v));
+	vfe_le16_put(g2h(gpa), v);
 }
 
 static uint16_t get16(uint64_t gpa)
@@ -87,50 +87,6 @@ static uint16_t get16(uint64_t gpa)
 
 	memcpy(&v, g2h(gpa), sizeof(v));
 	return le16toh(v);
-}
-
-static uint32_t get32(uint64_t gpa)
-{
-	uint32_t v;
-
-	memcpy(&v, g2h(gpa), sizeof(v));
-	return le32toh(v);
-}
-
-/* Write a descriptor at any guest address (ring or indirect table) */
-static void desc_at(uint64_t gpa, uint64_t addr, uint32_t len, uint16_t flags,
-		    uint16_t next)
-{
-	struct vring_desc d = {
-		.addr = htole64(addr), .len = htole32(len),
-		.flags = htole16(flags), .next = htole16(next),
-	};
-
-	memcpy(g2h(gpa), &d, sizeof(d));
-}
-
-static void desc_set(unsigned i, uint64_t addr, uint32_t len, uint16_t flags,
-		     uint16_t next)
-{
-	desc_at(DESC_GPA + 16 * i, addr, len, flags, next);
-}
-
-static void avail_push(uint16_t head)
-{
-	put16(AVAIL_GPA + 4 + 2 * (f.avail_idx % NUM), head);
-	f.avail_idx++;
-	put16(AVAIL_GPA + 2, f.avail_idx);
-}
-
-static uint16_t used_idx(void)
-{
-	return get16(USED_GPA + 2);
-}
-
-static void used_elem(unsigned slot, uint32_t *id, uint32_t *len)
-{
-	*id = get32(USED_GPA + 4 + 8 * slot);
-	*len = get32(USED_GPA + 8 + 8 * slot);
 }
 
 static int setup(void **state)
@@ -157,6 +113,10 @@ static int setup(void **state)
 		f.m.r[i].mmap_size = R_SIZE + off;
 	}
 	f.m.nregions = 3;
+	f.ring.desc = g2h(DESC_GPA);
+	f.ring.avail = g2h(AVAIL_GPA);
+	f.ring.used = g2h(USED_GPA);
+	f.ring.num = NUM;
 
 	virtq_init(&f.vq);
 	f.vq.num = NUM;
@@ -192,7 +152,7 @@ static void expect_broken(void)
 
 /* Queue set-up */
 
-static void test_init(void **state)
+static void test_virtio_init(void **state)
 {
 	struct virtq vq;
 
@@ -213,7 +173,7 @@ static void test_init(void **state)
 	assert_int_equal(vq.err_fd, -1);
 }
 
-static void test_map_ok(void **state)
+static void test_virtio_map_ok(void **state)
 {
 	(void)state;
 	assert_ptr_equal(f.vq.desc, g2h(DESC_GPA));
@@ -234,7 +194,7 @@ static void test_map_ok(void **state)
 	assert_int_equal(f.vq.used_gpa, R1_GPA + 0x2000);
 }
 
-static void test_map_bad(void **state)
+static void test_virtio_map_bad(void **state)
 {
 	uint64_t d = gpa_to_qva(DESC_GPA), a = gpa_to_qva(AVAIL_GPA);
 	uint64_t u = gpa_to_qva(USED_GPA);
@@ -270,13 +230,13 @@ static void test_map_bad(void **state)
 
 /* Popping chains */
 
-static void test_pop_not_started(void **state)
+static void test_virtio_pop_not_started(void **state)
 {
 	struct virtq_elem e;
 
 	(void)state;
-	desc_set(0, BUF_GPA, 10, 0, 0);
-	avail_push(0);
+	vfe_ring_desc(&f.ring, 0, BUF_GPA, 10, 0, 0);
+	vfe_ring_push(&f.ring, 0);
 	f.vq.started = false;
 	assert_int_equal(virtq_pop(&f.m, &f.vq, &e), 0);
 	assert_true(virtq_empty(&f.vq));
@@ -287,7 +247,7 @@ static void test_pop_not_started(void **state)
 	assert_int_equal(f.vq.last_avail_idx, 0);
 }
 
-static void test_pop_simple(void **state)
+static void test_virtio_pop_simple(void **state)
 {
 	struct virtq_elem e;
 
@@ -295,9 +255,9 @@ static void test_pop_simple(void **state)
 	assert_true(virtq_empty(&f.vq));
 	assert_int_equal(virtq_pop(&f.m, &f.vq, &e), 0);
 
-	desc_set(3, BUF_GPA, 100, VRING_DESC_F_NEXT, 7);
-	desc_set(7, BUF_GPA + 0x1000, 200, VRING_DESC_F_WRITE, 0);
-	avail_push(3);
+	vfe_ring_desc(&f.ring, 3, BUF_GPA, 100, VRING_DESC_F_NEXT, 7);
+	vfe_ring_desc(&f.ring, 7, BUF_GPA + 0x1000, 200, VRING_DESC_F_WRITE, 0);
+	vfe_ring_push(&f.ring, 3);
 	assert_false(virtq_empty(&f.vq));
 
 	assert_int_equal(virtq_pop(&f.m, &f.vq, &e), 1);
@@ -316,14 +276,14 @@ static void test_pop_simple(void **state)
 	assert_false(f.vq.broken);
 }
 
-static void test_pop_cross_region(void **state)
+static void test_virtio_pop_cross_region(void **state)
 {
 	struct virtq_elem e;
 
 	(void)state;
 	/* R0 and R1 are adjacent in gpa, but separate buffers for us */
-	desc_set(0, R1_GPA - 0x100, 0x300, VRING_DESC_F_WRITE, 0);
-	avail_push(0);
+	vfe_ring_desc(&f.ring, 0, R1_GPA - 0x100, 0x300, VRING_DESC_F_WRITE, 0);
+	vfe_ring_push(&f.ring, 0);
 
 	assert_int_equal(virtq_pop(&f.m, &f.vq, &e), 1);
 	assert_int_equal(e.out_num, 0);
@@ -334,19 +294,21 @@ static void test_pop_cross_region(void **state)
 	assert_int_equal(e.sg[1].iov_len, 0x200);
 }
 
-static void test_pop_indirect(void **state)
+static void test_virtio_pop_indirect(void **state)
 {
 	uint64_t t = R2_GPA;
 	struct virtq_elem e;
 
 	(void)state;
-	desc_at(t + 0,  BUF_GPA, 14, VRING_DESC_F_NEXT, 2);
-	desc_at(t + 32, BUF_GPA + 0x100, 0, VRING_DESC_F_NEXT, 1); /* skipped */
-	desc_at(t + 16, BUF_GPA + 0x200, 1500,
-		VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 3);
-	desc_at(t + 48, R2_GPA + 0x1000, 64, VRING_DESC_F_WRITE, 0);
-	desc_set(5, t, 4 * 16, VRING_DESC_F_INDIRECT, 0);
-	avail_push(5);
+	vfe_desc_put(g2h(t + 0), 0,  BUF_GPA, 14, VRING_DESC_F_NEXT, 2);
+	vfe_desc_put(g2h(t + 32), 0, BUF_GPA + 0x100, 0, VRING_DESC_F_NEXT,
+		     1); /* skipped */
+	vfe_desc_put(g2h(t + 16), 0, BUF_GPA + 0x200, 1500,
+		     VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 3);
+	vfe_desc_put(g2h(t + 48), 0, R2_GPA + 0x1000, 64, VRING_DESC_F_WRITE,
+		     0);
+	vfe_ring_desc(&f.ring, 5, t, 4 * 16, VRING_DESC_F_INDIRECT, 0);
+	vfe_ring_push(&f.ring, 5);
 
 	assert_int_equal(virtq_pop(&f.m, &f.vq, &e), 1);
 	assert_int_equal(e.index, 5);
@@ -361,13 +323,13 @@ static void test_pop_indirect(void **state)
 	assert_false(f.vq.broken);
 }
 
-static void test_pop_indirect_table_cross_region(void **state)
+static void test_virtio_pop_indirect_table_cross_region(void **state)
 {
 	uint64_t t = R1_GPA - 24;	/* second entry straddles R0/R1 */
 	struct virtq_elem e;
 
 	(void)state;
-	desc_at(t, BUF_GPA, 10, VRING_DESC_F_NEXT, 1);
+	vfe_desc_put(g2h(t), 0, BUF_GPA, 10, VRING_DESC_F_NEXT, 1);
 	{
 		struct vring_desc d = {
 			.addr = htole64(BUF_GPA + 0x100), .len = htole32(20),
@@ -376,8 +338,8 @@ static void test_pop_indirect_table_cross_region(void **state)
 		memcpy(g2h(t + 16), &d, 8);
 		memcpy(g2h(R1_GPA), (uint8_t *)&d + 8, 8);
 	}
-	desc_set(0, t, 32, VRING_DESC_F_INDIRECT, 0);
-	avail_push(0);
+	vfe_ring_desc(&f.ring, 0, t, 32, VRING_DESC_F_INDIRECT, 0);
+	vfe_ring_push(&f.ring, 0);
 
 	assert_int_equal(virtq_pop(&f.m, &f.vq, &e), 1);
 	assert_int_equal(e.out_num, 1);
@@ -386,17 +348,18 @@ static void test_pop_indirect_table_cross_region(void **state)
 	assert_int_equal(e.sg[1].iov_len, 20);
 }
 
-static void test_pop_zero_length(void **state)
+static void test_virtio_pop_zero_length(void **state)
 {
 	struct virtq_elem e;
 
 	(void)state;
-	desc_set(0, BUF_GPA, 0, VRING_DESC_F_NEXT, 1);
-	desc_set(1, BUF_GPA + 0x10, 10, VRING_DESC_F_NEXT, 2);
-	desc_set(2, 0xdead0000, 0, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 3);
-	desc_set(3, BUF_GPA + 0x20, 0, VRING_DESC_F_NEXT, 4);
-	desc_set(4, BUF_GPA + 0x30, 20, VRING_DESC_F_WRITE, 0);
-	avail_push(0);
+	vfe_ring_desc(&f.ring, 0, BUF_GPA, 0, VRING_DESC_F_NEXT, 1);
+	vfe_ring_desc(&f.ring, 1, BUF_GPA + 0x10, 10, VRING_DESC_F_NEXT, 2);
+	vfe_ring_desc(&f.ring, 2, 0xdead0000, 0,
+		      VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 3);
+	vfe_ring_desc(&f.ring, 3, BUF_GPA + 0x20, 0, VRING_DESC_F_NEXT, 4);
+	vfe_ring_desc(&f.ring, 4, BUF_GPA + 0x30, 20, VRING_DESC_F_WRITE, 0);
+	vfe_ring_push(&f.ring, 0);
 
 	assert_int_equal(virtq_pop(&f.m, &f.vq, &e), 1);
 	assert_int_equal(e.out_num, 1);
@@ -406,7 +369,7 @@ static void test_pop_zero_length(void **state)
 	assert_false(f.vq.broken);
 }
 
-static void test_pop_full_ring_chain(void **state)
+static void test_virtio_pop_full_ring_chain(void **state)
 {
 	struct virtq_elem e;
 	unsigned i;
@@ -414,65 +377,66 @@ static void test_pop_full_ring_chain(void **state)
 	(void)state;
 	/* A chain of exactly num descriptors is legal */
 	for (i = 0; i < NUM; i++) {
-		desc_set(i, BUF_GPA + i, 1,
-			 i < NUM - 1 ? VRING_DESC_F_NEXT : 0, i + 1);
+		vfe_ring_desc(&f.ring, i, BUF_GPA + i, 1,
+			      i < NUM - 1 ? VRING_DESC_F_NEXT : 0, i + 1);
 	}
-	avail_push(0);
+	vfe_ring_push(&f.ring, 0);
 	assert_int_equal(virtq_pop(&f.m, &f.vq, &e), 1);
 	assert_int_equal(e.out_num, NUM);
 }
 
-static void test_pop_loop(void **state)
+static void test_virtio_pop_loop(void **state)
 {
 	(void)state;
-	desc_set(0, BUF_GPA, 10, VRING_DESC_F_NEXT, 1);
-	desc_set(1, BUF_GPA, 10, VRING_DESC_F_NEXT, 0);
-	avail_push(0);
+	vfe_ring_desc(&f.ring, 0, BUF_GPA, 10, VRING_DESC_F_NEXT, 1);
+	vfe_ring_desc(&f.ring, 1, BUF_GPA, 10, VRING_DESC_F_NEXT, 0);
+	vfe_ring_push(&f.ring, 0);
 	expect_broken();
 }
 
-static void test_pop_loop_zero_length(void **state)
+static void test_virtio_pop_loop_zero_length(void **state)
 {
 	/* Zero-length descriptors add no segment: the loop bound must hold */
 	(void)state;
-	desc_set(4, BUF_GPA, 0, VRING_DESC_F_NEXT, 4);
-	avail_push(4);
+	vfe_ring_desc(&f.ring, 4, BUF_GPA, 0, VRING_DESC_F_NEXT, 4);
+	vfe_ring_push(&f.ring, 4);
 	expect_broken();
 }
 
-static void test_pop_next_out_of_range(void **state)
+static void test_virtio_pop_next_out_of_range(void **state)
 {
 	(void)state;
-	desc_set(0, BUF_GPA, 10, VRING_DESC_F_NEXT, NUM);
-	avail_push(0);
+	vfe_ring_desc(&f.ring, 0, BUF_GPA, 10, VRING_DESC_F_NEXT, NUM);
+	vfe_ring_push(&f.ring, 0);
 	expect_broken();
 }
 
-static void test_pop_head_out_of_range(void **state)
+static void test_virtio_pop_head_out_of_range(void **state)
 {
 	(void)state;
-	avail_push(NUM);
+	vfe_ring_push(&f.ring, NUM);
 	expect_broken();
 }
 
-static void test_pop_addr_outside(void **state)
+static void test_virtio_pop_addr_outside(void **state)
 {
 	(void)state;
-	desc_set(0, 0x50000, 10, 0, 0);
-	avail_push(0);
+	vfe_ring_desc(&f.ring, 0, 0x50000, 10, 0, 0);
+	vfe_ring_push(&f.ring, 0);
 	expect_broken();
 }
 
-static void test_pop_len_past_region(void **state)
+static void test_virtio_pop_len_past_region(void **state)
 {
 	/* Starts in R1, runs past its end where nothing is mapped */
 	(void)state;
-	desc_set(0, R1_GPA + R_SIZE - 0x10, 0x20, VRING_DESC_F_WRITE, 0);
-	avail_push(0);
+	vfe_ring_desc(&f.ring, 0, R1_GPA + R_SIZE - 0x10, 0x20,
+		      VRING_DESC_F_WRITE, 0);
+	vfe_ring_push(&f.ring, 0);
 	expect_broken();
 }
 
-static void test_pop_len_wraps(void **state)
+static void test_virtio_pop_len_wraps(void **state)
 {
 	struct vu_mem *m = &f.m;
 
@@ -488,104 +452,110 @@ static void test_pop_len_wraps(void **state)
 	m->r[4].qva = QVA_BASE(4);
 	m->nregions = 5;
 
-	desc_set(0, UINT64_MAX - 0xf, 0x20, 0, 0);
-	avail_push(0);
+	vfe_ring_desc(&f.ring, 0, UINT64_MAX - 0xf, 0x20, 0, 0);
+	vfe_ring_push(&f.ring, 0);
 	expect_broken();
 }
 
-static void test_pop_nested_indirect(void **state)
+static void test_virtio_pop_nested_indirect(void **state)
 {
 	(void)state;
-	desc_at(R2_GPA, BUF_GPA, 10, VRING_DESC_F_NEXT, 1);
-	desc_at(R2_GPA + 16, R2_GPA + 0x100, 16, VRING_DESC_F_INDIRECT, 0);
-	desc_at(R2_GPA + 0x100, BUF_GPA, 10, 0, 0);
-	desc_set(0, R2_GPA, 32, VRING_DESC_F_INDIRECT, 0);
-	avail_push(0);
+	vfe_desc_put(g2h(R2_GPA), 0, BUF_GPA, 10, VRING_DESC_F_NEXT, 1);
+	vfe_desc_put(g2h(R2_GPA + 16), 0, R2_GPA + 0x100, 16,
+		     VRING_DESC_F_INDIRECT, 0);
+	vfe_desc_put(g2h(R2_GPA + 0x100), 0, BUF_GPA, 10, 0, 0);
+	vfe_ring_desc(&f.ring, 0, R2_GPA, 32, VRING_DESC_F_INDIRECT, 0);
+	vfe_ring_push(&f.ring, 0);
 	expect_broken();
 }
 
-static void test_pop_indirect_with_next(void **state)
+static void test_virtio_pop_indirect_with_next(void **state)
 {
 	(void)state;
-	desc_at(R2_GPA, BUF_GPA, 10, 0, 0);
-	desc_set(0, R2_GPA, 16, VRING_DESC_F_INDIRECT | VRING_DESC_F_NEXT, 1);
-	desc_set(1, BUF_GPA, 10, VRING_DESC_F_WRITE, 0);
-	avail_push(0);
+	vfe_desc_put(g2h(R2_GPA), 0, BUF_GPA, 10, 0, 0);
+	vfe_ring_desc(&f.ring, 0, R2_GPA, 16,
+		      VRING_DESC_F_INDIRECT | VRING_DESC_F_NEXT, 1);
+	vfe_ring_desc(&f.ring, 1, BUF_GPA, 10, VRING_DESC_F_WRITE, 0);
+	vfe_ring_push(&f.ring, 0);
 	expect_broken();
 }
 
-static void test_pop_indirect_not_head(void **state)
+static void test_virtio_pop_indirect_not_head(void **state)
 {
 	(void)state;
-	desc_at(R2_GPA, BUF_GPA, 10, VRING_DESC_F_WRITE, 0);
-	desc_set(0, BUF_GPA, 10, VRING_DESC_F_NEXT, 1);
-	desc_set(1, R2_GPA, 16, VRING_DESC_F_INDIRECT, 0);
-	avail_push(0);
+	vfe_desc_put(g2h(R2_GPA), 0, BUF_GPA, 10, VRING_DESC_F_WRITE, 0);
+	vfe_ring_desc(&f.ring, 0, BUF_GPA, 10, VRING_DESC_F_NEXT, 1);
+	vfe_ring_desc(&f.ring, 1, R2_GPA, 16, VRING_DESC_F_INDIRECT, 0);
+	vfe_ring_push(&f.ring, 0);
 	expect_broken();
 }
 
-static void test_pop_indirect_len_zero(void **state)
+static void test_virtio_pop_indirect_len_zero(void **state)
 {
 	(void)state;
-	desc_set(0, R2_GPA, 0, VRING_DESC_F_INDIRECT, 0);
-	avail_push(0);
+	vfe_ring_desc(&f.ring, 0, R2_GPA, 0, VRING_DESC_F_INDIRECT, 0);
+	vfe_ring_push(&f.ring, 0);
 	expect_broken();
 }
 
-static void test_pop_indirect_len_odd(void **state)
+static void test_virtio_pop_indirect_len_odd(void **state)
 {
 	(void)state;
-	desc_at(R2_GPA, BUF_GPA, 10, 0, 0);
-	desc_set(0, R2_GPA, 17, VRING_DESC_F_INDIRECT, 0);
-	avail_push(0);
+	vfe_desc_put(g2h(R2_GPA), 0, BUF_GPA, 10, 0, 0);
+	vfe_ring_desc(&f.ring, 0, R2_GPA, 17, VRING_DESC_F_INDIRECT, 0);
+	vfe_ring_push(&f.ring, 0);
 	expect_broken();
 }
 
-static void test_pop_indirect_outside(void **state)
+static void test_virtio_pop_indirect_outside(void **state)
 {
 	(void)state;
-	desc_set(0, R2_GPA + R_SIZE - 16, 32, VRING_DESC_F_INDIRECT, 0);
-	desc_at(R2_GPA + R_SIZE - 16, BUF_GPA, 10, VRING_DESC_F_NEXT, 1);
-	avail_push(0);
+	vfe_ring_desc(&f.ring, 0, R2_GPA + R_SIZE - 16, 32,
+		      VRING_DESC_F_INDIRECT, 0);
+	vfe_desc_put(g2h(R2_GPA + R_SIZE - 16), 0, BUF_GPA, 10,
+		     VRING_DESC_F_NEXT, 1);
+	vfe_ring_push(&f.ring, 0);
 	expect_broken();
 }
 
-static void test_pop_indirect_next_out_of_range(void **state)
+static void test_virtio_pop_indirect_next_out_of_range(void **state)
 {
 	(void)state;
-	desc_at(R2_GPA, BUF_GPA, 10, VRING_DESC_F_NEXT, 2);
-	desc_at(R2_GPA + 16, BUF_GPA, 10, 0, 0);
-	desc_at(R2_GPA + 32, BUF_GPA, 10, 0, 0);	/* not in the table */
-	desc_set(0, R2_GPA, 32, VRING_DESC_F_INDIRECT, 0);
-	avail_push(0);
+	vfe_desc_put(g2h(R2_GPA), 0, BUF_GPA, 10, VRING_DESC_F_NEXT, 2);
+	vfe_desc_put(g2h(R2_GPA + 16), 0, BUF_GPA, 10, 0, 0);
+	vfe_desc_put(g2h(R2_GPA + 32), 0, BUF_GPA, 10, 0,
+		     0);	/* not in the table */
+	vfe_ring_desc(&f.ring, 0, R2_GPA, 32, VRING_DESC_F_INDIRECT, 0);
+	vfe_ring_push(&f.ring, 0);
 	expect_broken();
 }
 
-static void test_pop_indirect_loop(void **state)
+static void test_virtio_pop_indirect_loop(void **state)
 {
 	(void)state;
-	desc_at(R2_GPA, BUF_GPA, 0, VRING_DESC_F_NEXT, 1);
-	desc_at(R2_GPA + 16, BUF_GPA, 0, VRING_DESC_F_NEXT, 0);
-	desc_set(0, R2_GPA, 32, VRING_DESC_F_INDIRECT, 0);
-	avail_push(0);
+	vfe_desc_put(g2h(R2_GPA), 0, BUF_GPA, 0, VRING_DESC_F_NEXT, 1);
+	vfe_desc_put(g2h(R2_GPA + 16), 0, BUF_GPA, 0, VRING_DESC_F_NEXT, 0);
+	vfe_ring_desc(&f.ring, 0, R2_GPA, 32, VRING_DESC_F_INDIRECT, 0);
+	vfe_ring_push(&f.ring, 0);
 	expect_broken();
 }
 
-static void test_pop_in_before_out(void **state)
+static void test_virtio_pop_in_before_out(void **state)
 {
 	(void)state;
-	desc_set(0, BUF_GPA, 10, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 1);
-	desc_set(1, BUF_GPA + 0x100, 10, 0, 0);
-	avail_push(0);
+	vfe_ring_desc(&f.ring, 0, BUF_GPA, 10,
+		      VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 1);
+	vfe_ring_desc(&f.ring, 1, BUF_GPA + 0x100, 10, 0, 0);
+	vfe_ring_push(&f.ring, 0);
 	expect_broken();
 }
 
-static void test_pop_avail_jump(void **state)
+static void test_virtio_pop_avail_jump(void **state)
 {
 	struct virtq_elem e;
 
 	(void)state;
-	desc_set(0, BUF_GPA, 10, 0, 0);
+	vfe_ring_desc(&f.ring, 0, BUF_GPA, 10, 0, 0);
 	/* Exactly num ahead is fine... */
 	put16(AVAIL_GPA + 2, NUM);
 	assert_int_equal(virtq_pop(&f.m, &f.vq, &e), 1);
@@ -595,12 +565,12 @@ static void test_pop_avail_jump(void **state)
 	expect_broken();
 }
 
-static void test_pop_avail_jump_wrap(void **state)
+static void test_virtio_pop_avail_jump_wrap(void **state)
 {
 	struct virtq_elem e;
 
 	(void)state;
-	desc_set(0, BUF_GPA, 10, 0, 0);
+	vfe_ring_desc(&f.ring, 0, BUF_GPA, 10, 0, 0);
 	/* Free-running indices wrap at 2^16: 0xfffe -> 0x0002 is 4 entries */
 	f.vq.last_avail_idx = 0xfffe;
 	put16(AVAIL_GPA + 2, 0x0002);
@@ -611,20 +581,20 @@ static void test_pop_avail_jump_wrap(void **state)
 	expect_broken();
 }
 
-static void test_pop_too_many_inflight(void **state)
+static void test_virtio_pop_too_many_inflight(void **state)
 {
 	struct virtq_elem e;
 	unsigned i;
 
 	(void)state;
-	desc_set(0, BUF_GPA, 10, 0, 0);
+	vfe_ring_desc(&f.ring, 0, BUF_GPA, 10, 0, 0);
 	for (i = 0; i < NUM; i++) {
-		avail_push(0);
+		vfe_ring_push(&f.ring, 0);
 		assert_int_equal(virtq_pop(&f.m, &f.vq, &e), 1);
 	}
 	assert_int_equal(f.vq.inuse, NUM);
 	/* Guest claims one more while we hold all of them */
-	avail_push(0);
+	vfe_ring_push(&f.ring, 0);
 	expect_broken();
 }
 
@@ -634,40 +604,40 @@ static void indirect_chain(unsigned head, unsigned n)
 	unsigned i;
 
 	for (i = 0; i < n; i++) {
-		desc_at(R2_GPA + 16 * i, BUF_GPA + i, 1,
-			i < n - 1 ? VRING_DESC_F_NEXT : 0, i + 1);
+		vfe_desc_put(g2h(R2_GPA + 16 * i), 0, BUF_GPA + i, 1,
+			     i < n - 1 ? VRING_DESC_F_NEXT : 0, i + 1);
 	}
-	desc_set(head, R2_GPA, 16 * n, VRING_DESC_F_INDIRECT, 0);
+	vfe_ring_desc(&f.ring, head, R2_GPA, 16 * n, VRING_DESC_F_INDIRECT, 0);
 }
 
-static void test_pop_max_sg(void **state)
+static void test_virtio_pop_max_sg(void **state)
 {
 	struct virtq_elem e;
 
 	(void)state;
 	indirect_chain(2, VU_ELEM_MAX_SG);
-	avail_push(2);
+	vfe_ring_push(&f.ring, 2);
 	assert_int_equal(virtq_pop(&f.m, &f.vq, &e), 1);
 	assert_int_equal(e.out_num, VU_ELEM_MAX_SG);
 	assert_ptr_equal(e.sg[VU_ELEM_MAX_SG - 1].iov_base,
 			 g2h(BUF_GPA + VU_ELEM_MAX_SG - 1));
-	assert_int_equal(used_idx(), 0);
+	assert_int_equal(vfe_ring_used_idx(&f.ring), 0);
 }
 
 /* An oversized chain comes back empty, for the caller to return in its
  * own place in the batch: nothing is written to the used ring behind the
  * caller's back (that overwrote fills the caller hadn't flushed yet)
  */
-static void test_pop_too_many_sg(void **state)
+static void test_virtio_pop_too_many_sg(void **state)
 {
 	struct virtq_elem e, e2;
 	uint32_t id, len;
 
 	(void)state;
 	indirect_chain(2, VU_ELEM_MAX_SG + 1);
-	desc_set(9, BUF_GPA, 10, 0, 0);
-	avail_push(2);
-	avail_push(9);
+	vfe_ring_desc(&f.ring, 9, BUF_GPA, 10, 0, 0);
+	vfe_ring_push(&f.ring, 2);
+	vfe_ring_push(&f.ring, 9);
 	put16(USED_GPA + 4 + 8 * 0, 0xeeee);
 
 	assert_int_equal(virtq_pop(&f.m, &f.vq, &e), 1);
@@ -675,7 +645,7 @@ static void test_pop_too_many_sg(void **state)
 	assert_int_equal(e.out_num, 0);
 	assert_int_equal(e.in_num, 0);
 	assert_false(f.vq.broken);
-	assert_int_equal(used_idx(), 0);	/* untouched */
+	assert_int_equal(vfe_ring_used_idx(&f.ring), 0);	/* untouched */
 	assert_int_equal(f.vq.inuse, 1);
 
 	assert_int_equal(virtq_pop(&f.m, &f.vq, &e2), 1);
@@ -686,39 +656,39 @@ static void test_pop_too_many_sg(void **state)
 	virtq_fill(&f.m, &f.vq, &e, 0, 0);
 	virtq_fill(&f.m, &f.vq, &e2, 10, 1);
 	virtq_flush(&f.m, &f.vq, 2);
-	used_elem(0, &id, &len);
+	vfe_ring_used_elem(&f.ring, 0, &id, &len);
 	assert_int_equal(id, 2);
 	assert_int_equal(len, 0);
-	used_elem(1, &id, &len);
+	vfe_ring_used_elem(&f.ring, 1, &id, &len);
 	assert_int_equal(id, 9);
 	assert_int_equal(len, 10);
-	assert_int_equal(used_idx(), 2);
+	assert_int_equal(vfe_ring_used_idx(&f.ring), 2);
 	assert_int_equal(f.vq.inuse, 0);
 }
 
-static void test_pop_too_many_sg_only(void **state)
+static void test_virtio_pop_too_many_sg_only(void **state)
 {
 	struct virtq_elem e;
 
 	(void)state;
 	indirect_chain(2, VU_ELEM_MAX_SG + 5);
-	avail_push(2);
+	vfe_ring_push(&f.ring, 2);
 	assert_int_equal(virtq_pop(&f.m, &f.vq, &e), 1);
 	assert_int_equal(e.out_num + e.in_num, 0);
 	assert_false(f.vq.broken);
-	assert_int_equal(used_idx(), 0);
+	assert_int_equal(vfe_ring_used_idx(&f.ring), 0);
 	assert_int_equal(virtq_pop(&f.m, &f.vq, &e), 0);
 }
 
-static void test_rewind(void **state)
+static void test_virtio_rewind(void **state)
 {
 	struct virtq_elem e;
 
 	(void)state;
-	desc_set(0, BUF_GPA, 10, 0, 0);
-	desc_set(1, BUF_GPA + 0x10, 10, 0, 0);
-	avail_push(0);
-	avail_push(1);
+	vfe_ring_desc(&f.ring, 0, BUF_GPA, 10, 0, 0);
+	vfe_ring_desc(&f.ring, 1, BUF_GPA + 0x10, 10, 0, 0);
+	vfe_ring_push(&f.ring, 0);
+	vfe_ring_push(&f.ring, 1);
 	assert_int_equal(virtq_pop(&f.m, &f.vq, &e), 1);
 	assert_int_equal(virtq_pop(&f.m, &f.vq, &e), 1);
 	assert_int_equal(e.index, 1);
@@ -740,7 +710,7 @@ static void test_rewind(void **state)
 
 /* Returning buffers */
 
-static void test_fill_flush(void **state)
+static void test_virtio_fill_flush(void **state)
 {
 	struct virtq_elem e[3];
 	uint32_t id, len;
@@ -748,36 +718,38 @@ static void test_fill_flush(void **state)
 
 	(void)state;
 	for (i = 0; i < 3; i++) {
-		desc_set(i + 4, BUF_GPA + 0x100 * i, 100, VRING_DESC_F_WRITE, 0);
-		avail_push(i + 4);
+		vfe_ring_desc(&f.ring, i + 4, BUF_GPA + 0x100 * i, 100,
+			      VRING_DESC_F_WRITE, 0);
+		vfe_ring_push(&f.ring, i + 4);
 		assert_int_equal(virtq_pop(&f.m, &f.vq, &e[i]), 1);
 	}
 	assert_int_equal(f.vq.inuse, 3);
 
 	virtq_fill(&f.m, &f.vq, &e[0], 60, 0);
 	virtq_fill(&f.m, &f.vq, &e[2], 70, 1);
-	assert_int_equal(used_idx(), 0);	/* not visible before flush */
+	assert_int_equal(vfe_ring_used_idx(&f.ring),
+					   0);	/* not visible before flush */
 	virtq_flush(&f.m, &f.vq, 2);
-	assert_int_equal(used_idx(), 2);
+	assert_int_equal(vfe_ring_used_idx(&f.ring), 2);
 	assert_int_equal(f.vq.used_idx, 2);
 	assert_int_equal(f.vq.inuse, 1);
-	used_elem(0, &id, &len);
+	vfe_ring_used_elem(&f.ring, 0, &id, &len);
 	assert_int_equal(id, 4);
 	assert_int_equal(len, 60);
-	used_elem(1, &id, &len);
+	vfe_ring_used_elem(&f.ring, 1, &id, &len);
 	assert_int_equal(id, 6);
 	assert_int_equal(len, 70);
 
 	virtq_fill(&f.m, &f.vq, &e[1], 80, 0);
 	virtq_flush(&f.m, &f.vq, 1);
-	used_elem(2, &id, &len);
+	vfe_ring_used_elem(&f.ring, 2, &id, &len);
 	assert_int_equal(id, 5);
 	assert_int_equal(len, 80);
-	assert_int_equal(used_idx(), 3);
+	assert_int_equal(vfe_ring_used_idx(&f.ring), 3);
 	assert_int_equal(f.vq.inuse, 0);
 }
 
-static void test_fill_flush_wrap(void **state)
+static void test_virtio_fill_flush_wrap(void **state)
 {
 	struct virtq_elem e = { .index = 11 };
 	uint32_t id, len;
@@ -789,18 +761,18 @@ static void test_fill_flush_wrap(void **state)
 	e.index = 12;
 	virtq_fill(&f.m, &f.vq, &e, 2, 1);	/* slot 0 */
 	virtq_flush(&f.m, &f.vq, 2);
-	assert_int_equal(used_idx(), 1);
-	used_elem(15, &id, &len);
+	assert_int_equal(vfe_ring_used_idx(&f.ring), 1);
+	vfe_ring_used_elem(&f.ring, 15, &id, &len);
 	assert_int_equal(id, 11);
 	assert_int_equal(len, 1);
-	used_elem(0, &id, &len);
+	vfe_ring_used_elem(&f.ring, 0, &id, &len);
 	assert_int_equal(id, 12);
 	assert_int_equal(len, 2);
 }
 
 /* Notifications */
 
-static void test_notify_no_event_idx(void **state)
+static void test_virtio_notify_no_event_idx(void **state)
 {
 	uint64_t cnt = 0;
 
@@ -825,7 +797,7 @@ static void used_event_set(uint16_t v)
 	put16(AVAIL_GPA + 4 + 2 * NUM, v);
 }
 
-static void test_notify_event_idx(void **state)
+static void test_virtio_notify_event_idx(void **state)
 {
 	struct virtq_elem e = { .index = 0 };
 
@@ -879,7 +851,7 @@ static void test_notify_event_idx(void **state)
 	assert_true(virtq_should_notify(&f.vq));
 }
 
-static void test_notify_signalled_wrap(void **state)
+static void test_virtio_notify_signalled_wrap(void **state)
 {
 	(void)state;
 	f.vq.event_idx = true;
@@ -901,21 +873,21 @@ static void test_notify_signalled_wrap(void **state)
 	assert_true(f.vq.signalled_used_valid);
 }
 
-static void test_avail_event(void **state)
+static void test_virtio_avail_event(void **state)
 {
 	struct virtq_elem e;
 
 	(void)state;
 	f.vq.event_idx = true;
-	desc_set(0, BUF_GPA, 10, 0, 0);
+	vfe_ring_desc(&f.ring, 0, BUF_GPA, 10, 0, 0);
 	put16(USED_GPA + 4 + 8 * NUM, 0x5555);
 
 	/* Even with nothing to pop, ask for a kick at our position */
 	assert_int_equal(virtq_pop(&f.m, &f.vq, &e), 0);
 	assert_int_equal(get16(USED_GPA + 4 + 8 * NUM), 0);
 
-	avail_push(0);
-	avail_push(0);
+	vfe_ring_push(&f.ring, 0);
+	vfe_ring_push(&f.ring, 0);
 	assert_int_equal(virtq_pop(&f.m, &f.vq, &e), 1);
 	assert_int_equal(get16(USED_GPA + 4 + 8 * NUM), 1);
 	assert_int_equal(virtq_pop(&f.m, &f.vq, &e), 1);
@@ -923,7 +895,7 @@ static void test_avail_event(void **state)
 
 	/* Without event index, the field is left alone */
 	f.vq.event_idx = false;
-	avail_push(0);
+	vfe_ring_push(&f.ring, 0);
 	assert_int_equal(virtq_pop(&f.m, &f.vq, &e), 1);
 	assert_int_equal(get16(USED_GPA + 4 + 8 * NUM), 2);
 }
@@ -947,7 +919,7 @@ static unsigned log_bits(void)
 	return n;
 }
 
-static void test_log_used(void **state)
+static void test_virtio_log_used(void **state)
 {
 	struct virtq_elem e = { .index = 1 };
 	unsigned page = USED_GPA / VHOST_LOG_PAGE;
@@ -985,7 +957,7 @@ static void test_log_used(void **state)
 	assert_int_equal(log_bits(), 0);
 }
 
-static void test_log_bounds(void **state)
+static void test_virtio_log_bounds(void **state)
 {
 	struct virtq_elem e = { .index = 1 };
 
@@ -1027,7 +999,7 @@ static void test_log_bounds(void **state)
 	assert_int_equal(log_bits(), 2);
 }
 
-static void test_log_va(void **state)
+static void test_virtio_log_va(void **state)
 {
 	uint8_t outside[16];
 	unsigned page = (R1_GPA + 0x10) / VHOST_LOG_PAGE;
@@ -1054,7 +1026,7 @@ static void test_log_va(void **state)
 
 /* Address translation */
 
-static void test_gpa_to_va_bounds(void **state)
+static void test_virtio_gpa_to_va_bounds(void **state)
 {
 	uint64_t len;
 
@@ -1100,7 +1072,7 @@ static void test_gpa_to_va_bounds(void **state)
 	assert_null(vu_mem_qva_to_va(&f.m, R0_GPA, &len));
 }
 
-static void test_gpa_to_va_top(void **state)
+static void test_virtio_gpa_to_va_top(void **state)
 {
 	struct vu_mem m = { .nregions = 1 };
 	uint64_t len;
@@ -1217,7 +1189,7 @@ static uint64_t random_addr(const struct vu_mem *m)
 	}
 }
 
-static void test_gpa_to_va_random(void **state)
+static void test_virtio_gpa_to_va_random(void **state)
 {
 	unsigned round, i;
 	struct vu_mem m;
@@ -1272,14 +1244,15 @@ static void random_desc(uint64_t gpa, unsigned nmax)
 
 	if (rnd() % 4 == 0)
 		flags &= ~VRING_DESC_F_INDIRECT;
-	desc_at(gpa, flags & VRING_DESC_F_INDIRECT ? R2_GPA + 16 * (rnd() % 64) :
-		random_gpa(),
-		flags & VRING_DESC_F_INDIRECT ? 16 * (rnd() % 80) + rnd() % 2 :
-		(uint32_t)(rnd() % 4 ? rnd() % 3000 : rnd()),
-		flags, rnd() % (nmax + 2));
+	vfe_desc_put(g2h(gpa), 0,
+		     flags & VRING_DESC_F_INDIRECT ? R2_GPA + 16 * (rnd() % 64) :
+		     random_gpa(),
+		     flags & VRING_DESC_F_INDIRECT ? 16 * (rnd() % 80) + rnd() % 2 :
+		     (uint32_t)(rnd() % 4 ? rnd() % 3000 : rnd()),
+		     flags, rnd() % (nmax + 2));
 }
 
-static void test_pop_random(void **state)
+static void test_virtio_pop_random(void **state)
 {
 	unsigned round, i, popped = 0, broken = 0;
 	int level = log_level();
@@ -1327,52 +1300,52 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(fn)	cmocka_unit_test_setup_teardown(fn, setup, teardown)
-		cmocka_unit_test(test_init),
-		T(test_map_ok),
-		T(test_map_bad),
-		T(test_pop_not_started),
-		T(test_pop_simple),
-		T(test_pop_cross_region),
-		T(test_pop_indirect),
-		T(test_pop_indirect_table_cross_region),
-		T(test_pop_zero_length),
-		T(test_pop_full_ring_chain),
-		T(test_pop_loop),
-		T(test_pop_loop_zero_length),
-		T(test_pop_next_out_of_range),
-		T(test_pop_head_out_of_range),
-		T(test_pop_addr_outside),
-		T(test_pop_len_past_region),
-		T(test_pop_len_wraps),
-		T(test_pop_nested_indirect),
-		T(test_pop_indirect_with_next),
-		T(test_pop_indirect_not_head),
-		T(test_pop_indirect_len_zero),
-		T(test_pop_indirect_len_odd),
-		T(test_pop_indirect_outside),
-		T(test_pop_indirect_next_out_of_range),
-		T(test_pop_indirect_loop),
-		T(test_pop_in_before_out),
-		T(test_pop_avail_jump),
-		T(test_pop_avail_jump_wrap),
-		T(test_pop_too_many_inflight),
-		T(test_pop_max_sg),
-		T(test_pop_too_many_sg),
-		T(test_pop_too_many_sg_only),
-		T(test_rewind),
-		T(test_fill_flush),
-		T(test_fill_flush_wrap),
-		T(test_notify_no_event_idx),
-		T(test_notify_event_idx),
-		T(test_notify_signalled_wrap),
-		T(test_avail_event),
-		T(test_log_used),
-		T(test_log_bounds),
-		T(test_log_va),
-		T(test_gpa_to_va_bounds),
-		T(test_gpa_to_va_top),
-		T(test_gpa_to_va_random),
-		T(test_pop_random),
+		cmocka_unit_test(test_virtio_init),
+		T(test_virtio_map_ok),
+		T(test_virtio_map_bad),
+		T(test_virtio_pop_not_started),
+		T(test_virtio_pop_simple),
+		T(test_virtio_pop_cross_region),
+		T(test_virtio_pop_indirect),
+		T(test_virtio_pop_indirect_table_cross_region),
+		T(test_virtio_pop_zero_length),
+		T(test_virtio_pop_full_ring_chain),
+		T(test_virtio_pop_loop),
+		T(test_virtio_pop_loop_zero_length),
+		T(test_virtio_pop_next_out_of_range),
+		T(test_virtio_pop_head_out_of_range),
+		T(test_virtio_pop_addr_outside),
+		T(test_virtio_pop_len_past_region),
+		T(test_virtio_pop_len_wraps),
+		T(test_virtio_pop_nested_indirect),
+		T(test_virtio_pop_indirect_with_next),
+		T(test_virtio_pop_indirect_not_head),
+		T(test_virtio_pop_indirect_len_zero),
+		T(test_virtio_pop_indirect_len_odd),
+		T(test_virtio_pop_indirect_outside),
+		T(test_virtio_pop_indirect_next_out_of_range),
+		T(test_virtio_pop_indirect_loop),
+		T(test_virtio_pop_in_before_out),
+		T(test_virtio_pop_avail_jump),
+		T(test_virtio_pop_avail_jump_wrap),
+		T(test_virtio_pop_too_many_inflight),
+		T(test_virtio_pop_max_sg),
+		T(test_virtio_pop_too_many_sg),
+		T(test_virtio_pop_too_many_sg_only),
+		T(test_virtio_rewind),
+		T(test_virtio_fill_flush),
+		T(test_virtio_fill_flush_wrap),
+		T(test_virtio_notify_no_event_idx),
+		T(test_virtio_notify_event_idx),
+		T(test_virtio_notify_signalled_wrap),
+		T(test_virtio_avail_event),
+		T(test_virtio_log_used),
+		T(test_virtio_log_bounds),
+		T(test_virtio_log_va),
+		T(test_virtio_gpa_to_va_bounds),
+		T(test_virtio_gpa_to_va_top),
+		T(test_virtio_gpa_to_va_random),
+		T(test_virtio_pop_random),
 #undef T
 	};
 
