@@ -796,7 +796,7 @@ static void mig_abort(struct ctx *c)
  * A new transfer while we hold state of an earlier one: a save after a
  * hand-over that the front-end never followed with a rollback, or a load
  * over a load whose guest never ran, replaces it (the staged connections
- * are let go first).
+ * are let go first; guards stay until the session ends).
  *
  * Return: 0, -errno (fd closed)
  *
@@ -810,11 +810,9 @@ static int mig_start(void *opaque, int fd, uint32_t dir)
 	mig_abort(c);
 	if (mig.phase == MIG_STAGED)
 		tcp_mig_unstage();
-	if (mig.phase == MIG_HANDED_OVER || mig.phase == MIG_ROLLBACK) {
+	if (mig.phase == MIG_HANDED_OVER || mig.phase == MIG_ROLLBACK)
 		warn("migrate: a new transfer while the last one's connections "
 		     "were not taken back: they are lost");
-		tcp_mig_unguard();
-	}
 	mig_forget(&mig);
 	mig_buf_free(&mig.buf);
 	mig.dir = dir;
@@ -879,18 +877,18 @@ static int mig_check(void *opaque)
  * @opaque:	Execution context
  *
  * A target whose guest never ran lets go of the connections it rebuilt,
- * silently, so that the source can take them back.  A source that handed
- * its state over keeps it (we exit: migrate_source_done()).
+ * silently, so that the source can take them back.  Guards go: after a
+ * hand-over, QEMU hanging up means the migration succeeded, and we exit
+ * (migrate_source_done() stays true); otherwise the guest is gone.
  */
 static void mig_reset(void *opaque)
 {
 	mig_abort(opaque);
-	if (mig.phase == MIG_STAGED) {
+	if (mig.phase == MIG_STAGED)
 		tcp_mig_unstage();
+	tcp_mig_unguard();
+	if (mig.phase != MIG_HANDED_OVER)
 		mig_forget(&mig);
-	}
-	if (mig.phase == MIG_IDLE)
-		tcp_mig_unguard();
 	mig.result = -ENODATA;
 }
 

@@ -461,53 +461,6 @@ int repair_setbuf(struct ctx *c, int fd, int cmd, uint32_t bytes)
 }
 
 /**
- * repair_deaf() - Drop every segment for sockets before TCP sees it
- * @c:		Execution context
- * @fds:	Sockets
- * @n:		How many
- * @on:		Attach the filter, or take it off
- *
- * A socket filter that accepts nothing: segments are dropped before TCP
- * processes them, so they are neither queued nor acknowledged, and, as
- * the socket still exists, not answered with a RST either.  Most kernels
- * let any process filter its own sockets; some want CAP_NET_ADMIN, and
- * then the helper attaches it for us, REPAIR_BATCH sockets a request.
- *
- * Return: 0, -errno if some socket is left as it was (logged)
- *
- * #syscalls setsockopt
- */
-int repair_deaf(struct ctx *c, const int *fds, size_t n, bool on)
-{
-	static bool eperm;	/* attaching takes the helper, here */
-	int left[REPAIR_BATCH], rc = 0, r;
-	size_t i, k = 0, failed = 0;
-
-	for (i = 0; i < n; i++) {
-		if (!(on && eperm) && !repair_filter(fds[i], on))
-			continue;
-		eperm |= on && errno == EPERM;
-		left[k++] = fds[i];
-		if (k < REPAIR_BATCH && i + 1 < n)
-			continue;
-		if ((r = repair_set(c, left, k, on ? REPAIR_DEAF :
-							 REPAIR_HEAR))) {
-			failed += k;
-			rc = r;
-		}
-		k = 0;
-	}
-	if (k && (r = repair_set(c, left, k, on ? REPAIR_DEAF : REPAIR_HEAR))) {
-		failed += k;
-		rc = r;
-	}
-	if (rc)
-		warn("migrate: can't %s the socket filter of %zu TCP sockets: "
-		     "%s", on ? "attach" : "detach", failed, strerror(-rc));
-	return rc;
-}
-
-/**
  * repair_close() - Close the helper connection and the listening socket
  * @c:		Execution context
  *

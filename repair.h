@@ -124,7 +124,6 @@ void repair_handler(struct ctx *c, uint32_t events);
 bool repair_ready(const struct ctx *c);
 int repair_set(struct ctx *c, const int *fds, size_t n, int cmd);
 int repair_setbuf(struct ctx *c, int fd, int cmd, uint32_t bytes);
-int repair_deaf(struct ctx *c, const int *fds, size_t n, bool on);
 void repair_close(struct ctx *c);
 
 #endif /* REPAIR_H */

@@ -18,7 +18,7 @@
  *
  * tcp_mig_freeze() puts every established connection (half-closed ones
  * too) in repair mode, closes its window (two window probes, the receive
- * buffer shrunk), then makes it deaf (repair_deaf()), so the kernel takes
+ * buffer shrunk), then makes it deaf (tcp_mig_deaf()), so the kernel takes
  * nothing the dump would miss: the peer sends it again later.
  * tcp_mig_save() dumps each socket (reading the receive queue again until
  * its sequence number holds still).  Once the whole stream is written,
@@ -126,6 +126,57 @@ static void tcp_mig_close_window(int fd)
 	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR_WINDOW, &w, sizeof(w)))
 		debug("migrate: can't close window: %s", strerror(errno));
 }
+
+/**
+ * tcp_mig_deaf() - Drop every segment for sockets before TCP sees it
+ * @c:		Execution context
+ * @fds:	Sockets
+ * @n:		How many
+ * @on:		Attach the filter, or take it off
+ *
+ * A socket filter that accepts nothing: segments are dropped before TCP
+ * processes them, so they are neither queued nor acknowledged, and, as
+ * the socket still exists, not answered with a RST either.  Most kernels
+ * let any process filter its own sockets; some want CAP_NET_ADMIN, and
+ * then the helper attaches it for us, REPAIR_BATCH sockets a request.
+ *
+ * In tcp_migrate.c, not repair.c, so that tests can stand in for the
+ * helper (repair_set() called from another object can be wrapped).
+ *
+ * Return: 0, -errno if some socket is left as it was (logged)
+ *
+ * #syscalls setsockopt
+ */
+int tcp_mig_deaf(struct ctx *c, const int *fds, size_t n, bool on)
+{
+	static bool eperm;	/* attaching takes the helper, here */
+	int left[REPAIR_BATCH], rc = 0, r;
+	size_t i, k = 0, failed = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!(on && eperm) && !repair_filter(fds[i], on))
+			continue;
+		eperm |= on && errno == EPERM;
+		left[k++] = fds[i];
+		if (k < REPAIR_BATCH && i + 1 < n)
+			continue;
+		if ((r = repair_set(c, left, k, on ? REPAIR_DEAF :
+							 REPAIR_HEAR))) {
+			failed += k;
+			rc = r;
+		}
+		k = 0;
+	}
+	if (k && (r = repair_set(c, left, k, on ? REPAIR_DEAF : REPAIR_HEAR))) {
+		failed += k;
+		rc = r;
+	}
+	if (rc)
+		warn("migrate: can't %s the socket filter of %zu TCP sockets: "
+		     "%s", on ? "attach" : "detach", failed, strerror(-rc));
+	return rc;
+}
+
 
 /**
  * tcp_mig_wait_data() - Wait a little for data on frozen sockets
@@ -245,7 +296,7 @@ void tcp_mig_freeze(struct ctx *c)
 	 * it would acknowledge, and the dump might miss.  What the peer
 	 * still sends is dropped here, unseen, and sent again, to the target.
 	 */
-	if (repair_deaf(c, frozen.fd, frozen.n, true)) {
+	if (tcp_mig_deaf(c, frozen.fd, frozen.n, true)) {
 		warn("migrate: %u TCP connections will not move", frozen.n);
 		tcp_mig_thaw(c);
 		return;
@@ -602,7 +653,7 @@ static void tcp_mig_guard(struct ctx *c, const int *fds, unsigned n)
 			break;
 		guards.fd[guards.n++] = g;
 	}
-	if (repair_deaf(c, guards.fd + from, guards.n - from, true)) {
+	if (tcp_mig_deaf(c, guards.fd + from, guards.n - from, true)) {
 		while (guards.n > from)
 			close(guards.fd[--guards.n]);
 		return;
@@ -702,7 +753,7 @@ void tcp_mig_thaw(struct ctx *c)
 		return;
 
 	repair_set(c, frozen.fd, frozen.n, REPAIR_OFF);
-	repair_deaf(c, frozen.fd, frozen.n, false);
+	tcp_mig_deaf(c, frozen.fd, frozen.n, false);
 	for (i = 0; i < frozen.n; i++) {
 		struct tcp_conn *conn = tcp_conn_at(frozen.idx[i]);
 

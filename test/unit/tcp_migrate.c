@@ -49,6 +49,7 @@
 #include "tcp.h"
 #include "tcp_conn.h"
 #include "tcp_migrate.h"
+#include "tcp_restore.h"
 #include "common.h"
 #include "common_migrate.h"
 
@@ -379,8 +380,11 @@ static void test_tcp_migrate_migrate_payload_checks(void **state)
 	assert_int_equal(socket_calls, 0);
 }
 
-/* Apply records without a working helper: made, dropped, nothing leaks */
-static void tcp_apply_expect_dropped(const char *why)
+/* Apply records that can't be rebuilt: the load fails, and nothing of
+ * the TCP section stays (no flow, no socket), so that the source can take
+ * the connections back; the guest section is applied
+ */
+static void tcp_apply_expect_refused(const char *why)
 {
 	int fds = fd_count();
 
@@ -393,13 +397,14 @@ static void tcp_apply_expect_dropped(const char *why)
 	socket_calls = 0;
 	repair_requests = 0;
 
-	assert_int_equal(load_pipe(s1.b, s1.len, true), 0);
+	assert_true(load_pipe(s1.b, s1.len, true) < 0);
 	assert_memory_equal(&c, &want, sizeof(c));	/* guest applied */
 	assert_int_equal(flow_stats()->active, 0);
 	assert_int_equal(flow_next(FLOW_TCP, -1), -1);
+	assert_false(tcp_mig_staged());
 	assert_int_equal(fd_count(), fds);
-	if (!logged(LOG_WARNING, why))
-		fail_msg("no warning with \"%s\"", why);
+	if (!logged(LOG_ERR, why))
+		fail_msg("no error with \"%s\"", why);
 	memcpy(&c, &snap, sizeof(c));
 }
 
@@ -407,8 +412,8 @@ static void test_tcp_migrate_migrate_apply_no_helper(void **state)
 {
 	(void)state;
 	helper = HELPER_REAL;			/* c.repair_fd is -1 */
-	tcp_apply_expect_dropped("no passt-repair connected");
-	assert_int_equal(socket_calls, 3);
+	tcp_apply_expect_refused("no passt-repair connected");
+	assert_int_equal(socket_calls, 0);
 	assert_int_equal(repair_requests, 0);
 }
 
@@ -416,7 +421,7 @@ static void test_tcp_migrate_migrate_apply_helper_fails(void **state)
 {
 	(void)state;
 	helper = HELPER_FAKE_FAIL;
-	tcp_apply_expect_dropped("TCP connections dropped");
+	tcp_apply_expect_refused("repair mode refused");
 	assert_int_equal(socket_calls, 3);
 	assert_int_equal(repair_requests, 1);		/* on: refused */
 }
@@ -424,13 +429,14 @@ static void test_tcp_migrate_migrate_apply_helper_fails(void **state)
 static void test_tcp_migrate_migrate_apply_repair_not_really_on(void **state)
 {
 	(void)state;
-	/* The helper says yes, but the sockets aren't in repair mode: each
-	 * restore fails on the first repair-only option
+	/* The helper says yes, but the sockets aren't in repair mode: the
+	 * first restore fails on the first repair-only option, and all are
+	 * let go
 	 */
 	helper = HELPER_FAKE_OK;
-	tcp_apply_expect_dropped("can't be restored");
+	tcp_apply_expect_refused("can't be rebuilt");
 	assert_int_equal(socket_calls, 3);
-	assert_int_equal(repair_requests, 2);		/* on, off */
+	assert_int_equal(repair_requests, 1);		/* on */
 }
 
 static void test_tcp_migrate_migrate_apply_socket_fails(void **state)
@@ -438,17 +444,13 @@ static void test_tcp_migrate_migrate_apply_socket_fails(void **state)
 	(void)state;
 	helper = HELPER_FAKE_OK;
 	socket_fail_all = true;
-	tcp_apply_expect_dropped("TCP socket");
+	tcp_apply_expect_refused("TCP socket");
 	socket_fail_all = false;
 
-	/* Only the second socket fails */
+	/* Only the second socket fails: the first is closed again */
 	socket_fail_at = 2;
-	tcp_apply_expect_dropped("TCP socket");
+	tcp_apply_expect_refused("TCP socket");
 	socket_fail_at = 0;
-
-	helper = HELPER_REAL;
-	socket_fail_at = 3;
-	tcp_apply_expect_dropped("no passt-repair connected");
 }
 
 /* ---------------------------------------------------------------- */
@@ -761,7 +763,8 @@ static void test_tcp_migrate_migrate_real_round_trip(void **state)
 
 	/* Load it back: the connection is rebuilt */
 	assert_int_equal(load_pieces(s1.b, s1.len), 0);
-	assert_true(logged(LOG_INFO, "1 of 1 TCP connections restored"));
+	migrate_guest_runs(&c);			/* the target's guest runs */
+	assert_true(logged(LOG_INFO, "1 of 1 TCP connections running"));
 	idx = (unsigned)flow_lookup(&key);
 	assert_true(flow_live(idx, FLOW_TCP));
 	conn = tcp_conn_at(idx);
@@ -851,6 +854,7 @@ static unsigned tcp_real_move(struct flow_key *key, struct mig_tcp_conn *rec)
 	memcpy(rec, p + 4, sizeof(*rec));
 
 	assert_int_equal(load_pieces(s1.b, s1.len), 0);
+	migrate_guest_runs(&c);			/* the target's guest runs */
 	idx = flow_lookup(key);
 	if (idx < 0) {
 		log_dump();
@@ -1156,6 +1160,7 @@ static void tcp_real_gap(bool eperm)
 
 	assert_true(parse(&s1) > 0);
 	assert_int_equal(load_pieces(s1.b, s1.len), 0);
+	migrate_guest_runs(&c);			/* the target's guest runs */
 	idx = flow_lookup(&key);
 	if (idx < 0) {
 		log_dump();
@@ -1168,8 +1173,10 @@ static void tcp_real_gap(bool eperm)
 	if (got != 8 || memcmp(buf, "gap!more", 8))
 		fail_msg("the guest got %zu of 8 bytes", got);
 
-	/* Frozen socket and guard on the source: the helper attached theirs */
-	assert_int_equal(helper_filters, eperm ? 2 : 0);
+	/* Frozen socket and guard on the source, staged socket on the
+	 * target: the helper attached their filters (detaching needs none)
+	 */
+	assert_int_equal(helper_filters, eperm ? 3 : 0);
 }
 
 static void test_tcp_migrate_migrate_real_data_in_gap(void **state)
@@ -1383,6 +1390,171 @@ static void test_tcp_migrate_migrate_real_segment_during_dump(void **state)
 	assert_int_equal(p[4 + sizeof(rec)], pattern(0));
 }
 
+/* ---------------------------------------------------------------- */
+/* Tests: a migration that fails after the state was handed over     */
+/* ---------------------------------------------------------------- */
+
+/* The peer's end is alive: no RST, no FIN came */
+static void peer_untouched(int sfd)
+{
+	char b;
+
+	if (send(sfd, "", 0, MSG_NOSIGNAL) < 0 && errno == ECONNRESET)
+		fail_msg("the peer's connection was reset");
+	if (recv(sfd, &b, 1, MSG_DONTWAIT | MSG_PEEK) == 0)
+		fail_msg("the peer got a FIN");
+}
+
+/* The connection of @key runs here, both ways, and the guest's side gets
+ * @pre first (what the peer sent while it was frozen)
+ */
+static void conn_runs(const struct flow_key *key, struct pair *pr,
+		      const char *pre)
+{
+	static uint8_t buf[64];
+	size_t n = strlen(pre), got;
+	int idx = flow_lookup(key);
+
+	if (idx < 0) {
+		log_dump();
+		fail_msg("connection not running");
+	}
+	assert_int_equal(write(pr->sfd, "more", 4), 4);
+	got = read_upto(tcp_conn_at((unsigned)idx)->fd, buf, n + 4, 5000);
+	if (got != n + 4 || memcmp(buf, pre, n) || memcmp(buf + n, "more", 4))
+		fail_msg("the guest got %zu of %zu bytes", got, n + 4);
+	assert_int_equal(send(tcp_conn_at((unsigned)idx)->fd, "back", 4,
+			      MSG_NOSIGNAL), 4);
+	assert_int_equal(read_upto(pr->sfd, buf, 4, 5000), 4);
+	assert_memory_equal(buf, "back", 4);
+}
+
+/* The state is out, the sockets closed; then QEMU starts the guest here
+ * again (a failed migration, or libvirt's cont): every connection comes
+ * back from our own stream, with what the peer sent meanwhile
+ */
+static void test_tcp_migrate_rollback_after_hand_over(void **state)
+{
+	struct flow_key key;
+	struct pair pr;
+
+	(void)state;
+	if (!can_repair())
+		skip();
+	helper = HELPER_INPROC;
+
+	pair_open(&pr, 0);
+	conn_install(pr.cfd, &key, 40020, pr.port, 0);
+	assert_int_equal(save_pipe(&s1), 0);
+	flow_defer_handler();
+	assert_true(flow_lookup(&key) < 0);
+	assert_true(migrate_source_done(&c));
+
+	assert_int_equal(write(pr.sfd, "gap!", 4), 4);
+	usleep(20000);
+	peer_untouched(pr.sfd);
+
+	log_clear();
+	migrate_guest_runs(&c);
+	assert_true(logged(LOG_INFO, "state taken back"));
+	assert_false(migrate_source_done(&c));	/* we stay, and listen */
+	conn_runs(&key, &pr, "gap!");
+	peer_untouched(pr.sfd);
+
+	/* Taken back once: the guest running on changes nothing */
+	migrate_guest_runs(&c);
+	assert_int_equal(flow_stats()->active, 1);
+}
+
+/* Put a socket in repair mode on the connection's addresses, as a target
+ * on this host does with a connection it rebuilt and holds
+ */
+static int hold_tuple(const struct pair *pr)
+{
+	struct sockaddr_in peer = pr->local;
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+
+	assert_true(s >= 0);
+	assert_int_equal(setsockopt(s, IPPROTO_TCP, TCP_REPAIR, &one,
+				    sizeof(one)), 0);
+	assert_int_equal(bind(s, (struct sockaddr *)&pr->local,
+			      sizeof(pr->local)), 0);
+	peer.sin_port = htons(pr->port);
+	assert_int_equal(connect(s, (struct sockaddr *)&peer, sizeof(peer)),
+			 0);
+	return s;
+}
+
+/* Same host: a target still holds the connection (its QEMU is gone, but
+ * it hasn't noticed yet), so taking it back fails at first; the source
+ * tries again on each tick, and has it once the target let go
+ */
+static void test_tcp_migrate_rollback_waits_for_target(void **state)
+{
+	struct flow_key key;
+	struct pair pr;
+	int held;
+
+	(void)state;
+	if (!can_repair())
+		skip();
+	helper = HELPER_INPROC;
+
+	pair_open(&pr, 0);
+	conn_install(pr.cfd, &key, 40021, pr.port, 0);
+	assert_int_equal(save_pipe(&s1), 0);
+	flow_defer_handler();
+	held = hold_tuple(&pr);
+
+	clock_gettime(CLOCK_MONOTONIC, &c.now);
+	migrate_guest_runs(&c);
+	assert_true(flow_lookup(&key) < 0);	/* not yet */
+	assert_false(migrate_source_done(&c));
+	migrate_timer(&c);
+	assert_true(flow_lookup(&key) < 0);
+	peer_untouched(pr.sfd);
+
+	close(held);			/* in repair mode: silently */
+	assert_int_equal(write(pr.sfd, "late", 4), 4);
+	migrate_timer(&c);
+	conn_runs(&key, &pr, "late");
+}
+
+/* A target whose QEMU goes away before its guest ran lets go of what it
+ * rebuilt, sending nothing: the same stream rebuilds it all again later
+ */
+static void test_tcp_migrate_target_unstages_silently(void **state)
+{
+	struct flow_key key;
+	struct pair pr;
+	int fds;
+
+	(void)state;
+	if (!can_repair())
+		skip();
+	helper = HELPER_INPROC;
+
+	pair_open(&pr, 0);
+	conn_install(pr.cfd, &key, 40022, pr.port, 0);
+	assert_int_equal(save_pipe(&s1), 0);
+	flow_defer_handler();
+	fds = fd_count();
+
+	assert_int_equal(load_pieces(s1.b, s1.len), 0);
+	assert_true(tcp_mig_staged());
+	assert_true(flow_lookup(&key) < 0);	/* waits for the guest */
+	assert_int_equal(write(pr.sfd, "gap!", 4), 4);
+	c.vdev.devstate->reset(c.vdev.devstate_opaque);	/* QEMU quits */
+	assert_false(tcp_mig_staged());
+	assert_int_equal(fd_count(), fds - 1);	/* staged socket, guard gone */
+	usleep(20000);
+	peer_untouched(pr.sfd);
+
+	assert_int_equal(load_pieces(s1.b, s1.len), 0);
+	migrate_guest_runs(&c);
+	conn_runs(&key, &pr, "gap!");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1408,6 +1580,9 @@ int main(void)
 		T(test_tcp_migrate_migrate_real_fin_after_unsent),
 		T(test_tcp_migrate_migrate_real_both_fins),
 		T(test_tcp_migrate_migrate_real_segment_during_dump),
+		T(test_tcp_migrate_rollback_after_hand_over),
+		T(test_tcp_migrate_rollback_waits_for_target),
+		T(test_tcp_migrate_target_unstages_silently),
 		T(test_tcp_migrate_migrate_real_data_after_dump),
 #undef T
 	};
