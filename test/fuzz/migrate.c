@@ -61,6 +61,7 @@
 #include "tcp.h"
 #include "tcp_conn.h"
 #include "tcp_migrate.h"
+#include "tcp_restore.h"
 #include "common.h"
 
 #define HELPER_BATCH	REPAIR_BATCH
@@ -517,6 +518,8 @@ static void pass_end(bool helper, const char *what)
 	flow_defer_handler();
 	if (flow_stats()->active)
 		FUZZ_FAIL("%s: %u flows left", what, flow_stats()->active);
+	if (tcp_mig_staged())
+		FUZZ_FAIL("%s: connections left staged", what);
 	for (i = 0; i < npeers; i++)
 		silent_close(peers[i]);
 	npeers = 0;
@@ -543,6 +546,7 @@ static void apply(const struct mig_sec_ref *refs, bool helper,
 	if (helper)
 		peers_make(refs);
 	migrate_apply(&c, refs);
+	tcp_mig_activate(&c);		/* the guest runs */
 	peers_start();
 	pump();
 	live = flow_next(FLOW_TCP, -1) >= 0;
