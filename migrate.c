@@ -457,6 +457,7 @@ enum mig_phase {
  *		on the target (staged connections point into it)
  * @t0:		Start of the transfer, for the log
  * @t_fail:	Source: when the guest came back after a hand-over
+ * @guest_runs:	Staged connections wait for nothing but the helper
  */
 struct mig_xfer {
 	int fd;
@@ -471,6 +472,7 @@ struct mig_xfer {
 	struct mig_buf kept;
 	struct timespec t0;
 	struct timespec t_fail;
+	bool guest_runs;
 };
 
 static struct mig_xfer mig = { .fd = -1, .result = -ENODATA };
@@ -485,6 +487,7 @@ static void mig_forget(struct mig_xfer *x)
 {
 	mig_buf_free(&x->kept);
 	x->phase = MIG_IDLE;
+	x->guest_runs = false;
 }
 
 /**
@@ -505,13 +508,15 @@ static void mig_keep(struct mig_xfer *x, enum mig_phase phase)
  * @c:		Execution context
  * @x:		Transfer
  *
- * Return: 0 (without the helper, no connection moves: logged)
+ * Return: 0, -errno if connections can't move (without the helper, say):
+ *	   the transfer fails, and they carry on here
  */
 static int mig_freeze(struct ctx *c, struct mig_xfer *x)
 {
-	tcp_mig_freeze(c);
-	x->frozen = true;
-	return 0;
+	int rc = tcp_mig_freeze(c);
+
+	x->frozen = !rc;
+	return rc;
 }
 
 /**
@@ -975,6 +980,7 @@ void migrate_guest_runs(struct ctx *c)
 {
 	switch (mig.phase) {
 	case MIG_STAGED:
+		mig.guest_runs = true;
 		mig_activate(c);
 		break;
 	case MIG_HANDED_OVER:
@@ -997,6 +1003,8 @@ void migrate_timer(struct ctx *c)
 {
 	if (mig.phase == MIG_ROLLBACK)
 		mig_rollback(c);
+	else if (mig.phase == MIG_STAGED && mig.guest_runs)
+		mig_activate(c);	/* the helper failed the first time */
 }
 
 /**

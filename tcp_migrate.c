@@ -14,7 +14,8 @@
  * buffers of ours.
  *
  * Repair mode needs CAP_NET_ADMIN, which only passt-repair has (repair.c).
- * Without it, no connection moves: a warning, and they stay with us.
+ * Without it, no connection can move: the migration fails, and they
+ * stay with us.
  *
  * tcp_mig_freeze() puts every established connection (half-closed ones
  * too) in repair mode, closes its window (two window probes, the receive
@@ -224,9 +225,12 @@ static void tcp_mig_wait_data(void)
  * tcp_mig_freeze() - Source: put movable connections in repair mode
  * @c:		Execution context
  *
+ * Return: 0, -errno if some connection can't move: then none is frozen,
+ *	   they all carry on here, and the migration fails (logged)
+ *
  * #syscalls getsockopt setsockopt
  */
-void tcp_mig_freeze(struct ctx *c)
+int tcp_mig_freeze(struct ctx *c)
 {
 	unsigned i;
 	int idx, rc;
@@ -242,20 +246,22 @@ void tcp_mig_freeze(struct ctx *c)
 		frozen.fd[frozen.n++] = conn->fd;
 	}
 	if (!frozen.n)
-		return;
+		return 0;
 
 	if (!repair_ready(c)) {
-		warn("migrate: no passt-repair connected to %s: %u TCP "
-		     "connections will not move", c->repair_path, frozen.n);
+		err("migrate: no passt-repair connected to %s: %u TCP "
+		    "connections can't move, so the migration fails (they "
+		    "carry on here)", c->repair_path, frozen.n);
 		frozen.n = 0;
-		return;
+		return -ENOTCONN;
 	}
 	if ((rc = repair_set(c, frozen.fd, frozen.n, REPAIR_ON))) {
-		warn("migrate: repair mode refused (%s): %u TCP connections "
-		     "will not move", strerror(-rc), frozen.n);
+		err("migrate: repair mode refused (%s): %u TCP connections "
+		    "can't move, so the migration fails", strerror(-rc),
+		    frozen.n);
 		repair_set(c, frozen.fd, frozen.n, REPAIR_OFF);
 		frozen.n = 0;
-		return;
+		return rc;
 	}
 
 	for (i = 0; i < frozen.n; i++) {
@@ -283,12 +289,12 @@ void tcp_mig_freeze(struct ctx *c)
 	for (i = 0; i < TCP_MIG_PROBES; i++) {
 		if (i)
 			tcp_mig_wait_data();
-		if (repair_set(c, frozen.fd, frozen.n, REPAIR_OFF) ||
+		if ((rc = repair_set(c, frozen.fd, frozen.n, REPAIR_OFF)) ||
 		    (rc = repair_set(c, frozen.fd, frozen.n, REPAIR_ON))) {
-			warn("migrate: repair mode lost: %u TCP connections "
-			     "will not move", frozen.n);
+			err("migrate: repair mode lost: %u TCP connections "
+			    "can't move, so the migration fails", frozen.n);
 			tcp_mig_thaw(c);
-			return;
+			return rc;
 		}
 	}
 
@@ -296,12 +302,14 @@ void tcp_mig_freeze(struct ctx *c)
 	 * it would acknowledge, and the dump might miss.  What the peer
 	 * still sends is dropped here, unseen, and sent again, to the target.
 	 */
-	if (tcp_mig_deaf(c, frozen.fd, frozen.n, true)) {
-		warn("migrate: %u TCP connections will not move", frozen.n);
+	if ((rc = tcp_mig_deaf(c, frozen.fd, frozen.n, true))) {
+		err("migrate: %u TCP connections can't move, so the migration "
+		    "fails", frozen.n);
 		tcp_mig_thaw(c);
-		return;
+		return rc;
 	}
 	debug("migrate: %u TCP connections frozen", frozen.n);
+	return 0;
 }
 
 /**

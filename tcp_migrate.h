@@ -6,7 +6,7 @@
 #include "mig_wire.h"
 #include "mig_buf.h"
 
-void tcp_mig_freeze(struct ctx *c);
+int tcp_mig_freeze(struct ctx *c);
 int tcp_mig_save(struct ctx *c, struct mig_buf *b);
 void tcp_mig_release(struct ctx *c);
 void tcp_mig_thaw(struct ctx *c);

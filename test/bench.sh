@@ -41,7 +41,11 @@
 #                run the same on it, and print both with the ratio ours/peer
 #   BENCH_PEER_REPAIR  the peer's TCP_REPAIR helper (default:
 #                passt-repair-upstream beside BENCH_PEER)
-#   BENCH_PARTS  "iperf pmd mig" (default): which parts to run
+#   BENCH_PARTS  "iperf pmd mig fail" (default): which parts to run;
+#                "fail" runs the failed-migration tests (test/migrate.sh,
+#                group migfail) on our daemon and prints, per fault, the
+#                bytes lost, connections reset and how long the source's
+#                flows stalled (upstream has no rollback to measure)
 #   BENCH_PMD_MAIN  testpmd's main lcore, 0 (default) or 1: its forwarding
 #                lcore, which busy-polls, is the other CPU
 # Installs dpdk-dev (for dpdk-testpmd) with apt-get if it is missing.
@@ -53,7 +57,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 BENCH_TIME=${BENCH_TIME:-10}
 BENCH_PEER=${BENCH_PEER:-}
 BENCH_PEER_REPAIR=${BENCH_PEER_REPAIR:-${BENCH_PEER:+$(dirname "$BENCH_PEER")/passt-repair-upstream}}
-BENCH_PARTS=${BENCH_PARTS:-iperf pmd mig}
+BENCH_PARTS=${BENCH_PARTS:-iperf pmd mig fail}
 BENCH_MIG_CONNS="0 10 100 1000"
 BENCH_PMD_MAIN=${BENCH_PMD_MAIN:-0}
 # shellcheck disable=SC2034 # read by lib.sh: no --debug, it costs CPU
@@ -417,6 +421,17 @@ main() {
 		;;
 	esac
 	table
+	case " $BENCH_PARTS " in
+	*" fail "*) bench_fail ;;
+	esac
+}
+
+# bench_fail() - the failed-migration tests, their figures as table rows
+bench_fail() {
+	local out
+	echo "# failed migrations (ours): fault, bytes lost each way, resets, longest stall"
+	out=$(ONLY=migfail PASST="$OURS" "$here/run.sh" 2>&1)
+	echo "$out" | grep -E '^(ok|not ok) |^# f[0-9]+,|taken back|after the failure'
 }
 
 main "$@"

@@ -687,7 +687,7 @@ t_migf_no_helper() {
 }
 
 t_migf_pingpong() {
-	mig_fault_run f4 $((MIG_PINGPONG * 10 + 6)) migf_pingpong
+	mig_fault_run f4 $((MIG_PINGPONG * 16 + 6)) migf_pingpong
 }
 
 # mig_summary() - min/avg/max of the figures, a comment line

@@ -474,8 +474,8 @@ static void rebuild(bool freeze, struct mig_buf *keep)
 	struct mig_buf b = { 0 };
 	int rc;
 
-	if (freeze)
-		tcp_mig_freeze(&c);
+	if (freeze && (rc = tcp_mig_freeze(&c)))
+		FUZZ_FAIL("tcp_mig_freeze() failed: %s", strerror(-rc));
 	rc = migrate_build(&c, &b);
 	if (rc && rc != -ENOMEM)
 		FUZZ_FAIL("migrate_build() failed: %s", strerror(-rc));

@@ -375,7 +375,7 @@ static int move(const struct flow_key *key)
 	struct mig_buf b = { 0 };
 	int idx, rc;
 
-	tcp_mig_freeze(&c);
+	assert_int_equal(tcp_mig_freeze(&c), 0);
 	assert_int_equal(migrate_build(&c, &b), 0);
 	tcp_mig_release(&c);
 	flow_defer_handler();
@@ -475,7 +475,7 @@ static void test_bigq_refused(void **state)
 		skip();
 	helper_start();
 	conn_full(&key, &sfd, &in, &out);
-	tcp_mig_freeze(&c);
+	assert_int_equal(tcp_mig_freeze(&c), 0);
 	assert_int_equal(migrate_build(&c, &b), 0);
 	tcp_mig_release(&c);
 	flow_defer_handler();
