@@ -4,10 +4,10 @@
  * DOC: Theory of operation
  *
  * The configuration conf.c fills in and the state every module is handed
- * as its first argument, "c".  This header sits low in the layering: it
- * includes only util.h and vhost_user.h (for the embedded struct vu_dev),
- * so every protocol, flow and frame-output file can include it, and
- * nothing in it calls up.  The loop's own definitions stay in passt.c.
+ * as its first argument, "c".  This header sits at the bottom of the
+ * layering, with util.h: the vhost-user device is reached through a
+ * pointer (the loop owns it), so that any file can include this one
+ * without pulling in the vhost-user layer.  The loop's own definitions stay in passt.c.
  */
 #ifndef CTX_H
 #define CTX_H
@@ -21,7 +21,8 @@
 #include <time.h>
 
 #include "util.h"
-#include "vhost_user.h"
+
+struct vu_dev;
 
 #define MAXDNS			4
 #define MAXDNSRCH		4
@@ -126,7 +127,7 @@ struct ip6_ctx {
  * @tcp, @udp:	Port forwarding specs (-t, -u)
  * @epollfd:	The epoll instance
  * @timerfd:	Periodic timer
- * @vdev:	The vhost-user device
+ * @vdev:	The vhost-user device (passt.c owns it)
  * @now:	Time of the current batch of events (CLOCK_MONOTONIC)
  */
 struct ctx {
@@ -161,7 +162,7 @@ struct ctx {
 
 	int epollfd;
 	int timerfd;
-	struct vu_dev vdev;
+	struct vu_dev *vdev;
 	struct timespec now;
 };
 

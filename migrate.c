@@ -1013,8 +1013,8 @@ void migrate_timer(struct ctx *c)
  */
 void migrate_init(struct ctx *c)
 {
-	c->vdev.devstate = &migrate_devstate_ops;
-	c->vdev.devstate_opaque = c;
+	c->vdev->devstate = &migrate_devstate_ops;
+	c->vdev->devstate_opaque = c;
 }
 
 /**

@@ -3,6 +3,7 @@
 #define MIGRATE_H
 
 #include "ctx.h"
+#include "vu_dev.h"
 #include "mig_buf.h"
 #include "mig_wire.h"
 

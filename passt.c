@@ -223,7 +223,7 @@ static void tap_frame_cb(void *opaque, const uint8_t *frame, size_t len)
  */
 static bool kick_handler(struct ctx *c, union evtag tag)
 {
-	struct vu_dev *vdev = &c->vdev;
+	struct vu_dev *vdev = c->vdev;
 	eventfd_t count;
 
 	if (tag.idx >= VHOST_USER_MAX_QUEUES ||
@@ -312,15 +312,15 @@ static NORETURN void loop(struct ctx *c)
 
 			switch (tag.kind) {
 			case EV_VU_LISTEN:
-				vu_accept(&c->vdev);
+				vu_accept(c->vdev);
 				break;
 			case EV_VU_CONN:
-				if (c->vdev.conn_fd != tag.fd)
+				if (c->vdev->conn_fd != tag.fd)
 					break;
-				if (vu_control_handler(&c->vdev, ev) < 0 &&
-				    c->vdev.conn_fd < 0)
+				if (vu_control_handler(c->vdev, ev) < 0 &&
+				    c->vdev->conn_fd < 0)
 					front_end_gone(c);
-				else if (vu_queue_ready(&c->vdev,
+				else if (vu_queue_ready(c->vdev,
 							VHOST_USER_RX_QUEUE))
 					guest_runs(c);
 				break;
@@ -361,8 +361,8 @@ static NORETURN void loop(struct ctx *c)
 		}
 
 		if (tx_pending)
-			tx_pending = vu_frame_tx_poll(&c->vdev, tap_frame_cb, c);
-		if (vu_sigbus_check(&c->vdev))
+			tx_pending = vu_frame_tx_poll(c->vdev, tap_frame_cb, c);
+		if (vu_sigbus_check(c->vdev))
 			front_end_gone(c);
 
 		flow_defer_handler();
@@ -379,6 +379,7 @@ static NORETURN void loop(struct ctx *c)
 int main(int argc, char **argv)
 {
 	static struct ctx c;	/* big: port maps */
+	static struct vu_dev vdev;
 	int rc, pid_fd;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -400,14 +401,15 @@ int main(int argc, char **argv)
 	c.epollfd = epoll_create1(EPOLL_CLOEXEC);
 	if (c.epollfd < 0)
 		die_perror("epoll_create1");
-	vu_dev_init(&c.vdev, c.epollfd);
+	c.vdev = &vdev;
+	vu_dev_init(c.vdev, c.epollfd);
 	migrate_init(&c);
 
 	if (c.fd_conn >= 0) {
-		if (vu_set_conn(&c.vdev, c.fd_conn))
+		if (vu_set_conn(c.vdev, c.fd_conn))
 			die("Can't use --fd %d", c.fd_conn);
 	} else {
-		rc = vu_listen(&c.vdev, c.sock_path);
+		rc = vu_listen(c.vdev, c.sock_path);
 		if (rc)
 			die("Can't listen on %s: %s", c.sock_path,
 			    strerror(-rc));

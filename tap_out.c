@@ -66,7 +66,7 @@ static_assert(sizeof(struct tap_ip6_hdrs) == ETH_HLEN + 40, "wire size");
  */
 static int tap_out(struct ctx *c, const struct iovec *iov, size_t cnt)
 {
-	int rc = vu_frame_send(&c->vdev, iov, cnt);
+	int rc = vu_frame_send(c->vdev, iov, cnt);
 
 	if (rc < 0)
 		return rc;

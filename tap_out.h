@@ -23,7 +23,7 @@
  */
 static inline bool tap_csum_trusted(const struct ctx *c)
 {
-	return vu_frame_csum_trusted(&c->vdev);
+	return vu_frame_csum_trusted(c->vdev);
 }
 
 int tap_send(struct ctx *c, const void *frame, size_t len);

@@ -55,6 +55,7 @@
 #include <unistd.h>
 
 #include "ctx.h"
+#include "vu_dev.h"
 #include "flow.h"
 #include "migrate.h"
 #include "repair.h"
@@ -76,6 +77,7 @@ ssize_t __wrap_getrandom(void *buf, size_t len, unsigned flags);
 int __wrap_vu_frame_send(struct vu_dev *vdev, const struct iovec *iov, size_t cnt);
 
 static struct ctx c;
+static struct vu_dev fuzz_vdev;	/* the wrapped output ignores it */
 
 /**
  * struct saved - The context fields a stream may change, as configured
@@ -794,6 +796,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		fprintf(stderr, "fuzz: no CAP_NET_ADMIN, TCP_REPAIR unavailable:"
 			" the helper pass is skipped\n");
 
+	c.vdev = &fuzz_vdev;
 	c.mode_vu = true;
 	c.fd_conn = c.repair_fd = c.repair_listen_fd = c.timerfd = -1;
 	c.mtu = MTU_DEFAULT;

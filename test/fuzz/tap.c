@@ -59,6 +59,7 @@
 #include <unistd.h>
 
 #include "ctx.h"
+#include "vu_dev.h"
 #include "flow.h"
 #include "fwd.h"
 #include "icmp.h"
@@ -715,6 +716,9 @@ static int h_socket(bool v6, int type, uint16_t port, enum hrole role)
  */
 static void ctx_setup(void)
 {
+	static struct vu_dev vdev;	/* the wrapped output ignores it */
+
+	c.vdev = &vdev;
 	c.mode_vu = true;
 	c.fd_conn = c.repair_fd = c.repair_listen_fd = c.timerfd = -1;
 	c.mtu = MTU_DEFAULT;

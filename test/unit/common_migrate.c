@@ -307,7 +307,10 @@ void log_dump(void)
 /* A context as conf.c leaves it: no helper, no forwarded ports */
 static void ctx_base(struct ctx *x)
 {
+	static struct vu_dev vdev;	/* shared: only @c's is used */
+
 	memset(x, 0, sizeof(*x));
+	x->vdev = &vdev;
 	x->mode_vu = true;
 	x->repair_fd = x->repair_listen_fd = x->fd_conn = -1;
 	x->timerfd = x->epollfd = -1;
@@ -395,8 +398,8 @@ int mig_setup(void **state)
 	flow_init();
 	assert_int_equal(tcp_init(&c), 0);
 	migrate_init(&c);
-	assert_ptr_equal(c.vdev.devstate, &migrate_devstate_ops);
-	assert_ptr_equal(c.vdev.devstate_opaque, &c);
+	assert_ptr_equal(c.vdev->devstate, &migrate_devstate_ops);
+	assert_ptr_equal(c.vdev->devstate_opaque, &c);
 	snapshot();
 	return 0;
 }
@@ -404,7 +407,7 @@ int mig_setup(void **state)
 int mig_teardown(void **state)
 {
 	(void)state;
-	c.vdev.devstate->reset(c.vdev.devstate_opaque);
+	c.vdev->devstate->reset(c.vdev->devstate_opaque);
 	drop_tcp_flows();
 	while (nkept) {		/* the daemon closed some: EBADF */
 		int fd = kept[--nkept];
@@ -723,17 +726,17 @@ void tp_three(struct sb *t)
 
 int x_start(int fd, uint32_t dir)
 {
-	return c.vdev.devstate->start(c.vdev.devstate_opaque, fd, dir);
+	return c.vdev->devstate->start(c.vdev->devstate_opaque, fd, dir);
 }
 
 int x_check(void)
 {
-	return c.vdev.devstate->check(c.vdev.devstate_opaque);
+	return c.vdev->devstate->check(c.vdev->devstate_opaque);
 }
 
 void x_reset(void)
 {
-	c.vdev.devstate->reset(c.vdev.devstate_opaque);
+	c.vdev->devstate->reset(c.vdev->devstate_opaque);
 }
 
 /* Load @len bytes through a pipe whose writer is closed; check() */

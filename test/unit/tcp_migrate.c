@@ -1548,7 +1548,7 @@ static void test_tcp_migrate_target_unstages_silently(void **state)
 	assert_true(tcp_mig_staged());
 	assert_true(flow_lookup(&key) < 0);	/* waits for the guest */
 	assert_int_equal(write(pr.sfd, "gap!", 4), 4);
-	c.vdev.devstate->reset(c.vdev.devstate_opaque);	/* QEMU quits */
+	c.vdev->devstate->reset(c.vdev->devstate_opaque);	/* QEMU quits */
 	assert_false(tcp_mig_staged());
 	assert_int_equal(fd_count(), fds - 1);	/* staged socket, guard gone */
 	usleep(20000);
