@@ -37,6 +37,7 @@ enum tcp_state {
  * struct tcp_conn - Per-connection state, indexed by flow index
  * @fd:			Host socket, -1 if none
  * @state:		enum tcp_state
+ * @clamp_log:		Log2 of the window clamp set on @fd, 0 if none
  * @flags:		CONN_* flags
  * @retries:		Retransmissions since the last ACK progress
  * @ws_guest:		Shift for windows the guest sends (0 without CONN_WS)
@@ -53,6 +54,7 @@ enum tcp_state {
 struct tcp_conn {
 	int fd;
 	uint8_t state;
+	uint8_t clamp_log;
 	uint16_t flags;
 	uint8_t retries;
 	uint8_t ws_guest;

@@ -26,6 +26,7 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include "tcp_guest.h"
@@ -34,9 +35,42 @@
 #include "tcp_conn.h"
 #include "flow.h"
 
+#define TCP_CLAMP_MIN_LOG	18	/* 256 KiB: the least window we clamp to */
+#define TCP_CLAMP_MAX_LOG	30
+
 /* ---------------------------------------------------------------- */
 /* Guest to host                                                     */
 /* ---------------------------------------------------------------- */
+
+/**
+ * tcp_guest_clamp() - Keep the peer's window near what the guest takes
+ * @conn:	Connection, with a socket
+ *
+ * Data the guest hasn't acknowledged stays in the socket's receive queue,
+ * and the kernel lets that queue grow to its autotuned buffer, tens of
+ * megabytes, when the peer is faster than the guest: all of it would
+ * have to move with a migration, in the downtime.  The window we offer
+ * the peer is clamped to twice the guest's window (at least
+ * 1 << TCP_CLAMP_MIN_LOG), a power of two, which bounds the queue to what
+ * the guest takes soon.  A system call only when the power of two goes
+ * up, or down by four times.
+ *
+ * #syscalls setsockopt
+ */
+static void tcp_guest_clamp(struct tcp_conn *conn)
+{
+	uint32_t want = MAX(conn->wnd_from_guest, 1U << (TCP_CLAMP_MIN_LOG - 1));
+	unsigned lg = 32 - (unsigned)__builtin_clz(want * 2 - 1);
+	int v;
+
+	lg = MIN(lg, TCP_CLAMP_MAX_LOG);
+	if (conn->clamp_log && lg <= conn->clamp_log &&
+	    lg + 2 > conn->clamp_log)
+		return;
+	v = 1 << lg;
+	if (!setsockopt(conn->fd, IPPROTO_TCP, TCP_WINDOW_CLAMP, &v, sizeof(v)))
+		conn->clamp_log = (uint8_t)lg;
+}
 
 /**
  * tcp_guest_ack() - Process the ACK field and window of a guest segment
@@ -58,6 +92,7 @@ static int tcp_guest_ack(const struct ctx *c, unsigned idx,
 		return -EINVAL;
 	}
 	conn->wnd_from_guest = (uint32_t)seg->wnd << conn->ws_guest;
+	tcp_guest_clamp(conn);
 	if (seq_le(seg->ack, conn->seq_acked))
 		return 0;
 

@@ -18,6 +18,7 @@
 /* WRAP: tap_send_l4 setsockopt */
 
 #include <errno.h>
+#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -66,6 +67,7 @@ struct guest {
 	uint32_t peer_wnd;		/* scaled */
 	unsigned peer_ws, peer_mss;
 	unsigned my_ws;
+	uint16_t my_wnd;		/* unscaled, 0: 65535 */
 	/* bulk receive: expected stream, counted */
 	uint64_t rcvd;
 	bool bad_stream;
@@ -297,7 +299,7 @@ static int g_send(struct guest *g, uint8_t flags, const void *data,
 	h.ack = (flags & TCP_F_ACK) ? htonl(g->rcv_nxt) : 0;
 	h.doff = (uint8_t)(((sizeof(h) + olen) / 4) << 4);
 	h.flags = flags;
-	h.wnd = htons(65535);
+	h.wnd = htons(g->my_wnd ? g->my_wnd : 65535);
 	memcpy(b, &h, sizeof(h));
 	memcpy(b + sizeof(h), opts, olen);
 	memcpy(b + sizeof(h) + olen, data, len);
@@ -596,6 +598,54 @@ static void test_tcp_outbound_v6(void **state)
 {
 	(void)state;
 	outbound_data_both_ways(true);
+}
+
+/* The host socket's window clamp follows the guest's window: twice it, a
+ * power of two, at least 256 KiB; down only when four times too large
+ */
+static int clamp_of(void)
+{
+	int idx = flow_next(FLOW_TCP, -1), v = 0;
+	socklen_t sl = sizeof(v);
+
+	assert_true(idx >= 0);
+	assert_int_equal(getsockopt(tcp_conn_at((unsigned)idx)->fd,
+				    IPPROTO_TCP, TCP_WINDOW_CLAMP, &v, &sl), 0);
+	return v;
+}
+
+static void test_tcp_window_clamp_follows_guest(void **state)
+{
+	struct guest g;
+	uint16_t port;
+	int lfd, fd;
+
+	(void)state;
+	lfd = server(AF_INET, &port);
+	guest_init(&g, false, 40030, port);
+	fd = g_connect(&g, lfd);		/* window 65535 << 7: 8 MiB */
+	assert_int_equal(clamp_of(), 16 << 20);
+
+	g.my_wnd = 256;				/* 32 KiB: the least clamp */
+	assert_int_equal(g_send(&g, TCP_F_ACK, NULL, 0, NULL, 0), 0);
+	assert_int_equal(clamp_of(), 256 << 10);
+
+	g.my_wnd = 8192;			/* 1 MiB: up to 2 MiB */
+	assert_int_equal(g_send(&g, TCP_F_ACK, NULL, 0, NULL, 0), 0);
+	assert_int_equal(clamp_of(), 2 << 20);
+
+	g.my_wnd = 4096;			/* 512 KiB wants 1 MiB: kept */
+	assert_int_equal(g_send(&g, TCP_F_ACK, NULL, 0, NULL, 0), 0);
+	assert_int_equal(clamp_of(), 2 << 20);
+
+	g.my_wnd = 1024;			/* 128 KiB wants 256 KiB: 8x less */
+	assert_int_equal(g_send(&g, TCP_F_ACK, NULL, 0, NULL, 0), 0);
+	assert_int_equal(clamp_of(), 256 << 10);
+
+	tcp_conn_drop(&c, (unsigned)flow_next(FLOW_TCP, -1));
+	flow_defer_handler();
+	close(fd);
+	close(lfd);
 }
 
 static void test_tcp_refused_port_rst(void **state)
@@ -1072,6 +1122,7 @@ int main(void)
 		T(test_tcp_bad_headers),
 		T(test_tcp_outbound_v4),
 		T(test_tcp_outbound_v6),
+		T(test_tcp_window_clamp_follows_guest),
 		T(test_tcp_refused_port_rst),
 		T(test_tcp_unknown_flow_rst),
 		T(test_tcp_out_of_window_dup_ack),
