@@ -44,11 +44,14 @@ that moved data, in milliseconds: how long the stream stalled.
       TCP: accept one connection, check every byte to EOF; report
       "ok N first=T last=T gap=MS peer=P", or "mismatch at OFF: got 0xGG,
       want 0xWW (N bytes) ...", or "short N of BYTES ...", or what error
-      ended it ("timed out": nothing came for RAMP_IDLE seconds)
-  ramp-send ADDR PORT BYTES KIBPS
-      TCP client: send BYTES of the ramp at KIBPS KiB/s, shut down the
-      write side, wait for EOF; print "sent N first=T last=T gap=MS", or
-      "send: ERROR after N bytes" and exit 1
+      ended it ("timed out": nothing came for RAMP_IDLE seconds); BYTES
+      0: any number of bytes
+  ramp-send ADDR PORT BYTES KIBPS [STOPFILE]
+      TCP client: send BYTES of the ramp at KIBPS KiB/s (0: as fast as
+      the connection takes them), or fewer if STOPFILE appears (looked
+      for every RAMP_STOP_EVERY bytes), shut down the write side, wait
+      for EOF; print "sent N first=T last=T gap=MS", or "send: ERROR
+      after N bytes" and exit 1
   echo-keep ADDR PORT REPORT
       TCP: echo every byte at once, on any number of connections; close
       one at its EOF; report "open=O peak=P closed=C bytes=B bad=X"
@@ -263,6 +266,7 @@ def mode_tcp_ask(addr, port, hexp):
 RAMP_IDLE = 30      # seconds a ramp stream may stall before we give up
 RAMP_PERIOD = 251 * 256
 RAMP_CHUNK = 1 << 16
+RAMP_STOP_EVERY = 1 << 20   # ramp-send: bytes between looks for STOPFILE
 # Three periods: any slice of up to RAMP_CHUNK bytes from offset < period
 RAMP = bytes((i * 7 + i // 251) & 0xff for i in range(3 * RAMP_PERIOD))
 
@@ -310,29 +314,34 @@ def ramp_recv(c, total):
             return ("mismatch at %d: got 0x%02x, want 0x%02x (%d bytes)" %
                     (got + i, b[i], want[i], got + len(b))), got, g
         got += len(b)
-    if total is not None and got != total:
+    if total and got != total:
         return "%s %d of %d" % ("short" if got < total else "long", got,
                                 total), got, g
     return None, got, g
 
 
-def ramp_send(c, total, kibps):
-    """Send total bytes of the ramp at kibps KiB/s: (error or None, Gap)"""
+def ramp_send(c, total, kibps, stop=None):
+    """Send total bytes of the ramp at kibps KiB/s (0: unpaced), fewer if
+    the file stop appears: (error or None, bytes sent, Gap)"""
     rate, sent, g = kibps * 1024.0, 0, Gap()
     c.settimeout(RAMP_IDLE)
     t0 = time.monotonic()
     while sent < total:
+        if stop and not sent % RAMP_STOP_EVERY and os.path.exists(stop):
+            break
         n = min(16384, total - sent)
         try:
             c.sendall(ramp_at(sent, n))
         except OSError as e:
-            return "%s after %d bytes" % (e.strerror or e, sent), g
+            return "%s after %d bytes" % (e.strerror or e, sent), sent, g
         g.tick()
         sent += n
+        if not rate:
+            continue
         ahead = t0 + sent / rate - time.monotonic()
         if ahead > 0:
             time.sleep(ahead)
-    return None, g
+    return None, sent, g
 
 
 def mode_ramp_sink(addr, port, rep, total):
@@ -344,9 +353,9 @@ def mode_ramp_sink(addr, port, rep, total):
     report(rep, "%s %s peer=%s\n" % (err or "ok %d" % got, g, peer[0]))
 
 
-def mode_ramp_send(addr, port, total, kibps):
+def mode_ramp_send(addr, port, total, kibps, stop=None):
     s = socket.create_connection((addr, int(port)), timeout=RAMP_IDLE)
-    err, g = ramp_send(s, int(total), float(kibps))
+    err, sent, g = ramp_send(s, int(total), float(kibps), stop)
     try:
         if not err:
             s.shutdown(socket.SHUT_WR)
@@ -357,7 +366,7 @@ def mode_ramp_send(addr, port, total, kibps):
     if err:
         print("send: %s %s" % (err, g))
         return 1
-    print("sent %d %s" % (int(total), g))
+    print("sent %d %s" % (sent, g))
     return 0
 
 
@@ -417,7 +426,7 @@ def mode_half_send(addr, port, rep, total, kibps):
         report(rep, "in: %s\n" % err)
         return 1
     report(rep + ".eof", "%.3f\n" % time.time())
-    err, g = ramp_send(c, int(total), float(kibps))
+    err, _, g = ramp_send(c, int(total), float(kibps))
     if err:
         report(rep, "in=%d out: %s %s\n" % (got, err, g))
         return 1

@@ -28,7 +28,11 @@
 # the target QEMU, started with -S, killed once the migration completed,
 # then "cont" on the source (libvirt's way); F2 migrate_cancel at
 # pre-switchover; F3 a target daemon with no helper; F4 MIG_PINGPONG
-# migrations in a row.  They share a guest while they pass.
+# migrations in a row; F5 MIG_BULK_MIGS migrations while a bulk stream
+# each way, unpaced, keeps the queues full (the source socket's hold
+# megabytes: the guest, under TCG, reads slower than the host writes).
+# They share a guest while they pass; MIGFAIL_ONLY (e.g. "f5", "f1 f4")
+# runs some of them alone.
 #
 # Ports: the daemons forward TCP 10021 to the guest (host to guest
 # streams), and for (f) 10022 too (new connections).  Host side, on the
@@ -55,12 +59,21 @@ MIG_EXITS=()		# "daemon/helper" exit status of each old source
 MIG_TOKEN=
 MIG_SPID=		# host side sender of the current stream run
 MIG_S_TAG=		# mig_streams_start: names the host side's files
-MIG_S_BYTES=		# and the bytes each way
+MIG_S_STOP=		# unpaced streams: the host side's stop file
+MIG_S_G2H=		# bytes each receiver wants: all of a paced stream,
+MIG_S_H2G=		# what the sender says it sent of an unpaced one
 MIG_GAP_G2H=		# mig_streams_check: longest stalls seen, ms
 MIG_GAP_H2G=
 MIG_FWD2=10022		# fault tests: forwarded, for new connections
 MIG_F_RATE=512		# fault tests: KiB/s of both streams
 MIG_F_SECS=36		# their length, failed migration and retry (F1-F3)
+MIG_F_BYTES=$((MIG_F_SECS * MIG_F_RATE * 1024))
+MIG_BULK_MIGS=${MIG_BULK_MIGS:-2}	# F5: migrations under the bulk streams
+MIG_BULK_FILL=1		# F5: seconds the queues get to fill up first
+MIG_BULK_AFTER=1	# F5: seconds the streams go on after the last one
+MIG_BULK_STATE=$((1024 * 1024))	# F5: least state the largest one carries
+MIG_BULK_CAP=$((1 << 40))	# bound of an unpaced stream, never reached
+MIG_BULK_TMO=150	# seconds the guest's ends of unpaced streams may run
 MIG_PINGPONG=${MIG_PINGPONG:-4}	# migrations in a row under one stream pair
 MIG_F_BOOTS=0		# guests booted for the fault tests
 MIG_F_BAD=		# the last fault test failed: boot a fresh guest
@@ -197,33 +210,45 @@ t_mig_idle() {
 }
 
 # --- (b) -------------------------------------------------------------------
-# mig_streams_start() - a paced ramp stream each way: guest to a host sink,
-# host to the guest through the forwarded port MIG_FWD; wait until both run
+# mig_streams_start() - a ramp stream each way: guest to a host sink, host
+# to the guest through the forwarded port MIG_FWD; wait until both run
 # @1:	tag, names the host side's files: mig_sinkTAG.rep, mig_h2gTAG.out
 # @2:	port of the host sink
 # @3:	bytes each way
-# @4:	KiB/s
+# @4:	KiB/s; 0 for unpaced streams (as fast as the connections go), which
+#	run until mig_streams_check stops their senders, @3 only a bound
 #
-# Sets MIG_S_TAG, MIG_S_BYTES and MIG_SPID (the host sender), for
-# mig_streams_check and mig_streams_report.  The guest's ends are gbg jobs
-# h2g and g2h; they give up 48 s after the stream should have ended.
+# Sets MIG_S_TAG, MIG_S_STOP, MIG_S_G2H, MIG_S_H2G and
+# MIG_SPID (the host sender), for mig_streams_check and
+# mig_streams_report.  The guest's ends are gbg jobs h2g and g2h; they
+# give up 48 s after a paced stream should have ended, MIG_BULK_TMO s
+# after an unpaced one started.
 mig_streams_start() {
-	local tag=$1 port=$2 bytes=$3 rate=$4 out tmo
+	local tag=$1 port=$2 bytes=$3 rate=$4 out tmo=$MIG_BULK_TMO want=0
+	local gstop=/tmp/stop
 	lib_kill "$MIG_SPID"
 	mig_daemon_ok || return 1
-	MIG_S_TAG=$tag MIG_S_BYTES=$bytes
-	tmo=$((bytes / 1024 / rate + 48))
+	MIG_S_TAG=$tag MIG_S_STOP=$WORK/mig_stop$tag
+	MIG_S_G2H='' MIG_S_H2G=''
+	rm -f "$MIG_S_STOP"
+	if [ "$rate" -ne 0 ]; then
+		tmo=$((bytes / 1024 / rate + 48))
+		want=$bytes MIG_S_G2H=$bytes MIG_S_H2G=$bytes
+		MIG_S_STOP='' gstop=''
+	fi
 	tu_server "mig_sink$tag.rep" ramp-sink 127.0.0.1 "$port" REP \
-		"$bytes" || fail "host sink did not start" || return 1
+		"$want" || fail "host sink did not start" || return 1
 	out=$(guest_run "$GUEST_FN
 		gkill
-		gbg h2g ramp -t $tmo recv $MIG_FWD $bytes
+		rm -f /tmp/stop
+		gbg h2g ramp -t $tmo recv $MIG_FWD $want
 		gwait /tmp/h2g '^listening' 5 || exit 1
-		gbg g2h ramp -t $tmo send 192.0.2.2 $port $bytes $rate") ||
+		gbg g2h ramp -t $tmo send 192.0.2.2 $port $bytes $rate $gstop") ||
 		fail "guest stream ends did not start: $(echo "$out" | oneline)" ||
 		return 1
+	# shellcheck disable=SC2086 # MIG_S_STOP: one argument or none
 	ip netns exec "$NS" python3 "$MIG_HOST" ramp-send 127.0.0.1 "$MIG_FWD" \
-		"$bytes" "$rate" </dev/null >"$WORK/mig_h2g$tag.out" 2>&1 &
+		"$bytes" "$rate" $MIG_S_STOP </dev/null >"$WORK/mig_h2g$tag.out" 2>&1 &
 	MIG_SPID=$!
 	LIB_PIDS+=("$MIG_SPID")
 	out=$(mig_guest_wait /tmp/h2g '^accepted' 10)
@@ -231,27 +256,57 @@ mig_streams_start() {
 		fail "host to guest: the guest accepted no connection: $(echo "$out" | oneline)"
 }
 
-# mig_streams_check() - wait for both streams to end; all bytes, in order,
-# and an EOF, at each receiver; both spanned a time span
+# mig_streams_stop() - unpaced streams: stop both senders, wait for what
+# they say they sent, which each receiver then wants
+#
+# Sets MIG_S_G2H and MIG_S_H2G
+mig_streams_stop() {
+	local out rep
+	touch "$MIG_S_STOP"
+	guest_run 'touch /tmp/stop' >/dev/null ||
+		fail "could not stop the guest's sender" || return 1
+	out=$(mig_guest_wait /tmp/g2h '^sent ' 60)
+	MIG_S_G2H=$(echo "$out" | sed -n 's/^sent \([0-9]*\)$/\1/p')
+	[ -n "$MIG_S_G2H" ] ||
+		fail "guest to host: guest sender says '$(echo "$out" | oneline)'" ||
+		return 1
+	wait_gone "$MIG_SPID" 60 ||
+		fail "host to guest: host sender still running 60 s after the stop" ||
+		return 1
+	rep=$(cat "$WORK/mig_h2g$MIG_S_TAG.out")
+	MIG_S_H2G=$(echo "$rep" | sed -n 's/^sent \([0-9]*\) .*/\1/p')
+	[ -n "$MIG_S_H2G" ] ||
+		fail "host to guest: host sender: $(echo "$rep" | oneline)"
+}
+
+# mig_streams_check() - wait for both streams to end (stop them first if
+# unpaced); all bytes, in order, and an EOF, at each receiver; both spanned
+# a time span
 # @1:	time the streams must have started before (default MIG_T0)
 # @2:	time they must have ended after (default MIG_T1)
 #
 # Sets MIG_GAP_G2H (longest stall at the host sink) and MIG_GAP_H2G (at
 # the host sender), ms
 mig_streams_check() {
-	local sink=$WORK/mig_sink$MIG_S_TAG.rep n=$MIG_S_BYTES out rep
+	local sink=$WORK/mig_sink$MIG_S_TAG.rep n out rep
+	if [ -n "$MIG_S_STOP" ]; then
+		mig_streams_stop || return 1
+	fi
+	n=$MIG_S_G2H
 	tu_wait_file "$sink" 60 ||
 		fail "guest to host: host sink had no EOF 60 s after the migration" ||
 		return 1
 	rep=$(cat "$sink")
 	[[ $rep == "ok $n "* ]] ||
-		fail "guest to host: $(echo "$rep" | oneline)" || return 1
+		fail "guest to host: $(echo "$rep" | oneline), want $n bytes" ||
+		return 1
 	mig_between "$(mig_field "$rep" first)" "$(mig_field "$rep" last)" \
 		"${1:-}" "${2:-}" ||
 		fail "guest to host stream did not span the migration: $rep" ||
 		return 1
 	MIG_GAP_G2H=$(mig_field "$rep" gap)
 
+	n=$MIG_S_H2G
 	out=$(mig_guest_wait /tmp/h2g '^ok ' 60)
 	[ "$(echo "$out" | tail -n 1)" = "ok $n" ] ||
 		fail "host to guest: guest receiver says '$(echo "$out" | oneline)', want 'ok $n'" ||
@@ -269,7 +324,7 @@ mig_streams_check() {
 		return 1
 	MIG_GAP_H2G=$(mig_field "$rep" gap)
 	out=$(mig_guest_wait /tmp/g2h '^sent ' 10)
-	[ "$out" = "sent $n" ] ||
+	[ "$out" = "sent $MIG_S_G2H" ] ||
 		fail "guest to host: guest sender says '$(echo "$out" | oneline)'"
 }
 
@@ -456,11 +511,15 @@ mig_got() {
 }
 
 # mig_lost() - bytes of the stream a receiver did not get, from its verdict
+# @1:	the verdict
+# @2:	bytes sent, empty if not known
 mig_lost() {
 	local got
 	got=$(mig_got "$1")
-	if [ -n "$got" ]; then
-		echo "$((MIG_S_BYTES - got))"
+	if [ -n "$got" ] && [ -n "$2" ]; then
+		echo "$(($2 - got)) of $2"
+	elif [ -n "$got" ]; then
+		echo "? (got $got, sender's count unknown)"
 	else
 		echo "? (no verdict yet${1:+: '$(echo "$1" | tail -n 1 | oneline)'})"
 	fi
@@ -481,8 +540,8 @@ mig_streams_report() {
 	g2h=$(guest_run -t 10 'cat /tmp/g2h' 2>/dev/null) || true
 	resets=$(printf '%s\n' "$sink" "$snd" "$h2g" "$g2h" |
 		 grep -ci reset) || true
-	echo "# $1: bytes lost (of $MIG_S_BYTES each way): guest to host" \
-	     "$(mig_lost "$sink"), host to guest $(mig_lost "$h2g");" \
+	echo "# $1: bytes lost: guest to host $(mig_lost "$sink" "$MIG_S_G2H")," \
+	     "host to guest $(mig_lost "$h2g" "$MIG_S_H2G");" \
 	     "connections reset: $resets; longest stall: guest to host" \
 	     "$(mig_field "$sink" gap) ms, host to guest" \
 	     "$(mig_field "$snd" gap) ms (host send)"
@@ -537,19 +596,20 @@ mig_fault_retry() {
 
 # mig_fault_run() - streams, @@, then the streams' and the forward's checks
 # @1:	name of the streams (and of their '#' line)
-# @2:	seconds the streams last
+# @2:	bytes each way
+# @3:	KiB/s, 0 for unpaced
 # @@:	what to do to the guest across the streams; sets MIG_F_T to the
 #	time of the failure (or the first migration), MIG_T1 to its last
 #	migration's end
 mig_fault_run() {
-	local name=$1 secs=$2 why rc=0 t0
-	shift 2
+	local name=$1 bytes=$2 rate=$3 why rc=0 t0
+	shift 3
 	mig_fault_guest || return 1
 	t0=$(now)
 	MIG_F_T=
 	MIG_F_STREAMS=$((MIG_F_STREAMS + 1))
-	mig_streams_start "$name" $((10230 + MIG_F_STREAMS)) \
-		$((secs * MIG_F_RATE * 1024)) "$MIG_F_RATE" || return 1
+	mig_streams_start "$name" $((10230 + MIG_F_STREAMS)) "$bytes" "$rate" ||
+		return 1
 	if ! "$@"; then
 		# And the streams? (the check waits for their end)
 		why=$REASON
@@ -674,20 +734,67 @@ migf_pingpong() {
 	done
 }
 
+# mig_state_bytes() - bytes of state a source daemon wrote in its last
+# migration, from its log ("migrate: wrote N bytes of state"); empty if none
+# @1:	the daemon's log
+mig_state_bytes() {
+	sed -n 's/.*migrate: wrote \([0-9]*\) bytes of state.*/\1/p' "$1" |
+		tail -n 1
+}
+
+# migf_bulk() - F5: MIG_BULK_MIGS migrations in a row, each to a fresh
+# target, while unpaced streams keep the queues full; a '#' line each
+# with the bytes of state the source wrote
+#
+# Each migration starts once the streams have run MIG_BULK_FILL s (the
+# first) or as soon as the target is up (the next ones).  How much the
+# queues hold depends on how far the kernel has grown the buffers by then
+# (0.5 MB to 12 MB seen): the largest state must be MIG_BULK_STATE or
+# more, else the queues were not full, and the test would prove nothing.
+migf_bulk() {
+	local k st max=0 all=
+	sleep "$MIG_BULK_FILL"
+	for k in $(seq "$MIG_BULK_MIGS"); do
+		mig_prepare repair && mig_go ||
+			fail "migration $k of $MIG_BULK_MIGS: $REASON" || return 1
+		[ -n "$MIG_F_T" ] || MIG_F_T=$MIG_T0
+		st=$(mig_state_bytes "$MIG_SRC_LOG")
+		echo "# bulk migration $k of $MIG_BULK_MIGS: ${st:-?} bytes of" \
+		     "state written by the source"
+		[ -n "$st" ] ||
+			fail "migration $k: no 'wrote N bytes of state' in $MIG_SRC_LOG" ||
+			return 1
+		all="$all $st"
+		[ "$st" -le "$max" ] || max=$st
+	done
+	[ "$max" -ge "$MIG_BULK_STATE" ] ||
+		fail "the migrations carried${all} bytes of state, want $MIG_BULK_STATE or more in one: the queues were not full" ||
+		return 1
+	sleep "$MIG_BULK_AFTER"
+}
+
 t_migf_paused_target() {
-	mig_fault_run f1 "$MIG_F_SECS" mig_fault_retry migf_paused_target
+	mig_fault_run f1 "$MIG_F_BYTES" "$MIG_F_RATE" \
+		mig_fault_retry migf_paused_target
 }
 
 t_migf_cancel() {
-	mig_fault_run f2 "$MIG_F_SECS" mig_fault_retry migf_cancel
+	mig_fault_run f2 "$MIG_F_BYTES" "$MIG_F_RATE" \
+		mig_fault_retry migf_cancel
 }
 
 t_migf_no_helper() {
-	mig_fault_run f3 "$MIG_F_SECS" mig_fault_retry migf_no_helper
+	mig_fault_run f3 "$MIG_F_BYTES" "$MIG_F_RATE" \
+		mig_fault_retry migf_no_helper
 }
 
 t_migf_pingpong() {
-	mig_fault_run f4 $((MIG_PINGPONG * 16 + 6)) migf_pingpong
+	mig_fault_run f4 $(((MIG_PINGPONG * 16 + 6) * MIG_F_RATE * 1024)) \
+		"$MIG_F_RATE" migf_pingpong
+}
+
+t_migf_bulk() {
+	mig_fault_run f5 "$MIG_BULK_CAP" 0 migf_bulk
 }
 
 # mig_summary() - min/avg/max of the figures, a comment line
@@ -734,17 +841,31 @@ migrate_tests() {
 	echo "# migration tests: $(elapsed "$t0") s"
 }
 
+# migf_only() - true if the fault test is to run (MIGFAIL_ONLY empty, or
+# names it)
+# @1:	its name, f1 to f5
+migf_only() {
+	[ -z "${MIGFAIL_ONLY:-}" ] || [[ " $MIGFAIL_ONLY " == *" $1 "* ]]
+}
+
 migfail_tests() {
 	local t0
 	t0=$(now)
+	migf_only f1 &&
 	run_test "failed migration: target QEMU (-S) killed once complete, cont on the source; streams carry on, retry works" \
 		t_migf_paused_target
+	migf_only f2 &&
 	run_test "failed migration: migrate_cancel at pre-switchover; streams carry on, retry works" \
 		t_migf_cancel
+	migf_only f3 &&
 	run_test "failed migration: target without passt-repair; streams stay with the source, retry works" \
 		t_migf_no_helper
+	migf_only f4 &&
 	run_test "migration: $MIG_PINGPONG migrations in a row under one pair of streams, byte-exact" \
 		t_migf_pingpong
+	migf_only f5 &&
+	run_test "migration: $MIG_BULK_MIGS migrations under unpaced bulk streams both ways, queues full, byte-exact" \
+		t_migf_bulk
 	qemu_stop
 	mig_target_stop
 	lib_kill "$REPAIR_PID"

@@ -16,7 +16,10 @@
 # migfail" (default all; migrate includes migfail, the failed migrations
 # and the ping-pong), e.g. ONLY=tcp_udp or ONLY="basic migrate" or
 # ONLY=migfail; MIG_RUNS: the number of migrations with streams running
-# (default 5); MIG_PINGPONG: migrations in a row in the ping-pong (4).
+# (default 5); MIG_PINGPONG: migrations in a row in the ping-pong (4);
+# MIGFAIL_ONLY: the fault tests of group migfail to run, of "f1 f2 f3 f4
+# f5" (default all), e.g. ONLY=migfail MIGFAIL_ONLY=f5 for the bulk
+# streams alone; MIG_BULK_MIGS: F5's migrations under them (2).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -278,6 +281,12 @@ main() {
 		case "$g" in
 		basic|tcp_udp|migrate|migfail) ;;
 		*) echo "ONLY: unknown group '$g' (basic tcp_udp migrate migfail)"; exit 1 ;;
+		esac
+	done
+	for g in ${MIGFAIL_ONLY:-}; do
+		case "$g" in
+		f[1-5]) ;;
+		*) echo "MIGFAIL_ONLY: unknown test '$g' (f1 f2 f3 f4 f5)"; exit 1 ;;
 		esac
 	done
 	lib_init

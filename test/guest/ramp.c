@@ -12,14 +12,17 @@
  *
  * Modes (ADDR: an IPv4 or IPv6 address; output: one line per event on
  * stdout, unbuffered; exit status 0 only if everything was as expected):
- *   ramp [-t SECS] send ADDR PORT BYTES KIBPS
- *	connect, send BYTES of the ramp at KIBPS KiB/s, shut down the write
- *	side, wait for the peer's EOF; prints "sent N"
+ *   ramp [-t SECS] send ADDR PORT BYTES KIBPS [STOPFILE]
+ *	connect, send BYTES of the ramp at KIBPS KiB/s (0: as fast as the
+ *	connection takes them), or fewer if STOPFILE appears (looked for
+ *	every STOP_EVERY bytes), shut down the write side, wait for the
+ *	peer's EOF; prints "sent N"
  *   ramp [-t SECS] recv PORT BYTES [COUNT]
  *	listen on PORT (IPv4 and IPv6), print "listening"; then COUNT times
  *	(default 1) accept a connection, print "accepted", check every byte
  *	to EOF, print "ok N", or the first mismatch: "mismatch at OFF: got
- *	0xGG, want 0xWW", or "short N of M" (and stop there)
+ *	0xGG, want 0xWW", or "short N of M" (and stop there); BYTES 0: any
+ *	number of bytes
  *   ramp [-t SECS] conns ADDR PORT N GOFILE
  *	open N connections to an echo server, each checked with a hello;
  *	print "open N"; wait until GOFILE exists; then on each, in turn, send
@@ -52,6 +55,8 @@
 #define CHUNK		16384		/* bytes per send() or recv() */
 #define CONNS_MAX	1000		/* conns mode: most connections */
 #define SLICE		1000		/* conns mode: bytes per connection */
+#define STOP_EVERY	(1 << 20)	/* send mode: bytes between looks for
+					 * the stop file */
 
 static volatile sig_atomic_t timed_out;
 static char where[32];		/* conns mode: "connection K: ", for errors */
@@ -278,13 +283,16 @@ static double now_s(void)
  * pace() - sleep until @sent bytes are due at @rate bytes/s since @t0
  * @t0:		start, now_s()
  * @sent:	bytes sent
- * @rate:	bytes per second
+ * @rate:	bytes per second, 0 for no pacing
  */
 static void pace(double t0, uint64_t sent, double rate)
 {
-	double ahead = t0 + (double)sent / rate - now_s();
 	struct timespec ts;
+	double ahead;
 
+	if (rate <= 0)
+		return;
+	ahead = t0 + (double)sent / rate - now_s();
 	if (ahead <= 0)
 		return;
 	ts.tv_sec = (time_t)ahead;
@@ -294,8 +302,20 @@ static void pace(double t0, uint64_t sent, double rate)
 }
 
 /**
- * mode_send() - send BYTES of the ramp, paced; SHUT_WR; wait for EOF
- * @argv:	ADDR PORT BYTES KIBPS
+ * stopped() - true if the stop file exists, looked for each STOP_EVERY bytes
+ * @stop:	path, or NULL for none
+ * @sent:	bytes sent so far, a multiple of CHUNK
+ *
+ * Return: true if the sender is to stop here
+ */
+static int stopped(const char *stop, uint64_t sent)
+{
+	return stop && !(sent % STOP_EVERY) && !access(stop, F_OK);
+}
+
+/**
+ * mode_send() - send BYTES of the ramp, paced or not; SHUT_WR; wait for EOF
+ * @argv:	ADDR PORT BYTES KIBPS [STOPFILE]
  *
  * Return: exit status
  */
@@ -308,7 +328,7 @@ static int mode_send(char **argv)
 	size_t len;
 
 	t0 = now_s();
-	while (sent < total) {
+	while (sent < total && !stopped(argv[4], sent)) {
 		len = total - sent < CHUNK ? (size_t)(total - sent) : CHUNK;
 		ramp_fill(buf, len, sent);
 		send_all(s, buf, len, sent);
@@ -326,29 +346,31 @@ static int mode_send(char **argv)
 /**
  * check_stream() - read @s to EOF checking the ramp; report a failure
  * @s:		socket
- * @total:	bytes expected
+ * @total:	bytes expected, 0 for any number
+ * @got:	bytes received, set
  *
- * Return: 0 if exactly @total bytes of the ramp came, then EOF
+ * Return: 0 if exactly @total bytes of the ramp came (or any number, for
+ * 0), then EOF
  */
-static int check_stream(int s, uint64_t total)
+static int check_stream(int s, uint64_t total, uint64_t *got)
 {
-	uint64_t got = 0;
 	uint8_t buf[CHUNK];
 	size_t n, bad;
 
-	while ((n = recv_some(s, buf, sizeof(buf), got))) {
-		bad = ramp_check(buf, n, got);
+	*got = 0;
+	while ((n = recv_some(s, buf, sizeof(buf), *got))) {
+		bad = ramp_check(buf, n, *got);
 		if (bad < n) {
 			say("mismatch at %llu: got 0x%02x, want 0x%02x",
-			    (unsigned long long)(got + bad), buf[bad],
-			    ramp_byte(got + bad));
+			    (unsigned long long)(*got + bad), buf[bad],
+			    ramp_byte(*got + bad));
 			return 1;
 		}
-		got += n;
+		*got += n;
 	}
-	if (got != total) {
-		say("%s %llu of %llu", got < total ? "short" : "long",
-		    (unsigned long long)got, (unsigned long long)total);
+	if (total && *got != total) {
+		say("%s %llu of %llu", *got < total ? "short" : "long",
+		    (unsigned long long)*got, (unsigned long long)total);
 		return 1;
 	}
 	return 0;
@@ -364,7 +386,7 @@ static int mode_recv(char **argv)
 {
 	struct sockaddr_in6 a = { .sin6_family = AF_INET6,
 				  .sin6_addr = IN6ADDR_ANY_INIT };
-	uint64_t total = parse_u64(argv[1]), k, count = 1;
+	uint64_t total = parse_u64(argv[1]), k, count = 1, got;
 	int l, s, one = 1, zero = 0, rc = 0;
 
 	a.sin6_port = htons((uint16_t)parse_u64(argv[0]));
@@ -383,9 +405,9 @@ static int mode_recv(char **argv)
 				fail_errno("accept", 0);
 		}
 		say("accepted");
-		rc = check_stream(s, total);
+		rc = check_stream(s, total, &got);
 		if (!rc)
-			say("ok %llu", (unsigned long long)total);
+			say("ok %llu", (unsigned long long)got);
 		close(s);
 	}
 	close(l);
@@ -477,7 +499,8 @@ static int mode_conns(char **argv)
  */
 static int mode_half(char **argv)
 {
-	uint64_t out = parse_u64(argv[2]), in = parse_u64(argv[3]), sent = 0;
+	uint64_t out = parse_u64(argv[2]), in = parse_u64(argv[3]);
+	uint64_t sent = 0, got;
 	int s = tcp_connect(argv[0], argv[1]), rc;
 	uint8_t buf[CHUNK];
 	size_t len;
@@ -491,10 +514,10 @@ static int mode_half(char **argv)
 	if (shutdown(s, SHUT_WR) < 0)
 		fail_errno("shutdown", sent);
 	say("half-closed");
-	rc = check_stream(s, in);
+	rc = check_stream(s, in, &got);
 	if (!rc)
 		say("ok sent %llu got %llu eof", (unsigned long long)sent,
-		    (unsigned long long)in);
+		    (unsigned long long)got);
 	close(s);
 	return rc;
 }
@@ -511,7 +534,7 @@ int main(int argc, char **argv)
 	}
 	sigaction(SIGALRM, &sa, NULL);		/* no SA_RESTART: EINTR */
 	alarm(secs);
-	if (argc == 6 && !strcmp(argv[1], "send"))
+	if ((argc == 6 || argc == 7) && !strcmp(argv[1], "send"))
 		return mode_send(argv + 2);
 	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "recv"))
 		return mode_recv(argv + 2);
@@ -519,7 +542,8 @@ int main(int argc, char **argv)
 		return mode_conns(argv + 2);
 	if (argc == 6 && !strcmp(argv[1], "half"))
 		return mode_half(argv + 2);
-	fprintf(stderr, "usage: ramp [-t SECS] send ADDR PORT BYTES KIBPS\n"
+	fprintf(stderr, "usage: ramp [-t SECS] send ADDR PORT BYTES KIBPS "
+		"[STOPFILE]\n"
 		"       ramp [-t SECS] recv PORT BYTES [COUNT]\n"
 		"       ramp [-t SECS] conns ADDR PORT N GOFILE\n"
 		"       ramp [-t SECS] half ADDR PORT SEND RECV\n");
