@@ -51,6 +51,7 @@
 #include "repair.h"
 
 #define TCP_MIG_NOBODY_PORT	9	/* "peer" of a closed connection */
+#define TCP_MIG_SETTLE_MIN	(256U << 10)	/* smaller queues: buffers left */
 
 #ifndef TCP_REPAIR_WINDOW
 #define TCP_REPAIR_WINDOW	29
@@ -378,6 +379,35 @@ static int tcp_mig_restore(struct ctx *c, int fd, const struct mig_tcp_conn *r,
 }
 
 /**
+ * tcp_mig_bufs_settle() - Buffers back to what the queues were, once full
+ * @fd:		Socket, restored, its queues written
+ * @r:		Record
+ *
+ * tcp_mig_bufs() gave a large queue twice its length of buffer, and
+ * setting a buffer stops the kernel from sizing it: left so, the peer
+ * may fill twice the queue, and the next migration moves twice as much
+ * (the state doubled with each migration of a bulk stream).  Past the
+ * kernel's defaults, each buffer is set back to its queue's length: what
+ * is queued stays, and the socket takes more only as the queue drains.
+ *
+ * #syscalls setsockopt
+ */
+static void tcp_mig_bufs_settle(int fd, const struct mig_tcp_conn *r)
+{
+	uint32_t len[2] = { ntohl(r->sndq_len), ntohl(r->rcvq_len) };
+	int opt[2] = { SO_SNDBUF, SO_RCVBUF };
+	unsigned k;
+
+	for (k = 0; k < 2; k++) {
+		int v = (int)(len[k] / 2), cur;	/* the kernel doubles it */
+
+		if (len[k] > TCP_MIG_SETTLE_MIN &&
+		    tcp_mig_buf_ok(fd, opt[k], len[k], &cur))
+			setsockopt(fd, SOL_SOCKET, opt[k], &v, sizeof(v));
+	}
+}
+
+/**
  * tcp_mig_install() - Out of repair mode: make the restored flow ours
  * @c:		Execution context
  * @fd:		Socket, restored and out of repair mode
@@ -414,6 +444,7 @@ static int tcp_mig_install(struct ctx *c, int fd, const struct mig_tcp_conn *r,
 		close(fd);
 		return rc;
 	}
+	tcp_mig_bufs_settle(fd, r);
 
 	if ((idx = flow_alloc(FLOW_TCP, &key)) < 0) {
 		close(fd);
