@@ -30,8 +30,9 @@
 # pre-switchover; F3 a target daemon with no helper; F4 MIG_PINGPONG
 # migrations in a row; F5 MIG_BULK_MIGS migrations while a bulk stream
 # each way, unpaced, keeps the queues full (the source socket's hold
-# megabytes: the guest, under TCG, reads slower than the host writes).
-# They share a guest while they pass; MIGFAIL_ONLY (e.g. "f5", "f1 f4")
+# megabytes: the guest, under TCG, reads slower than the host writes);
+# F6 the source's passt-repair gone when the migration starts (the
+# source refuses to hand over connections it can't freeze).  They share a guest while they pass; MIGFAIL_ONLY (e.g. "f5", "f1 f4")
 # runs some of them alone.
 #
 # Ports: the daemons forward TCP 10021 to the guest (host to guest
@@ -723,6 +724,26 @@ migf_no_helper() {
 		fail "source QEMU '$QEMU_STATUS' 10 s after the failure, want running"
 }
 
+# migf_src_helper_gone() - F6: the source's passt-repair is gone when the
+# migration starts: the source can't freeze its connections, so it
+# refuses to save its state, the migration fails, and the guest runs on
+# with them; the retry (mig_fault_retry) starts a helper again
+migf_src_helper_gone() {
+	mig_prepare "" repair || return 1
+	lib_kill "$REPAIR_PID"
+	REPAIR_PID=
+	sleep 1
+	mig_launch || fail "$MIG_ERR" || return 1
+	mig_poll 60 || true
+	MIG_F_T=$(now)
+	[ "$MIG_STATUS" = failed ] ||
+		fail "migration without the source's helper: status '$MIG_STATUS', want failed" ||
+		return 1
+	echo "# migration $MIG_N without the source's helper failed: $MIG_ERR"
+	qemu_wait_status running 10 ||
+		fail "source QEMU '$QEMU_STATUS' 10 s after the failure, want running"
+}
+
 # migf_pingpong() - F4: MIG_PINGPONG migrations in a row, each to a fresh
 # target
 migf_pingpong() {
@@ -790,6 +811,11 @@ t_migf_no_helper() {
 		mig_fault_retry migf_no_helper
 }
 
+t_migf_src_helper() {
+	mig_fault_run f6 "$MIG_F_BYTES" "$MIG_F_RATE" \
+		mig_fault_retry migf_src_helper_gone
+}
+
 t_migf_pingpong() {
 	mig_fault_run f4 $(((MIG_PINGPONG * 16 + 6) * MIG_F_RATE * 1024)) \
 		"$MIG_F_RATE" migf_pingpong
@@ -845,7 +871,7 @@ migrate_tests() {
 
 # migf_only() - true if the fault test is to run (MIGFAIL_ONLY empty, or
 # names it)
-# @1:	its name, f1 to f5
+# @1:	its name, f1 to f6
 migf_only() {
 	[ -z "${MIGFAIL_ONLY:-}" ] || [[ " $MIGFAIL_ONLY " == *" $1 "* ]]
 }
@@ -862,6 +888,9 @@ migfail_tests() {
 	migf_only f3 &&
 	run_test "failed migration: target without passt-repair; streams stay with the source, retry works" \
 		t_migf_no_helper
+	migf_only f6 &&
+	run_test "failed migration: the source's passt-repair gone; the source refuses, streams carry on, retry works" \
+		t_migf_src_helper
 	migf_only f4 &&
 	run_test "migration: $MIG_PINGPONG migrations in a row under one pair of streams, byte-exact" \
 		t_migf_pingpong

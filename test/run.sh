@@ -18,7 +18,7 @@
 # ONLY=migfail; MIG_RUNS: the number of migrations with streams running
 # (default 5); MIG_PINGPONG: migrations in a row in the ping-pong (4);
 # MIGFAIL_ONLY: the fault tests of group migfail to run, of "f1 f2 f3 f4
-# f5" (default all), e.g. ONLY=migfail MIGFAIL_ONLY=f5 for the bulk
+# f5 f6" (default all), e.g. ONLY=migfail MIGFAIL_ONLY=f5 for the bulk
 # streams alone; MIG_BULK_MIGS: F5's migrations under them (2).
 set -eu
 
@@ -285,8 +285,8 @@ main() {
 	done
 	for g in ${MIGFAIL_ONLY:-}; do
 		case "$g" in
-		f[1-5]) ;;
-		*) echo "MIGFAIL_ONLY: unknown test '$g' (f1 f2 f3 f4 f5)"; exit 1 ;;
+		f[1-6]) ;;
+		*) echo "MIGFAIL_ONLY: unknown test '$g' (f1 f2 f3 f4 f5 f6)"; exit 1 ;;
 		esac
 	done
 	lib_init
