@@ -352,6 +352,7 @@ bench_mig() {
 # table() - every figure, one row each; with a peer, its figures and ours/peer
 table() {
 	local r o p
+	[ ${#ROWS[@]} -gt 0 ] || return 0
 	echo
 	if [ -n "$BENCH_PEER" ]; then
 		printf '%-48s %10s %10s %7s\n' "" ours peer ratio
@@ -426,7 +427,7 @@ main() {
 	esac
 }
 
-# bench_fail() - the failed-migration tests, their figures as table rows
+# bench_fail() - the failed-migration tests, and their figures
 bench_fail() {
 	local out
 	echo "# failed migrations (ours): fault, bytes lost each way, resets, longest stall"
