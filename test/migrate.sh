@@ -63,6 +63,7 @@ MIG_S_TAG=		# mig_streams_start: names the host side's files
 MIG_S_STOP=		# unpaced streams: the host side's stop file
 MIG_S_G2H=		# bytes each receiver wants: all of a paced stream,
 MIG_S_H2G=		# what the sender says it sent of an unpaced one
+MIG_S_END=0		# paced streams: when they should end, s (now)
 MIG_GAP_G2H=		# mig_streams_check: longest stalls seen, ms
 MIG_GAP_H2G=
 MIG_FWD2=10022		# fault tests: forwarded, for new connections
@@ -230,10 +231,11 @@ mig_streams_start() {
 	lib_kill "$MIG_SPID"
 	mig_daemon_ok || return 1
 	MIG_S_TAG=$tag MIG_S_STOP=$WORK/mig_stop$tag
-	MIG_S_G2H='' MIG_S_H2G=''
+	MIG_S_G2H='' MIG_S_H2G='' MIG_S_END=0
 	rm -f "$MIG_S_STOP"
 	if [ "$rate" -ne 0 ]; then
 		tmo=$((bytes / 1024 / rate + 48))
+		MIG_S_END=$(($(date +%s) + bytes / 1024 / rate))
 		want=$bytes MIG_S_G2H=$bytes MIG_S_H2G=$bytes
 		MIG_S_STOP='' gstop=''
 	fi
@@ -289,13 +291,16 @@ mig_streams_stop() {
 # Sets MIG_GAP_G2H (longest stall at the host sink) and MIG_GAP_H2G (at
 # the host sender), ms
 mig_streams_check() {
-	local sink=$WORK/mig_sink$MIG_S_TAG.rep n out rep
+	local sink=$WORK/mig_sink$MIG_S_TAG.rep n out rep wait
 	if [ -n "$MIG_S_STOP" ]; then
 		mig_streams_stop || return 1
 	fi
 	n=$MIG_S_G2H
-	tu_wait_file "$sink" 60 ||
-		fail "guest to host: host sink had no EOF 60 s after the migration" ||
+	# 60 s, or until 30 s after a paced stream should have ended
+	wait=$((MIG_S_END - $(date +%s) + 30))
+	[ "$wait" -gt 60 ] || wait=60
+	tu_wait_file "$sink" "$wait" ||
+		fail "guest to host: host sink had no EOF $wait s after the migration" ||
 		return 1
 	rep=$(cat "$sink")
 	[[ $rep == "ok $n "* ]] ||
