@@ -30,6 +30,14 @@
 # PASST_IN_* and QEMU_IN_* until mig_run succeeds, which then makes them the
 # current PASST_* and QEMU_* (guest_run, qmp and qemu_stop follow) and ends
 # what is left of the source.  REPAIR_PID and REPAIR_IN_PID: the helpers.
+#
+# Two hosts (hosts_setup, hosts_attach): namespaces HOST1 and HOST2 stand
+# for two hosts, both with the daemon namespace's addresses and routes, and
+# HOSTP for the network between them: a bridge holding the peer's
+# addresses, with a veth to each host.  Only one host is attached to the
+# bridge at a time: the address 192.0.2.1 moves with the guest.  Daemons
+# and helpers start in NS, and a migration target in NS_IN if set: a test
+# makes them local (bash scopes them dynamically) to pick the hosts.
 
 LIB_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$LIB_HERE/.." && pwd)
@@ -107,6 +115,11 @@ QEMU_IN_DIR=
 REPAIR_PID=
 REPAIR_IN_PID=
 QEMU_STATUS=		# qemu_wait_status: the run state seen last
+NS_IN=			# namespace of a migration target, if not NS
+HOST1=			# hosts_setup: the two hosts and the network between
+HOST2=
+HOSTP=
+LIB_NETNS=()		# further namespaces to delete on exit
 
 # now() - wall clock, seconds with microseconds
 now() {
@@ -176,7 +189,7 @@ lib_cleanup() {
 	for p in "${LIB_PIDS[@]}"; do
 		lib_kill "$p"
 	done
-	for ns in "$NS" "$PEER"; do
+	for ns in "$NS" "$PEER" "${LIB_NETNS[@]}"; do
 		[ -n "$ns" ] || continue
 		# Anything left in our namespaces was started by us (daemonised)
 		for p in $(ip netns pids "$ns" 2>/dev/null); do
@@ -201,6 +214,8 @@ ns_setup() {
 	PEER=passt-peer-$$
 	ip netns add "$NS" || return 1
 	ip netns add "$PEER" || return 1
+	# Deleted on exit even if a test made NS local (see "Two hosts")
+	LIB_NETNS+=("$NS" "$PEER")
 	# ip netns exec bind-mounts this over /etc/resolv.conf: the daemon
 	# then announces a resolver inside the namespace, never the host's
 	mkdir -p "/etc/netns/$NS"
@@ -220,6 +235,73 @@ ns_setup() {
 	ip -n "$NS" route add default via 192.0.2.2 dev veth0 &&
 	ip -n "$NS" -6 route add default via 2001:db8::2 dev veth0 &&
 	ip netns exec "$NS" sysctl -qw net.ipv4.ping_group_range="0 2147483647"
+}
+
+# hosts_host() - configure a host namespace as ns_setup does NS, on a veth
+# to the bridge of HOSTP
+# @1:	namespace
+# @2:	the veth's end in HOSTP
+# @3:	MAC address of the host's end
+hosts_host() {
+	local ns=$1 port=$2
+	ip netns add "$ns" || return 1
+	LIB_NETNS+=("$ns")
+	mkdir -p "/etc/netns/$ns"
+	printf 'nameserver 127.0.0.53\nsearch example.test\n' \
+		>"/etc/netns/$ns/resolv.conf"
+	ip -n "$ns" link add veth0 address "$3" type veth peer name "$port" \
+		netns "$HOSTP" &&
+	ip -n "$ns" link set lo up &&
+	ip -n "$ns" addr add 192.0.2.1/24 dev veth0 &&
+	ip -n "$ns" addr add 2001:db8::1/64 dev veth0 nodad &&
+	ip -n "$HOSTP" link set "$port" up &&
+	ip -n "$ns" link set veth0 up &&
+	ip -n "$ns" route add default via 192.0.2.2 dev veth0 &&
+	ip -n "$ns" -6 route add default via 2001:db8::2 dev veth0 &&
+	ip netns exec "$ns" sysctl -qw net.ipv4.ping_group_range="0 2147483647"
+}
+
+# hosts_setup() - two hosts and the network between them, HOST1 attached
+#
+# HOSTP: bridge br0 (its MAC fixed, so that it doesn't change with its
+# ports) with 192.0.2.2, 192.0.2.3, 2001:db8::2, 2001:db8::3, and ports
+# vh1, vh2, the ends of veths to HOST1 and HOST2.  Both hosts have the
+# daemon namespace's addresses and routes (as ns_setup: 192.0.2.1/24,
+# 2001:db8::1/64), and different MACs.  Does nothing if already done.
+hosts_setup() {
+	[ -z "$HOSTP" ] || return 0
+	HOSTP=passt-hp-$$
+	HOST1=passt-h1-$$
+	HOST2=passt-h2-$$
+	ip netns add "$HOSTP" || return 1
+	LIB_NETNS+=("$HOSTP")
+	ip -n "$HOSTP" link set lo up &&
+	ip -n "$HOSTP" link add br0 address 02:00:00:00:02:02 type bridge &&
+	ip -n "$HOSTP" addr add 192.0.2.2/24 dev br0 &&
+	ip -n "$HOSTP" addr add 192.0.2.3/24 dev br0 &&
+	ip -n "$HOSTP" addr add 2001:db8::2/64 dev br0 nodad &&
+	ip -n "$HOSTP" addr add 2001:db8::3/64 dev br0 nodad &&
+	ip -n "$HOSTP" link set br0 up &&
+	hosts_host "$HOST1" vh1 02:00:00:00:01:01 &&
+	hosts_host "$HOST2" vh2 02:00:00:00:01:02 &&
+	hosts_attach 1
+}
+
+# hosts_attach() - the address moves to a host: attach it to the bridge,
+# detach the other one (its veth down: no carrier, nothing goes through)
+# @1:	1 for HOST1, 2 for HOST2
+#
+# The neighbour caches are flushed on both sides, as a gratuitous ARP from
+# the new holder would update them.
+hosts_attach() {
+	local on=$1 off=$((3 - $1)) ns
+	ns=HOST$on
+	ip -n "$HOSTP" link set "vh$off" nomaster &&
+	ip -n "$HOSTP" link set "vh$off" down &&
+	ip -n "$HOSTP" link set "vh$on" up &&
+	ip -n "$HOSTP" link set "vh$on" master br0 &&
+	ip -n "$HOSTP" neigh flush dev br0 &&
+	ip -n "${!ns}" neigh flush dev veth0
 }
 
 # in_ns() - run a command in the daemon's namespace
@@ -577,12 +659,13 @@ repair_ensure() {
 # @2:	"repair" to give the target daemon a TCP_REPAIR helper, "" for none
 # @@:	daemon options: give the target the source's
 #
-# The QEMU has the source's machine and devices, and -incoming on a UNIX
-# socket (QEMU_IN_URI).  Sets PASST_IN_*, REPAIR_IN_PID and QEMU_IN_*; the
+# The daemon and helper start in NS_IN if set, else in NS.  The QEMU has
+# the source's machine and devices, and -incoming on a UNIX socket
+# (QEMU_IN_URI).  Sets PASST_IN_*, REPAIR_IN_PID and QEMU_IN_*; the
 # current daemon and QEMU stay current.  Returns 1, the reason on stderr,
 # if anything fails to start or the target daemon dies once QEMU connects.
 mig_target() {
-	local name helper rc=0 st n=200 paused=()
+	local name helper rc=0 st n=200 paused=() NS=${NS_IN:-$NS}
 	if [ "$1" = -S ]; then
 		paused=(-S)
 		shift

@@ -32,14 +32,22 @@
 # each way, unpaced, keeps the queues full (the source socket's hold
 # megabytes: the guest, under TCG, reads slower than the host writes);
 # F6 the source's passt-repair gone when the migration starts (the
-# source refuses to hand over connections it can't freeze).  They share a guest while they pass; MIGFAIL_ONLY (e.g. "f5", "f1 f4")
-# runs some of them alone.
+# source refuses to hand over connections it can't freeze); F7 two
+# hosts (lib.sh's hosts_setup): the source daemon in HOST1, the target
+# (QEMU started with -S) in HOST2, the streams' far ends in HOSTP; once
+# the migration completed, the address moves to HOST2, then "cont" on the
+# target; F8 the same hosts, the target QEMU killed once the migration
+# completed, "cont" on the source, then the retry is F7's migration.
+# They share a guest while they pass (F7 and F8 boot their own, on
+# HOST1); MIGFAIL_ONLY (e.g. "f5", "f1 f4") runs some of them alone.
 #
 # Ports: the daemons forward TCP 10021 to the guest (host to guest
 # streams), and for (f) 10022 too (new connections).  Host side, on the
 # daemon namespace's loopback (the guest's 192.0.2.2): 10201 echo (100
 # idle connections), 10202 half-close sender, 10203 echo (idle
 # migration), 10210 + N ramp sink of run N, 10230 + N of (f)'s stream N.
+# F7 and F8: the host side is HOSTP, at 192.0.2.3 for the guest, and it
+# connects to the forwarded ports at 192.0.2.1 (MIG_PEER_*).
 #
 # Uses from run.sh: run_test, fail, oneline, DHCP_CMD; from tcp_udp.sh:
 # tu_server, tu_wait_file; from lib.sh, for guest commands: GUEST_FN.
@@ -81,6 +89,11 @@ MIG_F_BOOTS=0		# guests booted for the fault tests
 MIG_F_BAD=		# the last fault test failed: boot a fresh guest
 MIG_F_STREAMS=0		# stream pairs of the fault tests, name sink ports
 MIG_F_T=		# when the failure happened, now()
+MIG_PEER_NS=		# namespace of the streams' host side (default NS)
+MIG_PEER_ADDR=127.0.0.1	# address of its sinks
+MIG_PEER_GUEST=192.0.2.2	# that address as the guest connects to it
+MIG_PEER_FWD=127.0.0.1	# address it connects to for a forwarded port
+MIG_2H_SECS=24		# F7: seconds of its streams, one migration
 
 # mig_daemon_ok() - true if the current daemon runs, else a reason
 mig_daemon_ok() {
@@ -137,11 +150,18 @@ mig_prepare() {
 # Fails if the migration does not complete, if the guest does not answer on
 # the target, or if the old source daemon (or its helper) did not exit 0.
 mig_go() {
-	local out
 	if ! mig_run 60; then
 		daemon_tail "mig$MIG_N" 5 2>&1 | sed 's/^#/# target:/'
 		fail "migration $MIG_N: $MIG_ERR" || return 1
 	fi
+	mig_done
+}
+
+# mig_done() - the guest runs on the target, the source is ended (mig_run,
+# mig_finish): record and print the figures, check the guest and the old
+# source's exit
+mig_done() {
+	local out
 	MIG_FIGS+=("$MIG_TOTAL/$MIG_DOWNTIME")
 	MIG_EXITS+=("$MIG_SRC_RC/$MIG_SRC_REPAIR_RC")
 	echo "# migration $MIG_N: total $MIG_TOTAL ms, downtime $MIG_DOWNTIME ms," \
@@ -212,6 +232,12 @@ t_mig_idle() {
 }
 
 # --- (b) -------------------------------------------------------------------
+# mig_peer_server() - tcp_udp.sh's tu_server, in MIG_PEER_NS if set
+mig_peer_server() {
+	local NS=${MIG_PEER_NS:-$NS}
+	tu_server "$@"
+}
+
 # mig_streams_start() - a ramp stream each way: guest to a host sink, host
 # to the guest through the forwarded port MIG_FWD; wait until both run
 # @1:	tag, names the host side's files: mig_sinkTAG.rep, mig_h2gTAG.out
@@ -239,19 +265,20 @@ mig_streams_start() {
 		want=$bytes MIG_S_G2H=$bytes MIG_S_H2G=$bytes
 		MIG_S_STOP='' gstop=''
 	fi
-	tu_server "mig_sink$tag.rep" ramp-sink 127.0.0.1 "$port" REP \
-		"$want" || fail "host sink did not start" || return 1
+	mig_peer_server "mig_sink$tag.rep" ramp-sink "$MIG_PEER_ADDR" "$port" \
+		REP "$want" || fail "host sink did not start" || return 1
 	out=$(guest_run "$GUEST_FN
 		gkill
 		rm -f /tmp/stop
 		gbg h2g ramp -t $tmo recv $MIG_FWD $want
 		gwait /tmp/h2g '^listening' 5 || exit 1
-		gbg g2h ramp -t $tmo send 192.0.2.2 $port $bytes $rate $gstop") ||
+		gbg g2h ramp -t $tmo send $MIG_PEER_GUEST $port $bytes $rate $gstop") ||
 		fail "guest stream ends did not start: $(echo "$out" | oneline)" ||
 		return 1
 	# shellcheck disable=SC2086 # MIG_S_STOP: one argument or none
-	ip netns exec "$NS" python3 "$MIG_HOST" ramp-send 127.0.0.1 "$MIG_FWD" \
-		"$bytes" "$rate" $MIG_S_STOP </dev/null >"$WORK/mig_h2g$tag.out" 2>&1 &
+	ip netns exec "${MIG_PEER_NS:-$NS}" python3 "$MIG_HOST" ramp-send \
+		"$MIG_PEER_FWD" "$MIG_FWD" "$bytes" "$rate" $MIG_S_STOP \
+		</dev/null >"$WORK/mig_h2g$tag.out" 2>&1 &
 	MIG_SPID=$!
 	LIB_PIDS+=("$MIG_SPID")
 	out=$(mig_guest_wait /tmp/h2g '^accepted' 10)
@@ -394,8 +421,8 @@ mig_fwd_check() {
 		gwait /tmp/fwd '^listening' 5") ||
 		fail "guest listener: $(echo "$out" | oneline)" || return 1
 	for k in $(seq "$count"); do
-		rep=$(in_ns timeout 5 python3 "$MIG_HOST" ramp-send 127.0.0.1 \
-			"$port" "$n" 100000 2>&1)
+		rep=$(ip netns exec "${MIG_PEER_NS:-$NS}" timeout 5 python3 \
+			"$MIG_HOST" ramp-send "$MIG_PEER_FWD" "$port" "$n" 100000 2>&1)
 		[[ $rep == "sent $n "* ]] || break
 	done
 	out=$(mig_guest_wait /tmp/fwd "^ok $n\$" 1)
@@ -582,9 +609,15 @@ mig_fault_back() {
 	mig_streams_alive
 }
 
+# mig_retry() - a migration to a fresh target, with a helper each side
+mig_retry() {
+	mig_prepare repair && mig_go
+}
+
 # mig_fault_retry() - a fault, the checks of the source, then the failed
-# target stopped and a migration to a fresh one, with a helper each side
+# target stopped and a migration to a fresh one
 # @1:	the fault: a function that sets MIG_F_T and leaves the source running
+# @2:	the retry (default mig_retry)
 #
 # A failed check of the source doesn't stop the retry: it is the first
 # reason given, the retry's comes after it.
@@ -593,7 +626,7 @@ mig_fault_retry() {
 	"$1" || return 1
 	mig_fault_back || why=$REASON
 	mig_target_stop
-	if ! { mig_prepare repair && mig_go; }; then
+	if ! "${2:-mig_retry}"; then
 		fail "${why:+$why; }retry: $REASON"
 		return 1
 	fi
@@ -801,6 +834,65 @@ migf_bulk() {
 	sleep "$MIG_BULK_AFTER"
 }
 
+# migf_two_hosts() - F7, and F8's retry: a migration to the other host,
+# libvirt's way: the target QEMU started with -S; once the migration
+# completed, the address moves to the target's host, then "cont" on the
+# target, and the source QEMU is told to quit
+migf_two_hosts() {
+	local out t
+	mig_prepare -S repair || return 1
+	sleep 1
+	mig_launch && mig_poll 60 ||
+		fail "migration to the other host: $MIG_ERR" || return 1
+	t=$(now)
+	[ -n "$MIG_F_T" ] || MIG_F_T=$MIG_T0
+	qemu_wait_status 'paused|prelaunch' 10 "$QEMU_IN_QMP" "$QEMU_IN_PID" ||
+		fail "target QEMU '$QEMU_STATUS' once the migration completed, want paused" ||
+		return 1
+	out=$(hosts_attach 2 2>&1) ||
+		fail "moving 192.0.2.1 to the target's host: $(echo "$out" | oneline)" ||
+		return 1
+	out=$(qmp cont "$QEMU_IN_QMP" 2>&1) ||
+		fail "cont on the target: $out" || return 1
+	qemu_wait_status running 10 "$QEMU_IN_QMP" "$QEMU_IN_PID" ||
+		fail "target QEMU '$QEMU_STATUS' 10 s after cont, want running" ||
+		return 1
+	MIG_T1=$(now)
+	echo "# migration $MIG_N to the other host completed in $MIG_TOTAL ms;" \
+	     "address moved, target running $(elapsed "$t") s later"
+	mig_finish 10
+	mig_done
+}
+
+# mig_hosts_run() - mig_fault_run on two hosts (lib.sh's hosts_setup): a
+# fresh guest with its daemon and helper on HOST1, targets on HOST2, the
+# streams' far ends in HOSTP; the address on HOST1 to begin with.  The
+# next fault test gets a fresh guest in NS.
+# @@:	mig_fault_run's arguments
+mig_hosts_run() {
+	local NS NS_IN MIG_PEER_NS MIG_PEER_ADDR=192.0.2.3 rc=0
+	local MIG_PEER_GUEST=192.0.2.3 MIG_PEER_FWD=192.0.2.1
+	hosts_setup 2>"$WORK/hosts.err" && hosts_attach 1 2>>"$WORK/hosts.err" ||
+		fail "setting up two hosts: $(oneline < "$WORK/hosts.err")" ||
+		return 1
+	# shellcheck disable=SC2034 # NS_IN: lib.sh's mig_target reads it
+	NS=$HOST1 NS_IN=$HOST2 MIG_PEER_NS=$HOSTP
+	MIG_F_BAD=1
+	mig_fault_run "$@" || rc=1
+	MIG_F_BAD=1
+	return $rc
+}
+
+t_migf_two_hosts() {
+	mig_hosts_run f7 $((MIG_2H_SECS * MIG_F_RATE * 1024)) "$MIG_F_RATE" \
+		migf_two_hosts
+}
+
+t_migf_two_hosts_back() {
+	mig_hosts_run f8 "$MIG_F_BYTES" "$MIG_F_RATE" \
+		mig_fault_retry migf_paused_target migf_two_hosts
+}
+
 t_migf_paused_target() {
 	mig_fault_run f1 "$MIG_F_BYTES" "$MIG_F_RATE" \
 		mig_fault_retry migf_paused_target
@@ -876,7 +968,7 @@ migrate_tests() {
 
 # migf_only() - true if the fault test is to run (MIGFAIL_ONLY empty, or
 # names it)
-# @1:	its name, f1 to f6
+# @1:	its name, f1 to f8
 migf_only() {
 	[ -z "${MIGFAIL_ONLY:-}" ] || [[ " $MIGFAIL_ONLY " == *" $1 "* ]]
 }
@@ -902,6 +994,12 @@ migfail_tests() {
 	migf_only f5 &&
 	run_test "migration: $MIG_BULK_MIGS migrations under unpaced bulk streams both ways, queues full, byte-exact" \
 		t_migf_bulk
+	migf_only f7 &&
+	run_test "migration: two hosts, target (-S) on the other, the address moves, cont there; streams carry on, forward reaches it" \
+		t_migf_two_hosts
+	migf_only f8 &&
+	run_test "failed migration: two hosts, target (-S) killed once complete, cont on the source; streams carry on, retry to the other host works" \
+		t_migf_two_hosts_back
 	qemu_stop
 	mig_target_stop
 	lib_kill "$REPAIR_PID"

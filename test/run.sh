@@ -18,8 +18,9 @@
 # ONLY=migfail; MIG_RUNS: the number of migrations with streams running
 # (default 5); MIG_PINGPONG: migrations in a row in the ping-pong (4);
 # MIGFAIL_ONLY: the fault tests of group migfail to run, of "f1 f2 f3 f4
-# f5 f6" (default all), e.g. ONLY=migfail MIGFAIL_ONLY=f5 for the bulk
-# streams alone; MIG_BULK_MIGS: F5's migrations under them (2).
+# f5 f6 f7 f8" (default all), e.g. ONLY=migfail MIGFAIL_ONLY=f5 for the
+# bulk streams alone, MIGFAIL_ONLY="f7 f8" for the two hosts;
+# MIG_BULK_MIGS: F5's migrations under them (2).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -285,8 +286,8 @@ main() {
 	done
 	for g in ${MIGFAIL_ONLY:-}; do
 		case "$g" in
-		f[1-6]) ;;
-		*) echo "MIGFAIL_ONLY: unknown test '$g' (f1 f2 f3 f4 f5 f6)"; exit 1 ;;
+		f[1-8]) ;;
+		*) echo "MIGFAIL_ONLY: unknown test '$g' (f1 f2 f3 f4 f5 f6 f7 f8)"; exit 1 ;;
 		esac
 	done
 	lib_init
