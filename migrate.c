@@ -1001,6 +1001,7 @@ void migrate_guest_runs(struct ctx *c)
  */
 void migrate_timer(struct ctx *c)
 {
+	tcp_mig_timer(c);
 	if (mig.phase == MIG_ROLLBACK)
 		mig_rollback(c);
 	else if (mig.phase == MIG_STAGED && mig.guest_runs)

@@ -630,7 +630,7 @@ int tcp_data_to_guest(struct ctx *c, unsigned idx)
 
 	if (conn->state != CS_ESTABLISHED)
 		return 0;
-	conn->flags &= (uint8_t)~CONN_STALLED;
+	conn->flags &= (uint16_t)~CONN_STALLED;
 
 	for (;;) {
 		uint32_t avail = wnd_avail(conn->wnd_from_guest,
@@ -1009,8 +1009,8 @@ static void tcp_conn_timer(struct ctx *c, unsigned idx)
 	struct tcp_conn *conn = &tcp_conns[idx];
 	long long since = timespec_diff_ms(&c->now, &conn->ts);
 
-	if (conn->state == CS_CONNECTING)
-		return;		/* the kernel times connect() out */
+	if (conn->state == CS_CONNECTING || (conn->flags & CONN_FROZEN))
+		return;		/* connect() times out; frozen: hands off */
 
 	if (conn->seq_to_guest != conn->seq_acked) {
 		if (since >= (long long)TCP_RTO_MS << conn->retries)
@@ -1054,7 +1054,8 @@ void tcp_rx_ready(struct ctx *c)
 	tcp_any_stalled = false;
 	for (idx = flow_next(FLOW_TCP, -1); idx >= 0;
 	     idx = flow_next(FLOW_TCP, idx)) {
-		if (!(tcp_conns[idx].flags & CONN_STALLED))
+		if (!(tcp_conns[idx].flags & CONN_STALLED) ||
+		    (tcp_conns[idx].flags & CONN_FROZEN))
 			continue;
 		tcp_data_to_guest(c, (unsigned)idx);
 		if (flow_live((unsigned)idx, FLOW_TCP) &&
@@ -1125,6 +1126,7 @@ void tcp_conn_thaw(struct ctx *c, unsigned idx)
 {
 	struct tcp_conn *conn = &tcp_conns[idx];
 
+	conn->flags &= (uint16_t)~CONN_FROZEN;
 	tcp_peek_rewind(conn);
 	conn->ts = c->now;
 	tcp_data_to_guest(c, idx);

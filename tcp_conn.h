@@ -32,6 +32,7 @@ enum tcp_state {
 #define CONN_WANT_OUT		(1U << 5)	/* waiting for EPOLLOUT */
 #define CONN_WS			(1U << 6)	/* window scaling agreed */
 #define CONN_NO_PEEK_OFF	(1U << 7)	/* kernel lacks SO_PEEK_OFF */
+#define CONN_FROZEN		(1U << 8)	/* in repair mode: hands off */
 
 /**
  * struct tcp_conn - Per-connection state, indexed by flow index

@@ -440,8 +440,11 @@ int tcp_tap_handler(struct ctx *c, const union inany_addr *src,
 	key.faddr = *dst;
 
 	idx = flow_lookup(&key);
-	if (idx >= 0 && flow_live((unsigned)idx, FLOW_TCP))
+	if (idx >= 0 && flow_live((unsigned)idx, FLOW_TCP)) {
+		if (tcp_conn_at((unsigned)idx)->flags & CONN_FROZEN)
+			return 0;	/* the guest sends it again */
 		return tcp_conn_segment(c, (unsigned)idx, &seg);
+	}
 
 	if ((seg.flags & (TCP_F_SYN | TCP_F_ACK | TCP_F_RST)) == TCP_F_SYN)
 		return tcp_conn_outbound(c, &key, &seg);

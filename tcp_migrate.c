@@ -77,6 +77,8 @@ static struct {
 	unsigned n;
 } frozen;
 
+static bool thaw_pending;	/* tcp_mig_thaw() waits for the helper */
+
 /**
  * struct tcp_mig_guards - Listeners holding the addresses of dumped sockets
  * @fd:		Sockets
@@ -236,6 +238,7 @@ int tcp_mig_freeze(struct ctx *c)
 	int idx, rc;
 
 	frozen.n = 0;
+	thaw_pending = false;
 	for (idx = flow_next(FLOW_TCP, -1); idx >= 0;
 	     idx = flow_next(FLOW_TCP, idx)) {
 		const struct tcp_conn *conn = tcp_conn_at((unsigned)idx);
@@ -269,6 +272,7 @@ int tcp_mig_freeze(struct ctx *c)
 		socklen_t sl = sizeof(frozen.rcvbuf[i]);
 
 		ev_del(c->epollfd, frozen.fd[i]);
+		tcp_conn_at(frozen.idx[i])->flags |= CONN_FROZEN;
 		if (getsockopt(frozen.fd[i], SOL_SOCKET, SO_RCVBUF,
 			       &frozen.rcvbuf[i], &sl))
 			frozen.rcvbuf[i] = 0;
@@ -468,7 +472,8 @@ static void tcp_mig_guest_side(unsigned idx, struct mig_tcp_conn *r)
 	r->fport = htons(key->fport);
 	r->state = conn->state;
 	r->ws_guest = conn->ws_guest;
-	r->flags = htons(conn->flags & ~(CONN_WANT_OUT | CONN_NO_PEEK_OFF));
+	r->flags = htons(conn->flags & ~(CONN_WANT_OUT | CONN_NO_PEEK_OFF |
+					  CONN_FROZEN));
 	r->mss = htons(conn->mss);
 	r->seq_to_guest = htonl(conn->seq_to_guest);
 	r->seq_acked = htonl(conn->seq_acked);
@@ -751,16 +756,31 @@ void tcp_mig_release(struct ctx *c)
  * tcp_mig_thaw() - Source: the transfer failed before release, carry on
  * @c:		Execution context
  *
+ * If the helper is gone, the connections stay frozen until it is back.
+ *
  * #syscalls setsockopt
  */
 void tcp_mig_thaw(struct ctx *c)
 {
 	unsigned i;
+	int rc;
 
 	if (!frozen.n)
 		return;
 
-	repair_set(c, frozen.fd, frozen.n, REPAIR_OFF);
+	/* Without the helper, the sockets stay in repair mode, where they
+	 * would take data and never send it: they stay frozen instead, and
+	 * tcp_mig_timer() tries again once a helper is back
+	 */
+	if ((rc = repair_set(c, frozen.fd, frozen.n, REPAIR_OFF))) {
+		if (!thaw_pending)
+			err("migrate: %u TCP connections can't leave repair "
+			    "mode (%s): they wait, frozen, for passt-repair",
+			    frozen.n, strerror(-rc));
+		thaw_pending = true;
+		return;
+	}
+	thaw_pending = false;
 	tcp_mig_deaf(c, frozen.fd, frozen.n, false);
 	for (i = 0; i < frozen.n; i++) {
 		struct tcp_conn *conn = tcp_conn_at(frozen.idx[i]);
@@ -779,4 +799,14 @@ void tcp_mig_thaw(struct ctx *c)
 	}
 	info("migrate: %u TCP connections resumed", frozen.n);
 	frozen.n = 0;
+}
+
+/**
+ * tcp_mig_timer() - Periodic: connections waiting to be thawed, if any
+ * @c:		Execution context
+ */
+void tcp_mig_timer(struct ctx *c)
+{
+	if (thaw_pending && repair_ready(c))
+		tcp_mig_thaw(c);
 }

@@ -454,7 +454,7 @@ static int tcp_mig_install(struct ctx *c, int fd, const struct mig_tcp_conn *r,
 	memset(conn, 0, sizeof(*conn));
 	conn->fd = fd;
 	conn->state = r->state;
-	conn->flags = ntohs(r->flags) | CONN_STALLED;
+	conn->flags = (ntohs(r->flags) & ~CONN_FROZEN) | CONN_STALLED;
 	conn->ws_guest = r->ws_guest;
 	conn->mss = ntohs(r->mss);
 	conn->seq_to_guest = ntohl(r->seq_to_guest);

@@ -1559,6 +1559,80 @@ static void test_tcp_migrate_target_unstages_silently(void **state)
 	conn_runs(&key, &pr, "gap!");
 }
 
+/* The helper goes away between the freeze and the thaw (a failed save):
+ * the connections stay frozen, untouched by the timers and by the guest's
+ * segments, and carry on once a helper is back
+ */
+static void test_tcp_migrate_thaw_waits_for_helper(void **state)
+{
+	struct flow_key key;
+	struct pair pr;
+	int idx, on = -1;
+	socklen_t sl = sizeof(on);
+
+	(void)state;
+	if (!can_repair())
+		skip();
+	helper = HELPER_INPROC;
+
+	pair_open(&pr, 0);
+	idx = (int)conn_install(pr.cfd, &key, 40023, pr.port, 0);
+	assert_int_equal(tcp_mig_freeze(&c), 0);
+
+	helper = HELPER_REAL;			/* gone: c.repair_fd is -1 */
+	log_clear();
+	tcp_mig_thaw(&c);
+	assert_true(logged(LOG_ERR, "wait, frozen, for passt-repair"));
+	assert_true(tcp_conn_at((unsigned)idx)->flags & CONN_FROZEN);
+	assert_int_equal(getsockopt(pr.cfd, IPPROTO_TCP, TCP_REPAIR, &on, &sl),
+			 0);
+	assert_int_equal(on, 1);		/* still in repair mode */
+	clock_gettime(CLOCK_MONOTONIC, &c.now);
+	migrate_timer(&c);			/* no helper yet: nothing */
+	assert_true(tcp_conn_at((unsigned)idx)->flags & CONN_FROZEN);
+	assert_int_equal(write(pr.sfd, "wait", 4), 4);
+
+	helper = HELPER_INPROC;			/* back */
+	migrate_timer(&c);
+	assert_false(tcp_conn_at((unsigned)idx)->flags & CONN_FROZEN);
+	assert_int_equal(getsockopt(pr.cfd, IPPROTO_TCP, TCP_REPAIR, &on, &sl),
+			 0);
+	assert_int_equal(on, 0);
+	conn_runs(&key, &pr, "wait");
+}
+
+/* The migration fails while the helper is gone: taking the connections
+ * back waits for it, on each tick
+ */
+static void test_tcp_migrate_rollback_waits_for_helper(void **state)
+{
+	struct flow_key key;
+	struct pair pr;
+
+	(void)state;
+	if (!can_repair())
+		skip();
+	helper = HELPER_INPROC;
+
+	pair_open(&pr, 0);
+	conn_install(pr.cfd, &key, 40024, pr.port, 0);
+	assert_int_equal(save_pipe(&s1), 0);
+	flow_defer_handler();
+
+	helper = HELPER_REAL;			/* gone */
+	clock_gettime(CLOCK_MONOTONIC, &c.now);
+	migrate_guest_runs(&c);
+	assert_true(flow_lookup(&key) < 0);
+	migrate_timer(&c);
+	assert_true(flow_lookup(&key) < 0);
+	peer_untouched(pr.sfd);
+
+	helper = HELPER_INPROC;			/* back */
+	assert_int_equal(write(pr.sfd, "back", 4), 4);
+	migrate_timer(&c);
+	conn_runs(&key, &pr, "back");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1587,6 +1661,8 @@ int main(void)
 		T(test_tcp_migrate_rollback_after_hand_over),
 		T(test_tcp_migrate_rollback_waits_for_target),
 		T(test_tcp_migrate_target_unstages_silently),
+		T(test_tcp_migrate_thaw_waits_for_helper),
+		T(test_tcp_migrate_rollback_waits_for_helper),
 		T(test_tcp_migrate_migrate_real_data_after_dump),
 #undef T
 	};
