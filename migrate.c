@@ -42,6 +42,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
@@ -440,6 +441,7 @@ enum mig_phase {
 };
 
 #define MIG_ROLLBACK_TIMEOUT_MS	60000	/* then the connections are lost */
+#define MIG_TIMES_LEN		192	/* log of phase times */
 
 /**
  * struct mig_xfer - The transfer in progress, or the last one
@@ -456,6 +458,8 @@ enum mig_phase {
  * @kept:	Stream kept for @phase: ours on the source, the loaded one
  *		on the target (staged connections point into it)
  * @t0:		Start of the transfer, for the log
+ * @lap:	End of the last phase timed
+ * @times:	Phase times so far, for the log: " name ms" each
  * @t_fail:	Source: when the guest came back after a hand-over
  * @guest_runs:	Staged connections wait for nothing but the helper
  */
@@ -471,6 +475,8 @@ struct mig_xfer {
 	enum mig_phase phase;
 	struct mig_buf kept;
 	struct timespec t0;
+	struct timespec lap;
+	char times[MIG_TIMES_LEN];
 	struct timespec t_fail;
 	bool guest_runs;
 };
@@ -478,6 +484,16 @@ struct mig_xfer {
 static struct mig_xfer mig = { .fd = -1, .result = -ENODATA };
 
 typedef int (*mig_handler_t)(struct ctx *c, struct mig_xfer *x);
+
+/**
+ * struct mig_step - One handler of a pre, post or fail array
+ * @name:	What it does, for the log of phase times; NULL ends the array
+ * @fn:		The handler
+ */
+struct mig_step {
+	const char *name;
+	mig_handler_t fn;
+};
 
 /**
  * mig_forget() - Drop what a finished transfer kept
@@ -531,8 +547,8 @@ static int mig_build(struct ctx *c, struct mig_xfer *x)
 	return migrate_build(c, &x->buf);
 }
 
-static const mig_handler_t mig_source_pre[] = {
-	mig_freeze, mig_build, NULL,
+static const struct mig_step mig_source_pre[] = {
+	{ "freeze", mig_freeze }, { "dump", mig_build }, { 0 },
 };
 
 /**
@@ -574,8 +590,8 @@ static int mig_hand_over(struct ctx *c, struct mig_xfer *x)
 	return 0;
 }
 
-static const mig_handler_t mig_source_post[] = {
-	mig_release, mig_hand_over, NULL,
+static const struct mig_step mig_source_post[] = {
+	{ "release", mig_release }, { "hand-over", mig_hand_over }, { 0 },
 };
 
 /**
@@ -594,7 +610,9 @@ static int mig_thaw(struct ctx *c, struct mig_xfer *x)
 	return 0;
 }
 
-static const mig_handler_t mig_source_fail[] = { mig_thaw, NULL };
+static const struct mig_step mig_source_fail[] = {
+	{ "thaw", mig_thaw }, { 0 },
+};
 
 /**
  * mig_check_stream() - Target pre: parse and check the whole stream, once
@@ -627,8 +645,12 @@ static int mig_load(struct ctx *c, struct mig_xfer *x)
 	return rc;
 }
 
-static const mig_handler_t mig_target_pre[] = { mig_check_stream, NULL };
-static const mig_handler_t mig_target_post[] = { mig_load, NULL };
+static const struct mig_step mig_target_pre[] = {
+	{ "check", mig_check_stream }, { 0 },
+};
+static const struct mig_step mig_target_post[] = {
+	{ "restore", mig_load }, { 0 },
+};
 
 /**
  * mig_unstage() - Target, failed: let go of what was rebuilt, silently
@@ -645,21 +667,44 @@ static int mig_unstage(struct ctx *c, struct mig_xfer *x)
 	return 0;
 }
 
-static const mig_handler_t mig_target_fail[] = { mig_unstage, NULL };
+static const struct mig_step mig_target_fail[] = {
+	{ "unstage", mig_unstage }, { 0 },
+};
 
 /**
- * mig_run() - Run a NULL-terminated array of handlers, stop at an error
+ * mig_lap() - A phase of the transfer ended: note its time for the log
+ * @x:		Transfer
+ * @name:	Phase
+ */
+static void mig_lap(struct mig_xfer *x, const char *name)
+{
+	size_t len = strlen(x->times);
+	struct timespec now;
+	long long ns;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ns = (now.tv_sec - x->lap.tv_sec) * 1000000000LL +
+	     (now.tv_nsec - x->lap.tv_nsec);
+	x->lap = now;
+	snprintf(x->times + len, sizeof(x->times) - len, " %s %lld.%03lld",
+		 name, ns / 1000000, ns / 1000 % 1000);
+}
+
+/**
+ * mig_run() - Run an array of handlers, stop at an error; time each
  * @c:		Execution context
- * @h:		Handlers
+ * @h:		Handlers, ended by one without a name
  *
  * Return: 0, or the first -errno
  */
-static int mig_run(struct ctx *c, const mig_handler_t *h)
+static int mig_run(struct ctx *c, const struct mig_step *h)
 {
 	int rc;
 
-	for (; *h; h++) {
-		if ((rc = (*h)(c, &mig)))
+	for (; h->name; h++) {
+		rc = h->fn(c, &mig);
+		mig_lap(&mig, h->name);
+		if (rc)
 			return rc;
 	}
 	return 0;
@@ -692,6 +737,7 @@ static void mig_end(struct ctx *c, int rc)
 		info("migrate: %s %zu bytes of state in %lld ms",
 		     save ? "wrote" : "read", mig.off,
 		     timespec_diff_ms(&now, &mig.t0));
+	info("migrate: %s phases, ms:%s", save ? "save" : "load", mig.times);
 	mig_buf_free(&mig.buf);
 }
 
@@ -718,6 +764,7 @@ static void mig_write(struct ctx *c)
 		mig.off += (size_t)n;
 	}
 
+	mig_lap(&mig, "write");
 	mig_end(c, mig_run(c, mig_source_post));
 }
 
@@ -756,6 +803,7 @@ static void mig_read(struct ctx *c)
 	}
 
 	mig.off = mig.buf.len;
+	mig_lap(&mig, "read");
 	if (!(rc = mig_run(c, mig_target_pre)))
 		rc = mig_run(c, mig_target_post);
 	mig_end(c, rc);
@@ -826,6 +874,8 @@ static int mig_start(void *opaque, int fd, uint32_t dir)
 	mig.running = true;
 	mig.result = -EINPROGRESS;
 	clock_gettime(CLOCK_MONOTONIC, &mig.t0);
+	mig.lap = mig.t0;
+	mig.times[0] = '\0';
 	info("migrate: %s started", dir == VHOST_USER_STATE_SAVE ?
 	     "save" : "load");
 

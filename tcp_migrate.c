@@ -58,6 +58,7 @@
 #define TCP_MIG_PROBES		2	/* window probes while freezing */
 #define TCP_MIG_PROBE_WAIT_MS	12	/* at most, for data to come in */
 #define TCP_MIG_BUSY_MS		500	/* peer sent as recently: busy */
+#define TCP_MIG_MD5_KEY		"passt: deaf while migrating"	/* any key */
 
 #ifndef TCP_REPAIR_WINDOW
 #define TCP_REPAIR_WINDOW	29
@@ -131,17 +132,89 @@ static void tcp_mig_close_window(int fd)
 }
 
 /**
- * tcp_mig_deaf() - Drop every segment for sockets before TCP sees it
+ * tcp_mig_md5_key() - Give a socket a TCP-MD5 key for every peer, or drop it
+ * @fd:		TCP socket
+ * @af:		Its family
+ * @mapped:	For AF_INET6: the key for IPv4-mapped peers instead
+ * @on:		Add the key, or delete it
+ *
+ * #syscalls setsockopt
+ *
+ * Return: 0, -1 with errno set
+ */
+static int tcp_mig_md5_key(int fd, int af, bool mapped, bool on)
+{
+	struct tcp_md5sig m;
+
+	memset(&m, 0, sizeof(m));
+	m.tcpm_flags = TCP_MD5SIG_FLAG_PREFIX;
+	if (af == AF_INET6) {
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&m.tcpm_addr;
+
+		a6->sin6_family = AF_INET6;
+		if (mapped) {			/* ::ffff:0.0.0.0/96 */
+			a6->sin6_addr.s6_addr[10] = 0xff;
+			a6->sin6_addr.s6_addr[11] = 0xff;
+			m.tcpm_prefixlen = 96;
+		}
+	} else {
+		m.tcpm_addr.ss_family = AF_INET;
+	}
+	if (on) {
+		m.tcpm_keylen = sizeof(TCP_MIG_MD5_KEY) - 1;
+		memcpy(m.tcpm_key, TCP_MIG_MD5_KEY, m.tcpm_keylen);
+	}
+	return setsockopt(fd, IPPROTO_TCP, TCP_MD5SIG_EXT, &m, sizeof(m));
+}
+
+/**
+ * tcp_mig_md5() - Make a socket deaf with a TCP-MD5 key, or hear again
+ * @fd:		TCP socket, listening or connected
+ * @on:		Deaf, or hearing
+ *
+ * A socket with a TCP-MD5 key (RFC 2385) for a peer drops every segment
+ * from that peer without a matching signature, before TCP looks at it:
+ * nothing is queued, acknowledged or answered with a RST.  Our peers use
+ * no key, so a key for all of them drops all they send.  What we send
+ * meanwhile carries a signature they drop too, but a frozen socket sends
+ * nothing.  Unlike a socket filter, which the kernel compiles for each
+ * socket, a key costs a small allocation.  An IPv6 socket may talk to
+ * IPv4-mapped peers: it gets a key for those as well, unless IPv6-only.
+ *
+ * Return: 0, -1 with errno set
+ *
+ * #syscalls getsockopt
+ */
+static int tcp_mig_md5(int fd, bool on)
+{
+	socklen_t sl = sizeof(int);
+	int af;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &af, &sl))
+		return -1;
+	if (tcp_mig_md5_key(fd, af, false, on))
+		return on || errno != ENOENT ? -1 : 0;
+	if (af == AF_INET6 && tcp_mig_md5_key(fd, af, true, on) &&
+	    errno != EINVAL && errno != ENOENT) {
+		if (on)
+			tcp_mig_md5_key(fd, af, false, false);
+		return -1;
+	}
+	return 0;
+}
+
+/**
+ * tcp_mig_filter() - Make sockets deaf with a socket filter, or hear again
  * @c:		Execution context
  * @fds:	Sockets
  * @n:		How many
- * @on:		Attach the filter, or take it off
+ * @on:		Attach a filter that accepts nothing, or detach it
  *
- * A socket filter that accepts nothing: segments are dropped before TCP
- * processes them, so they are neither queued nor acknowledged, and, as
- * the socket still exists, not answered with a RST either.  Most kernels
- * let any process filter its own sockets; some want CAP_NET_ADMIN, and
- * then the helper attaches it for us, REPAIR_BATCH sockets a request.
+ * The kernel compiles a filter for each socket, which takes tens of
+ * microseconds, but leaves the socket as it was, segmentation offloads
+ * included (a TCP-MD5 key turns those off for good).  Most kernels let
+ * any process filter its own sockets; some want CAP_NET_ADMIN, and then
+ * the helper attaches it for us, REPAIR_BATCH sockets a request.
  *
  * In tcp_migrate.c, not repair.c, so that tests can stand in for the
  * helper (repair_set() called from another object can be wrapped).
@@ -150,7 +223,7 @@ static void tcp_mig_close_window(int fd)
  *
  * #syscalls setsockopt
  */
-int tcp_mig_deaf(struct ctx *c, const int *fds, size_t n, bool on)
+int tcp_mig_filter(struct ctx *c, const int *fds, size_t n, bool on)
 {
 	static bool eperm;	/* attaching takes the helper, here */
 	int left[REPAIR_BATCH], rc = 0, r;
@@ -180,43 +253,100 @@ int tcp_mig_deaf(struct ctx *c, const int *fds, size_t n, bool on)
 	return rc;
 }
 
+/**
+ * tcp_mig_deaf() - Drop every segment for sockets before TCP sees it
+ * @c:		Execution context
+ * @fds:	Sockets that won't carry data again: frozen ones, guards
+ * @n:		How many
+ * @on:		Make them deaf, or hearing again
+ *
+ * Deaf sockets drop what the peer sends before TCP processes it, so it is
+ * neither queued nor acknowledged, and, as the socket still exists, not
+ * answered with a RST either: the peer sends it again later.  We use a
+ * TCP-MD5 key (tcp_mig_md5()), cheap to add and to remove; a kernel
+ * without TCP-MD5 gets socket filters instead (tcp_mig_filter()).  A key
+ * turns segmentation offloads off for the socket's lifetime: a frozen
+ * connection that carries on after a failed transfer sends without them.
+ *
+ * Return: 0, -errno if some socket is left as it was (logged)
+ */
+int tcp_mig_deaf(struct ctx *c, const int *fds, size_t n, bool on)
+{
+	size_t i, failed = 0;
+	int rc = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!tcp_mig_md5(fds[i], on))
+			continue;
+		if (errno == ENOPROTOOPT || errno == EOPNOTSUPP) {
+			debug("migrate: no TCP-MD5 in this kernel: deaf "
+			      "sockets take socket filters");
+			return tcp_mig_filter(c, fds + i, n - i, on) ?: rc;
+		}
+		failed++;
+		rc = -errno;
+	}
+	if (rc)
+		warn("migrate: can't make %zu TCP sockets %s: %s", failed,
+		     on ? "deaf" : "hear again", strerror(-rc));
+	return rc;
+}
 
 /**
- * tcp_mig_wait_data() - Wait a little for data on frozen sockets
+ * tcp_mig_busy() - Frozen sockets whose peer sent data lately
+ * @busy:	Their descriptors, set
  *
- * A socket with an empty receive queue can't advertise a zero window: a
- * peer that sends just then would send into it, and retransmit into the
- * switch-over.  A busy peer sends within milliseconds: we give it
- * TCP_MIG_PROBE_WAIT_MS, less once every queue of a busy peer has data.
- * A peer that sent nothing for TCP_MIG_BUSY_MS isn't waited for.
+ * Return: how many
  *
- * #syscalls poll ioctl
+ * #syscalls getsockopt
  */
-static void tcp_mig_wait_data(void)
+static unsigned tcp_mig_busy(int *busy)
 {
-	static int busy[FLOW_MAX];
-	unsigned i, n = 0, t;
+	unsigned i, n = 0;
 
 	for (i = 0; i < frozen.n; i++) {
 		struct tcp_info ti;
 		socklen_t sl = sizeof(ti);
-		int inq = 0;
 
-		if (!ioctl(frozen.fd[i], SIOCINQ, &inq) && inq)
-			continue;		/* the next probe covers it */
 		if (!getsockopt(frozen.fd[i], IPPROTO_TCP, TCP_INFO, &ti, &sl) &&
 		    ti.tcpi_last_data_recv > TCP_MIG_BUSY_MS)
 			continue;		/* a quiet peer: nothing coming */
 		busy[n++] = frozen.fd[i];
 	}
+	return n;
+}
 
-	for (t = 0; n && t < TCP_MIG_PROBE_WAIT_MS; t++) {
+/**
+ * tcp_mig_wait_data() - Wait a little for data on busy frozen sockets
+ * @busy:	Sockets whose peer sent lately
+ * @n:		How many
+ *
+ * A socket with an empty receive queue can't advertise a zero window: a
+ * peer that sends just then would send into it, and retransmit into the
+ * switch-over.  A busy peer sends within milliseconds: we give it
+ * TCP_MIG_PROBE_WAIT_MS, less once every queue has data.
+ *
+ * #syscalls poll ioctl
+ */
+static void tcp_mig_wait_data(const int *busy, unsigned n)
+{
+	static int wait[FLOW_MAX];
+	unsigned i, k = 0, t;
+
+	for (i = 0; i < n; i++) {
+		int inq = 0;
+
+		if (ioctl(busy[i], SIOCINQ, &inq) || !inq)
+			wait[k++] = busy[i];	/* else the next probe covers it */
+	}
+
+	for (t = 0; k && t < TCP_MIG_PROBE_WAIT_MS; t++) {
 		poll(NULL, 0, 1);
-		for (i = 0; i < n; ) {
+		for (i = 0; i < k; ) {
 			int inq = 0;
 
-			if (!ioctl(busy[i], SIOCINQ, &inq) && inq)
-				busy[i] = busy[--n];
+			if (!ioctl(wait[i], SIOCINQ, &inq) && inq)
+				wait[i] = wait[--k];
 			else
 				i++;
 		}
@@ -234,7 +364,8 @@ static void tcp_mig_wait_data(void)
  */
 int tcp_mig_freeze(struct ctx *c)
 {
-	unsigned i;
+	static int busy[FLOW_MAX];
+	unsigned i, nbusy;
 	int idx, rc;
 
 	frozen.n = 0;
@@ -285,16 +416,20 @@ int tcp_mig_freeze(struct ctx *c)
 	 * now zero if the receive queue holds anything (the buffer is
 	 * shrunk), else what the shrunk buffer holds.  A peer that has data
 	 * sends that much; we wait a little for it (tcp_mig_wait_data()),
-	 * take it, and probe again: that ACK covers it and offers zero.  The peer then stops sending and
-	 * only probes back after its retransmission timeout, at least
-	 * 200 ms: longer than the switch-over, while no socket has these
-	 * addresses and what comes would be answered with a RST.
+	 * take it, and probe again: that ACK covers it and offers zero.  The
+	 * peer then stops sending and only probes back after its
+	 * retransmission timeout, at least 200 ms: longer than the
+	 * switch-over, while no socket has these addresses and what comes
+	 * would be answered with a RST.  A peer that sent nothing lately
+	 * gets no probe: it is unlikely to send in the next milliseconds,
+	 * and if it does, it sends again to the target.
 	 */
-	for (i = 0; i < TCP_MIG_PROBES; i++) {
+	nbusy = tcp_mig_busy(busy);
+	for (i = 0; nbusy && i < TCP_MIG_PROBES; i++) {
 		if (i)
-			tcp_mig_wait_data();
-		if ((rc = repair_set(c, frozen.fd, frozen.n, REPAIR_OFF)) ||
-		    (rc = repair_set(c, frozen.fd, frozen.n, REPAIR_ON))) {
+			tcp_mig_wait_data(busy, nbusy);
+		if ((rc = repair_set(c, busy, nbusy, REPAIR_OFF)) ||
+		    (rc = repair_set(c, busy, nbusy, REPAIR_ON))) {
 			err("migrate: repair mode lost: %u TCP connections "
 			    "can't move, so the migration fails", frozen.n);
 			tcp_mig_thaw(c);
@@ -540,8 +675,9 @@ static int tcp_mig_dump_sndq(int fd, uint8_t st, struct mig_tcp_conn *r,
  * @r:		Record: receive queue fields set
  * @b:		Buffer: queue contents appended
  *
- * Data may still arrive while we read: we read until the sequence number
- * is the same before and after.
+ * A deaf socket takes nothing new, but should data come in while we read
+ * anyway, we read again until the sequence number is the same before and
+ * after.  An empty queue takes three system calls.
  *
  * Return: 0, -errno
  *
@@ -555,25 +691,30 @@ static int tcp_mig_dump_rcvq(int fd, uint8_t st, struct mig_tcp_conn *r,
 	unsigned tries;
 	int inq, off = 0, rc;
 
+	if ((rc = tcp_mig_queue(fd, TCP_RECV_QUEUE, &seq)))
+		return rc;
 	for (tries = 0; tries < TCP_MIG_SEQ_TRIES; tries++) {
+		if (ioctl(fd, SIOCINQ, &inq))
+			return -errno;
+		if (inq < 0)
+			return -EIO;
+		if (!inq)		/* nothing came before the sequence */
+			break;
+
 		/* From the start of the queue, not past what the guest has
 		 * or what the last try read: each peek moves the offset
 		 */
 		if (setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off)))
 			return -errno;
 		b->len = start;
-		if ((rc = tcp_mig_queue(fd, TCP_RECV_QUEUE, &seq)))
-			return rc;
-		if (ioctl(fd, SIOCINQ, &inq))
-			return -errno;
-		if (inq < 0)
-			return -EIO;
 		if ((rc = tcp_mig_peek(fd, b, (size_t)inq)))
 			return rc;
-		if ((rc = tcp_mig_queue(fd, TCP_RECV_QUEUE, &seq2)))
-			return rc;
+		if (getsockopt(fd, IPPROTO_TCP, TCP_QUEUE_SEQ, &seq2,
+			       &(socklen_t){ sizeof(seq2) }))
+			return -errno;
 		if (seq == seq2)
 			break;
+		seq = seq2;
 	}
 	if (tries == TCP_MIG_SEQ_TRIES)
 		return -EAGAIN;

@@ -595,7 +595,7 @@ int tcp_mig_stage(struct ctx *c, const uint8_t *p, size_t len)
 
 	/* Deaf first: nothing the peer sends may reach a half-built socket */
 	n = tcp_mig_staged_fds(fds, false);
-	if ((rc = tcp_mig_deaf(c, fds, n, true)))
+	if ((rc = tcp_mig_filter(c, fds, n, true)))
 		goto fail;
 	if ((rc = repair_set(c, fds, n, REPAIR_ON))) {
 		err("migrate: repair mode refused: %s", strerror(-rc));
@@ -637,13 +637,13 @@ int tcp_mig_activate(struct ctx *c)
 	if (!staged.n)
 		return 0;
 	n = tcp_mig_staged_fds(fds, true);
-	if ((rc = tcp_mig_deaf(c, fds, n, false)))
+	if ((rc = tcp_mig_filter(c, fds, n, false)))
 		return rc;
 	n = tcp_mig_staged_fds(fds, false);
 	if ((rc = repair_set(c, fds, n, REPAIR_OFF))) {
 		err("migrate: can't leave repair mode: %s", strerror(-rc));
 		n = tcp_mig_staged_fds(fds, true);
-		tcp_mig_deaf(c, fds, n, true);
+		tcp_mig_filter(c, fds, n, true);
 		return rc;
 	}
 

@@ -58,7 +58,7 @@ BENCH_TIME=${BENCH_TIME:-10}
 BENCH_PEER=${BENCH_PEER:-}
 BENCH_PEER_REPAIR=${BENCH_PEER_REPAIR:-${BENCH_PEER:+$(dirname "$BENCH_PEER")/passt-repair-upstream}}
 BENCH_PARTS=${BENCH_PARTS:-iperf pmd mig fail}
-BENCH_MIG_CONNS="0 10 100 1000"
+BENCH_MIG_CONNS=${BENCH_MIG_CONNS:-0 10 100 1000 10000}
 BENCH_PMD_MAIN=${BENCH_PMD_MAIN:-0}
 # shellcheck disable=SC2034 # read by lib.sh: no --debug, it costs CPU
 PASST_DEBUG=
@@ -292,7 +292,7 @@ mig_one() {
 		{ echo "# $impl $n connections: no target: $(tr '\n' ' ' < "$WORK/mig.err")"; return 1; }
 	if [ "$n" -gt 0 ]; then
 		out=$(guest_run -t 120 "$GUEST_FN
-			ulimit -n 4096
+			ulimit -n $((n + 100))
 			gkill
 			rm -f /tmp/go
 			gbg conns ramp -t 300 conns 192.0.2.2 10201 $n /tmp/go
@@ -309,6 +309,8 @@ mig_one() {
 		"$MIG_SRC_LOG" | tail -n 1)
 	res "$impl" "$row state bytes" "${bytes:--}"
 	res "$impl" "$row state write ms" "${ms:--}"
+	mig_phases "$impl" "$row" save "$MIG_SRC_LOG"
+	mig_phases "$impl" "$row" load "$PASST_LOG"
 	res "$impl" "$row downtime ms" "$MIG_DOWNTIME"
 	res "$impl" "$row total ms" "$MIG_TOTAL"
 	out=
@@ -321,6 +323,23 @@ mig_one() {
 	echo "# $impl $n connections: state ${bytes:--} bytes in ${ms:--} ms," \
 	     "downtime $MIG_DOWNTIME ms, total $MIG_TOTAL ms, old source" \
 	     "daemon exit $MIG_SRC_RC$out"
+}
+
+# mig_phases() - record the phase times a daemon logged for a transfer
+# @1:	implementation
+# @2:	row prefix
+# @3:	"save" (source) or "load" (target)
+# @4:	the daemon's log
+mig_phases() {
+	local impl=$1 row=$2 dir=$3 log=$4 line name ms
+	line=$(sed -n "s/.*migrate: $dir phases, ms: //p" "$log" | tail -n 1)
+	set -- $line
+	while [ $# -ge 2 ]; do
+		name=$1 ms=$2
+		shift 2
+		res "$impl" "$row $dir: $name ms" "$ms"
+	done
+	echo "# $impl: $dir phases, ms: ${line:--}"
 }
 
 # bench_mig() - boot a guest on one implementation, migrate it once for

@@ -388,8 +388,10 @@ static int move(const struct flow_key *key)
 		fail_msg("load failed: %s; logged:\n%s", strerror(-rc),
 			 errs);
 	}
-	assert_int_equal(tcp_mig_activate(&c), 1);
+	rc = tcp_mig_activate(&c);
 	mig_buf_free(&b);
+	if (rc != 1)
+		fail_msg("activation: %d; logged:\n%s", rc, errs);
 	idx = flow_lookup(key);
 	assert_true(idx >= 0);
 	return tcp_conn_at((unsigned)idx)->fd;

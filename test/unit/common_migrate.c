@@ -103,6 +103,7 @@ bool __wrap_repair_ready(const struct ctx *cc)
 }
 
 bool filter_eperm;	/* attaching filters takes the helper */
+bool md5_missing;	/* the kernel has no TCP-MD5 */
 unsigned helper_filters;	/* sockets it attached or detached one */
 
 int __real_setsockopt(int fd, int level, int name, const void *v,
@@ -111,11 +112,16 @@ int __wrap_setsockopt(int fd, int level, int name, const void *v,
 		      socklen_t len);
 
 /* Test double: setsockopt(), as on kernels where only CAP_NET_ADMIN may
- * attach a socket filter, if filter_eperm
+ * attach a socket filter, if filter_eperm, and on kernels without
+ * TCP-MD5, if md5_missing
  */
 int __wrap_setsockopt(int fd, int level, int name, const void *v,
 		      socklen_t len)
 {
+	if (md5_missing && level == IPPROTO_TCP && name == TCP_MD5SIG_EXT) {
+		errno = ENOPROTOOPT;
+		return -1;
+	}
 	if (filter_eperm && level == SOL_SOCKET && name == SO_ATTACH_FILTER) {
 		errno = EPERM;
 		return -1;
@@ -385,6 +391,7 @@ int mig_setup(void **state)
 	tap_frames = 0;
 	repair_requests = 0;
 	filter_eperm = false;
+	md5_missing = false;
 	helper_filters = 0;
 	log_clear();
 

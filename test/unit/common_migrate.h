@@ -54,6 +54,7 @@ extern struct mig_sec_ref refs[MIGRATE_SECTIONS_MAX];
 extern enum helper_mode helper;
 extern unsigned repair_requests;
 extern bool filter_eperm;
+extern bool md5_missing;
 extern unsigned helper_filters;
 extern int socket_fail_at;
 extern bool socket_fail_all;
