@@ -5,7 +5,7 @@
 #include "ctx.h"
 #include "inany.h"
 
-#define FLOW_MAX		8192	/* flows of all types at once */
+#define FLOW_MAX		32768	/* flows of all types at once */
 #define FLOW_HASH_SIZE		(FLOW_MAX * 2)	/* hash buckets, power of 2 */
 #define FLOW_HASH_KEY_LEN	16	/* SipHash key, bytes */
 

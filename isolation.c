@@ -27,6 +27,10 @@
  *    needs too, and says so in the log.
  *
  * A failure in any step is fatal: we don't run half-sandboxed.
+ *
+ * Before all that, isolate_files() raises the limit on open files to the
+ * hard limit: each flow holds a socket, and a migration briefly one more
+ * per connection.
  */
 
 #include <errno.h>
@@ -38,10 +42,12 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "isolation.h"
+#include "flow.h"
 #include "fwd.h"
 
 /* After ours: seccomp.h brings elf.h, whose EV_NONE is a macro */
@@ -225,6 +231,45 @@ static void isolate_seccomp(void)
 #else
 	debug("seccomp: %zu system calls allowed", ARRAY_SIZE(allow));
 #endif
+}
+
+/**
+ * isolate_files() - Raise the limit on open files as far as we may
+ *
+ * The soft limit is often 1024, far below FLOW_MAX connections; the hard
+ * one is as far as an unprivileged process goes.  A hard limit below what
+ * a full flow table takes is no error, but worth a word: connections past
+ * it are refused.
+ *
+ * #syscalls getrlimit setrlimit prlimit64
+ */
+void isolate_files(void)
+{
+	const rlim_t want = FLOW_MAX + ISOLATE_FILES_SPARE;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl)) {
+		warn("Can't read the limit on open files: %s",
+		     strerror(errno));
+		return;
+	}
+	if (rl.rlim_cur < rl.rlim_max) {
+		rlim_t was = rl.rlim_cur;
+
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl)) {
+			warn("Can't raise the limit on open files: %s",
+			     strerror(errno));
+			rl.rlim_cur = was;
+		}
+	}
+	if (rl.rlim_cur < want)
+		warn("Open files limited to %llu (hard limit): fewer than %u "
+		     "connections fit, %llu would take all of them (ulimit -Hn)",
+		     (unsigned long long)rl.rlim_cur, FLOW_MAX,
+		     (unsigned long long)want);
+	else
+		debug("Open files: up to %llu", (unsigned long long)rl.rlim_cur);
 }
 
 /**

@@ -419,6 +419,7 @@ int main(int argc, char **argv)
 		die("Can't listen for passt-repair on %s: %s", c.repair_path,
 		    strerror(-rc));
 
+	isolate_files();
 	flow_init();
 	pcap_init(&c);
 	pid_fd = pid_file_open(&c);

@@ -17,9 +17,9 @@
  *
  * "All ports" (FWD_ALL) binds every port not excluded, not in the host's
  * ephemeral range (our own connect() calls need those) and not in use by
- * another process: those are skipped quietly.  It first raises
- * RLIMIT_NOFILE to its hard limit, as it may need tens of thousands of
- * descriptors.  A port listed explicitly that we can't bind is an error.
+ * another process: those are skipped quietly (that takes tens of
+ * thousands of descriptors: isolate_files() raised the limit at start-up).
+ * A port listed explicitly that we can't bind is an error.
  *
  * There is no peer input here.
  */
@@ -133,22 +133,6 @@ static void tcp_ephemeral(unsigned *lo, unsigned *hi)
 }
 
 /**
- * tcp_raise_nofile() - Raise RLIMIT_NOFILE to its hard limit
- *
- * #syscalls getrlimit setrlimit prlimit64
- */
-static void tcp_raise_nofile(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl))
-		return;
-	rl.rlim_cur = rl.rlim_max;
-	if (setrlimit(RLIMIT_NOFILE, &rl))
-		warn("TCP: can't raise the file limit: %s", strerror(errno));
-}
-
-/**
  * tcp_listen_init() - Listen on the host ports forwarded to the guest
  * @c:		Execution context, epoll instance made
  *
@@ -167,7 +151,6 @@ int tcp_listen_init(const struct ctx *c)
 	if (c->tcp.mode == FWD_NONE)
 		return 0;
 	if (c->tcp.mode == FWD_ALL) {
-		tcp_raise_nofile();
 		tcp_ephemeral(&lo, &hi);
 	}
 

@@ -760,10 +760,9 @@ static int tcp_mig_dump(unsigned idx, int fd, struct mig_buf *b)
 }
 
 /**
- * tcp_mig_guard() - Hold the local addresses of sockets we are closing
+ * tcp_mig_guard() - Hold the local address of a socket we are closing
  * @c:		Execution context
- * @fds:	Sockets, frozen, deaf and dumped
- * @n:		How many
+ * @fd:		Socket, frozen, deaf and dumped
  *
  * From the moment we close a socket until the target has rebuilt it,
  * nothing has the connection's addresses: a segment the peer sends
@@ -781,55 +780,33 @@ static int tcp_mig_dump(unsigned idx, int fd, struct mig_buf *b)
  *
  * #syscalls socket setsockopt getsockname bind listen close
  */
-static void tcp_mig_guard(struct ctx *c, const int *fds, unsigned n)
+static void tcp_mig_guard(struct ctx *c, int fd)
 {
-	static union {
+	union {
 		struct sockaddr sa;
 		struct sockaddr_in sa4;
 		struct sockaddr_in6 sa6;
-	} addr[FLOW_MAX];	/* local address of each new guard */
-	static socklen_t addrlen[FLOW_MAX];
-	unsigned i, from = guards.n, k;
-	int one = 1;
+	} addr;
+	socklen_t sl = sizeof(addr);
+	int one = 1, g;
 
-	for (i = 0; i < n && guards.n < ARRAY_SIZE(guards.fd); i++) {
-		unsigned j = guards.n - from;
-		int g;
-
-		addrlen[j] = sizeof(addr[j]);
-		if (getsockname(fds[i], &addr[j].sa, &addrlen[j]) ||
-		    setsockopt(fds[i], SOL_SOCKET, SO_REUSEADDR, &one,
-			       sizeof(one)))
-			continue;
-		g = socket(addr[j].sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK |
-			   SOCK_CLOEXEC, IPPROTO_TCP);
-		if (g < 0)
-			break;
-		guards.fd[guards.n++] = g;
-	}
-	if (tcp_mig_deaf(c, guards.fd + from, guards.n - from, true)) {
-		while (guards.n > from)
-			close(guards.fd[--guards.n]);
+	if (guards.n >= ARRAY_SIZE(guards.fd) ||
+	    getsockname(fd, &addr.sa, &sl) ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)))
+		return;
+	g = socket(addr.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK |
+		   SOCK_CLOEXEC, IPPROTO_TCP);
+	if (g < 0)
+		return;
+	if (tcp_mig_deaf(c, &g, 1, true) ||
+	    setsockopt(g, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    setsockopt(g, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) ||
+	    bind(g, &addr.sa, sl) || listen(g, 1)) {
+		debug("migrate: can't guard a TCP port: %s", strerror(errno));
+		close(g);
 		return;
 	}
-
-	for (i = k = from; i < guards.n; i++) {
-		int g = guards.fd[i];
-
-		if (setsockopt(g, SOL_SOCKET, SO_REUSEADDR, &one,
-			       sizeof(one)) ||
-		    setsockopt(g, SOL_SOCKET, SO_REUSEPORT, &one,
-			       sizeof(one)) ||
-		    bind(g, &addr[i - from].sa, addrlen[i - from]) ||
-		    listen(g, 1)) {
-			debug("migrate: can't guard a TCP port: %s",
-			      strerror(errno));
-			close(g);
-			continue;
-		}
-		guards.fd[k++] = g;
-	}
-	guards.n = k;
+	guards.fd[guards.n++] = g;
 }
 
 /**
@@ -887,9 +864,10 @@ void tcp_mig_release(struct ctx *c)
 {
 	unsigned i;
 
-	tcp_mig_guard(c, frozen.fd, frozen.n);
-	for (i = 0; i < frozen.n; i++)
+	for (i = 0; i < frozen.n; i++) {	/* one socket more at a time */
+		tcp_mig_guard(c, frozen.fd[i]);
 		tcp_conn_drop(c, frozen.idx[i]);
+	}
 	frozen.n = 0;
 }
 
