@@ -28,8 +28,8 @@
 #include <linux/types.h>
 
 #define MIGRATE_MAGIC		0x7061737374766d73ULL	/* "passtvms" */
-#define MIGRATE_VERSION		1	/* what we write */
-#define MIGRATE_MIN_VERSION	1	/* oldest reader of what we write */
+#define MIGRATE_VERSION		2	/* what we write */
+#define MIGRATE_MIN_VERSION	2	/* oldest reader of what we write */
 #define MIGRATE_STREAM_MAX	(1ULL << 30)	/* largest stream we read */
 #define MIGRATE_SEC_MAX		(MIGRATE_STREAM_MAX - 64)
 
@@ -64,6 +64,8 @@ enum mig_sec_id {
 	MIG_SEC_END = 0,	/* last section, no payload */
 	MIG_SEC_GUEST = 1,	/* struct mig_guest */
 	MIG_SEC_TCP = 2,	/* count, then struct mig_tcp_conn + queues */
+	MIG_SEC_TCP2 = 5,	/* count, struct mig_tcp_rec + queues each,
+				 * then the address table (tcp_mig_wire.c) */
 };
 
 /**
@@ -174,5 +176,53 @@ static_assert(sizeof(struct mig_tcp_conn) == 160, "wire size");
 #define MIG_TCP_CLOSED		(1U << 2)	/* host side closed both ways,
 						 * data left for the guest: no
 						 * addresses, no send queue */
+
+/**
+ * struct mig_tcp_rec - One TCP connection in MIG_SEC_TCP2, big-endian
+ * @gaddr, @faddr, @laddr, @raddr: Indices into the section's address
+ *		table, for the fields of struct mig_tcp_conn of those names
+ * @mss_host:	TCP_MAXSEG of the host socket, 16 bits here
+ *
+ * Every other field is the one of struct mig_tcp_conn, same meaning,
+ * same width; the queues follow, as in MIG_SEC_TCP.
+ */
+struct mig_tcp_rec {
+	__be32 gaddr;
+	__be32 faddr;
+	__be32 laddr;
+	__be32 raddr;
+	__be16 gport;
+	__be16 fport;
+	__be16 lport;
+	__be16 rport;
+	uint8_t state;
+	uint8_t ws_guest;
+	__be16 flags;
+	__be16 mss;
+	__be16 mss_host;
+	uint8_t snd_wscale;
+	uint8_t rcv_wscale;
+	uint8_t opts;
+	uint8_t fin;
+	__be32 seq_to_guest;
+	__be32 seq_acked;
+	__be32 seq_max;
+	__be32 seq_fin;
+	__be32 seq_from_guest;
+	__be32 wnd_from_guest;
+	__be32 wnd_to_guest;
+	__be32 snd_una;
+	__be32 rcv_seq;
+	__be32 sndq_len;
+	__be32 sndq_unsent;
+	__be32 rcvq_len;
+	__be32 timestamp;
+	__be32 snd_wl1;
+	__be32 snd_wnd;
+	__be32 max_window;
+	__be32 rcv_wnd;
+	__be32 rcv_wup;
+} __attribute__((packed));
+static_assert(sizeof(struct mig_tcp_rec) == 108, "wire size");
 
 #endif /* MIG_WIRE_H */

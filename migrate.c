@@ -156,17 +156,30 @@ static const struct mig_section mig_sec_guest = {
 	mig_guest_load,
 };
 
+/* Read from version 1 streams, no longer written */
 static const struct mig_section mig_sec_tcp = {
-	MIG_SEC_TCP, "TCP", tcp_mig_save, tcp_mig_check, tcp_mig_stage,
+	MIG_SEC_TCP, "TCP", NULL, tcp_mig_check, tcp_mig_stage,
 };
 
-/* Version 1: one table per version, never changed once released */
+static const struct mig_section mig_sec_tcp2 = {
+	MIG_SEC_TCP2, "TCP", tcp_mig_save, tcp_mig_check2, tcp_mig_stage2,
+};
+
+/* One table per version, never changed once released */
 static const struct mig_section *const mig_v1[] = {
 	&mig_sec_guest, &mig_sec_tcp, NULL,
 };
 
+/* Version 2: compact TCP records; a reader of version 1 would skip them
+ * and lose every connection, so it may not read this (min_version 2)
+ */
+static const struct mig_section *const mig_v2[] = {
+	&mig_sec_guest, &mig_sec_tcp2, NULL,
+};
+
 static const struct mig_section *const *const mig_versions[] = {
 	[1] = mig_v1,
+	[2] = mig_v2,
 };
 static_assert(ARRAY_SIZE(mig_versions) == MIGRATE_VERSION + 1,
 	      "a table for each version up to ours");
@@ -229,6 +242,8 @@ int migrate_build(struct ctx *c, struct mig_buf *b)
 	if ((rc = mig_buf_put(b, &h, sizeof(h))))
 		return rc;
 	for (sec = mig_versions[MIGRATE_VERSION]; *sec; sec++) {
+		if (!(*sec)->save)
+			continue;
 		if ((rc = mig_sec_put(c, b, *sec))) {
 			err("migrate: can't save %s state: %s", (*sec)->name,
 			    strerror(-rc));

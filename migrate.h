@@ -11,7 +11,8 @@
  * struct mig_section - How one section is written and read
  * @id:		Section id
  * @name:	For logs
- * @save:	Source: append the payload to a buffer; 0 or -errno
+ * @save:	Source: append the payload to a buffer; 0 or -errno.  NULL
+ *		for a layout read from older streams, never written
  * @check:	Target: validate a payload without touching any state;
  *		0 or -errno (the stream is refused)
  * @load:	Target: apply a checked payload; 0 or -errno (logged: the

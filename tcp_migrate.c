@@ -48,6 +48,7 @@
 #include <unistd.h>
 
 #include "tcp_migrate.h"
+#include "tcp_mig_wire.h"
 #include "tcp.h"
 #include "tcp_conn.h"
 #include "flow.h"
@@ -741,21 +742,24 @@ static int tcp_mig_dump(unsigned idx, int fd, struct mig_buf *b)
 {
 	size_t start = b->len;
 	struct mig_tcp_conn r;
+	struct mig_tcp_rec w;
 	uint8_t st = 0;
 	int rc;
 
 	memset(&r, 0, sizeof(r));
 	tcp_mig_guest_side(idx, &r);
-	if ((rc = mig_buf_put(b, &r, sizeof(r))))	/* filled in below */
-		return rc;
+	if (!mig_buf_reserve(b, sizeof(w)))	/* filled in below */
+		return -ENOMEM;
+	b->len += sizeof(w);
 
 	if ((rc = tcp_mig_sock_info(fd, &r, &st)) ||
 	    (rc = tcp_mig_dump_sndq(fd, st, &r, b)) ||
-	    (rc = tcp_mig_dump_rcvq(fd, st, &r, b))) {
+	    (rc = tcp_mig_dump_rcvq(fd, st, &r, b)) ||
+	    (rc = tcp_mig_rec_put(&r, &w))) {
 		b->len = start;
 		return rc;
 	}
-	memcpy(b->p + start, &r, sizeof(r));
+	memcpy(b->p + start, &w, sizeof(w));
 	return 0;
 }
 
@@ -819,7 +823,7 @@ void tcp_mig_unguard(void)
 }
 
 /**
- * tcp_mig_save() - MIG_SEC_TCP: count, then each frozen connection
+ * tcp_mig_save() - MIG_SEC_TCP2: count, each frozen connection, addresses
  * @c:		Execution context
  * @b:		Buffer
  *
@@ -839,6 +843,7 @@ int tcp_mig_save(struct ctx *c, struct mig_buf *b)
 	if ((rc = mig_buf_put(b, &be, sizeof(be))))
 		return rc;
 
+	tcp_mig_addrs_reset();
 	for (i = 0; i < frozen.n; i++) {
 		if ((rc = tcp_mig_dump(frozen.idx[i], frozen.fd[i], b))) {
 			err("migrate: TCP flow %u can't be saved: %s",
@@ -849,6 +854,8 @@ int tcp_mig_save(struct ctx *c, struct mig_buf *b)
 
 	be = htonl(frozen.n);
 	memcpy(b->p + count_at, &be, sizeof(be));
+	if ((rc = tcp_mig_addrs_put(b)))
+		return rc;
 	info("migrate: %u TCP connections saved", frozen.n);
 	return 0;
 }

@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "tcp_restore.h"
+#include "tcp_mig_wire.h"
 #include "tcp_migrate.h"
 #include "tcp.h"
 #include "tcp_conn.h"
@@ -103,21 +104,23 @@ static long tcp_mig_rec_check(const struct mig_tcp_conn *r, size_t left)
 }
 
 /**
- * tcp_mig_check() - Check a MIG_SEC_TCP payload, touching nothing
- * @c:		Execution context
- * @p:		Payload
- * @len:	Its length
+ * tcp_mig_recs_check() - Check the records of a TCP section, touching
+ *			  nothing
+ * @p:		Payload: count, then records with their queues
+ * @len:	Length of all that
+ * @t:		Address table for MIG_SEC_TCP2 records, NULL for MIG_SEC_TCP
  *
  * Return: 0, -EINVAL if malformed, -ENOSPC if the flow table can't take
  *	   the connections
  */
-int tcp_mig_check(const struct ctx *c, const uint8_t *p, size_t len)
+static int tcp_mig_recs_check(const uint8_t *p, size_t len,
+			      const struct tcp_mig_table *t)
 {
-	size_t off = sizeof(__be32);
+	size_t off = sizeof(__be32), rlen = t ? sizeof(struct mig_tcp_rec) :
+						sizeof(struct mig_tcp_conn);
 	uint32_t n, i;
 	__be32 be;
 
-	(void)c;
 	if (len < sizeof(be))
 		return -EINVAL;
 	memcpy(&be, p, sizeof(be));
@@ -129,15 +132,54 @@ int tcp_mig_check(const struct ctx *c, const uint8_t *p, size_t len)
 		struct mig_tcp_conn r;
 		long q;
 
-		if (len - off < sizeof(r))
+		if (len - off < rlen)
 			return -EINVAL;
-		memcpy(&r, p + off, sizeof(r));
-		off += sizeof(r);
+		if (!t)
+			memcpy(&r, p + off, sizeof(r));
+		else if (tcp_mig_rec_get(p + off, t, &r))
+			return -EINVAL;
+		off += rlen;
 		if ((q = tcp_mig_rec_check(&r, len - off)) < 0)
 			return (int)q;
 		off += (size_t)q;
 	}
 	return off == len ? 0 : -EINVAL;
+}
+
+/**
+ * tcp_mig_check() - Check a MIG_SEC_TCP payload, touching nothing
+ * @c:		Execution context
+ * @p:		Payload
+ * @len:	Its length
+ *
+ * Return: 0, -EINVAL if malformed, -ENOSPC if the flow table can't take
+ *	   the connections
+ */
+int tcp_mig_check(const struct ctx *c, const uint8_t *p, size_t len)
+{
+	(void)c;
+	return tcp_mig_recs_check(p, len, NULL);
+}
+
+/**
+ * tcp_mig_check2() - Check a MIG_SEC_TCP2 payload, touching nothing
+ * @c:		Execution context
+ * @p:		Payload
+ * @len:	Its length
+ *
+ * Return: 0, -EINVAL if malformed, -ENOSPC if the flow table can't take
+ *	   the connections
+ */
+int tcp_mig_check2(const struct ctx *c, const uint8_t *p, size_t len)
+{
+	struct tcp_mig_table t;
+	size_t recs_len;
+	long n;
+
+	(void)c;
+	if ((n = tcp_mig_table_find(p, len, &t, &recs_len)) < 0)
+		return (int)n;
+	return tcp_mig_recs_check(p, recs_len, &t);
 }
 
 /**
@@ -478,11 +520,16 @@ static int tcp_mig_install(struct ctx *c, int fd, const struct mig_tcp_conn *r,
  * @rec:	Their records, within the payload (which the caller keeps
  *		until tcp_mig_activate() or tcp_mig_unstage())
  * @n:		How many
+ * @compact:	Records are struct mig_tcp_rec (MIG_SEC_TCP2), not struct
+ *		mig_tcp_conn (MIG_SEC_TCP)
+ * @table:	With @compact, the address table of their section
  */
 static struct {
 	int fd[FLOW_MAX];
 	const uint8_t *rec[FLOW_MAX];
 	unsigned n;
+	bool compact;
+	struct tcp_mig_table table;
 } staged;
 
 /**
@@ -494,6 +541,10 @@ static struct {
  */
 static const uint8_t *tcp_mig_rec(unsigned i, struct mig_tcp_conn *r)
 {
+	if (staged.compact) {		/* checked: indices are in the table */
+		tcp_mig_rec_get(staged.rec[i], &staged.table, r);
+		return staged.rec[i] + sizeof(struct mig_tcp_rec);
+	}
 	memcpy(r, staged.rec[i], sizeof(*r));
 	return staged.rec[i] + sizeof(*r);
 }
@@ -542,28 +593,32 @@ static unsigned tcp_mig_staged_fds(int *fds, bool live)
 }
 
 /**
- * tcp_mig_stage() - Apply MIG_SEC_TCP: rebuild every connection, deaf
+ * tcp_mig_stage_recs() - Rebuild every connection of a TCP section, deaf
  * @c:		Execution context
  * @p:		Checked payload, kept by the caller until tcp_mig_activate()
- *		or tcp_mig_unstage()
- * @len:	Its length
+ *		or tcp_mig_unstage(): count, then records with their queues
+ * @t:		Address table for MIG_SEC_TCP2 records, NULL for MIG_SEC_TCP
  *
  * Return: 0, -errno if any connection can't be rebuilt: then none is
  *	   (logged), so that the source can take them all back
  *
  * #syscalls socket
  */
-int tcp_mig_stage(struct ctx *c, const uint8_t *p, size_t len)
+static int tcp_mig_stage_recs(struct ctx *c, const uint8_t *p,
+			      const struct tcp_mig_table *t)
 {
 	static int fds[FLOW_MAX];
-	size_t off = sizeof(__be32);
+	size_t off = sizeof(__be32), rlen = t ? sizeof(struct mig_tcp_rec) :
+						sizeof(struct mig_tcp_conn);
 	struct mig_tcp_conn r;
 	unsigned i, n;
 	__be32 be;
 	int rc;
 
-	(void)len;
 	tcp_mig_unstage();
+	staged.compact = t;
+	if (t)
+		staged.table = *t;
 	memcpy(&be, p, sizeof(be));
 	n = ntohl(be);
 	if (!n)
@@ -590,7 +645,7 @@ int tcp_mig_stage(struct ctx *c, const uint8_t *p, size_t len)
 			err("migrate: TCP socket: %s", strerror(-rc));
 			goto fail;
 		}
-		off += sizeof(r) + ntohl(r.sndq_len) + ntohl(r.rcvq_len);
+		off += rlen + ntohl(r.sndq_len) + ntohl(r.rcvq_len);
 	}
 
 	/* Deaf first: nothing the peer sends may reach a half-built socket */
@@ -618,6 +673,41 @@ int tcp_mig_stage(struct ctx *c, const uint8_t *p, size_t len)
 fail:
 	tcp_mig_unstage();
 	return rc;
+}
+
+/**
+ * tcp_mig_stage() - Apply MIG_SEC_TCP: rebuild every connection, deaf
+ * @c:		Execution context
+ * @p:		Checked payload, kept until tcp_mig_activate() or
+ *		tcp_mig_unstage()
+ * @len:	Its length
+ *
+ * Return: 0, -errno if any connection can't be rebuilt (none is)
+ */
+int tcp_mig_stage(struct ctx *c, const uint8_t *p, size_t len)
+{
+	(void)len;
+	return tcp_mig_stage_recs(c, p, NULL);
+}
+
+/**
+ * tcp_mig_stage2() - Apply MIG_SEC_TCP2: rebuild every connection, deaf
+ * @c:		Execution context
+ * @p:		Checked payload, kept until tcp_mig_activate() or
+ *		tcp_mig_unstage()
+ * @len:	Its length
+ *
+ * Return: 0, -errno if any connection can't be rebuilt (none is)
+ */
+int tcp_mig_stage2(struct ctx *c, const uint8_t *p, size_t len)
+{
+	struct tcp_mig_table t;
+	size_t recs_len;
+	long n;
+
+	if ((n = tcp_mig_table_find(p, len, &t, &recs_len)) < 0)
+		return (int)n;
+	return tcp_mig_stage_recs(c, p, &t);
 }
 
 /**

@@ -58,6 +58,7 @@
 #include "vu_dev.h"
 #include "flow.h"
 #include "migrate.h"
+#include "tcp_mig_wire.h"
 #include "repair.h"
 #include "tcp.h"
 #include "tcp_conn.h"
@@ -349,17 +350,27 @@ static void peers_make(const struct mig_sec_ref *refs)
 		uint32_t n, k;
 		__be32 be;
 
-		if (!refs[i].sec || refs[i].sec->id != MIG_SEC_TCP)
+		bool v2 = refs[i].sec && refs[i].sec->id == MIG_SEC_TCP2;
+		struct tcp_mig_table t;
+		size_t recs_len;
+
+		if (!v2 && (!refs[i].sec || refs[i].sec->id != MIG_SEC_TCP))
+			continue;
+		if (v2 && tcp_mig_table_find(p, refs[i].len, &t,
+					     &recs_len) < 0)
 			continue;
 		memcpy(&be, p, sizeof(be));
 		n = ntohl(be);
 		for (k = 0; k < n && k < PEERS_MAX; k++) {
 			struct mig_tcp_conn r;
 
-			memcpy(&r, p + off, sizeof(r));
+			if (!v2)
+				memcpy(&r, p + off, sizeof(r));
+			else if (tcp_mig_rec_get(p + off, &t, &r))
+				break;
 			peer_make(&r);
-			off += sizeof(r) + ntohl(r.sndq_len) +
-			       ntohl(r.rcvq_len);
+			off += (v2 ? sizeof(struct mig_tcp_rec) : sizeof(r)) +
+			       ntohl(r.sndq_len) + ntohl(r.rcvq_len);
 		}
 	}
 }
@@ -748,7 +759,7 @@ static void seeds_write(const char *dir)
 	rec_put(&tcp, false, 45000);
 	rec_put(&tcp, true, 45001);
 	f.len = 0;
-	hdr_put(&f, MIGRATE_VERSION, MIGRATE_MIN_VERSION);
+	hdr_put(&f, 1, 1);	/* version 1: MIG_SEC_TCP */
 	guest_put(&f);
 	sec_put(&f, MIG_SEC_TCP, tcp.b, tcp.len);
 	sec_put(&f, MIG_SEC_END, NULL, 0);

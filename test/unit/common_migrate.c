@@ -63,7 +63,7 @@ struct ctx src;		/* a source, for migrate_build() */
 struct ctx snap;		/* copy of c, to show nothing changed */
 struct ctx want;		/* what c should become */
 int fd_base;		/* descriptors open before the test */
-int kept[8];		/* test's own sockets, closed at teardown */
+int kept[256];		/* test's own sockets, closed at teardown */
 unsigned nkept;
 struct mig_sec_ref refs[MIGRATE_SECTIONS_MAX];
 
@@ -706,10 +706,12 @@ int parse(const struct sb *s)
 	return migrate_parse(&c, s->b, s->len, refs);
 }
 
-/* Parse a stream with only this TCP payload */
+/* Parse a version 1 stream with only this MIG_SEC_TCP payload */
 int parse_tcp(const struct sb *t)
 {
-	sb_one(&s2, MIG_SEC_TCP, t->b, t->len);
+	sb_hdr(&s2, 1, 1);
+	sb_sec(&s2, MIG_SEC_TCP, t->b, t->len);
+	sb_end(&s2);
 	return parse(&s2);
 }
 

@@ -47,7 +47,7 @@ extern struct ctx src;		/* a source, for migrate_build() */
 extern struct ctx snap;		/* copy of c, to show nothing changed */
 extern struct ctx want;		/* what c should become */
 extern int fd_base;		/* descriptors open before the test */
-extern int kept[8];		/* test's own sockets, closed at teardown */
+extern int kept[256];		/* test's own sockets, closed at teardown */
 extern unsigned nkept;
 extern struct mig_sec_ref refs[MIGRATE_SECTIONS_MAX];
 

@@ -50,6 +50,7 @@
 #include "tcp_conn.h"
 #include "tcp_migrate.h"
 #include "tcp_restore.h"
+#include "tcp_mig_wire.h"
 #include "common.h"
 #include "common_migrate.h"
 
@@ -86,7 +87,7 @@ static void test_tcp_migrate_migrate_zero_connections_accepted(void **state)
 {
 	(void)state;
 	tp_begin(&tp, 0);
-	sb_full(&s1, MIGRATE_VERSION, MIGRATE_MIN_VERSION, &tp);
+	sb_full(&s1, 1, 1, &tp);	/* the landed version */
 	assert_int_equal(parse(&s1), 2);
 	assert_int_equal(refs[1].sec->id, MIG_SEC_TCP);
 	assert_int_equal(migrate_apply(&c, refs), 0);
@@ -616,19 +617,44 @@ static unsigned conn_install(int fd, struct flow_key *key, uint16_t gport,
 	return conn_install_key(fd, key, inflight);
 }
 
-/* The TCP section of a parsed stream */
+/* The MIG_SEC_TCP2 section of a parsed stream, laid out as MIG_SEC_TCP
+ * would carry it (count, then each struct mig_tcp_conn and its queues),
+ * so that tests can look at the records' fields directly
+ */
 static const uint8_t *tcp_section(size_t *len)
 {
+	static uint8_t out[4 << 20];
+	struct tcp_mig_table t;
+	size_t recs_len, off = 4, o = 4;
 	unsigned i;
+	long n;
 
 	for (i = 0; i < MIGRATE_SECTIONS_MAX && refs[i].p; i++) {
-		if (refs[i].sec && refs[i].sec->id == MIG_SEC_TCP) {
-			*len = refs[i].len;
-			return refs[i].p;
-		}
+		if (refs[i].sec && refs[i].sec->id == MIG_SEC_TCP2)
+			break;
 	}
-	fail_msg("no TCP section");
-	return NULL;
+	if (i == MIGRATE_SECTIONS_MAX || !refs[i].p)
+		fail_msg("no TCP section");
+
+	n = tcp_mig_table_find(refs[i].p, refs[i].len, &t, &recs_len);
+	assert_true(n >= 0);
+	memcpy(out, refs[i].p, 4);
+	while (n--) {
+		struct mig_tcp_conn r;
+		size_t q;
+
+		assert_int_equal(tcp_mig_rec_get(refs[i].p + off, &t, &r), 0);
+		off += sizeof(struct mig_tcp_rec);
+		q = ntohl(r.sndq_len) + ntohl(r.rcvq_len);
+		assert_true(o + sizeof(r) + q <= sizeof(out));
+		memcpy(out + o, &r, sizeof(r));
+		memcpy(out + o + sizeof(r), refs[i].p + off, q);
+		off += q;
+		o += sizeof(r) + q;
+	}
+	assert_int_equal(off, recs_len);
+	*len = o;
+	return out;
 }
 
 static void test_tcp_migrate_migrate_save_tcp_no_helper(void **state)
@@ -1210,6 +1236,118 @@ static void test_tcp_migrate_migrate_real_data_in_gap_no_md5(void **state)
 	tcp_real_gap(true, true);
 }
 
+/* Many connections sharing their addresses: the stream carries each
+ * address once, so that a connection costs its 108-byte record and its
+ * queues; every connection comes back and carries data both ways
+ */
+static void test_tcp_migrate_migrate_real_compact(void **state)
+{
+	enum { N = 32 };
+	static struct pair pr[N];
+	struct flow_key key[N];
+	struct tcp_mig_table t;
+	size_t len, recs_len, i;
+	unsigned k;
+	uint8_t b[8];
+
+	(void)state;
+	if (!can_repair())
+		skip();
+	helper = HELPER_INPROC;
+
+	for (k = 0; k < N; k++) {
+		pair_open(&pr[k], 0);
+		conn_install(pr[k].cfd, &key[k], (uint16_t)(41000 + k),
+			     pr[k].port, 0);
+	}
+	assert_int_equal(save_pipe(&s1), 0);
+	flow_defer_handler();
+	assert_true(parse(&s1) > 0);
+
+	/* Guest, foreign, local and remote address: one each, here */
+	for (i = 0; refs[i].sec->id != MIG_SEC_TCP2; i++)
+		;
+	len = refs[i].len;
+	assert_int_equal(tcp_mig_table_find(refs[i].p, len, &t, &recs_len),
+			 N);
+	assert_int_equal(t.n, 3);	/* 127.0.0.1 is local and remote */
+	assert_int_equal(len, 4 + N * sizeof(struct mig_tcp_rec) + 4 + 3 * 16);
+	assert_true(len / N <= 128);
+
+	assert_int_equal(load_pieces(s1.b, s1.len), 0);
+	migrate_guest_runs(&c);
+	for (k = 0; k < N; k++) {
+		int idx = flow_lookup(&key[k]), fd;
+
+		if (idx < 0)
+			fail_msg("connection %u not restored", k);
+		fd = tcp_conn_at((unsigned)idx)->fd;
+		assert_int_equal(write(pr[k].sfd, "peer", 4), 4);
+		assert_int_equal(read_upto(fd, b, 4, 5000), 4);
+		assert_memory_equal(b, "peer", 4);
+		assert_int_equal(write(fd, "ours", 4), 4);
+		assert_int_equal(read_upto(pr[k].sfd, b, 4, 5000), 4);
+		assert_memory_equal(b, "ours", 4);
+	}
+}
+
+/* A hostile MIG_SEC_TCP2 payload: an address index past the table, a
+ * table longer or shorter than its count, records running into the table
+ */
+static void test_tcp_migrate_migrate_compact_hostile(void **state)
+{
+	static uint8_t good[1024], p[1024];
+	struct flow_key key;
+	struct pair pr;
+	size_t i, len;
+
+	(void)state;
+	if (!can_repair())
+		skip();
+	helper = HELPER_INPROC;
+	pair_open(&pr, 0);
+	conn_install(pr.cfd, &key, 41100, pr.port, 0);
+	assert_int_equal(save_pipe(&s1), 0);
+	flow_defer_handler();
+	assert_true(parse(&s1) > 0);
+	for (i = 0; refs[i].sec->id != MIG_SEC_TCP2; i++)
+		;
+	len = refs[i].len;
+	assert_int_equal(len, 4 + sizeof(struct mig_tcp_rec) + 4 + 3 * 16);
+	memcpy(good, refs[i].p, len);
+
+	sb_one(&s2, MIG_SEC_TCP2, good, len);	/* as it is: fine */
+	assert_true(parse(&s2) > 0);
+
+	for (i = 0; i < 5; i++) {
+		size_t plen = len;
+
+		memcpy(p, good, len);
+		switch (i) {
+		case 0:		/* guest address: index 3, table of 3 */
+			be32_put(p + 4, 3);
+			break;
+		case 1:		/* table count one more than it holds */
+			be32_put(p + len - 4 - 3 * 16, 4);
+			break;
+		case 2:		/* and one less */
+			be32_put(p + len - 4 - 3 * 16, 2);
+			break;
+		case 3:		/* receive queue into the table */
+			be32_put(p + 4 + offsetof(struct mig_tcp_rec,
+						  rcvq_len), 8);
+			break;
+		case 4:		/* no table at all */
+			plen = len - 4 - 3 * 16;
+			break;
+		}
+		sb_one(&s2, MIG_SEC_TCP2, p, plen);
+		if (parse(&s2) >= 0)
+			fail_msg("hostile TCP2 payload %zu accepted", i);
+		assert_int_equal(flow_stats()->active, 0);
+	}
+}
+
 /* Found here, fixed: tcp_migrate.c, tcp_mig_save() closed each socket
  * once dumped, before the stream was written: if the front-end's reader
  * went away then, the connections were lost with the transfer.  Now they
@@ -1665,6 +1803,8 @@ int main(void)
 		T(test_tcp_migrate_migrate_real_data_in_gap),
 		T(test_tcp_migrate_migrate_real_data_in_gap_helper),
 		T(test_tcp_migrate_migrate_real_data_in_gap_no_md5),
+		T(test_tcp_migrate_migrate_real_compact),
+		T(test_tcp_migrate_migrate_compact_hostile),
 		T(test_tcp_migrate_migrate_real_reader_gone),
 		T(test_tcp_migrate_migrate_real_port_time_wait),
 		T(test_tcp_migrate_migrate_real_restored_time_wait),
