@@ -534,7 +534,8 @@ static ssize_t tcp_peek(const struct tcp_conn *conn, uint8_t *buf,
  */
 static void tcp_peek_rewind(const struct tcp_conn *conn)
 {
-	int off = (int)(conn->seq_to_guest - conn->seq_acked);
+	int off = conn->state != CS_ESTABLISHED ? 0 :	/* SYN: no byte */
+		  (int)(conn->seq_to_guest - conn->seq_acked);
 
 	if (!(conn->flags & CONN_NO_PEEK_OFF))
 		setsockopt(conn->fd, SOL_SOCKET, SO_PEEK_OFF, &off,
@@ -1131,8 +1132,7 @@ void tcp_conn_drop(const struct ctx *c, unsigned idx)
  * @c:		Execution context
  * @idx:	Flow index, live, with fd and sequence state set
  *
- * What the guest sent while the connection moved was dropped, maybe the
- * answer to our SYN or SYN-ACK: a handshake sends it again at once.
+ * A handshake sends its SYN or SYN-ACK again: the answer may be lost.
  *
  * Return: 0, -errno if the socket can't be watched
  *

@@ -645,7 +645,6 @@ static int tcp_mig_dump_again(const struct ctx *c, unsigned idx, int fd,
 			      struct mig_tcp_conn *r)
 {
 	const struct flow_key *key = flow_key(idx);
-	struct sockaddr_storage sa;
 	union inany_addr dst;
 	struct tcp_info ti;
 	socklen_t sl = sizeof(ti);
@@ -659,10 +658,9 @@ static int tcp_mig_dump_again(const struct ctx *c, unsigned idx, int fd,
 	}
 
 	fwd_nat_outbound(c, &key->faddr, key->fport, &dst);
-	inany_sockaddr(&sa, &dst, key->fport);
-	tcp_mig_addr(&sa, r->raddr, (uint8_t *)r +
-		     offsetof(struct mig_tcp_conn, rport));
-	if (sa.ss_family == AF_INET)
+	memcpy(r->raddr, &dst, sizeof(r->raddr));	/* IPv4-mapped too */
+	r->rport = htons(key->fport);
+	if (inany_v4(&dst))
 		r->laddr[10] = r->laddr[11] = 0xff;	/* ::ffff:0.0.0.0 */
 	return 1;
 }
