@@ -251,7 +251,7 @@ static void test_tcp_migrate_migrate_record_checks(void **state)
 	} t[] = {
 		{ NULL,		true,	"valid record with queues" },
 		{ e_state0,	false,	"state CLOSED" },
-		{ e_state3,	false,	"state SYN_SENT" },
+		{ e_state3,	false,	"SYN_SENT, no SYN in sequence" },
 		{ e_state5,	false,	"state past the last" },
 		{ e_wsg15,	false,	"guest window scale 15" },
 		{ e_wsg14,	true,	"guest window scale 14" },
