@@ -105,7 +105,10 @@ static_assert(sizeof(struct mig_guest) == 68, "wire size");
  * @faddr:	Flow key: foreign address, as the guest sees it
  * @gport:	Flow key: guest's port
  * @fport:	Flow key: foreign port
- * @state:	enum tcp_state, CS_ESTABLISHED
+ * @state:	enum tcp_state: CS_ESTABLISHED, or a handshake: CS_SYN_RCVD,
+ *		CS_SYN_SENT (socket state as established), CS_CONNECTING
+ *		(our connect() in progress: only our side and @raddr,
+ *		@rport; @lport 0, no queues: the target connects again)
  * @ws_guest:	Shift for the guest's windows
  * @flags:	CONN_* flags
  * @mss:	Largest payload we send the guest

@@ -978,10 +978,15 @@ const struct vu_devstate_ops migrate_devstate_ops = {
  */
 static int mig_activate(struct ctx *c)
 {
-	int rc = tcp_mig_activate(c);
+	int rc;
 
+	clock_gettime(CLOCK_MONOTONIC, &mig.lap);
+	mig.times[0] = '\0';
+	rc = tcp_mig_activate(c);
+	mig_lap(&mig, "activate");
 	if (rc < 0)
 		return rc;
+	info("migrate: guest runs, phases, ms:%s", mig.times);
 	mig_forget(&mig);
 	return 0;
 }

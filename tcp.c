@@ -534,7 +534,8 @@ static ssize_t tcp_peek(const struct tcp_conn *conn, uint8_t *buf,
  */
 static void tcp_peek_rewind(const struct tcp_conn *conn)
 {
-	int off = (int)(conn->seq_to_guest - conn->seq_acked);
+	int off = conn->state != CS_ESTABLISHED ? 0 :	/* SYN: no byte */
+		  (int)(conn->seq_to_guest - conn->seq_acked);
 
 	if (!(conn->flags & CONN_NO_PEEK_OFF))
 		setsockopt(conn->fd, SOL_SOCKET, SO_PEEK_OFF, &off,
@@ -670,6 +671,21 @@ int tcp_data_to_guest(struct ctx *c, unsigned idx)
 }
 
 /**
+ * tcp_handshake_send() - Send our SYN, or SYN-ACK, again
+ * @c:		Execution context
+ * @idx:	Flow index, live
+ */
+static void tcp_handshake_send(struct ctx *c, unsigned idx)
+{
+	const struct tcp_conn *conn = &tcp_conns[idx];
+
+	if (conn->state == CS_SYN_SENT)
+		tcp_send_ctl(c, idx, TCP_F_SYN, conn->seq_acked);
+	else if (conn->state == CS_SYN_RCVD)
+		tcp_send_ctl(c, idx, TCP_F_SYN | TCP_F_ACK, conn->seq_acked);
+}
+
+/**
  * tcp_retransmit() - Guest ACK timed out: resend from the oldest byte
  * @c:		Execution context
  * @idx:	Flow index
@@ -693,10 +709,8 @@ static int tcp_retransmit(struct ctx *c, unsigned idx)
 
 	switch (conn->state) {
 	case CS_SYN_SENT:
-		tcp_send_ctl(c, idx, TCP_F_SYN, conn->seq_acked);
-		return 0;
 	case CS_SYN_RCVD:
-		tcp_send_ctl(c, idx, TCP_F_SYN | TCP_F_ACK, conn->seq_acked);
+		tcp_handshake_send(c, idx);
 		return 0;
 	case CS_ESTABLISHED:
 		conn->seq_to_guest = conn->seq_acked;
@@ -790,6 +804,38 @@ static void tcp_connect_done(struct ctx *c, unsigned idx)
 }
 
 /**
+ * tcp_sock_connect() - Open a host socket and start connecting it
+ * @sa:		Destination
+ * @sl:		Its length
+ *
+ * Non-blocking: EPOLLOUT says when it completed (tcp_connect_done()).
+ *
+ * Return: socket, -errno if refused at once
+ *
+ * #syscalls socket setsockopt connect close
+ */
+int tcp_sock_connect(const struct sockaddr_storage *sa, socklen_t sl)
+{
+	int fd, rc, one = 1;
+
+	fd = socket(sa->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    IPPROTO_TCP);
+	if (fd < 0)
+		return -errno;
+	/* Its TIME_WAIT remnant then doesn't keep a migration's guard
+	 * (tcp_migrate.c) off a later connection's port
+	 */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (connect(fd, (const struct sockaddr *)sa, sl) &&
+	    errno != EINPROGRESS) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+/**
  * tcp_conn_outbound() - A guest's SYN for no flow: connect on the host
  * @c:		Execution context
  * @key:	Flow key from the segment
@@ -798,14 +844,14 @@ static void tcp_connect_done(struct ctx *c, unsigned idx)
  * Return: 0 on success (the answer comes later), -errno if refused at once
  * (the guest got a RST)
  *
- * #syscalls socket connect close
+ * #syscalls close
  */
 int tcp_conn_outbound(struct ctx *c, const struct flow_key *key,
 		      const struct tcp_seg *seg)
 {
 	struct sockaddr_storage sa;
 	union inany_addr dst;
-	int idx, fd, rc, one = 1;
+	int idx, fd, rc;
 	socklen_t sl;
 
 	idx = flow_alloc(FLOW_TCP, key);
@@ -818,16 +864,11 @@ int tcp_conn_outbound(struct ctx *c, const struct flow_key *key,
 
 	fwd_nat_outbound(c, &key->faddr, key->fport, &dst);
 	sl = inany_sockaddr(&sa, &dst, key->fport);
-	fd = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		    IPPROTO_TCP);
+	fd = tcp_sock_connect(&sa, sl);
 	if (fd < 0) {
-		rc = -errno;
+		rc = fd;
 		goto err_free;
 	}
-	/* Its TIME_WAIT remnant then doesn't keep a migration's guard
-	 * (tcp_migrate.c) off a later connection's port
-	 */
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 
 	tcp_conn_init(c, (unsigned)idx, fd, CS_CONNECTING);
 	tcp_conns[idx].seq_from_guest = seg->seq + 1;
@@ -838,16 +879,9 @@ int tcp_conn_outbound(struct ctx *c, const struct flow_key *key,
 		    (uint32_t)idx);
 	if (rc)
 		goto err_close;
-
-	if (connect(fd, (struct sockaddr *)&sa, sl) && errno != EINPROGRESS) {
-		rc = -errno;
-		goto err_del;
-	}
 	debug("TCP flow %d: guest connects to port %u", idx, key->fport);
 	return 0;
 
-err_del:
-	ev_del(c->epollfd, fd);
 err_close:
 	close(fd);
 	memset(&tcp_conns[idx], 0, sizeof(tcp_conns[idx]));
@@ -1098,6 +1132,8 @@ void tcp_conn_drop(const struct ctx *c, unsigned idx)
  * @c:		Execution context
  * @idx:	Flow index, live, with fd and sequence state set
  *
+ * A handshake sends its SYN or SYN-ACK again: the answer may be lost.
+ *
  * Return: 0, -errno if the socket can't be watched
  *
  * #syscalls setsockopt
@@ -1105,7 +1141,7 @@ void tcp_conn_drop(const struct ctx *c, unsigned idx)
 int tcp_conn_adopt(struct ctx *c, unsigned idx)
 {
 	struct tcp_conn *conn = &tcp_conns[idx];
-	int one = 1;
+	int one = 1, rc;
 
 	conn->ts = c->now;
 	conn->retries = 0;
@@ -1113,8 +1149,10 @@ int tcp_conn_adopt(struct ctx *c, unsigned idx)
 	if (conn->flags & CONN_STALLED)
 		tcp_any_stalled = true;
 	tcp_peek_rewind(conn);
-	return ev_add(c->epollfd, conn->fd, tcp_conn_events(conn), EV_TCP,
-		      idx);
+	rc = ev_add(c->epollfd, conn->fd, tcp_conn_events(conn), EV_TCP, idx);
+	if (!rc)
+		tcp_handshake_send(c, idx);
+	return rc;
 }
 
 /**
@@ -1129,6 +1167,7 @@ void tcp_conn_thaw(struct ctx *c, unsigned idx)
 	conn->flags &= (uint16_t)~CONN_FROZEN;
 	tcp_peek_rewind(conn);
 	conn->ts = c->now;
+	tcp_handshake_send(c, idx);
 	tcp_data_to_guest(c, idx);
 }
 

@@ -4,6 +4,8 @@
 
 /* Per-connection TCP state: shared by tcp.c and tcp_migrate.c only */
 
+#include <sys/socket.h>
+
 #include "ctx.h"
 
 /**
@@ -13,6 +15,9 @@
  * @CS_SYN_RCVD:	Connected on the host, SYN-ACK sent to the guest
  * @CS_SYN_SENT:	Accepted on the host, SYN sent to the guest
  * @CS_ESTABLISHED:	Handshake done both ways (FINs are flags)
+ *
+ * All but CS_CLOSED move with a migration (tcp_migrate.c): a connection
+ * in CS_CONNECTING connects again from the target.
  */
 enum tcp_state {
 	CS_CLOSED = 0,
@@ -75,5 +80,6 @@ uint32_t tcp_conn_events(const struct tcp_conn *conn);
 void tcp_conn_drop(const struct ctx *c, unsigned idx);
 int tcp_conn_adopt(struct ctx *c, unsigned idx);
 void tcp_conn_thaw(struct ctx *c, unsigned idx);
+int tcp_sock_connect(const struct sockaddr_storage *sa, socklen_t sl);
 
 #endif /* TCP_CONN_H */

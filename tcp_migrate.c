@@ -17,10 +17,11 @@
  * Without it, no connection can move: the migration fails, and they
  * stay with us.
  *
- * tcp_mig_freeze() puts every established connection (half-closed ones
- * too) in repair mode, closes its window (two window probes, the receive
- * buffer shrunk), then makes it deaf (tcp_mig_deaf()), so the kernel takes
- * nothing the dump would miss: the peer sends it again later.
+ * tcp_mig_freeze() puts every connection with a socket (established,
+ * half-closed, or in its handshake) in repair mode, closes its window
+ * (two window probes, the receive buffer shrunk), then makes it deaf
+ * (tcp_mig_deaf()), so the kernel takes nothing the dump would miss: the
+ * peer sends it again later.
  * tcp_mig_save() dumps each socket (reading the receive queue again until
  * its sequence number holds still).  Once the whole stream is written,
  * tcp_mig_release() puts a deaf listener on each local address and port,
@@ -31,8 +32,18 @@
  * mode and they carry on.  If the migration fails after it, migrate.c
  * rebuilds them from the stream it kept, as a target would.
  *
- * Connections still in their handshake don't move: the guest's SYN is
- * retransmitted to the target, which makes a new connection.
+ * Handshakes move too.  A connection accepted on a forwarded port whose
+ * SYN the guest hasn't answered (CS_SYN_SENT), and one whose connect()
+ * completed but whose SYN-ACK the guest hasn't acknowledged (CS_SYN_RCVD),
+ * have an established host socket: it moves as any other, and the target
+ * sends the SYN or SYN-ACK again once its guest runs.  A guest's connect()
+ * still in progress on the host (CS_CONNECTING) has nothing the kernel
+ * could rebuild: its socket is frozen like the others (in repair mode,
+ * deaf, so closing it sends nothing), and its record carries only our side
+ * and the peer's address, without local port or queues; the target
+ * connects again, from a port of its own, once its guest runs.  If the
+ * connect() completed meanwhile, before the socket went deaf, the socket
+ * is dumped in full, as CS_SYN_RCVD, and the target sends the SYN-ACK.
  */
 
 #include <arpa/inet.h>
@@ -52,6 +63,7 @@
 #include "tcp.h"
 #include "tcp_conn.h"
 #include "flow.h"
+#include "fwd.h"
 #include "repair.h"
 
 #define TCP_MIG_SEQ_TRIES	8	/* receive queue read while it moves */
@@ -69,13 +81,16 @@
  * struct tcp_mig_frozen - Connections frozen on the source
  * @idx:	Flow indices
  * @fd:		Their sockets, in the same order
- * @rcvbuf:	Their SO_RCVBUF before freezing, to thaw them
+ * @rcvbuf:	Their SO_RCVBUF before freezing, to thaw them, 0 to leave it
+ * @again:	Dumped still connecting: the target connects again, and no
+ *		guard holds the port
  * @n:		How many
  */
 static struct {
 	unsigned idx[FLOW_MAX];
 	int fd[FLOW_MAX];
 	int rcvbuf[FLOW_MAX];
+	bool again[FLOW_MAX];
 	unsigned n;
 } frozen;
 
@@ -95,11 +110,23 @@ static struct {
  * tcp_mig_movable() - Does a connection move with a migration?
  * @conn:	Connection
  *
- * Return: true if established (or half-closed) with a socket
+ * Return: true if it has a socket: established, half-closed, or in its
+ *	   handshake
  */
 static bool tcp_mig_movable(const struct tcp_conn *conn)
 {
-	return conn->state == CS_ESTABLISHED && conn->fd >= 0;
+	return conn->state != CS_CLOSED && conn->fd >= 0;
+}
+
+/**
+ * tcp_mig_connecting() - Is a frozen connection's connect() in progress?
+ * @i:		Index in @frozen
+ *
+ * Return: true if in CS_CONNECTING: its socket has no window to close
+ */
+static bool tcp_mig_connecting(unsigned i)
+{
+	return tcp_conn_at(frozen.idx[i])->state == CS_CONNECTING;
 }
 
 /**
@@ -309,6 +336,8 @@ static unsigned tcp_mig_busy(int *busy)
 		struct tcp_info ti;
 		socklen_t sl = sizeof(ti);
 
+		if (tcp_mig_connecting(i))
+			continue;		/* no data before the SYN-ACK */
 		if (!getsockopt(frozen.fd[i], IPPROTO_TCP, TCP_INFO, &ti, &sl) &&
 		    ti.tcpi_last_data_recv > TCP_MIG_BUSY_MS)
 			continue;		/* a quiet peer: nothing coming */
@@ -405,6 +434,10 @@ int tcp_mig_freeze(struct ctx *c)
 
 		ev_del(c->epollfd, frozen.fd[i]);
 		tcp_conn_at(frozen.idx[i])->flags |= CONN_FROZEN;
+		frozen.again[i] = false;
+		frozen.rcvbuf[i] = 0;
+		if (tcp_mig_connecting(i))
+			continue;
 		if (getsockopt(frozen.fd[i], SOL_SOCKET, SO_RCVBUF,
 			       &frozen.rcvbuf[i], &sl))
 			frozen.rcvbuf[i] = 0;
@@ -731,16 +764,62 @@ static int tcp_mig_dump_rcvq(int fd, uint8_t st, struct mig_tcp_conn *r,
 }
 
 /**
+ * tcp_mig_dump_again() - Record of a connection whose connect() is pending
+ * @c:		Execution context
+ * @idx:	Flow index, in CS_CONNECTING
+ * @fd:		Its socket, in repair mode and deaf
+ * @r:		Record, our side filled in: peer address set here
+ *
+ * A socket in SYN_SENT has no sequence state worth moving, and the kernel
+ * can't rebuild one: the target connects again.  The peer address is the
+ * one tcp_conn_outbound() connected to (getpeername() has none yet); the
+ * local one is left unspecified, and its port zero: the target picks its
+ * own.  A connect() that failed, in the gap before the socket went deaf,
+ * fails again there, and the guest gets its RST from the target.
+ *
+ * Return: 1 if the record is complete; 0 if the connect() completed
+ *	   before the socket went deaf: it is dumped like an established
+ *	   one, as CS_SYN_RCVD (the target sends the SYN-ACK); -errno
+ *
+ * #syscalls getsockopt
+ */
+static int tcp_mig_dump_again(const struct ctx *c, unsigned idx, int fd,
+			      struct mig_tcp_conn *r)
+{
+	const struct flow_key *key = flow_key(idx);
+	union inany_addr dst;
+	struct tcp_info ti;
+	socklen_t sl = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &sl))
+		return -errno;
+	if (ti.tcpi_state != TCP_SYN_SENT && ti.tcpi_state != TCP_CLOSE) {
+		r->state = CS_SYN_RCVD;
+		return 0;
+	}
+
+	fwd_nat_outbound(c, &key->faddr, key->fport, &dst);
+	memcpy(r->raddr, &dst, sizeof(r->raddr));	/* IPv4-mapped too */
+	r->rport = htons(key->fport);
+	if (inany_v4(&dst))
+		r->laddr[10] = r->laddr[11] = 0xff;	/* ::ffff:0.0.0.0 */
+	return 1;
+}
+
+/**
  * tcp_mig_dump() - Append one frozen connection to the stream
- * @idx:	Flow index
- * @fd:		Its socket, in repair mode
+ * @c:		Execution context
+ * @i:		Index in @frozen
  * @b:		Buffer
  *
  * Return: 0, -errno (the buffer is left as it was)
  */
-static int tcp_mig_dump(unsigned idx, int fd, struct mig_buf *b)
+static int tcp_mig_dump(const struct ctx *c, unsigned i, struct mig_buf *b)
 {
+	unsigned idx = frozen.idx[i];
 	size_t start = b->len;
+	int fd = frozen.fd[i];
 	struct mig_tcp_conn r;
 	struct mig_tcp_rec w;
 	uint8_t st = 0;
@@ -748,6 +827,14 @@ static int tcp_mig_dump(unsigned idx, int fd, struct mig_buf *b)
 
 	memset(&r, 0, sizeof(r));
 	tcp_mig_guest_side(idx, &r);
+	if (r.state == CS_CONNECTING &&
+	    (rc = tcp_mig_dump_again(c, idx, fd, &r))) {
+		if (rc < 0 || (rc = tcp_mig_rec_put(&r, &w)) ||
+		    (rc = mig_buf_put(b, &w, sizeof(w))))
+			return rc;
+		frozen.again[i] = true;
+		return 0;
+	}
 	if (!mig_buf_reserve(b, sizeof(w)))	/* filled in below */
 		return -ENOMEM;
 	b->len += sizeof(w);
@@ -839,13 +926,12 @@ int tcp_mig_save(struct ctx *c, struct mig_buf *b)
 	unsigned i;
 	int rc;
 
-	(void)c;
 	if ((rc = mig_buf_put(b, &be, sizeof(be))))
 		return rc;
 
 	tcp_mig_addrs_reset();
 	for (i = 0; i < frozen.n; i++) {
-		if ((rc = tcp_mig_dump(frozen.idx[i], frozen.fd[i], b))) {
+		if ((rc = tcp_mig_dump(c, i, b))) {
 			err("migrate: TCP flow %u can't be saved: %s",
 			    frozen.idx[i], strerror(-rc));
 			return rc;
@@ -864,7 +950,9 @@ int tcp_mig_save(struct ctx *c, struct mig_buf *b)
  * tcp_mig_release() - Source: the stream is out, close the frozen sockets
  * @c:		Execution context
  *
- * Those in the stream get guards first (tcp_mig_guard()).  In repair
+ * Those in the stream get guards first (tcp_mig_guard()), but for those
+ * still connecting: the target connects from another port, and the peer's
+ * SYN-ACK to this one had better find nothing, and get a RST.  In repair
  * mode, closing sends nothing, and frees the addresses for the target.
  */
 void tcp_mig_release(struct ctx *c)
@@ -872,7 +960,8 @@ void tcp_mig_release(struct ctx *c)
 	unsigned i;
 
 	for (i = 0; i < frozen.n; i++) {	/* one socket more at a time */
-		tcp_mig_guard(c, frozen.fd[i]);
+		if (!frozen.again[i])
+			tcp_mig_guard(c, frozen.fd[i]);
 		tcp_conn_drop(c, frozen.idx[i]);
 	}
 	frozen.n = 0;

@@ -31,8 +31,17 @@
  * Connections whose host side was closed both ways, with data left for
  * the guest, are rebuilt towards nobody (loopback, port 9) and stay deaf.
  *
+ * Handshakes: one in CS_SYN_SENT or CS_SYN_RCVD has an established host
+ * socket, rebuilt like any other; once the guest runs, tcp_conn_adopt()
+ * sends it our SYN or SYN-ACK again, and the guest's answer completes it.
+ * One in CS_CONNECTING has no socket to rebuild, and nothing is staged
+ * for it: once the guest runs, tcp_mig_again() connects to the same peer
+ * (a staged target sends nothing, not even a SYN), and tcp.c answers the
+ * guest when that completes, as for any SYN of the guest.
+ *
  * Bad input: records are checked against the payload before any is used;
- * a queue longer than TCP_MIG_QUEUE_MAX is refused.
+ * a queue longer than TCP_MIG_QUEUE_MAX is refused, and so is a handshake
+ * that claims data or FINs it can't have had (tcp_mig_rec_state()).
  */
 
 #include <arpa/inet.h>
@@ -72,6 +81,36 @@ static bool tcp_mig_v4(const uint8_t *a)
 }
 
 /**
+ * tcp_mig_rec_state() - Check a record's state against its other fields
+ * @r:		Record, host copy of the wire bytes
+ *
+ * In a handshake we sent our SYN and nothing else, and the guest sent no
+ * data and no FIN: the send queue (what the guest sent) is empty; the
+ * peer may have sent data, and a FIN, already.  A connect() in progress
+ * has no queues, no FIN and no local port: only the peer's address.
+ *
+ * Return: 0 if consistent, -EINVAL if not
+ */
+static int tcp_mig_rec_state(const struct mig_tcp_conn *r)
+{
+	uint32_t syn_end = ntohl(r->seq_acked) + 1;
+
+	if (r->state == CS_ESTABLISHED)
+		return 0;
+	if (r->state != CS_CONNECTING && r->state != CS_SYN_RCVD &&
+	    r->state != CS_SYN_SENT)
+		return -EINVAL;
+	if (ntohl(r->seq_to_guest) != syn_end || ntohl(r->seq_max) != syn_end ||
+	    (ntohs(r->flags) & (CONN_GUEST_FIN | CONN_FIN_SENT |
+				CONN_FIN_ACKED)) ||
+	    r->sndq_len || (r->fin & ~MIG_TCP_FIN_RCVD))
+		return -EINVAL;
+	if (r->state == CS_CONNECTING && (r->rcvq_len || r->fin || r->lport))
+		return -EINVAL;
+	return 0;
+}
+
+/**
  * tcp_mig_rec_check() - Check one record and its queues, by themselves
  * @r:		Record, host copy of the wire bytes
  * @left:	Bytes of the payload from the end of the record on
@@ -85,7 +124,7 @@ static long tcp_mig_rec_check(const struct mig_tcp_conn *r, size_t left)
 
 	bool closed = r->fin & MIG_TCP_CLOSED;
 
-	if (r->state != CS_ESTABLISHED || r->ws_guest > TCP_WS_MAX ||
+	if (tcp_mig_rec_state(r) || r->ws_guest > TCP_WS_MAX ||
 	    r->snd_wscale > TCP_WS_MAX || r->rcv_wscale > TCP_WS_MAX ||
 	    !mss || r->fin & ~(MIG_TCP_FIN_SENT | MIG_TCP_FIN_RCVD |
 			       MIG_TCP_CLOSED))
@@ -94,8 +133,8 @@ static long tcp_mig_rec_check(const struct mig_tcp_conn *r, size_t left)
 	    !r->gport || !r->fport)
 		return -EINVAL;
 	if (closed ? sndq != 0 :
-	    (tcp_mig_v4(r->laddr) != tcp_mig_v4(r->raddr) || !r->lport ||
-	     !r->rport))
+	    (tcp_mig_v4(r->laddr) != tcp_mig_v4(r->raddr) || !r->rport ||
+	     (!r->lport && r->state != CS_CONNECTING)))
 		return -EINVAL;
 	if (sndq > TCP_MIG_QUEUE_MAX || rcvq > TCP_MIG_QUEUE_MAX ||
 	    ntohl(r->sndq_unsent) > sndq || (size_t)sndq + rcvq > left)
@@ -450,6 +489,79 @@ static void tcp_mig_bufs_settle(int fd, const struct mig_tcp_conn *r)
 }
 
 /**
+ * tcp_mig_flow() - Flow and connection entry for a record
+ * @r:		Record
+ * @fd:		Its socket, -1 if none yet
+ *
+ * Return: flow index, -errno if the flow table refuses it
+ */
+static int tcp_mig_flow(const struct mig_tcp_conn *r, int fd)
+{
+	struct flow_key key = { .proto = IPPROTO_TCP };
+	struct tcp_conn *conn;
+	int idx;
+
+	memcpy(&key.gaddr, r->gaddr, 16);
+	memcpy(&key.faddr, r->faddr, 16);
+	key.gport = ntohs(r->gport);
+	key.fport = ntohs(r->fport);
+	if ((idx = flow_alloc(FLOW_TCP, &key)) < 0)
+		return idx;
+
+	conn = tcp_conn_at((unsigned)idx);
+	memset(conn, 0, sizeof(*conn));
+	conn->fd = fd;
+	conn->state = r->state;
+	conn->flags = ntohs(r->flags) & ~CONN_FROZEN;
+	conn->ws_guest = r->ws_guest;
+	conn->mss = ntohs(r->mss);
+	conn->seq_to_guest = ntohl(r->seq_to_guest);
+	conn->seq_acked = ntohl(r->seq_acked);
+	conn->seq_max = ntohl(r->seq_max);
+	conn->seq_fin = ntohl(r->seq_fin);
+	conn->seq_from_guest = ntohl(r->seq_from_guest);
+	conn->wnd_from_guest = ntohl(r->wnd_from_guest);
+	conn->wnd_to_guest = ntohl(r->wnd_to_guest);
+	return idx;
+}
+
+/**
+ * tcp_mig_again() - Connect again for a guest's connect() that was pending
+ * @c:		Execution context
+ * @r:		Record, CS_CONNECTING
+ *
+ * Called once the guest runs: a non-blocking connect() to the same peer,
+ * from a port of our own.  When it completes, tcp.c sends the guest its
+ * SYN-ACK; if it fails, the guest gets a RST, as for any SYN of its own.
+ *
+ * Return: 0, -errno if it failed at once (the guest got a RST)
+ */
+static int tcp_mig_again(struct ctx *c, const struct mig_tcp_conn *r)
+{
+	struct sockaddr_storage sa;
+	socklen_t sl = tcp_mig_sockaddr(r->raddr, r->rport, &sa);
+	int fd = tcp_sock_connect(&sa, sl), idx, rc;
+
+	if ((idx = tcp_mig_flow(r, -1)) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return idx;
+	}
+	if (fd < 0) {
+		tcp_conn_reset(c, (unsigned)idx);
+		return fd;
+	}
+	tcp_conn_at((unsigned)idx)->fd = fd;
+	if ((rc = tcp_conn_adopt(c, (unsigned)idx))) {
+		tcp_conn_reset(c, (unsigned)idx);
+		return rc;
+	}
+	debug("migrate: TCP flow %d: connecting again to port %u", idx,
+	      ntohs(r->rport));
+	return 0;
+}
+
+/**
  * tcp_mig_install() - Out of repair mode: make the restored flow ours
  * @c:		Execution context
  * @fd:		Socket, restored and out of repair mode
@@ -463,14 +575,7 @@ static void tcp_mig_bufs_settle(int fd, const struct mig_tcp_conn *r)
 static int tcp_mig_install(struct ctx *c, int fd, const struct mig_tcp_conn *r,
 			   const uint8_t *unsent)
 {
-	struct flow_key key = { .proto = IPPROTO_TCP };
-	struct tcp_conn *conn;
 	int idx, rc, one = 1;
-
-	memcpy(&key.gaddr, r->gaddr, 16);
-	memcpy(&key.faddr, r->faddr, 16);
-	key.gport = ntohs(r->gport);
-	key.fport = ntohs(r->fport);
 
 	/* Leaving repair mode made the port exclusive: once closed, its
 	 * TIME_WAIT remnant would keep listeners (ours, the next target's)
@@ -488,24 +593,11 @@ static int tcp_mig_install(struct ctx *c, int fd, const struct mig_tcp_conn *r,
 	}
 	tcp_mig_bufs_settle(fd, r);
 
-	if ((idx = flow_alloc(FLOW_TCP, &key)) < 0) {
+	if ((idx = tcp_mig_flow(r, fd)) < 0) {
 		close(fd);
 		return idx;
 	}
-	conn = tcp_conn_at((unsigned)idx);
-	memset(conn, 0, sizeof(*conn));
-	conn->fd = fd;
-	conn->state = r->state;
-	conn->flags = (ntohs(r->flags) & ~CONN_FROZEN) | CONN_STALLED;
-	conn->ws_guest = r->ws_guest;
-	conn->mss = ntohs(r->mss);
-	conn->seq_to_guest = ntohl(r->seq_to_guest);
-	conn->seq_acked = ntohl(r->seq_acked);
-	conn->seq_max = ntohl(r->seq_max);
-	conn->seq_fin = ntohl(r->seq_fin);
-	conn->seq_from_guest = ntohl(r->seq_from_guest);
-	conn->wnd_from_guest = ntohl(r->wnd_from_guest);
-	conn->wnd_to_guest = ntohl(r->wnd_to_guest);
+	tcp_conn_at((unsigned)idx)->flags |= CONN_STALLED;
 
 	if ((rc = tcp_conn_adopt(c, (unsigned)idx))) {
 		tcp_conn_drop(c, (unsigned)idx);
@@ -634,18 +726,21 @@ static int tcp_mig_stage_recs(struct ctx *c, const uint8_t *p,
 
 		staged.rec[i] = p + off;
 		tcp_mig_rec(i, &r);
+		off += rlen + ntohl(r.sndq_len) + ntohl(r.rcvq_len);
+		staged.fd[i] = -1;
+		staged.n = i + 1;
+		if (r.state == CS_CONNECTING)
+			continue;	/* tcp_mig_again(), once the guest runs */
 		if (r.fin & MIG_TCP_CLOSED)
 			v4 = r.gaddr;
 		staged.fd[i] = socket(tcp_mig_v4(v4) ? AF_INET : AF_INET6,
 				      SOCK_STREAM | SOCK_NONBLOCK |
 				      SOCK_CLOEXEC, IPPROTO_TCP);
-		staged.n = i + 1;
 		if (staged.fd[i] < 0) {
 			rc = -errno;
 			err("migrate: TCP socket: %s", strerror(-rc));
 			goto fail;
 		}
-		off += rlen + ntohl(r.sndq_len) + ntohl(r.rcvq_len);
 	}
 
 	/* Deaf first: nothing the peer sends may reach a half-built socket */
@@ -659,6 +754,8 @@ static int tcp_mig_stage_recs(struct ctx *c, const uint8_t *p,
 	for (i = 0; i < staged.n; i++) {
 		const uint8_t *q = tcp_mig_rec(i, &r);
 
+		if (staged.fd[i] < 0)
+			continue;
 		if ((rc = tcp_mig_restore(c, staged.fd[i], &r, i, q,
 					  q + ntohl(r.sndq_len)))) {
 			err("migrate: TCP connection %u can't be rebuilt: %s",
@@ -720,7 +817,7 @@ int tcp_mig_stage2(struct ctx *c, const uint8_t *p, size_t len)
 int tcp_mig_activate(struct ctx *c)
 {
 	static int fds[FLOW_MAX];
-	unsigned i, n, ok = 0;
+	unsigned i, n, ok = 0, again = 0;
 	struct mig_tcp_conn r;
 	int rc;
 
@@ -741,14 +838,21 @@ int tcp_mig_activate(struct ctx *c)
 		const uint8_t *q = tcp_mig_rec(i, &r);
 
 		q += ntohl(r.sndq_len) - ntohl(r.sndq_unsent);
-		if ((rc = tcp_mig_install(c, staged.fd[i], &r, q)))
+		if (r.state == CS_CONNECTING) {
+			rc = tcp_mig_again(c, &r);
+			again += !rc;
+		} else {
+			rc = tcp_mig_install(c, staged.fd[i], &r, q);
+		}
+		if (rc)
 			err("migrate: TCP connection %u lost: %s", i,
 			    strerror(-rc));
 		else
 			ok++;
 		staged.fd[i] = -1;
 	}
-	info("migrate: %u of %u TCP connections running", ok, staged.n);
+	info("migrate: %u of %u TCP connections running, %u of them "
+	     "connecting again", ok, staged.n, again);
 	staged.n = 0;
 	return (int)ok;
 }

@@ -311,6 +311,7 @@ mig_one() {
 	res "$impl" "$row state write ms" "${ms:--}"
 	mig_phases "$impl" "$row" save "$MIG_SRC_LOG"
 	mig_phases "$impl" "$row" load "$PASST_LOG"
+	mig_phases "$impl" "$row" "guest runs" "$PASST_LOG"
 	res "$impl" "$row downtime ms" "$MIG_DOWNTIME"
 	res "$impl" "$row total ms" "$MIG_TOTAL"
 	out=

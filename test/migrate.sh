@@ -21,7 +21,7 @@
 # Tests: (a) an idle guest, daemons with no forwards and no helpers; (b) a
 # stream each way across each of MIG_RUNS migrations; (e) while a target
 # waits, host connections to the forwarded port still reach the guest; (c)
-# 100 idle connections and a half-closed one, used after the migration;
+# 1,000 idle connections and a half-closed one, used after the migration;
 # (d) every old source daemon exited 0.  Tests b, e, c share one guest.
 # (f), run.sh's group migfail (in migrate too), with a stream each way
 # open throughout and a retry to a fresh target after each failure: F1
@@ -59,7 +59,7 @@ MIG_STREAM=$((24 * 1024 * 1024))	# bytes each way, each run
 MIG_RATE=2048				# KiB/s: 12 s a stream
 MIG_HALF=$((4 * 1024 * 1024))		# bytes the host sends after the
 MIG_HALF_RATE=512			# guest's half-close, at KiB/s: 8 s
-MIG_CONNS=100
+MIG_CONNS=1000			# idle connections, all used after (test c)
 MIG_FWD_CONNS=8		# connections through the forward, target waiting
 MIG_OPTS=()		# options of every daemon of the current guest
 MIG_N=0			# migrations started, names the target daemons
@@ -448,6 +448,7 @@ t_mig_idle_conns() {
 		"$MIG_HALF_RATE" ||
 		fail "host servers did not start" || return 1
 	out=$(guest_run -t 90 "$GUEST_FN
+		ulimit -n $((MIG_CONNS + 100))
 		gkill
 		rm -f /tmp/go
 		gbg conns ramp -t 150 conns 192.0.2.2 10201 $MIG_CONNS /tmp/go

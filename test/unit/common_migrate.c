@@ -71,7 +71,7 @@ struct mig_sec_ref refs[MIGRATE_SECTIONS_MAX];
 /* Wrapped functions                                                 */
 /* ---------------------------------------------------------------- */
 
-static unsigned tap_frames;
+unsigned tap_frames;		/* frames sent to the guest */
 
 /* Test double: frames to the guest are only counted */
 int __wrap_tap_send_l4(struct ctx *cc, const union inany_addr *s,
@@ -639,6 +639,19 @@ bool ref_mapped(const uint8_t *a)
 	return !memcmp(a, pfx, sizeof(pfx));
 }
 
+/* States 1 to 3, handshakes: SYN sent, nothing else (doc: section 2) */
+static bool ref_handshake_bad(const uint8_t *r)
+{
+	uint32_t syn_end = be32_get(r + 48) + 1;
+
+	if (r[36] == 4)
+		return false;
+	if (be32_get(r + 44) != syn_end || be32_get(r + 52) != syn_end ||
+	    (be16_get(r + 38) & 0xd) || be32_get(r + 116) || (r[135] & ~2))
+		return true;
+	return r[36] == 1 && (be32_get(r + 124) || r[135] || be16_get(r + 104));
+}
+
 int ref_tcp_check(const uint8_t *p, size_t len, unsigned active)
 {
 	size_t off = 4;
@@ -657,14 +670,17 @@ int ref_tcp_check(const uint8_t *p, size_t len, unsigned active)
 		if (len - off < REC_LEN)
 			return -EINVAL;
 		closed = r[135] & 4;	/* host side gone: no addresses */
-		if (r[36] != 4 || r[37] > 14 || !be16_get(r + 40) ||
+		if (r[36] < 1 || r[36] > 4 || r[37] > 14 || !be16_get(r + 40) ||
 		    r[132] > 14 || r[133] > 14 || (r[135] & ~7))
+			return -EINVAL;
+		if (ref_handshake_bad(r))
 			return -EINVAL;
 		if (ref_mapped(r) != ref_mapped(r + 16) ||
 		    (!closed && ref_mapped(r + 72) != ref_mapped(r + 88)))
 			return -EINVAL;
 		if (!be16_get(r + 32) || !be16_get(r + 34) ||
-		    (!closed && (!be16_get(r + 104) || !be16_get(r + 106))))
+		    (!closed && ((r[36] != 1 && !be16_get(r + 104)) ||
+				 !be16_get(r + 106))))
 			return -EINVAL;
 		s = be32_get(r + 116);
 		u = be32_get(r + 120);

@@ -67,6 +67,7 @@ extern int late_fd;
 extern int late_peer;
 extern bool late_done;
 extern bool late_queued;
+extern unsigned tap_frames;
 extern unsigned nlogs;
 extern bool log_echo;
 void log_clear(void);

@@ -48,6 +48,7 @@
 #include "repair.h"
 #include "tcp.h"
 #include "tcp_conn.h"
+#include "tcp_guest.h"
 #include "tcp_migrate.h"
 #include "tcp_restore.h"
 #include "tcp_mig_wire.h"
@@ -251,7 +252,7 @@ static void test_tcp_migrate_migrate_record_checks(void **state)
 	} t[] = {
 		{ NULL,		true,	"valid record with queues" },
 		{ e_state0,	false,	"state CLOSED" },
-		{ e_state3,	false,	"state SYN_SENT" },
+		{ e_state3,	false,	"SYN_SENT, no SYN in sequence" },
 		{ e_state5,	false,	"state past the last" },
 		{ e_wsg15,	false,	"guest window scale 15" },
 		{ e_wsg14,	true,	"guest window scale 14" },
@@ -295,6 +296,177 @@ static void test_tcp_migrate_migrate_record_checks(void **state)
 	}
 	assert_int_equal(socket_calls, 0);
 	assert_int_equal(flow_stats()->active, 0);
+}
+
+/* ---------------------------------------------------------------- */
+/* Tests: handshakes in the TCP section                               */
+/* ---------------------------------------------------------------- */
+
+/* A record of a handshake in @st: our SYN sent, nothing else; @rcvq bytes
+ * from the peer already; CS_CONNECTING: no local port
+ */
+static void hs_rec(struct mig_tcp_conn *r, unsigned i, uint8_t st,
+		   uint32_t rcvq)
+{
+	rec_init(r, i, false, 0, 0, rcvq);
+	r->state = st;
+	r->seq_to_guest = r->seq_max = htonl(ntohl(r->seq_acked) + 1);
+	if (st == CS_CONNECTING) {
+		r->lport = 0;
+		memset(r->laddr + 12, 0, 4);
+	}
+}
+
+/* One handshake record, changed by @edit, alone in a payload */
+static int hs_one(uint8_t st, uint32_t rcvq,
+		  void (*edit)(struct mig_tcp_conn *r))
+{
+	struct mig_tcp_conn r;
+	uint32_t q;
+
+	hs_rec(&r, 0, st, rcvq);
+	if (edit)
+		edit(&r);
+	q = ntohl(r.sndq_len) + ntohl(r.rcvq_len);
+	tp_begin(&tp, 1);
+	sb_raw(&tp, &r, sizeof(r));
+	memset(tp.b + tp.len, 0xa5, MIN(q, 4096U));
+	tp.len += MIN(q, 4096U);
+	return parse_tcp(&tp);
+}
+
+static void h_none(struct mig_tcp_conn *r) { (void)r; }
+static void h_fin_rcvd(struct mig_tcp_conn *r)
+{
+	r->fin = MIG_TCP_FIN_RCVD;
+	r->flags = htons(CONN_RDHUP);
+}
+static void h_fin_sent(struct mig_tcp_conn *r) { r->fin = MIG_TCP_FIN_SENT; }
+static void h_closed(struct mig_tcp_conn *r) { r->fin = MIG_TCP_CLOSED; }
+static void h_guest_fin(struct mig_tcp_conn *r)
+{
+	r->flags = htons(CONN_WS | CONN_GUEST_FIN);
+}
+static void h_our_fin(struct mig_tcp_conn *r)
+{
+	r->flags = htons(CONN_FIN_SENT);
+}
+static void h_sndq(struct mig_tcp_conn *r) { r->sndq_len = htonl(10); }
+static void h_no_syn(struct mig_tcp_conn *r) { r->seq_to_guest = r->seq_acked; }
+static void h_data_sent(struct mig_tcp_conn *r)
+{
+	r->seq_to_guest = htonl(ntohl(r->seq_acked) + 2);
+	r->seq_max = r->seq_to_guest;
+}
+static void h_max_past(struct mig_tcp_conn *r)
+{
+	r->seq_max = htonl(ntohl(r->seq_max) + 100);
+}
+static void h_lport(struct mig_tcp_conn *r) { r->lport = htons(45000); }
+static void h_lport0(struct mig_tcp_conn *r) { r->lport = 0; }
+static void h_rport0(struct mig_tcp_conn *r) { r->rport = 0; }
+static void h_raddr6(struct mig_tcp_conn *r) { addr6(r->raddr, "::1"); }
+
+/* What a handshake record may carry, state by state (doc: section 2) */
+static void test_tcp_migrate_handshake_record_checks(void **state)
+{
+	static const struct {
+		uint8_t st;
+		uint32_t rcvq;
+		void (*edit)(struct mig_tcp_conn *r);
+		bool ok;
+		const char *what;
+	} t[] = {
+		{ CS_SYN_SENT,	 0,  h_none,	  true,	 "SYN_SENT" },
+		{ CS_SYN_SENT,	 50, h_none,	  true,	 "SYN_SENT, peer data" },
+		{ CS_SYN_SENT,	 50, h_fin_rcvd,  true,	 "SYN_SENT, peer FIN" },
+		{ CS_SYN_RCVD,	 0,  h_none,	  true,	 "SYN_RCVD" },
+		{ CS_SYN_RCVD,	 70, h_fin_rcvd,  true,	 "SYN_RCVD, data, FIN" },
+		{ CS_CONNECTING, 0,  h_none,	  true,	 "CONNECTING" },
+		{ CS_SYN_SENT,	 0,  h_fin_sent,  false, "SYN_SENT, our FIN" },
+		{ CS_SYN_RCVD,	 0,  h_closed,	  false, "SYN_RCVD, closed" },
+		{ CS_SYN_RCVD,	 0,  h_guest_fin, false, "SYN_RCVD, guest FIN" },
+		{ CS_SYN_SENT,	 0,  h_our_fin,	  false, "SYN_SENT, FIN flag" },
+		{ CS_SYN_RCVD,	 0,  h_sndq,	  false, "SYN_RCVD, guest data" },
+		{ CS_SYN_SENT,	 0,  h_no_syn,	  false, "SYN not counted" },
+		{ CS_SYN_RCVD,	 0,  h_data_sent, false, "data to the guest" },
+		{ CS_CONNECTING, 0,  h_max_past,  false, "seq_max past SYN" },
+		{ CS_SYN_SENT,	 0,  h_lport0,	  false, "SYN_SENT, no port" },
+		{ CS_CONNECTING, 0,  h_lport,	  false, "CONNECTING, port" },
+		{ CS_CONNECTING, 20, h_none,	  false, "CONNECTING, data" },
+		{ CS_CONNECTING, 0,  h_fin_rcvd,  false, "CONNECTING, FIN" },
+		{ CS_CONNECTING, 0,  h_rport0,	  false, "CONNECTING, no peer" },
+		{ CS_CONNECTING, 0,  h_raddr6,	  false, "CONNECTING, v6 peer" },
+		{ CS_CONNECTING, 0,  h_sndq,	  false, "CONNECTING, sndq" },
+	};
+	unsigned i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(t); i++) {
+		int rc = hs_one(t[i].st, t[i].rcvq, t[i].edit);
+		bool ref = !ref_tcp_check(tp.b, tp.len, 0);
+
+		if (ref != t[i].ok)
+			fail_msg("%s: the reference checker disagrees",
+				 t[i].what);
+		if (t[i].ok && rc != 1)
+			fail_msg("%s: refused (%d)", t[i].what, rc);
+		if (!t[i].ok && rc >= 0)
+			fail_msg("%s: accepted", t[i].what);
+	}
+	assert_int_equal(socket_calls, 0);
+	assert_int_equal(flow_stats()->active, 0);
+	assert_unchanged();
+}
+
+/* Random changes to handshake records: same verdict as the reference */
+static void test_tcp_migrate_handshake_fuzz_vs_reference(void **state)
+{
+	static const size_t fields[] = {
+		36, 38, 39, 44, 47, 48, 51, 52, 55, 104, 105, 106, 107, 116,
+		119, 120, 123, 124, 127, 135,
+	};
+	static const uint8_t vals[] = { 0, 1, 2, 3, 4, 5, 8, 0x10, 0x80,
+					0xff };
+	static const size_t rec_at[3] = { 4, 4 + REC_LEN + 30,
+					  4 + 2 * REC_LEN + 30 };
+	static struct sb base;
+	struct mig_tcp_conn r;
+	unsigned i, accepted = 0;
+
+	(void)state;
+	tp_begin(&base, 3);
+	hs_rec(&r, 0, CS_SYN_SENT, 30);
+	sb_raw(&base, &r, sizeof(r));
+	memset(base.b + base.len, 0x5a, 30);
+	base.len += 30;
+	hs_rec(&r, 1, CS_CONNECTING, 0);
+	sb_raw(&base, &r, sizeof(r));
+	hs_rec(&r, 2, CS_SYN_RCVD, 0);
+	h_fin_rcvd(&r);
+	sb_raw(&base, &r, sizeof(r));
+	assert_int_equal(ref_tcp_check(base.b, base.len, 0), 0);
+	assert_int_equal(parse_tcp(&base), 1);	/* sections */
+
+	srand(161);
+	for (i = 0; i < 20000; i++) {
+		size_t off = rec_at[rand() % 3] +
+			     fields[(size_t)rand() % ARRAY_SIZE(fields)];
+		bool ok;
+		int rc;
+
+		memcpy(tp.b, base.b, base.len);
+		tp.len = base.len;
+		tp.b[off] = vals[(size_t)rand() % sizeof(vals)];
+		ok = !ref_tcp_check(tp.b, tp.len, flow_stats()->active);
+		rc = parse_tcp(&tp);
+		if (ok != (rc >= 0))
+			fail_msg("case %u, byte %zu: ours %d, reference %s",
+				 i, off, rc, ok ? "accepts" : "refuses");
+		accepted += ok;
+	}
+	assert_true(accepted > 500 && accepted < 19000);
+	assert_unchanged();
 }
 
 static void test_tcp_migrate_migrate_payload_checks(void **state)
@@ -1783,6 +1955,338 @@ static void test_tcp_migrate_rollback_waits_for_helper(void **state)
 	conn_runs(&key, &pr, "back");
 }
 
+/* ---------------------------------------------------------------- */
+/* Tests: real handshakes, as root                                    */
+/* ---------------------------------------------------------------- */
+
+/* A segment from the guest of @key, through the daemon's handler */
+static int guest_seg(const struct flow_key *key, uint8_t flags, uint32_t seq,
+		     uint32_t ack, const char *data)
+{
+	static uint8_t b[sizeof(struct tcp_hdr) + 64];
+	struct tcp_hdr h = { 0 };
+	size_t len = data ? strlen(data) : 0;
+
+	h.sport = htons(key->gport);
+	h.dport = htons(key->fport);
+	h.seq = htonl(seq);
+	h.ack = htonl(ack);
+	h.doff = (uint8_t)((sizeof(h) / 4) << 4);
+	h.flags = flags;
+	h.wnd = htons(65535);
+	memcpy(b, &h, sizeof(h));
+	memcpy(b + sizeof(h), data, len);
+	return tcp_tap_handler(&c, &key->gaddr, &key->faddr, b,
+			       sizeof(h) + len);
+}
+
+/* Turn an installed connection into a handshake in @st: our SYN sent */
+static struct tcp_conn *hs_state(unsigned idx, uint8_t st)
+{
+	struct tcp_conn *conn = tcp_conn_at(idx);
+
+	conn->state = st;
+	conn->seq_to_guest = conn->seq_max = conn->seq_acked + 1;
+	return conn;
+}
+
+/* Save the one connection of @key into @s1, its record in @r */
+static void hs_save(const struct flow_key *key, struct mig_tcp_conn *r)
+{
+	const uint8_t *p;
+	size_t len;
+
+	assert_int_equal(save_pipe(&s1), 0);
+	flow_defer_handler();
+	assert_true(flow_lookup(key) < 0);
+	assert_true(parse(&s1) > 0);
+	p = tcp_section(&len);
+	assert_int_equal(be32_get(p), 1);
+	assert_true(len >= 4 + sizeof(*r));
+	memcpy(r, p + 4, sizeof(*r));
+}
+
+/* Load @s1 (saved with one handshake) and run the guest: the SYN or
+ * SYN-ACK goes to the guest only then.  Return: the restored flow
+ */
+static unsigned hs_load(const struct flow_key *key, uint8_t st)
+{
+	unsigned frames;
+	int idx;
+
+	assert_int_equal(load_pieces(s1.b, s1.len), 0);
+	frames = tap_frames;
+	usleep(20000);
+	assert_int_equal(tap_frames, frames);	/* staged: nothing sent */
+	log_clear();
+	migrate_guest_runs(&c);
+	assert_true(logged(LOG_INFO, "1 of 1 TCP connections running"));
+	idx = flow_lookup(key);
+	assert_true(idx >= 0);
+	assert_int_equal(tcp_conn_at((unsigned)idx)->state, st);
+	if (st != CS_CONNECTING)
+		assert_true(tap_frames > frames);	/* SYN or SYN-ACK again */
+	return (unsigned)idx;
+}
+
+/* The guest's data reaches the peer @sfd, the peer's reaches the socket */
+static void hs_data_both_ways(const struct flow_key *key, unsigned idx,
+			      int sfd)
+{
+	struct tcp_conn *conn = tcp_conn_at(idx);
+	uint8_t buf[8];
+
+	assert_int_equal(conn->state, CS_ESTABLISHED);
+	assert_int_equal(guest_seg(key, TCP_F_ACK | TCP_F_PSH,
+				   conn->seq_from_guest, conn->seq_to_guest,
+				   "guest"), 0);
+	assert_int_equal(read_upto(sfd, buf, 5, 5000), 5);
+	assert_memory_equal(buf, "guest", 5);
+	assert_int_equal(write(sfd, "peer", 4), 4);
+	wait_inq(conn->fd, 4);
+}
+
+/* Our SYN-ACK was out, the guest's ACK not in: the host socket moves, the
+ * target sends the SYN-ACK again, and the guest's ACK completes it there,
+ * with what the peer sent before (a server's banner) for the guest.  It
+ * was still CS_CONNECTING here, but the connect() had completed: it is
+ * dumped in full, as SYN_RCVD
+ */
+static void test_tcp_migrate_handshake_real_syn_rcvd(void **state)
+{
+	struct mig_tcp_conn r;
+	struct tcp_conn *conn;
+	struct flow_key key;
+	struct pair pr;
+	unsigned idx;
+
+	(void)state;
+	if (!can_repair())
+		skip();
+	helper = HELPER_INPROC;
+
+	pair_open(&pr, 0);
+	assert_int_equal(write(pr.sfd, "banner", 6), 6);
+	wait_inq(pr.cfd, 6);
+	idx = conn_install(pr.cfd, &key, 40030, pr.port, 0);
+	hs_state(idx, CS_CONNECTING);
+
+	hs_save(&key, &r);
+	assert_int_equal(r.state, CS_SYN_RCVD);
+	assert_int_equal(ntohl(r.rcvq_len), 6);
+	assert_int_equal(r.lport, pr.local.sin_port);
+	assert_int_equal(ntohl(r.seq_to_guest), ntohl(r.seq_acked) + 1);
+
+	idx = hs_load(&key, CS_SYN_RCVD);
+	conn = tcp_conn_at(idx);
+	assert_int_equal(guest_seg(&key, TCP_F_ACK, conn->seq_from_guest,
+				   conn->seq_to_guest, NULL), 0);
+	assert_int_equal(conn->state, CS_ESTABLISHED);
+	/* The banner went to the guest: it acknowledges it */
+	assert_int_equal(conn->seq_to_guest, ntohl(r.seq_to_guest) + 6);
+	assert_int_equal(guest_seg(&key, TCP_F_ACK, conn->seq_from_guest,
+				   conn->seq_to_guest, NULL), 0);
+	assert_int_equal(conn->seq_acked, ntohl(r.seq_to_guest) + 6);
+	hs_data_both_ways(&key, idx, pr.sfd);
+	drop_tcp_flows();
+}
+
+/* Accepted on a forwarded port, our SYN out, the guest's SYN-ACK not in:
+ * the target sends the SYN again, and the guest's SYN-ACK completes it
+ */
+static void test_tcp_migrate_handshake_real_syn_sent(void **state)
+{
+	struct mig_tcp_conn r;
+	struct tcp_conn *conn;
+	struct flow_key key;
+	struct pair pr;
+	unsigned idx;
+
+	(void)state;
+	if (!can_repair())
+		skip();
+	helper = HELPER_INPROC;
+
+	pair_open(&pr, 0);
+	idx = conn_install(pr.cfd, &key, 40031, pr.port, 0);
+	hs_state(idx, CS_SYN_SENT);
+	hs_save(&key, &r);
+	assert_int_equal(r.state, CS_SYN_SENT);
+
+	idx = hs_load(&key, CS_SYN_SENT);
+	conn = tcp_conn_at(idx);
+	assert_int_equal(guest_seg(&key, TCP_F_SYN | TCP_F_ACK, 0x777,
+				   conn->seq_acked, NULL), 0);	/* wrong */
+	assert_int_equal(conn->state, CS_SYN_SENT);
+	assert_int_equal(guest_seg(&key, TCP_F_SYN | TCP_F_ACK, 0x777,
+				   conn->seq_to_guest, NULL), 0);
+	assert_int_equal(conn->seq_from_guest, 0x778);
+	hs_data_both_ways(&key, idx, pr.sfd);
+	drop_tcp_flows();
+}
+
+/* A listener whose accept queue is full: SYNs to it are dropped.  @fds:
+ * [0] the listener, [1] the connection filling its queue; the port set
+ */
+static void full_listener(int fds[2], uint16_t *port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t sl = sizeof(sa);
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_true(nkept + 2 <= ARRAY_SIZE(kept));
+	fds[0] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	kept[nkept++] = fds[0];
+	assert_int_equal(bind(fds[0], (struct sockaddr *)&sa, sl), 0);
+	assert_int_equal(listen(fds[0], 0), 0);
+	assert_int_equal(getsockname(fds[0], (struct sockaddr *)&sa, &sl), 0);
+	*port = ntohs(sa.sin_port);
+	fds[1] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	kept[nkept++] = fds[1];
+	assert_int_equal(connect(fds[1], (struct sockaddr *)&sa, sl), 0);
+	usleep(20000);
+}
+
+/* A guest's connect() to 127.0.0.1:@port, our connect() pending */
+static unsigned connecting_install(struct flow_key *key, uint16_t gport,
+				   uint16_t port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct tcp_info ti;
+	socklen_t sl = sizeof(ti);
+	unsigned idx;
+	int fd;
+
+	memset(key, 0, sizeof(*key));
+	key->proto = IPPROTO_TCP;
+	inany_from_v4(&key->gaddr, (struct in_addr){ htonl(0x0a00020f) });
+	inany_from_v4(&key->faddr, (struct in_addr){ htonl(INADDR_LOOPBACK) });
+	key->gport = gport;
+	key->fport = port;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons(port);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	assert_true(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 &&
+		    errno == EINPROGRESS);
+	usleep(20000);
+	assert_int_equal(getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &sl), 0);
+	assert_int_equal(ti.tcpi_state, TCP_SYN_SENT);
+	idx = conn_install_key(fd, key, 0);
+	hs_state(idx, CS_CONNECTING);
+	return idx;
+}
+
+/* Our connect() of @idx completes: SYN-ACK to the guest, its ACK */
+static void connecting_done(const struct flow_key *key, unsigned idx)
+{
+	struct tcp_conn *conn = tcp_conn_at(idx);
+	struct pollfd pfd = { .fd = conn->fd, .events = POLLOUT };
+	union evtag tag = { .kind = EV_TCP, .fd = conn->fd, .idx = idx };
+	unsigned frames = tap_frames;
+
+	assert_int_equal(poll(&pfd, 1, 5000), 1);
+	tcp_sock_handler(&c, tag, EPOLLOUT);
+	assert_int_equal(conn->state, CS_SYN_RCVD);
+	assert_int_equal(tap_frames, frames + 1);	/* the SYN-ACK */
+	assert_int_equal(guest_seg(key, TCP_F_ACK, conn->seq_from_guest,
+				   conn->seq_to_guest, NULL), 0);
+}
+
+/* The peer hasn't answered our SYN yet: the record has our side and the
+ * peer's address only, and the target connects again, once its guest
+ * runs and not before; that connection completes the guest's
+ */
+static void test_tcp_migrate_handshake_real_connecting(void **state)
+{
+	struct pollfd pfd = { .events = POLLIN };
+	struct mig_tcp_conn r;
+	struct flow_key key;
+	unsigned idx, calls;
+	uint16_t port;
+	int lf[2], fd, a;
+
+	(void)state;
+	if (!can_repair())
+		skip();
+	helper = HELPER_INPROC;
+
+	full_listener(lf, &port);
+	idx = connecting_install(&key, 40032, port);
+	fd = tcp_conn_at(idx)->fd;
+
+	hs_save(&key, &r);
+	assert_false(flow_live(idx, FLOW_TCP));
+	assert_int_equal(fcntl(fd, F_GETFD), -1);
+	assert_int_equal(r.state, CS_CONNECTING);
+	assert_true(ref_mapped(r.raddr));
+	assert_int_equal(be32_get(r.raddr + 12), INADDR_LOOPBACK);
+	assert_int_equal(ntohs(r.rport), port);
+	assert_int_equal(r.lport, 0);
+	assert_int_equal(r.rcvq_len, 0);
+
+	/* Room for one now: a SYN would be answered at once */
+	a = accept4(lf[0], NULL, NULL, SOCK_CLOEXEC);
+	assert_true(a >= 0);
+	close(a);
+	calls = socket_calls;
+	assert_int_equal(load_pieces(s1.b, s1.len), 0);
+	assert_int_equal(socket_calls, calls);	/* staged: no socket at all */
+	pfd.fd = lf[0];
+	assert_int_equal(poll(&pfd, 1, 200), 0);	/* and no SYN */
+
+	idx = hs_load(&key, CS_CONNECTING);
+	assert_true(logged(LOG_INFO, "1 of them connecting again"));
+	a = accept4(lf[0], NULL, NULL, SOCK_CLOEXEC);
+	if (a < 0) {
+		assert_int_equal(poll(&pfd, 1, 5000), 1);
+		a = accept4(lf[0], NULL, NULL, SOCK_CLOEXEC);
+	}
+	assert_true(a >= 0);
+	kept[nkept++] = a;
+	connecting_done(&key, idx);
+	hs_data_both_ways(&key, idx, a);
+	drop_tcp_flows();
+}
+
+/* The transfer fails after the freeze: a socket in SYN_SENT leaves repair
+ * mode as it was, and its connect() completes once the peer has room
+ */
+static void test_tcp_migrate_handshake_real_connecting_thaw(void **state)
+{
+	struct flow_key key;
+	unsigned idx;
+	uint16_t port;
+	int lf[2], fd, a, on = -1;
+	socklen_t sl = sizeof(on);
+
+	(void)state;
+	if (!can_repair())
+		skip();
+	helper = HELPER_INPROC;
+
+	full_listener(lf, &port);
+	idx = connecting_install(&key, 40033, port);
+	fd = tcp_conn_at(idx)->fd;
+	assert_int_equal(tcp_mig_freeze(&c), 0);
+	assert_true(tcp_conn_at(idx)->flags & CONN_FROZEN);
+	tcp_mig_thaw(&c);
+	assert_false(tcp_conn_at(idx)->flags & CONN_FROZEN);
+	assert_int_equal(tcp_conn_at(idx)->fd, fd);
+	assert_int_equal(getsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &on, &sl), 0);
+	assert_int_equal(on, 0);
+
+	a = accept4(lf[0], NULL, NULL, SOCK_CLOEXEC);	/* room */
+	assert_true(a >= 0);
+	close(a);
+	connecting_done(&key, idx);
+	a = accept4(lf[0], NULL, NULL, SOCK_CLOEXEC);
+	assert_true(a >= 0);
+	kept[nkept++] = a;
+	hs_data_both_ways(&key, idx, a);
+	drop_tcp_flows();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1790,6 +2294,8 @@ int main(void)
 		T(test_tcp_migrate_migrate_zero_connections_accepted),
 		T(test_tcp_migrate_migrate_fuzz_vs_reference),
 		T(test_tcp_migrate_migrate_record_checks),
+		T(test_tcp_migrate_handshake_record_checks),
+		T(test_tcp_migrate_handshake_fuzz_vs_reference),
 		T(test_tcp_migrate_migrate_payload_checks),
 		T(test_tcp_migrate_migrate_apply_no_helper),
 		T(test_tcp_migrate_migrate_apply_helper_fails),
@@ -1817,6 +2323,10 @@ int main(void)
 		T(test_tcp_migrate_thaw_waits_for_helper),
 		T(test_tcp_migrate_rollback_waits_for_helper),
 		T(test_tcp_migrate_migrate_real_data_after_dump),
+		T(test_tcp_migrate_handshake_real_syn_rcvd),
+		T(test_tcp_migrate_handshake_real_syn_sent),
+		T(test_tcp_migrate_handshake_real_connecting),
+		T(test_tcp_migrate_handshake_real_connecting_thaw),
 #undef T
 	};
 
