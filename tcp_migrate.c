@@ -19,8 +19,9 @@
  *
  * tcp_mig_freeze() puts every connection with a socket (established,
  * half-closed, or in its handshake) in repair mode, closes its window
- * (two window probes, the receive buffer shrunk), then makes it deaf
- * (tcp_mig_deaf()), so the kernel takes nothing the dump would miss: the
+ * (the receive buffer shrunk; two window probes for peers that sent data
+ * lately), then makes it deaf (tcp_mig_deaf(): a TCP-MD5 key the peer
+ * doesn't have), so the kernel takes nothing the dump would miss: the
  * peer sends it again later.
  * tcp_mig_save() dumps each socket (reading the receive queue again until
  * its sequence number holds still).  Once the whole stream is written,
@@ -251,7 +252,8 @@ static int tcp_mig_md5(int fd, bool on)
  *
  * #syscalls setsockopt
  */
-int tcp_mig_filter(struct ctx *c, const int *fds, size_t n, bool on)
+static int tcp_mig_filter(struct ctx *c, const int *fds, size_t n,
+			  bool on)
 {
 	static bool eperm;	/* attaching takes the helper, here */
 	int left[REPAIR_BATCH], rc = 0, r;

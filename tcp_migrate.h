@@ -13,6 +13,5 @@ void tcp_mig_thaw(struct ctx *c);
 void tcp_mig_timer(struct ctx *c);
 void tcp_mig_unguard(void);
 int tcp_mig_deaf(struct ctx *c, const int *fds, size_t n, bool on);
-int tcp_mig_filter(struct ctx *c, const int *fds, size_t n, bool on);
 
 #endif /* TCP_MIGRATE_H */

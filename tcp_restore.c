@@ -8,19 +8,24 @@
  * two steps:
  *
  *   staged (tcp_mig_stage(), when the stream is loaded): each socket is
- *     bound to its old local address and port, its queue sequence numbers
- *     set, connected (in repair mode: no SYN), given its options, queue
- *     contents and window, and made deaf (a filter that drops every
- *     segment).  Nothing is sent, nothing is taken: to the peer, the
- *     connection is as the source left it.  If any connection can't be
- *     rebuilt, every one is closed again, silently, and the load fails,
- *     so that the source takes them all back.
- *   running (tcp_mig_activate(), once our guest runs): filters off, out
- *     of repair mode with a window probe, so the peer answers and both
- *     ends resynchronise; data never sent goes out the ordinary way, then
- *     a FIN if we had sent one (the peer takes it as a duplicate).  A FIN
+ *     put in repair mode, bound to its old local address and port, given
+ *     its queue sequence numbers and, through passt-repair if need be,
+ *     buffers that hold its queues (tcp_mig_prepare()).  It isn't
+ *     connected: no segment can reach it, and closing it sends nothing.
+ *     To the peer, the connection is as the source left it.  If any
+ *     connection can't be prepared, every one is closed again, silently,
+ *     and the load fails, so that the source takes them all back.
+ *   running (tcp_mig_activate(), once our guest runs): each socket is
+ *     connected, in repair mode (no SYN), given its options, queue
+ *     contents and window (tcp_mig_rebuild()), and taken out of repair
+ *     mode with a window probe, so the peer answers and both ends
+ *     resynchronise; data never sent goes out the ordinary way, then a
+ *     FIN if we had sent one (the peer takes it as a duplicate).  A FIN
  *     the peer had sent is counted in the receive sequence, so it is
  *     acknowledged again, and our side knows it as CONN_RDHUP.
+ *
+ * The work on the stopped guest's critical path is the preparation; the
+ * rest happens once the guest runs, in one pass of the event loop.
  *
  * A target whose guest never runs (QEMU quits or is killed before it
  * starts the device) closes the staged sockets with tcp_mig_unstage():
@@ -29,7 +34,8 @@
  * same way when the migration fails (migrate.c: rollback).
  *
  * Connections whose host side was closed both ways, with data left for
- * the guest, are rebuilt towards nobody (loopback, port 9) and stay deaf.
+ * the guest, are rebuilt towards nobody (loopback, port 9) and stay deaf
+ * (tcp_mig_deaf()).
  *
  * Handshakes: one in CS_SYN_SENT or CS_SYN_RCVD has an established host
  * socket, rebuilt like any other; once the guest runs, tcp_conn_adopt()
@@ -360,45 +366,40 @@ static int tcp_mig_fill_err(unsigned i, const char *name, uint32_t len)
 }
 
 /**
- * tcp_mig_restore() - Rebuild a socket in repair mode from its record
+ * tcp_mig_prepare() - Staging: bind a socket in repair mode, set its
+ *		       sequence numbers and buffers
  * @c:		Execution context
- * @fd:		New socket, in repair mode
- * @r:		Record
+ * @fd:		Socket, in repair mode
+ * @r:		Record, checked
  * @i:		Its index, for logs
- * @sndq:	Send queue contents
- * @rcvq:	Receive queue contents
+ *
+ * Nothing of this makes the socket reachable: it isn't connected, so no
+ * segment finds it, and closing it sends nothing.  What could fail for
+ * want of an address or of buffer space fails here, while the source can
+ * still take the connection back.
  *
  * Return: 0, -errno
  *
- * #syscalls setsockopt bind connect
+ * #syscalls bind setsockopt
  */
-static int tcp_mig_restore(struct ctx *c, int fd, const struct mig_tcp_conn *r,
-			   unsigned i, const uint8_t *sndq, const uint8_t *rcvq)
+static int tcp_mig_prepare(struct ctx *c, int fd, const struct mig_tcp_conn *r,
+			   unsigned i)
 {
 	static const uint8_t lo4[16] = { [10] = 0xff, [11] = 0xff,
 					 [12] = 127, [15] = 1 };
 	static const uint8_t lo6[16] = { [15] = 1 };
-	uint32_t sndq_len = ntohl(r->sndq_len), unsent = ntohl(r->sndq_unsent);
 	uint32_t snd_seq = ntohl(r->snd_una), rcv_seq = ntohl(r->rcv_seq);
-	struct tcp_repair_window w = {
-		.snd_wl1 = ntohl(r->snd_wl1), .snd_wnd = ntohl(r->snd_wnd),
-		.max_window = ntohl(r->max_window),
-		.rcv_wnd = ntohl(r->rcv_wnd), .rcv_wup = ntohl(r->rcv_wup),
-	};
-	struct tcp_repair_opt opts[4];
 	struct sockaddr_storage sa;
-	uint32_t ts = ntohl(r->timestamp);
-	int q, nopts = 0;
 	socklen_t sl;
+	int q;
 
 	/* Repair mode binds to ports in use whatever their owners say
 	 * (SK_FORCE_REUSE): listeners, guards, and other connections'
 	 * TIME_WAIT remnants.  SO_REUSEADDR would undo that.
 	 */
 	if (r->fin & MIG_TCP_CLOSED) {
-		/* Only the guest is left: a connection to nobody, deaf
-		 * (tcp_mig_load()), on a loopback port of its own, just to
-		 * hold the data
+		/* Only the guest is left: a connection to nobody, deaf, on
+		 * a loopback port of its own, just to hold the data
 		 */
 		sl = tcp_mig_sockaddr(tcp_mig_v4(r->gaddr) ? lo4 : lo6, 0, &sa);
 	} else {
@@ -417,6 +418,42 @@ static int tcp_mig_restore(struct ctx *c, int fd, const struct mig_tcp_conn *r,
 	    setsockopt(fd, IPPROTO_TCP, TCP_QUEUE_SEQ, &rcv_seq,
 		       sizeof(rcv_seq)))
 		return -errno;
+
+	if (tcp_mig_bufs(c, fd, r, i))
+		return -ENOBUFS;
+	return 0;
+}
+
+/**
+ * tcp_mig_rebuild() - Activation: connect a prepared socket, in repair
+ *		       mode, and give it options, queues and window
+ * @fd:		Socket, prepared (tcp_mig_prepare())
+ * @r:		Record
+ * @i:		Its index, for logs
+ * @sndq:	Send queue contents
+ * @rcvq:	Receive queue contents
+ *
+ * Return: 0, -errno
+ *
+ * #syscalls connect setsockopt
+ */
+static int tcp_mig_rebuild(int fd, const struct mig_tcp_conn *r, unsigned i,
+			   const uint8_t *sndq, const uint8_t *rcvq)
+{
+	static const uint8_t lo4[16] = { [10] = 0xff, [11] = 0xff,
+					 [12] = 127, [15] = 1 };
+	static const uint8_t lo6[16] = { [15] = 1 };
+	uint32_t sndq_len = ntohl(r->sndq_len), unsent = ntohl(r->sndq_unsent);
+	struct tcp_repair_window w = {
+		.snd_wl1 = ntohl(r->snd_wl1), .snd_wnd = ntohl(r->snd_wnd),
+		.max_window = ntohl(r->max_window),
+		.rcv_wnd = ntohl(r->rcv_wnd), .rcv_wup = ntohl(r->rcv_wup),
+	};
+	struct tcp_repair_opt opts[4];
+	struct sockaddr_storage sa;
+	uint32_t ts = ntohl(r->timestamp);
+	int q, nopts = 0;
+	socklen_t sl;
 
 	if (r->fin & MIG_TCP_CLOSED)
 		sl = tcp_mig_sockaddr(tcp_mig_v4(r->gaddr) ? lo4 : lo6,
@@ -443,9 +480,9 @@ static int tcp_mig_restore(struct ctx *c, int fd, const struct mig_tcp_conn *r,
 	    setsockopt(fd, IPPROTO_TCP, TCP_TIMESTAMP, &ts, sizeof(ts)))
 		return -errno;
 
-	if (tcp_mig_bufs(c, fd, r, i))
-		return -ENOBUFS;
-	/* q is TCP_RECV_QUEUE */
+	q = TCP_RECV_QUEUE;
+	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR_QUEUE, &q, sizeof(q)))
+		return -errno;
 	if (tcp_mig_fill(fd, rcvq, ntohl(r->rcvq_len)))
 		return tcp_mig_fill_err(i, "receive", ntohl(r->rcvq_len));
 	q = TCP_SEND_QUEUE;
@@ -607,17 +644,19 @@ static int tcp_mig_install(struct ctx *c, int fd, const struct mig_tcp_conn *r,
 }
 
 /**
- * struct tcp_mig_staged - Sockets rebuilt, in repair mode and deaf
+ * struct tcp_mig_staged - Sockets prepared in repair mode, not yet connected
  * @fd:		Sockets, -1 for none
  * @rec:	Their records, within the payload (which the caller keeps
  *		until tcp_mig_activate() or tcp_mig_unstage())
  * @n:		How many
+ * @built:	Connected and filled, in repair mode (tcp_mig_rebuild())
  * @compact:	Records are struct mig_tcp_rec (MIG_SEC_TCP2), not struct
  *		mig_tcp_conn (MIG_SEC_TCP)
  * @table:	With @compact, the address table of their section
  */
 static struct {
 	int fd[FLOW_MAX];
+	bool built[FLOW_MAX];
 	const uint8_t *rec[FLOW_MAX];
 	unsigned n;
 	bool compact;
@@ -728,6 +767,7 @@ static int tcp_mig_stage_recs(struct ctx *c, const uint8_t *p,
 		tcp_mig_rec(i, &r);
 		off += rlen + ntohl(r.sndq_len) + ntohl(r.rcvq_len);
 		staged.fd[i] = -1;
+		staged.built[i] = false;
 		staged.n = i + 1;
 		if (r.state == CS_CONNECTING)
 			continue;	/* tcp_mig_again(), once the guest runs */
@@ -743,27 +783,24 @@ static int tcp_mig_stage_recs(struct ctx *c, const uint8_t *p,
 		}
 	}
 
-	/* Deaf first: nothing the peer sends may reach a half-built socket */
 	n = tcp_mig_staged_fds(fds, false);
-	if ((rc = tcp_mig_filter(c, fds, n, true)))
-		goto fail;
 	if ((rc = repair_set(c, fds, n, REPAIR_ON))) {
 		err("migrate: repair mode refused: %s", strerror(-rc));
 		goto fail;
 	}
 	for (i = 0; i < staged.n; i++) {
-		const uint8_t *q = tcp_mig_rec(i, &r);
-
+		tcp_mig_rec(i, &r);
 		if (staged.fd[i] < 0)
 			continue;
-		if ((rc = tcp_mig_restore(c, staged.fd[i], &r, i, q,
-					  q + ntohl(r.sndq_len)))) {
+		if (((r.fin & MIG_TCP_CLOSED) &&
+		     (rc = tcp_mig_deaf(c, &staged.fd[i], 1, true))) ||
+		    (rc = tcp_mig_prepare(c, staged.fd[i], &r, i))) {
 			err("migrate: TCP connection %u can't be rebuilt: %s",
 			    i, strerror(-rc));
 			goto fail;
 		}
 	}
-	debug("migrate: %u TCP connections rebuilt, waiting for the guest",
+	debug("migrate: %u TCP connections prepared, waiting for the guest",
 	      staged.n);
 	return 0;
 
@@ -811,26 +848,50 @@ int tcp_mig_stage2(struct ctx *c, const uint8_t *p, size_t len)
  * tcp_mig_activate() - The guest runs: the staged connections carry on
  * @c:		Execution context
  *
- * Return: number of connections now running, -errno if the helper failed
- *	   (the connections stay staged, for another try)
+ * Each prepared socket is connected and filled (tcp_mig_rebuild()), all
+ * leave repair mode together, and become ours.  A connection whose old
+ * socket still holds its addresses (a target on this host that hasn't
+ * let go yet, when we take our connections back) waits for another try.
+ *
+ * Return: number of connections now running, -EADDRNOTAVAIL if some are
+ *	   still held, -errno if the helper failed (they stay staged, for
+ *	   another try)
  */
 int tcp_mig_activate(struct ctx *c)
 {
 	static int fds[FLOW_MAX];
-	unsigned i, n, ok = 0, again = 0;
+	unsigned i, n, ok = 0, again = 0, held;
 	struct mig_tcp_conn r;
 	int rc;
 
 	if (!staged.n)
 		return 0;
-	n = tcp_mig_staged_fds(fds, true);
-	if ((rc = tcp_mig_filter(c, fds, n, false)))
-		return rc;
+	for (i = 0, held = 0; i < staged.n; i++) {
+		const uint8_t *q = tcp_mig_rec(i, &r);
+
+		if (staged.fd[i] < 0 || staged.built[i])
+			continue;
+		rc = tcp_mig_rebuild(staged.fd[i], &r, i, q,
+				     q + ntohl(r.sndq_len));
+		if (rc == -EADDRNOTAVAIL) {
+			held++;		/* its old socket is still there */
+		} else if (rc) {
+			err("migrate: TCP connection %u lost: %s", i,
+			    strerror(-rc));
+			close(staged.fd[i]);	/* repair mode: silently */
+			staged.fd[i] = -1;
+		} else {
+			staged.built[i] = true;
+		}
+	}
+	if (held) {
+		debug("migrate: %u TCP connections still held by their old "
+		      "sockets, trying again", held);
+		return -EADDRNOTAVAIL;
+	}
 	n = tcp_mig_staged_fds(fds, false);
 	if ((rc = repair_set(c, fds, n, REPAIR_OFF))) {
 		err("migrate: can't leave repair mode: %s", strerror(-rc));
-		n = tcp_mig_staged_fds(fds, true);
-		tcp_mig_filter(c, fds, n, true);
 		return rc;
 	}
 
@@ -841,6 +902,8 @@ int tcp_mig_activate(struct ctx *c)
 		if (r.state == CS_CONNECTING) {
 			rc = tcp_mig_again(c, &r);
 			again += !rc;
+		} else if (staged.fd[i] < 0) {
+			continue;		/* lost above */
 		} else {
 			rc = tcp_mig_install(c, staged.fd[i], &r, q);
 		}
