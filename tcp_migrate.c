@@ -164,7 +164,8 @@ static void tcp_mig_close_window(int fd)
  * tcp_mig_md5_key() - Give a socket a TCP-MD5 key for every peer, or drop it
  * @fd:		TCP socket
  * @af:		Its family
- * @mapped:	For AF_INET6: the key for IPv4-mapped peers instead
+ * @mapped:	For AF_INET6: the key for IPv4-mapped peers instead (the
+ *		kernel keeps it as an IPv4 key, prefix length 0 of 32)
  * @on:		Add the key, or delete it
  *
  * #syscalls setsockopt
@@ -181,10 +182,9 @@ static int tcp_mig_md5_key(int fd, int af, bool mapped, bool on)
 		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&m.tcpm_addr;
 
 		a6->sin6_family = AF_INET6;
-		if (mapped) {			/* ::ffff:0.0.0.0/96 */
+		if (mapped) {	/* ::ffff:0.0.0.0, IPv4 prefix length 0 */
 			a6->sin6_addr.s6_addr[10] = 0xff;
 			a6->sin6_addr.s6_addr[11] = 0xff;
-			m.tcpm_prefixlen = 96;
 		}
 	} else {
 		m.tcpm_addr.ss_family = AF_INET;
@@ -208,7 +208,8 @@ static int tcp_mig_md5_key(int fd, int af, bool mapped, bool on)
  * meanwhile carries a signature they drop too, but a frozen socket sends
  * nothing.  Unlike a socket filter, which the kernel compiles for each
  * socket, a key costs a small allocation.  An IPv6 socket may talk to
- * IPv4-mapped peers: it gets a key for those as well, unless IPv6-only.
+ * IPv4-mapped peers (a dual-stack listener accepts those): it gets a key
+ * for those as well, whose prefix length counts IPv4 bits.
  *
  * Return: 0, -1 with errno set
  *
@@ -224,7 +225,7 @@ static int tcp_mig_md5(int fd, bool on)
 	if (tcp_mig_md5_key(fd, af, false, on))
 		return on || errno != ENOENT ? -1 : 0;
 	if (af == AF_INET6 && tcp_mig_md5_key(fd, af, true, on) &&
-	    errno != EINVAL && errno != ENOENT) {
+	    (on || errno != ENOENT)) {
 		if (on)
 			tcp_mig_md5_key(fd, af, false, false);
 		return -1;
@@ -323,27 +324,37 @@ int tcp_mig_deaf(struct ctx *c, const int *fds, size_t n, bool on)
 }
 
 /**
- * tcp_mig_busy() - Frozen sockets whose peer sent data lately
+ * tcp_mig_busy() - Frozen sockets whose peer sent data lately, shrunk
  * @busy:	Their descriptors, set
+ *
+ * Their receive buffer goes down to the least, so that the window probes
+ * to come offer as little as possible; tcp_mig_thaw() puts it back.
  *
  * Return: how many
  *
- * #syscalls getsockopt
+ * #syscalls getsockopt setsockopt
  */
 static unsigned tcp_mig_busy(int *busy)
 {
 	unsigned i, n = 0;
 
 	for (i = 0; i < frozen.n; i++) {
+		int fd = frozen.fd[i], quiet = TCP_MIG_QUIET_RCVBUF;
+		socklen_t sl = sizeof(struct tcp_info);
 		struct tcp_info ti;
-		socklen_t sl = sizeof(ti);
 
 		if (tcp_mig_connecting(i))
 			continue;		/* no data before the SYN-ACK */
-		if (!getsockopt(frozen.fd[i], IPPROTO_TCP, TCP_INFO, &ti, &sl) &&
+		if (!getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &sl) &&
 		    ti.tcpi_last_data_recv > TCP_MIG_BUSY_MS)
 			continue;		/* a quiet peer: nothing coming */
-		busy[n++] = frozen.fd[i];
+
+		sl = sizeof(frozen.rcvbuf[i]);
+		if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &frozen.rcvbuf[i],
+			       &sl))
+			frozen.rcvbuf[i] = 0;
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &quiet, sizeof(quiet));
+		busy[n++] = fd;
 	}
 	return n;
 }
@@ -431,21 +442,12 @@ int tcp_mig_freeze(struct ctx *c)
 	}
 
 	for (i = 0; i < frozen.n; i++) {
-		int quiet = TCP_MIG_QUIET_RCVBUF;
-		socklen_t sl = sizeof(frozen.rcvbuf[i]);
-
 		ev_del(c->epollfd, frozen.fd[i]);
 		tcp_conn_at(frozen.idx[i])->flags |= CONN_FROZEN;
 		frozen.again[i] = false;
 		frozen.rcvbuf[i] = 0;
-		if (tcp_mig_connecting(i))
-			continue;
-		if (getsockopt(frozen.fd[i], SOL_SOCKET, SO_RCVBUF,
-			       &frozen.rcvbuf[i], &sl))
-			frozen.rcvbuf[i] = 0;
-		setsockopt(frozen.fd[i], SOL_SOCKET, SO_RCVBUF, &quiet,
-			   sizeof(quiet));
-		tcp_mig_close_window(frozen.fd[i]);
+		if (!tcp_mig_connecting(i))
+			tcp_mig_close_window(frozen.fd[i]);
 	}
 
 	/* Leaving repair mode sends a window probe: an ACK with our window,
@@ -985,11 +987,15 @@ void tcp_mig_thaw(struct ctx *c)
 	if (!frozen.n)
 		return;
 
-	/* Without the helper, the sockets stay in repair mode, where they
-	 * would take data and never send it: they stay frozen instead, and
+	/* Hearing first: leaving repair mode sends a window probe, which a
+	 * socket with a TCP-MD5 key would sign, and the peer drop.  Without
+	 * the helper, the sockets stay in repair mode, where they would take
+	 * data and never send it: they stay frozen, and deaf, instead, and
 	 * tcp_mig_timer() tries again once a helper is back
 	 */
+	tcp_mig_deaf(c, frozen.fd, frozen.n, false);
 	if ((rc = repair_set(c, frozen.fd, frozen.n, REPAIR_OFF))) {
+		tcp_mig_deaf(c, frozen.fd, frozen.n, true);
 		if (!thaw_pending)
 			err("migrate: %u TCP connections can't leave repair "
 			    "mode (%s): they wait, frozen, for passt-repair",
@@ -998,7 +1004,6 @@ void tcp_mig_thaw(struct ctx *c)
 		return;
 	}
 	thaw_pending = false;
-	tcp_mig_deaf(c, frozen.fd, frozen.n, false);
 	for (i = 0; i < frozen.n; i++) {
 		struct tcp_conn *conn = tcp_conn_at(frozen.idx[i]);
 

@@ -1408,6 +1408,80 @@ static void test_tcp_migrate_migrate_real_data_in_gap_no_md5(void **state)
 	tcp_real_gap(true, true);
 }
 
+/* A socket made deaf takes nothing, not data, not a FIN, and answers
+ * nothing; hearing again, it takes what the peer sends again.  @v6: a
+ * socket accepted by a dual-stack listener from an IPv4 peer, whose
+ * segments the kernel matches to IPv4 keys
+ */
+static void deaf_check(bool v6)
+{
+	union {
+		struct sockaddr_in sa4;
+		struct sockaddr_in6 sa6;
+	} a = { 0 };
+	socklen_t sl = v6 ? sizeof(a.sa6) : sizeof(a.sa4);
+	int l, cl, s, zero = 0, one = 1;
+	struct sockaddr_in to = { .sin_family = AF_INET };
+	struct tcp_info ti;
+	uint8_t b[8];
+
+	if (!can_repair())
+		skip();
+	l = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(l >= 0);
+	kept[nkept++] = l;
+	if (v6) {
+		a.sa6.sin6_family = AF_INET6;
+		assert_int_equal(setsockopt(l, IPPROTO_IPV6, IPV6_V6ONLY, &zero,
+					    sizeof(zero)), 0);
+	} else {
+		a.sa4.sin_family = AF_INET;
+		a.sa4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	}
+	assert_int_equal(bind(l, (struct sockaddr *)&a, sl), 0);
+	assert_int_equal(listen(l, 1), 0);
+	assert_int_equal(getsockname(l, (struct sockaddr *)&a, &sl), 0);
+	to.sin_port = v6 ? a.sa6.sin6_port : a.sa4.sin_port;
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cl = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	kept[nkept++] = cl;
+	assert_int_equal(connect(cl, (struct sockaddr *)&to, sizeof(to)), 0);
+	s = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+	assert_true(s >= 0);
+	kept[nkept++] = s;
+
+	assert_int_equal(setsockopt(s, IPPROTO_TCP, TCP_REPAIR, &one,
+				    sizeof(one)), 0);
+	assert_int_equal(tcp_mig_deaf(&c, &s, 1, true), 0);
+	assert_int_equal(write(cl, "deaf", 4), 4);
+	assert_int_equal(shutdown(cl, SHUT_WR), 0);
+	usleep(100 * 1000);
+	sl = sizeof(ti);
+	assert_int_equal(getsockopt(cl, IPPROTO_TCP, TCP_INFO, &ti, &sl), 0);
+	if (ti.tcpi_unacked != 2)	/* four bytes and the FIN */
+		fail_msg("a deaf socket acknowledged something: %u segments "
+			 "left unacknowledged, not 2", ti.tcpi_unacked);
+	assert_int_equal(ti.tcpi_state, TCP_FIN_WAIT1);
+
+	assert_int_equal(tcp_mig_deaf(&c, &s, 1, false), 0);
+	assert_int_equal(setsockopt(s, IPPROTO_TCP, TCP_REPAIR, &zero,
+				    sizeof(zero)), 0);
+	assert_int_equal(read_upto(s, b, 4, 5000), 4);	/* sent again */
+	assert_memory_equal(b, "deaf", 4);
+}
+
+static void test_tcp_migrate_deaf_ipv4(void **state)
+{
+	(void)state;
+	deaf_check(false);
+}
+
+static void test_tcp_migrate_deaf_ipv4_mapped(void **state)
+{
+	(void)state;
+	deaf_check(true);
+}
+
 /* Many connections sharing their addresses: the stream carries each
  * address once, so that a connection costs its 108-byte record and its
  * queues; every connection comes back and carries data both ways
@@ -2309,6 +2383,8 @@ int main(void)
 		T(test_tcp_migrate_migrate_real_data_in_gap),
 		T(test_tcp_migrate_migrate_real_data_in_gap_helper),
 		T(test_tcp_migrate_migrate_real_data_in_gap_no_md5),
+		T(test_tcp_migrate_deaf_ipv4),
+		T(test_tcp_migrate_deaf_ipv4_mapped),
 		T(test_tcp_migrate_migrate_real_compact),
 		T(test_tcp_migrate_migrate_compact_hostile),
 		T(test_tcp_migrate_migrate_real_reader_gone),
