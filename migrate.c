@@ -51,6 +51,8 @@
 #include "tcp_migrate.h"
 #include "tcp_restore.h"
 #include "tcp_listen.h"
+#include "udp.h"
+#include "icmp.h"
 
 #define MIG_READ_CHUNK		(1 << 16)	/* bytes read at once */
 
@@ -159,13 +161,27 @@ static const struct mig_section mig_sec_tcp = {
 	MIG_SEC_TCP, "TCP", tcp_mig_save, tcp_mig_check, tcp_mig_stage,
 };
 
+static const struct mig_section mig_sec_udp = {
+	MIG_SEC_UDP, "UDP", udp_mig_save, udp_mig_check, udp_mig_stage,
+};
+
+static const struct mig_section mig_sec_icmp = {
+	MIG_SEC_ICMP, "ICMP", icmp_mig_save, icmp_mig_check, icmp_mig_stage,
+};
+
 /* Version 1: one table per version, never changed once released */
 static const struct mig_section *const mig_v1[] = {
 	&mig_sec_guest, &mig_sec_tcp, NULL,
 };
 
+/* Version 2: UDP and ICMP echo flows */
+static const struct mig_section *const mig_v2[] = {
+	&mig_sec_guest, &mig_sec_tcp, &mig_sec_udp, &mig_sec_icmp, NULL,
+};
+
 static const struct mig_section *const *const mig_versions[] = {
 	[1] = mig_v1,
+	[2] = mig_v2,
 };
 static_assert(ARRAY_SIZE(mig_versions) == MIGRATE_VERSION + 1,
 	      "a table for each version up to ours");
@@ -574,8 +590,24 @@ static int mig_hand_over(struct ctx *c, struct mig_xfer *x)
 	return 0;
 }
 
+/**
+ * mig_dgram_release() - Source post: close UDP and ICMP flows, and the
+ *			 forwarded UDP ports, for a target on this host
+ * @c:		Execution context
+ * @x:		Transfer
+ *
+ * Return: 0
+ */
+static int mig_dgram_release(struct ctx *c, struct mig_xfer *x)
+{
+	(void)x;
+	udp_mig_release(c);
+	icmp_mig_release(c);
+	return 0;
+}
+
 static const mig_handler_t mig_source_post[] = {
-	mig_release, mig_hand_over, NULL,
+	mig_release, mig_dgram_release, mig_hand_over, NULL,
 };
 
 /**
@@ -645,7 +677,24 @@ static int mig_unstage(struct ctx *c, struct mig_xfer *x)
 	return 0;
 }
 
-static const mig_handler_t mig_target_fail[] = { mig_unstage, NULL };
+/**
+ * mig_dgram_unstage() - Target, failed: close staged UDP and ICMP flows
+ * @c:		Execution context
+ * @x:		Transfer
+ *
+ * Return: 0
+ */
+static int mig_dgram_unstage(struct ctx *c, struct mig_xfer *x)
+{
+	(void)x;
+	udp_mig_unstage(c);
+	icmp_mig_unstage(c);
+	return 0;
+}
+
+static const mig_handler_t mig_target_fail[] = {
+	mig_unstage, mig_dgram_unstage, NULL,
+};
 
 /**
  * mig_run() - Run a NULL-terminated array of handlers, stop at an error
@@ -813,8 +862,10 @@ static int mig_start(void *opaque, int fd, uint32_t dir)
 	int flags, rc;
 
 	mig_abort(c);
-	if (mig.phase == MIG_STAGED)
+	if (mig.phase == MIG_STAGED) {
 		tcp_mig_unstage();
+		mig_dgram_unstage(c, &mig);
+	}
 	if (mig.phase == MIG_HANDED_OVER || mig.phase == MIG_ROLLBACK)
 		warn("migrate: a new transfer while the last one's connections "
 		     "were not taken back: they are lost");
@@ -889,8 +940,10 @@ static int mig_check(void *opaque)
 static void mig_reset(void *opaque)
 {
 	mig_abort(opaque);
-	if (mig.phase == MIG_STAGED)
+	if (mig.phase == MIG_STAGED) {
 		tcp_mig_unstage();
+		mig_dgram_unstage(opaque, &mig);
+	}
 	tcp_mig_unguard();
 	if (mig.phase != MIG_HANDED_OVER)
 		mig_forget(&mig);
@@ -917,6 +970,8 @@ static int mig_activate(struct ctx *c)
 
 	if (rc < 0)
 		return rc;
+	udp_mig_activate(c);
+	icmp_mig_activate(c);
 	mig_forget(&mig);
 	return 0;
 }
@@ -1002,6 +1057,8 @@ void migrate_guest_runs(struct ctx *c)
 void migrate_timer(struct ctx *c)
 {
 	tcp_mig_timer(c);
+	udp_mig_timer(c);
+	icmp_mig_timer(c);
 	if (mig.phase == MIG_ROLLBACK)
 		mig_rollback(c);
 	else if (mig.phase == MIG_STAGED && mig.guest_runs)

@@ -17,15 +17,34 @@
  * the guest from the address and port it used, so a reply from 127.0.0.1
  * appears to come from the gateway.
  *
- * Outside to guest (-u): udp_init() binds one socket per forwarded host
- * port and family.  A datagram from host peer P to host port H goes to the
+ * Outside to guest (-u): udp_init() checks that every forwarded host port
+ * and family can be bound, and udp_listen_start() binds one socket for
+ * each once our guest runs (a migration target on the same host must not
+ * take datagrams while the source's guest runs: SO_REUSEPORT would share
+ * them out), udp_listen_stop() closes them when our state is handed over.  A datagram from host peer P to host port H goes to the
  * guest's port fwd_port_to_guest(H), from fwd_nat_inbound(P) (the gateway
  * address if P is local) and P's port.  That makes a flow without a socket
  * of its own: the guest's replies go back out through the listening
- * socket, to P (the latest peer that used the flow).
+ * socket of H, looked up when sent, to P (the latest peer that used the
+ * flow).
  *
  * Flows idle for UDP_TIMEOUT_MS are freed by udp_timer(), which closes
  * their own sockets, never the shared listening ones.
+ *
+ * Migration (MIG_SEC_UDP, doc/migration.md): the source writes one record
+ * per flow: key, host-side local address and port, peer.  Once the stream
+ * is out, udp_mig_release() closes its flows and listening sockets, so
+ * that a target on the same host can bind the same ports; a failed
+ * migration takes them back from the kept stream, as a target would.  The
+ * target (udp_mig_stage()) binds each own socket to the old local address
+ * and port and connects it to the old peer, so the peer sees no change,
+ * but leaves it out of epoll (datagrams wait in the kernel) until our
+ * guest runs (udp_mig_activate()).  A forwarded flow keeps its key and
+ * latest peer; its port is the target's own -u configuration.  A port
+ * someone else still holds (EADDRINUSE: a target on this host that hasn't
+ * let go yet) is retried on the migration timer for UDP_MIG_RETRY_MS; a
+ * flow that can't be rebuilt is logged (rate-limited) and dropped, the
+ * others carry on.  Datagrams in flight meanwhile may be lost.
  *
  * Bad input: a datagram from the guest shorter than its header, with a
  * length field past the packet, from or to port 0, or to an unspecified,
@@ -38,6 +57,7 @@
  */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 #include <netinet/udp.h>
 #include <sys/epoll.h>
@@ -46,6 +66,7 @@
 
 #include "udp.h"
 #include "flow.h"
+#include "mig_wire.h"
 #include "fwd.h"
 #include "tap_out.h"
 #include "checksum.h"
@@ -55,25 +76,55 @@
 #define UDP_MAX_PAYLOAD		(65535 - UDP_HDR_LEN)
 #define IP4_HDR_LEN		20
 #define IP6_HDR_LEN		40
+#define UDP_MIG_RETRY_MS	60000	/* then a rebuild waiting for its port
+					 * gives up */
+
+/**
+ * enum udp_mig - Where a migrated flow is in its rebuild
+ * @UDP_MIG_NONE:	Running (or never migrated)
+ * @UDP_MIG_STAGED:	Socket rebuilt (or none needed), out of epoll until
+ *			our guest runs
+ * @UDP_MIG_PENDING:	Its port is still held: no socket yet, the guest
+ *			doesn't run yet
+ * @UDP_MIG_RETRY:	Its port is still held, the guest runs: retried on
+ *			each migration tick, since @last
+ */
+enum udp_mig {
+	UDP_MIG_NONE = 0,
+	UDP_MIG_STAGED,
+	UDP_MIG_PENDING,
+	UDP_MIG_RETRY,
+};
 
 /**
  * struct udp_flow - UDP state of one flow
  * @fd:		Own connected socket (guest-initiated), or -1
- * @lfd:	Listening socket replies go out of (host-initiated), or -1
+ * @hport:	Forwarded host port replies go out of (host-initiated), host
+ *		order, or 0 for a flow with its own socket
  * @dst:	Peer as the host sees it: fwd_nat_outbound() of the key's
- *		foreign address for @fd, the latest sender for @lfd
+ *		foreign address for @fd, the latest sender for @hport
  * @dport:	Port of @dst, host order
  * @last:	Last datagram either way (CLOCK_MONOTONIC)
+ * @mig:	enum udp_mig
+ * @laddr:	Migrated own socket: local address to bind
+ * @lport:	Its local port, host order
  */
 struct udp_flow {
 	int fd;
-	int lfd;
+	uint16_t hport;
 	union inany_addr dst;
 	uint16_t dport;
 	struct timespec last;
+	uint8_t mig;
+	union inany_addr laddr;
+	uint16_t lport;
 };
 
 static struct udp_flow udp_flows[FLOW_MAX];
+static int udp_lsock[2][65536];	/* listening sockets: fd + 1, 0 if none;
+				 * [0] IPv4, [1] IPv6, by host port */
+static bool udp_lbound;		/* listening sockets are bound */
+static bool udp_lpolled;	/* and in epoll */
 static uint8_t udp_buf[UDP_HDR_LEN + UDP_MAX_PAYLOAD];
 static struct udp_stats stats;
 
@@ -157,7 +208,8 @@ static void udp_flow_close(const struct ctx *c, unsigned idx)
 		ev_del(c->epollfd, f->fd);
 		close_fd(&f->fd);
 	}
-	f->lfd = -1;
+	f->hport = 0;
+	f->mig = UDP_MIG_NONE;
 	flow_free(idx);
 }
 
@@ -223,7 +275,7 @@ static int udp_flow_new_out(const struct ctx *c, const struct flow_key *key)
 
 	f = &udp_flows[idx];
 	memset(f, 0, sizeof(*f));
-	f->fd = f->lfd = -1;
+	f->fd = -1;
 	fwd_nat_outbound(c, &key->faddr, key->fport, &f->dst);
 	f->dport = key->fport;
 	f->last = c->now;
@@ -245,6 +297,18 @@ static int udp_flow_new_out(const struct ctx *c, const struct flow_key *key)
 /* ---------------------------------------------------------------- */
 
 /**
+ * udp_lsock_fd() - Listening socket of a forwarded port
+ * @v4:		IPv4 (else IPv6)
+ * @port:	Host port, host order
+ *
+ * Return: socket, or -1 if we don't listen there (now)
+ */
+static int udp_lsock_fd(bool v4, uint16_t port)
+{
+	return udp_lsock[v4 ? 0 : 1][port] - 1;
+}
+
+/**
  * udp_send_host() - Send a guest's payload on a flow's socket
  * @f:		Flow
  * @data:	Payload
@@ -258,14 +322,17 @@ static int udp_send_host(struct udp_flow *f, const void *data, size_t len)
 {
 	union sockaddr_inany sa;
 	socklen_t sl = inany_sockaddr(&sa.ss, &f->dst, f->dport);
+	int lfd = udp_lsock_fd(inany_v4(&f->dst), f->hport);
 	ssize_t n;
 
 	if (f->fd >= 0)		/* connected */
 		n = sendto(f->fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL,
 			   NULL, 0);
-	else
-		n = sendto(f->lfd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL,
+	else if (f->hport && lfd >= 0)
+		n = sendto(lfd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL,
 			   &sa.sa, sl);
+	else			/* migrated, its port not back yet */
+		n = -1, errno = EAGAIN;
 	if (n < 0) {
 		stats.send_fail++;
 		return -errno;
@@ -437,14 +504,14 @@ void udp_sock_handler(struct ctx *c, union evtag tag, uint32_t events)
  *		       port
  * @c:		Execution context
  * @key:	Key as the guest will see it
- * @lfd:	Listening socket the datagram came on
+ * @hport:	Forwarded port the datagram came on, host order
  * @peer:	Host peer address
  * @pport:	Host peer port, host order
  *
  * Return: flow index, or -errno (counted)
  */
 static int udp_listen_flow(const struct ctx *c, const struct flow_key *key,
-			   int lfd, const union inany_addr *peer,
+			   uint16_t hport, const union inany_addr *peer,
 			   uint16_t pport)
 {
 	struct udp_flow *f;
@@ -459,12 +526,12 @@ static int udp_listen_flow(const struct ctx *c, const struct flow_key *key,
 		f = &udp_flows[idx];
 		memset(f, 0, sizeof(*f));
 		f->fd = -1;
-		f->lfd = lfd;
+		f->hport = hport;
 	}
 
 	f = &udp_flows[idx];
-	if (f->fd < 0) {	/* replies go to the latest sender */
-		f->lfd = lfd;
+	if (f->fd < 0 && !f->mig) {	/* replies go to the latest sender */
+		f->hport = hport;
 		f->dst = *peer;
 		f->dport = pport;
 	}
@@ -475,12 +542,11 @@ static int udp_listen_flow(const struct ctx *c, const struct flow_key *key,
 /**
  * udp_listen_one() - Pass one datagram from a forwarded port to the guest
  * @c:		Execution context
- * @fd:		Listening socket
- * @hport:	Host port it's bound to, host order
+ * @hport:	Host port the listening socket is bound to, host order
  * @sa:		Sender
  * @plen:	Payload length, at udp_buf + UDP_HDR_LEN
  */
-static void udp_listen_one(struct ctx *c, int fd, uint16_t hport,
+static void udp_listen_one(struct ctx *c, uint16_t hport,
 			   const union sockaddr_inany *sa, size_t plen)
 {
 	union inany_addr peer;
@@ -499,7 +565,7 @@ static void udp_listen_one(struct ctx *c, int fd, uint16_t hport,
 	key.gport = fwd_port_to_guest(&c->udp, hport);
 	key.fport = pport;
 
-	if (udp_listen_flow(c, &key, fd, &peer, pport) < 0)
+	if (udp_listen_flow(c, &key, hport, &peer, pport) < 0)
 		return;
 	udp_send_guest(c, &key.faddr, key.fport, &key.gaddr, key.gport, plen);
 }
@@ -533,7 +599,7 @@ void udp_listen_handler(struct ctx *c, union evtag tag, uint32_t events)
 				continue;
 			break;
 		}
-		udp_listen_one(c, tag.fd, (uint16_t)tag.idx, &sa, n);
+		udp_listen_one(c, (uint16_t)tag.idx, &sa, n);
 	}
 }
 
@@ -541,13 +607,14 @@ void udp_listen_handler(struct ctx *c, union evtag tag, uint32_t events)
 /* Set-up and timer                                                  */
 /* ---------------------------------------------------------------- */
 
+
 /**
  * udp_listen_sock() - Bind a socket for one forwarded port and family
  * @c:		Execution context
  * @af:		AF_INET or AF_INET6
  * @port:	Host port, host order
  *
- * Return: 0 on success, -errno on failure
+ * Return: socket on success, -errno on failure
  *
  * #syscalls socket setsockopt bind close
  */
@@ -583,9 +650,331 @@ static int udp_listen_sock(const struct ctx *c, int af, uint16_t port)
 		rc = -errno;
 		goto err_close;
 	}
-	rc = ev_add(c->epollfd, fd, EPOLLIN, EV_UDP_LISTEN, port);
-	if (rc)
+	return fd;
+
+err_close:
+	close(fd);
+	return rc;
+}
+
+/**
+ * udp_listen_bind() - Bind every forwarded port and enabled family
+ * @c:		Execution context
+ *
+ * One socket per forwarded port and enabled family (IPv6 sockets are
+ * IPv6-only), or only the family of the address given in the spec.  A
+ * port we can't bind is reported and skipped.  Nothing is read from them
+ * before udp_listen_start().
+ *
+ * Return: 0 if every socket was bound (or already was), else -errno of
+ *	   the first failure (the others are bound)
+ */
+static int udp_listen_bind(const struct ctx *c)
+{
+	const struct fwd_ports *fwd = &c->udp;
+	bool v4 = c->v4 && fwd->addr.family != AF_INET6;
+	bool v6 = c->v6 && fwd->addr.family != AF_INET;
+	unsigned port, failed = 0;
+	int rc, first = 0, i;
+
+	if (udp_lbound)
+		return 0;
+	udp_lbound = true;
+	for (port = 1; port <= 65535; port++) {
+		if (!fwd_port_forwarded(fwd, port))
+			continue;
+		for (i = 0; i < 2; i++) {
+			if (!(i ? v6 : v4))
+				continue;
+			rc = udp_listen_sock(c, i ? AF_INET6 : AF_INET, port);
+			if (rc >= 0) {
+				udp_lsock[i][port] = rc + 1;
+				continue;
+			}
+			if (!failed++) {
+				first = rc;
+				warn("UDP: can't bind forwarded port %u: %s",
+				     port, strerror(-rc));
+			}
+		}
+	}
+	if (failed > 1)
+		warn("UDP: %u forwarded sockets could not be bound", failed);
+	return first;
+}
+
+/**
+ * udp_listen_start() - Our guest runs: serve the forwarded ports
+ * @c:		Execution context
+ *
+ * Binds them first if needed.  Does nothing if we serve them already.
+ */
+void udp_listen_start(const struct ctx *c)
+{
+	unsigned port;
+	int i, fd;
+
+	if (udp_lpolled)
+		return;
+	udp_listen_bind(c);
+	udp_lpolled = true;
+	for (i = 0; i < 2; i++) {
+		for (port = 1; port <= 65535; port++) {
+			if ((fd = udp_lsock[i][port] - 1) < 0)
+				continue;
+			if (ev_add(c->epollfd, fd, EPOLLIN, EV_UDP_LISTEN,
+				   port))
+				warn("UDP: can't serve forwarded port %u", port);
+		}
+	}
+}
+
+/**
+ * udp_listen_stop() - Close the sockets of the forwarded ports
+ * @c:		Execution context
+ *
+ * Our state was handed over (or a start-up check is done): datagrams to
+ * the forwarded ports are for another daemon now.
+ *
+ * #syscalls close
+ */
+void udp_listen_stop(const struct ctx *c)
+{
+	unsigned port;
+	int i, fd;
+
+	for (i = 0; i < 2; i++) {
+		for (port = 1; port <= 65535; port++) {
+			if ((fd = udp_lsock[i][port] - 1) < 0)
+				continue;
+			ev_del(c->epollfd, fd);
+			close(fd);
+			udp_lsock[i][port] = 0;
+		}
+	}
+	udp_lbound = udp_lpolled = false;
+}
+
+/**
+ * udp_init() - Check that the forwarded ports (-u) can be bound
+ * @c:		Execution context, with c->epollfd open
+ *
+ * They are bound for real when our guest runs: udp_listen_start().
+ *
+ * Return: 0 if every socket could be bound, else -errno of the first
+ *	   failure
+ */
+int udp_init(struct ctx *c)
+{
+	int rc = udp_listen_bind(c);
+
+	udp_listen_stop(c);
+	return rc;
+}
+
+/**
+ * udp_timer() - Free flows idle for UDP_TIMEOUT_MS
+ * @c:		Execution context, c->now current
+ *
+ * Migrated flows still being rebuilt are left to udp_mig_timer().
+ */
+void udp_timer(struct ctx *c)
+{
+	int idx;
+
+	for (idx = flow_next(FLOW_UDP, -1); idx >= 0;
+	     idx = flow_next(FLOW_UDP, idx)) {
+		if (!udp_flows[idx].mig &&
+		    timespec_diff_ms(&c->now, &udp_flows[idx].last) >=
+		    UDP_TIMEOUT_MS)
+			udp_flow_close(c, idx);
+	}
+}
+
+/* ---------------------------------------------------------------- */
+/* Migration                                                         */
+/* ---------------------------------------------------------------- */
+
+/**
+ * udp_mig_rec() - Fill the record of a flow
+ * @c:		Execution context
+ * @idx:	Flow index, live
+ * @r:		Record, set
+ *
+ * Return: 0, -errno if the flow's socket can't tell its local address
+ *
+ * #syscalls getsockname
+ */
+static int udp_mig_rec(const struct ctx *c, unsigned idx,
+		       struct mig_udp_flow *r)
+{
+	const struct flow_key *key = flow_key(idx);
+	const struct udp_flow *f = &udp_flows[idx];
+	union inany_addr la = f->laddr;
+	uint16_t lport = f->lport;
+	union sockaddr_inany sa;
+	socklen_t sl = sizeof(sa);
+
+	if (f->hport) {
+		fwd_bind_addr(&c->udp, inany_v4(&f->dst) ? AF_INET : AF_INET6,
+			      &la);
+		lport = f->hport;
+	} else if (f->fd >= 0) {
+		if (getsockname(f->fd, &sa.sa, &sl))
+			return -errno;
+		if (udp_sa_to(&sa, &la, &lport))
+			return -EAFNOSUPPORT;
+	}
+
+	memset(r, 0, sizeof(*r));
+	memcpy(r->gaddr, &key->gaddr, 16);
+	memcpy(r->faddr, &key->faddr, 16);
+	r->gport = htons(key->gport);
+	r->fport = htons(key->fport);
+	memcpy(r->laddr, &la, 16);
+	memcpy(r->raddr, &f->dst, 16);
+	r->lport = htons(lport);
+	r->rport = htons(f->dport);
+	r->kind = f->hport ? MIG_UDP_FWD : MIG_UDP_OWN;
+	return 0;
+}
+
+/**
+ * udp_mig_save() - MIG_SEC_UDP: a count, then one record per flow
+ * @c:		Execution context
+ * @b:		Buffer to append to
+ *
+ * A flow whose socket can't tell its local address is left out, logged.
+ *
+ * Return: 0, -ENOMEM
+ */
+int udp_mig_save(struct ctx *c, struct mig_buf *b)
+{
+	size_t at = b->len;
+	struct mig_udp_flow r;
+	uint32_t n = 0;
+	__be32 be = 0;
+	int idx, rc;
+
+	if ((rc = mig_buf_put(b, &be, sizeof(be))))	/* count, below */
+		return rc;
+	for (idx = flow_next(FLOW_UDP, -1); idx >= 0;
+	     idx = flow_next(FLOW_UDP, idx)) {
+		if ((rc = udp_mig_rec(c, idx, &r))) {
+			warn_ratelimit("UDP: flow %d not migrated: %s", idx,
+				       strerror(-rc));
+			continue;
+		}
+		if ((rc = mig_buf_put(b, &r, sizeof(r))))
+			return rc;
+		n++;
+	}
+	be = htonl(n);
+	memcpy(b->p + at, &be, sizeof(be));
+	return 0;
+}
+
+/**
+ * udp_mig_rec_ok() - Check one record
+ * @r:		Record
+ *
+ * Return: true if its fields are valid: kind, zero padding, one address
+ *	   family, no port 0, unicast addresses (the local address of a
+ *	   forwarded port may be unspecified)
+ */
+static bool udp_mig_rec_ok(const struct mig_udp_flow *r)
+{
+	union inany_addr g, f, l, p;
+	bool v4;
+
+	memcpy(&g, r->gaddr, 16);
+	memcpy(&f, r->faddr, 16);
+	memcpy(&l, r->laddr, 16);
+	memcpy(&p, r->raddr, 16);
+	v4 = inany_v4(&g);
+
+	if ((r->kind != MIG_UDP_OWN && r->kind != MIG_UDP_FWD) ||
+	    r->pad[0] || r->pad[1] || r->pad[2])
+		return false;
+	if (v4 != !!inany_v4(&f) || v4 != !!inany_v4(&l) ||
+	    v4 != !!inany_v4(&p))
+		return false;
+	if (!udp_dst_ok(&g, ntohs(r->gport)) ||
+	    !udp_dst_ok(&f, ntohs(r->fport)) ||
+	    !udp_dst_ok(&p, ntohs(r->rport)) || !r->lport)
+		return false;
+	if (r->kind == MIG_UDP_FWD &&
+	    (v4 ? !inany_v4(&l)->s_addr : IN6_IS_ADDR_UNSPECIFIED(&l.a6)))
+		return true;	/* bound to any address */
+	return udp_dst_ok(&l, 1);
+}
+
+/**
+ * udp_mig_check() - Check a MIG_SEC_UDP payload, touching nothing
+ * @c:		Execution context
+ * @p:		Payload
+ * @len:	Its length
+ *
+ * Return: 0, -EINVAL if malformed
+ */
+int udp_mig_check(const struct ctx *c, const uint8_t *p, size_t len)
+{
+	struct mig_udp_flow r;
+	uint32_t n, i;
+	__be32 be;
+
+	(void)c;
+	if (len < sizeof(be))
+		return -EINVAL;
+	memcpy(&be, p, sizeof(be));
+	n = ntohl(be);
+	if (n > FLOW_MAX || len != sizeof(be) + (size_t)n * sizeof(r))
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		memcpy(&r, p + sizeof(be) + (size_t)i * sizeof(r), sizeof(r));
+		if (!udp_mig_rec_ok(&r)) {
+			err("migrate: UDP flow %" PRIu32 " of %" PRIu32
+			    " malformed", i, n);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/**
+ * udp_mig_sock() - A migrated flow's own socket: bound as it was on the
+ *		    source, connected to the same peer, not in epoll yet
+ * @f:		Flow, with @laddr, @lport, @dst and @dport
+ *
+ * Return: 0, -errno (-EADDRINUSE: someone still holds the port)
+ *
+ * #syscalls socket bind connect close
+ */
+static int udp_mig_sock(struct udp_flow *f)
+{
+	int af = inany_v4(&f->dst) ? AF_INET : AF_INET6, fd, rc;
+	union sockaddr_inany sa;
+	socklen_t sl;
+
+	fd = socket(af, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    IPPROTO_UDP);
+	if (fd < 0)
+		return -errno;
+	if (fd >= (1 << 23)) {
+		rc = -EMFILE;
 		goto err_close;
+	}
+	sl = inany_sockaddr(&sa.ss, &f->laddr, f->lport);
+	if (bind(fd, &sa.sa, sl)) {
+		rc = -errno;
+		goto err_close;
+	}
+	sl = inany_sockaddr(&sa.ss, &f->dst, f->dport);
+	if (connect(fd, &sa.sa, sl)) {
+		rc = -errno;
+		goto err_close;
+	}
+	f->fd = fd;
 	return 0;
 
 err_close:
@@ -594,55 +983,207 @@ err_close:
 }
 
 /**
- * udp_init() - Bind sockets for the forwarded ports (-u)
- * @c:		Execution context, with c->epollfd open
- *
- * One socket per forwarded port and enabled family (IPv6 sockets are
- * IPv6-only), or only the family of the address given in the spec.  A
- * port we can't bind is reported and skipped.
- *
- * Return: 0 if every socket was bound, else -errno of the first failure
- *	   (the others are bound and served)
+ * udp_mig_drop() - Log and drop a migrated flow that can't be rebuilt
+ * @c:		Execution context
+ * @idx:	Flow index
+ * @why:	Reason, for the log
  */
-int udp_init(struct ctx *c)
+static void udp_mig_drop(const struct ctx *c, unsigned idx, const char *why)
 {
-	const struct fwd_ports *fwd = &c->udp;
-	bool v4 = c->v4 && fwd->addr.family != AF_INET6;
-	bool v6 = c->v6 && fwd->addr.family != AF_INET;
-	unsigned port, failed = 0;
-	int rc, rc4, rc6, first = 0;
+	const struct udp_flow *f = &udp_flows[idx];
+	char a[INET6_ADDRSTRLEN];
 
-	for (port = 1; port <= 65535; port++) {
-		if (!fwd_port_forwarded(fwd, port))
-			continue;
-		rc4 = v4 ? udp_listen_sock(c, AF_INET, port) : 0;
-		rc6 = v6 ? udp_listen_sock(c, AF_INET6, port) : 0;
-		rc = rc4 ? rc4 : rc6;
-		if (!rc)
-			continue;
-		if (!failed++) {
-			first = rc;
-			warn("UDP: can't bind forwarded port %u: %s", port,
-			     strerror(-rc));
-		}
-	}
-	if (failed > 1)
-		warn("UDP: %u forwarded ports could not be bound", failed);
-	return first;
+	warn_ratelimit("UDP: migrated flow from port %u to %s:%u dropped: %s",
+		       f->hport ? f->hport : f->lport,
+		       inany_ntop(&f->dst, a, sizeof(a)), f->dport, why);
+	udp_flow_close(c, idx);
 }
 
 /**
- * udp_timer() - Free flows idle for UDP_TIMEOUT_MS
- * @c:		Execution context, c->now current
+ * udp_mig_stage_one() - Rebuild one flow from a checked record, staged
+ * @c:		Execution context
+ * @r:		Record
  */
-void udp_timer(struct ctx *c)
+static void udp_mig_stage_one(const struct ctx *c,
+			      const struct mig_udp_flow *r)
+{
+	bool fwd = r->kind == MIG_UDP_FWD;
+	uint16_t lport = ntohs(r->lport);
+	struct flow_key key = { 0 };
+	struct udp_flow *f;
+	int idx, rc;
+
+	key.proto = IPPROTO_UDP;
+	memcpy(&key.gaddr, r->gaddr, 16);
+	memcpy(&key.faddr, r->faddr, 16);
+	key.gport = ntohs(r->gport);
+	key.fport = ntohs(r->fport);
+
+	if ((idx = flow_alloc(FLOW_UDP, &key)) < 0) {
+		warn_ratelimit("UDP: migrated flow to port %u dropped: %s",
+			       key.fport, idx == -EEXIST ?
+			       "twice in the stream" : strerror(-idx));
+		return;
+	}
+	f = &udp_flows[idx];
+	memset(f, 0, sizeof(*f));
+	f->fd = -1;
+	memcpy(&f->laddr, r->laddr, 16);
+	memcpy(&f->dst, r->raddr, 16);
+	f->lport = lport;
+	f->dport = ntohs(r->rport);
+	f->last = c->now;
+	f->mig = UDP_MIG_STAGED;
+
+	if (fwd) {
+		f->hport = lport;
+		if (!fwd_port_forwarded(&c->udp, lport) ||
+		    fwd_port_to_guest(&c->udp, lport) != key.gport ||
+		    !(inany_v4(&f->dst) ? c->v4 : c->v6))
+			udp_mig_drop(c, idx, "port not forwarded here");
+		return;
+	}
+	rc = udp_mig_sock(f);
+	if (rc == -EADDRINUSE)
+		f->mig = UDP_MIG_PENDING;
+	else if (rc)
+		udp_mig_drop(c, idx, strerror(-rc));
+}
+
+/**
+ * udp_mig_stage() - Apply MIG_SEC_UDP: rebuild the flows, staged
+ * @c:		Execution context
+ * @p:		Checked payload
+ * @len:	Its length
+ *
+ * What an earlier load staged is let go first: a load retried (a source
+ * taking its state back while a target holds it) doesn't count twice.
+ * The forwarded ports are bound, not served yet.
+ *
+ * Return: 0 (flows that can't be rebuilt are dropped, logged)
+ */
+int udp_mig_stage(struct ctx *c, const uint8_t *p, size_t len)
+{
+	struct mig_udp_flow r;
+	uint32_t n, i;
+	__be32 be;
+
+	udp_mig_unstage(c);
+	udp_listen_bind(c);
+	memcpy(&be, p, sizeof(be));
+	n = ntohl(be);
+	ASSERT(len == sizeof(be) + (size_t)n * sizeof(r));
+	for (i = 0; i < n; i++) {
+		memcpy(&r, p + sizeof(be) + (size_t)i * sizeof(r), sizeof(r));
+		udp_mig_stage_one(c, &r);
+	}
+	return 0;
+}
+
+/**
+ * udp_mig_go() - A flow with its socket rebuilt carries on
+ * @c:		Execution context
+ * @idx:	Flow index
+ */
+static void udp_mig_go(const struct ctx *c, unsigned idx)
+{
+	struct udp_flow *f = &udp_flows[idx];
+
+	if (f->fd >= 0 && ev_add(c->epollfd, f->fd, EPOLLIN, EV_UDP, idx)) {
+		udp_mig_drop(c, idx, "can't poll its socket");
+		return;
+	}
+	f->mig = UDP_MIG_NONE;
+	f->last = c->now;
+}
+
+/**
+ * udp_mig_activate() - Our guest runs: staged flows carry on
+ * @c:		Execution context
+ *
+ * Flows whose port is still held are retried from now on, by
+ * udp_mig_timer().
+ */
+void udp_mig_activate(struct ctx *c)
 {
 	int idx;
 
 	for (idx = flow_next(FLOW_UDP, -1); idx >= 0;
 	     idx = flow_next(FLOW_UDP, idx)) {
-		if (timespec_diff_ms(&c->now, &udp_flows[idx].last) >=
-		    UDP_TIMEOUT_MS)
+		struct udp_flow *f = &udp_flows[idx];
+
+		if (f->mig == UDP_MIG_STAGED) {
+			udp_mig_go(c, idx);
+		} else if (f->mig == UDP_MIG_PENDING) {
+			f->mig = UDP_MIG_RETRY;
+			f->last = c->now;
+		}
+	}
+	udp_listen_start(c);
+	udp_mig_timer(c);
+}
+
+/**
+ * udp_mig_timer() - Retry flows whose port was held, give up after
+ *		     UDP_MIG_RETRY_MS
+ * @c:		Execution context, c->now current
+ */
+void udp_mig_timer(struct ctx *c)
+{
+	int idx, rc;
+
+	for (idx = flow_next(FLOW_UDP, -1); idx >= 0;
+	     idx = flow_next(FLOW_UDP, idx)) {
+		struct udp_flow *f = &udp_flows[idx];
+
+		if (f->mig != UDP_MIG_RETRY)
+			continue;
+		rc = udp_mig_sock(f);
+		if (!rc)
+			udp_mig_go(c, idx);
+		else if (rc != -EADDRINUSE)
+			udp_mig_drop(c, idx, strerror(-rc));
+		else if (timespec_diff_ms(&c->now, &f->last) >=
+			 UDP_MIG_RETRY_MS)
+			udp_mig_drop(c, idx, "its port stayed in use");
+	}
+}
+
+/**
+ * udp_mig_unstage() - Let go of what a load staged, silently
+ * @c:		Execution context
+ *
+ * Staged sockets are closed (they sent nothing), and so are the forwarded
+ * ports, bound but not served yet.
+ */
+void udp_mig_unstage(struct ctx *c)
+{
+	int idx;
+
+	for (idx = flow_next(FLOW_UDP, -1); idx >= 0;
+	     idx = flow_next(FLOW_UDP, idx)) {
+		if (udp_flows[idx].mig == UDP_MIG_STAGED ||
+		    udp_flows[idx].mig == UDP_MIG_PENDING)
 			udp_flow_close(c, idx);
 	}
+	if (!udp_lpolled)
+		udp_listen_stop(c);
+}
+
+/**
+ * udp_mig_release() - Source, state handed over: close every flow and the
+ *		       forwarded ports
+ * @c:		Execution context
+ *
+ * A target on the same host binds the same ports; if the migration fails,
+ * the flows come back from our stream (udp_mig_stage()).
+ */
+void udp_mig_release(struct ctx *c)
+{
+	int idx;
+
+	for (idx = flow_next(FLOW_UDP, -1); idx >= 0;
+	     idx = flow_next(FLOW_UDP, idx))
+		udp_flow_close(c, idx);
+	udp_listen_stop(c);
 }
