@@ -8,7 +8,9 @@
  * only a group in net.ipv4.ping_group_range (which covers both families).
  * The echo identifier is the socket's local port: we bind it to the
  * guest's identifier, so the remote sees that, or let the kernel pick one
- * if another ping socket has it (EADDRINUSE).  The kernel fills the
+ * if another ping socket has it (EADDRINUSE).  Ping sockets allow sharing
+ * an identifier by default (the newest takes the replies): ours clear
+ * SO_REUSEADDR, so that nobody shares theirs.  The kernel fills the
  * checksum; the sequence number and data go through unchanged.
  *
  * Each (destination, guest identifier) pair is an echo "flow" with its own
@@ -174,14 +176,14 @@ static struct icmp_flow *icmp_flow_slot(const struct ctx *c)
  *
  * Return: socket, or -errno (-EADDRINUSE: another socket has @id)
  *
- * #syscalls socket bind close
+ * #syscalls socket setsockopt bind close
  */
 static int icmp_sock(bool v4, uint16_t id)
 {
 	union sockaddr_inany sa;
 	union inany_addr any = { .a6 = IN6ADDR_ANY_INIT };
 	socklen_t sl;
-	int fd, rc;
+	int fd, rc, zero = 0;
 
 	if (v4)
 		inany_from_v4(&any, (struct in_addr){ 0 });
@@ -195,7 +197,12 @@ static int icmp_sock(bool v4, uint16_t id)
 		rc = -EMFILE;		/* doesn't fit an event tag */
 		goto err_close;
 	}
-	if (bind(fd, &sa.sa, sl)) {
+	/* Ping sockets come with SO_REUSEADDR set: the last one bound to an
+	 * identifier would take the replies of all of them.  Ours have it
+	 * alone, or get EADDRINUSE.
+	 */
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &zero, sizeof(zero)) ||
+	    bind(fd, &sa.sa, sl)) {
 		rc = -errno;
 		goto err_close;
 	}
