@@ -60,6 +60,7 @@
 #include "checksum.h"
 #include "tap_out.h"
 #include "mig_wire.h"
+#include "mig_rec.h"
 
 #define ICMP_WARN_INTERVAL	60	/* seconds between socket warnings */
 #define ICMP_RECV_BATCH		32	/* replies read per event at most */
@@ -469,15 +470,15 @@ void icmp_timer(struct ctx *c)
  */
 int icmp_mig_save(struct ctx *c, struct mig_buf *b)
 {
+	long at = mig_recs_begin(b);
 	struct mig_icmp_flow r;
-	size_t at = b->len, i;
 	uint32_t n = 0;
-	__be32 be = 0;
+	size_t i;
 	int rc;
 
 	(void)c;
-	if ((rc = mig_buf_put(b, &be, sizeof(be))))	/* count, below */
-		return rc;
+	if (at < 0)
+		return (int)at;
 	for (i = 0; i < ICMP_FLOWS; i++) {
 		const struct icmp_flow *f = &icmp_flows[i];
 		union sockaddr_inany sa;
@@ -505,8 +506,7 @@ int icmp_mig_save(struct ctx *c, struct mig_buf *b)
 			return rc;
 		n++;
 	}
-	be = htonl(n);
-	memcpy(b->p + at, &be, sizeof(be));
+	mig_recs_end(b, at, n);
 	return 0;
 }
 
@@ -545,31 +545,26 @@ static bool icmp_mig_rec_ok(const struct mig_icmp_flow *r)
  */
 int icmp_mig_check(const struct ctx *c, const uint8_t *p, size_t len)
 {
+	long n = mig_recs(p, len, sizeof(struct mig_icmp_flow), ICMP_FLOWS);
 	struct mig_icmp_flow r, o;
-	uint32_t n, i, j;
-	__be32 be;
+	long i, j;
 
 	(void)c;
-	if (len < sizeof(be))
-		return -EINVAL;
-	memcpy(&be, p, sizeof(be));
-	n = ntohl(be);
-	if (n > ICMP_FLOWS || len != sizeof(be) + (size_t)n * sizeof(r))
-		return -EINVAL;
+	if (n < 0)
+		return (int)n;
 	for (i = 0; i < n; i++) {
-		memcpy(&r, p + sizeof(be) + (size_t)i * sizeof(r), sizeof(r));
+		memcpy(&r, p + 4 + (size_t)i * sizeof(r), sizeof(r));
 		if (!icmp_mig_rec_ok(&r))
 			goto bad;
 		for (j = 0; j < i; j++) {
-			memcpy(&o, p + sizeof(be) + (size_t)j * sizeof(o),
-			       sizeof(o));
+			memcpy(&o, p + 4 + (size_t)j * sizeof(o), sizeof(o));
 			if (o.id == r.id && !memcmp(o.dst, r.dst, 16))
 				goto bad;
 		}
 	}
 	return 0;
 bad:
-	err("migrate: ICMP flow %" PRIu32 " of %" PRIu32 " malformed", i, n);
+	err("migrate: ICMP flow %ld of %ld malformed, or twice", i, n);
 	return -EINVAL;
 }
 
@@ -601,19 +596,16 @@ static void icmp_mig_drop(const struct ctx *c, struct icmp_flow *f, int rc)
  */
 int icmp_mig_stage(struct ctx *c, const uint8_t *p, size_t len)
 {
+	long n = mig_recs(p, len, sizeof(struct mig_icmp_flow), ICMP_FLOWS), i;
 	struct mig_icmp_flow r;
 	struct icmp_flow *f;
 	union inany_addr d;
-	uint32_t n, i;
-	__be32 be;
 	int fd;
 
+	ASSERT(n >= 0);		/* checked */
 	icmp_mig_unstage(c);
-	memcpy(&be, p, sizeof(be));
-	n = ntohl(be);
-	ASSERT(len == sizeof(be) + (size_t)n * sizeof(r));
 	for (i = 0; i < n; i++) {
-		memcpy(&r, p + sizeof(be) + (size_t)i * sizeof(r), sizeof(r));
+		memcpy(&r, p + 4 + (size_t)i * sizeof(r), sizeof(r));
 		memcpy(&d, r.dst, 16);
 		if ((f = icmp_flow_find(&d, ntohs(r.id))))
 			icmp_flow_close(c, f);	/* ours is older */

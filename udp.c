@@ -31,20 +31,9 @@
  * Flows idle for UDP_TIMEOUT_MS are freed by udp_timer(), which closes
  * their own sockets, never the shared listening ones.
  *
- * Migration (MIG_SEC_UDP, doc/migration.md): the source writes one record
- * per flow: key, host-side local address and port, peer.  Once the stream
- * is out, udp_mig_release() closes its flows and listening sockets, so
- * that a target on the same host can bind the same ports; a failed
- * migration takes them back from the kept stream, as a target would.  The
- * target (udp_mig_stage()) binds each own socket to the old local address
- * and port and connects it to the old peer, so the peer sees no change,
- * but leaves it out of epoll (datagrams wait in the kernel) until our
- * guest runs (udp_mig_activate()).  A forwarded flow keeps its key and
- * latest peer; its port is the target's own -u configuration.  A port
- * someone else still holds (EADDRINUSE: a target on this host that hasn't
- * let go yet) is retried on the migration timer for UDP_MIG_RETRY_MS; a
- * flow that can't be rebuilt is logged (rate-limited) and dropped, the
- * others carry on.  Datagrams in flight meanwhile may be lost.
+ * Migration (MIG_SEC_UDP): udp_migrate.c.  A migrated flow still being
+ * rebuilt (udp_flow.h, enum udp_mig) is left alone by the timer, and the
+ * guest's datagrams for it are dropped until its socket is back.
  *
  * Bad input: a datagram from the guest shorter than its header, with a
  * length field past the packet, from or to port 0, or to an unspecified,
@@ -57,7 +46,6 @@
  */
 
 #include <errno.h>
-#include <inttypes.h>
 #include <string.h>
 #include <netinet/udp.h>
 #include <sys/epoll.h>
@@ -65,8 +53,8 @@
 #include <unistd.h>
 
 #include "udp.h"
+#include "udp_flow.h"
 #include "flow.h"
-#include "mig_wire.h"
 #include "fwd.h"
 #include "tap_out.h"
 #include "checksum.h"
@@ -76,51 +64,20 @@
 #define UDP_MAX_PAYLOAD		(65535 - UDP_HDR_LEN)
 #define IP4_HDR_LEN		20
 #define IP6_HDR_LEN		40
-#define UDP_MIG_RETRY_MS	60000	/* then a rebuild waiting for its port
-					 * gives up */
-
-/**
- * enum udp_mig - Where a migrated flow is in its rebuild
- * @UDP_MIG_NONE:	Running (or never migrated)
- * @UDP_MIG_STAGED:	Socket rebuilt (or none needed), out of epoll until
- *			our guest runs
- * @UDP_MIG_PENDING:	Its port is still held: no socket yet, the guest
- *			doesn't run yet
- * @UDP_MIG_RETRY:	Its port is still held, the guest runs: retried on
- *			each migration tick, since @last
- */
-enum udp_mig {
-	UDP_MIG_NONE = 0,
-	UDP_MIG_STAGED,
-	UDP_MIG_PENDING,
-	UDP_MIG_RETRY,
-};
-
-/**
- * struct udp_flow - UDP state of one flow
- * @fd:		Own connected socket (guest-initiated), or -1
- * @hport:	Forwarded host port replies go out of (host-initiated), host
- *		order, or 0 for a flow with its own socket
- * @dst:	Peer as the host sees it: fwd_nat_outbound() of the key's
- *		foreign address for @fd, the latest sender for @hport
- * @dport:	Port of @dst, host order
- * @last:	Last datagram either way (CLOCK_MONOTONIC)
- * @mig:	enum udp_mig
- * @laddr:	Migrated own socket: local address to bind
- * @lport:	Its local port, host order
- */
-struct udp_flow {
-	int fd;
-	uint16_t hport;
-	union inany_addr dst;
-	uint16_t dport;
-	struct timespec last;
-	uint8_t mig;
-	union inany_addr laddr;
-	uint16_t lport;
-};
 
 static struct udp_flow udp_flows[FLOW_MAX];
+
+/**
+ * udp_flow_at() - The UDP state of a flow
+ * @idx:	Flow index, below FLOW_MAX
+ *
+ * Return: its entry
+ */
+struct udp_flow *udp_flow_at(unsigned idx)
+{
+	ASSERT(idx < FLOW_MAX);
+	return &udp_flows[idx];
+}
 static int udp_lsock[2][65536];	/* listening sockets: fd + 1, 0 if none;
 				 * [0] IPv4, [1] IPv6, by host port */
 static bool udp_lbound;		/* listening sockets are bound */
@@ -150,8 +107,8 @@ const struct udp_stats *udp_stats(void)
  *
  * Return: 0 on success, -EAFNOSUPPORT for another family
  */
-static int udp_sa_to(const union sockaddr_inany *sa, union inany_addr *a,
-		     uint16_t *port)
+int udp_sa_to(const union sockaddr_inany *sa, union inany_addr *a,
+	      uint16_t *port)
 {
 	if (sa->sa.sa_family == AF_INET) {
 		inany_from_v4(a, sa->sa4.sin_addr);
@@ -173,7 +130,7 @@ static int udp_sa_to(const union sockaddr_inany *sa, union inany_addr *a,
  *
  * Return: false for port 0, unspecified, multicast or limited broadcast
  */
-static bool udp_dst_ok(const union inany_addr *a, uint16_t port)
+bool udp_dst_ok(const union inany_addr *a, uint16_t port)
 {
 	const struct in_addr *a4 = inany_v4(a);
 
@@ -200,7 +157,7 @@ static bool udp_dst_ok(const union inany_addr *a, uint16_t port)
  *
  * #syscalls close
  */
-static void udp_flow_close(const struct ctx *c, unsigned idx)
+void udp_flow_close(const struct ctx *c, unsigned idx)
 {
 	struct udp_flow *f = &udp_flows[idx];
 
@@ -214,21 +171,20 @@ static void udp_flow_close(const struct ctx *c, unsigned idx)
 }
 
 /**
- * udp_flow_sock() - Open a flow's own socket, connected to its peer
- * @c:		Execution context
- * @idx:	Flow index
- * @f:		Flow, with @dst and @dport set
+ * udp_sock_open() - A socket connected to a flow's peer
+ * @f:		Flow, with @dst and @dport set, and @laddr and @lport if @bound
+ * @bound:	Bind to @laddr and @lport first (a migrated flow), else
+ *		connect() picks them
  *
- * Return: 0 on success, -errno on failure (no socket left open)
+ * Return: socket, or -errno (-EADDRINUSE: someone holds the port)
  *
- * #syscalls socket connect close
+ * #syscalls socket bind connect close
  */
-static int udp_flow_sock(const struct ctx *c, unsigned idx,
-			 struct udp_flow *f)
+int udp_sock_open(const struct udp_flow *f, bool bound)
 {
 	int af = inany_v4(&f->dst) ? AF_INET : AF_INET6, fd, rc;
 	union sockaddr_inany sa;
-	socklen_t sl = inany_sockaddr(&sa.ss, &f->dst, f->dport);
+	socklen_t sl;
 
 	fd = socket(af, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 		    IPPROTO_UDP);
@@ -238,20 +194,47 @@ static int udp_flow_sock(const struct ctx *c, unsigned idx,
 		rc = -EMFILE;		/* doesn't fit an event tag */
 		goto err_close;
 	}
+	sl = inany_sockaddr(&sa.ss, &f->laddr, f->lport);
+	if (bound && bind(fd, &sa.sa, sl)) {
+		rc = -errno;
+		goto err_close;
+	}
+	sl = inany_sockaddr(&sa.ss, &f->dst, f->dport);
 	if (connect(fd, &sa.sa, sl)) {
 		rc = -errno;
 		goto err_close;
 	}
-	rc = ev_add(c->epollfd, fd, EPOLLIN, EV_UDP, idx);
-	if (rc)
-		goto err_close;
-
-	f->fd = fd;
-	return 0;
+	return fd;
 
 err_close:
 	close(fd);
 	return rc;
+}
+
+/**
+ * udp_flow_sock() - Open a flow's own socket, connected to its peer
+ * @c:		Execution context
+ * @idx:	Flow index
+ * @f:		Flow, with @dst and @dport set
+ *
+ * Return: 0 on success, -errno on failure (no socket left open)
+ *
+ * #syscalls close
+ */
+static int udp_flow_sock(const struct ctx *c, unsigned idx,
+			 struct udp_flow *f)
+{
+	int fd = udp_sock_open(f, false), rc;
+
+	if (fd < 0)
+		return fd;
+	rc = ev_add(c->epollfd, fd, EPOLLIN, EV_UDP, idx);
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	f->fd = fd;
+	return 0;
 }
 
 /**
@@ -669,7 +652,7 @@ err_close:
  * Return: 0 if every socket was bound (or already was), else -errno of
  *	   the first failure (the others are bound)
  */
-static int udp_listen_bind(const struct ctx *c)
+int udp_listen_bind(const struct ctx *c)
 {
 	const struct fwd_ports *fwd = &c->udp;
 	bool v4 = c->v4 && fwd->addr.family != AF_INET6;
@@ -756,6 +739,18 @@ void udp_listen_stop(const struct ctx *c)
 }
 
 /**
+ * udp_listen_unbind() - Close the forwarded ports if bound, not served yet
+ * @c:		Execution context
+ *
+ * A load that bound them (udp_mig_stage()) failed, or was replaced.
+ */
+void udp_listen_unbind(const struct ctx *c)
+{
+	if (!udp_lpolled)
+		udp_listen_stop(c);
+}
+
+/**
  * udp_init() - Check that the forwarded ports (-u) can be bound
  * @c:		Execution context, with c->epollfd open
  *
@@ -789,401 +784,4 @@ void udp_timer(struct ctx *c)
 		    UDP_TIMEOUT_MS)
 			udp_flow_close(c, idx);
 	}
-}
-
-/* ---------------------------------------------------------------- */
-/* Migration                                                         */
-/* ---------------------------------------------------------------- */
-
-/**
- * udp_mig_rec() - Fill the record of a flow
- * @c:		Execution context
- * @idx:	Flow index, live
- * @r:		Record, set
- *
- * Return: 0, -errno if the flow's socket can't tell its local address
- *
- * #syscalls getsockname
- */
-static int udp_mig_rec(const struct ctx *c, unsigned idx,
-		       struct mig_udp_flow *r)
-{
-	const struct flow_key *key = flow_key(idx);
-	const struct udp_flow *f = &udp_flows[idx];
-	union inany_addr la = f->laddr;
-	uint16_t lport = f->lport;
-	union sockaddr_inany sa;
-	socklen_t sl = sizeof(sa);
-
-	if (f->hport) {
-		fwd_bind_addr(&c->udp, inany_v4(&f->dst) ? AF_INET : AF_INET6,
-			      &la);
-		lport = f->hport;
-	} else if (f->fd >= 0) {
-		if (getsockname(f->fd, &sa.sa, &sl))
-			return -errno;
-		if (udp_sa_to(&sa, &la, &lport))
-			return -EAFNOSUPPORT;
-	}
-
-	memset(r, 0, sizeof(*r));
-	memcpy(r->gaddr, &key->gaddr, 16);
-	memcpy(r->faddr, &key->faddr, 16);
-	r->gport = htons(key->gport);
-	r->fport = htons(key->fport);
-	memcpy(r->laddr, &la, 16);
-	memcpy(r->raddr, &f->dst, 16);
-	r->lport = htons(lport);
-	r->rport = htons(f->dport);
-	r->kind = f->hport ? MIG_UDP_FWD : MIG_UDP_OWN;
-	return 0;
-}
-
-/**
- * udp_mig_save() - MIG_SEC_UDP: a count, then one record per flow
- * @c:		Execution context
- * @b:		Buffer to append to
- *
- * A flow whose socket can't tell its local address is left out, logged.
- *
- * Return: 0, -ENOMEM
- */
-int udp_mig_save(struct ctx *c, struct mig_buf *b)
-{
-	size_t at = b->len;
-	struct mig_udp_flow r;
-	uint32_t n = 0;
-	__be32 be = 0;
-	int idx, rc;
-
-	if ((rc = mig_buf_put(b, &be, sizeof(be))))	/* count, below */
-		return rc;
-	for (idx = flow_next(FLOW_UDP, -1); idx >= 0;
-	     idx = flow_next(FLOW_UDP, idx)) {
-		if ((rc = udp_mig_rec(c, idx, &r))) {
-			warn_ratelimit("UDP: flow %d not migrated: %s", idx,
-				       strerror(-rc));
-			continue;
-		}
-		if ((rc = mig_buf_put(b, &r, sizeof(r))))
-			return rc;
-		n++;
-	}
-	be = htonl(n);
-	memcpy(b->p + at, &be, sizeof(be));
-	return 0;
-}
-
-/**
- * udp_mig_rec_ok() - Check one record
- * @r:		Record
- *
- * Return: true if its fields are valid: kind, zero padding, one address
- *	   family, no port 0, unicast addresses (the local address of a
- *	   forwarded port may be unspecified)
- */
-static bool udp_mig_rec_ok(const struct mig_udp_flow *r)
-{
-	union inany_addr g, f, l, p;
-	bool v4;
-
-	memcpy(&g, r->gaddr, 16);
-	memcpy(&f, r->faddr, 16);
-	memcpy(&l, r->laddr, 16);
-	memcpy(&p, r->raddr, 16);
-	v4 = inany_v4(&g);
-
-	if ((r->kind != MIG_UDP_OWN && r->kind != MIG_UDP_FWD) ||
-	    r->pad[0] || r->pad[1] || r->pad[2])
-		return false;
-	if (v4 != !!inany_v4(&f) || v4 != !!inany_v4(&l) ||
-	    v4 != !!inany_v4(&p))
-		return false;
-	if (!udp_dst_ok(&g, ntohs(r->gport)) ||
-	    !udp_dst_ok(&f, ntohs(r->fport)) ||
-	    !udp_dst_ok(&p, ntohs(r->rport)) || !r->lport)
-		return false;
-	if (r->kind == MIG_UDP_FWD &&
-	    (v4 ? !inany_v4(&l)->s_addr : IN6_IS_ADDR_UNSPECIFIED(&l.a6)))
-		return true;	/* bound to any address */
-	return udp_dst_ok(&l, 1);
-}
-
-/**
- * udp_mig_check() - Check a MIG_SEC_UDP payload, touching nothing
- * @c:		Execution context
- * @p:		Payload
- * @len:	Its length
- *
- * Return: 0, -EINVAL if malformed
- */
-int udp_mig_check(const struct ctx *c, const uint8_t *p, size_t len)
-{
-	struct mig_udp_flow r;
-	uint32_t n, i;
-	__be32 be;
-
-	(void)c;
-	if (len < sizeof(be))
-		return -EINVAL;
-	memcpy(&be, p, sizeof(be));
-	n = ntohl(be);
-	if (n > FLOW_MAX || len != sizeof(be) + (size_t)n * sizeof(r))
-		return -EINVAL;
-	for (i = 0; i < n; i++) {
-		memcpy(&r, p + sizeof(be) + (size_t)i * sizeof(r), sizeof(r));
-		if (!udp_mig_rec_ok(&r)) {
-			err("migrate: UDP flow %" PRIu32 " of %" PRIu32
-			    " malformed", i, n);
-			return -EINVAL;
-		}
-	}
-	return 0;
-}
-
-/**
- * udp_mig_sock() - A migrated flow's own socket: bound as it was on the
- *		    source, connected to the same peer, not in epoll yet
- * @f:		Flow, with @laddr, @lport, @dst and @dport
- *
- * Return: 0, -errno (-EADDRINUSE: someone still holds the port)
- *
- * #syscalls socket bind connect close
- */
-static int udp_mig_sock(struct udp_flow *f)
-{
-	int af = inany_v4(&f->dst) ? AF_INET : AF_INET6, fd, rc;
-	union sockaddr_inany sa;
-	socklen_t sl;
-
-	fd = socket(af, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		    IPPROTO_UDP);
-	if (fd < 0)
-		return -errno;
-	if (fd >= (1 << 23)) {
-		rc = -EMFILE;
-		goto err_close;
-	}
-	sl = inany_sockaddr(&sa.ss, &f->laddr, f->lport);
-	if (bind(fd, &sa.sa, sl)) {
-		rc = -errno;
-		goto err_close;
-	}
-	sl = inany_sockaddr(&sa.ss, &f->dst, f->dport);
-	if (connect(fd, &sa.sa, sl)) {
-		rc = -errno;
-		goto err_close;
-	}
-	f->fd = fd;
-	return 0;
-
-err_close:
-	close(fd);
-	return rc;
-}
-
-/**
- * udp_mig_drop() - Log and drop a migrated flow that can't be rebuilt
- * @c:		Execution context
- * @idx:	Flow index
- * @why:	Reason, for the log
- */
-static void udp_mig_drop(const struct ctx *c, unsigned idx, const char *why)
-{
-	const struct udp_flow *f = &udp_flows[idx];
-	char a[INET6_ADDRSTRLEN];
-
-	warn_ratelimit("UDP: migrated flow from port %u to %s:%u dropped: %s",
-		       f->hport ? f->hport : f->lport,
-		       inany_ntop(&f->dst, a, sizeof(a)), f->dport, why);
-	udp_flow_close(c, idx);
-}
-
-/**
- * udp_mig_stage_one() - Rebuild one flow from a checked record, staged
- * @c:		Execution context
- * @r:		Record
- */
-static void udp_mig_stage_one(const struct ctx *c,
-			      const struct mig_udp_flow *r)
-{
-	bool fwd = r->kind == MIG_UDP_FWD;
-	uint16_t lport = ntohs(r->lport);
-	struct flow_key key = { 0 };
-	struct udp_flow *f;
-	int idx, rc;
-
-	key.proto = IPPROTO_UDP;
-	memcpy(&key.gaddr, r->gaddr, 16);
-	memcpy(&key.faddr, r->faddr, 16);
-	key.gport = ntohs(r->gport);
-	key.fport = ntohs(r->fport);
-
-	if ((idx = flow_alloc(FLOW_UDP, &key)) < 0) {
-		warn_ratelimit("UDP: migrated flow to port %u dropped: %s",
-			       key.fport, idx == -EEXIST ?
-			       "twice in the stream" : strerror(-idx));
-		return;
-	}
-	f = &udp_flows[idx];
-	memset(f, 0, sizeof(*f));
-	f->fd = -1;
-	memcpy(&f->laddr, r->laddr, 16);
-	memcpy(&f->dst, r->raddr, 16);
-	f->lport = lport;
-	f->dport = ntohs(r->rport);
-	f->last = c->now;
-	f->mig = UDP_MIG_STAGED;
-
-	if (fwd) {
-		f->hport = lport;
-		if (!fwd_port_forwarded(&c->udp, lport) ||
-		    fwd_port_to_guest(&c->udp, lport) != key.gport ||
-		    !(inany_v4(&f->dst) ? c->v4 : c->v6))
-			udp_mig_drop(c, idx, "port not forwarded here");
-		return;
-	}
-	rc = udp_mig_sock(f);
-	if (rc == -EADDRINUSE)
-		f->mig = UDP_MIG_PENDING;
-	else if (rc)
-		udp_mig_drop(c, idx, strerror(-rc));
-}
-
-/**
- * udp_mig_stage() - Apply MIG_SEC_UDP: rebuild the flows, staged
- * @c:		Execution context
- * @p:		Checked payload
- * @len:	Its length
- *
- * What an earlier load staged is let go first: a load retried (a source
- * taking its state back while a target holds it) doesn't count twice.
- * The forwarded ports are bound, not served yet.
- *
- * Return: 0 (flows that can't be rebuilt are dropped, logged)
- */
-int udp_mig_stage(struct ctx *c, const uint8_t *p, size_t len)
-{
-	struct mig_udp_flow r;
-	uint32_t n, i;
-	__be32 be;
-
-	udp_mig_unstage(c);
-	udp_listen_bind(c);
-	memcpy(&be, p, sizeof(be));
-	n = ntohl(be);
-	ASSERT(len == sizeof(be) + (size_t)n * sizeof(r));
-	for (i = 0; i < n; i++) {
-		memcpy(&r, p + sizeof(be) + (size_t)i * sizeof(r), sizeof(r));
-		udp_mig_stage_one(c, &r);
-	}
-	return 0;
-}
-
-/**
- * udp_mig_go() - A flow with its socket rebuilt carries on
- * @c:		Execution context
- * @idx:	Flow index
- */
-static void udp_mig_go(const struct ctx *c, unsigned idx)
-{
-	struct udp_flow *f = &udp_flows[idx];
-
-	if (f->fd >= 0 && ev_add(c->epollfd, f->fd, EPOLLIN, EV_UDP, idx)) {
-		udp_mig_drop(c, idx, "can't poll its socket");
-		return;
-	}
-	f->mig = UDP_MIG_NONE;
-	f->last = c->now;
-}
-
-/**
- * udp_mig_activate() - Our guest runs: staged flows carry on
- * @c:		Execution context
- *
- * Flows whose port is still held are retried from now on, by
- * udp_mig_timer().
- */
-void udp_mig_activate(struct ctx *c)
-{
-	int idx;
-
-	for (idx = flow_next(FLOW_UDP, -1); idx >= 0;
-	     idx = flow_next(FLOW_UDP, idx)) {
-		struct udp_flow *f = &udp_flows[idx];
-
-		if (f->mig == UDP_MIG_STAGED) {
-			udp_mig_go(c, idx);
-		} else if (f->mig == UDP_MIG_PENDING) {
-			f->mig = UDP_MIG_RETRY;
-			f->last = c->now;
-		}
-	}
-	udp_listen_start(c);
-	udp_mig_timer(c);
-}
-
-/**
- * udp_mig_timer() - Retry flows whose port was held, give up after
- *		     UDP_MIG_RETRY_MS
- * @c:		Execution context, c->now current
- */
-void udp_mig_timer(struct ctx *c)
-{
-	int idx, rc;
-
-	for (idx = flow_next(FLOW_UDP, -1); idx >= 0;
-	     idx = flow_next(FLOW_UDP, idx)) {
-		struct udp_flow *f = &udp_flows[idx];
-
-		if (f->mig != UDP_MIG_RETRY)
-			continue;
-		rc = udp_mig_sock(f);
-		if (!rc)
-			udp_mig_go(c, idx);
-		else if (rc != -EADDRINUSE)
-			udp_mig_drop(c, idx, strerror(-rc));
-		else if (timespec_diff_ms(&c->now, &f->last) >=
-			 UDP_MIG_RETRY_MS)
-			udp_mig_drop(c, idx, "its port stayed in use");
-	}
-}
-
-/**
- * udp_mig_unstage() - Let go of what a load staged, silently
- * @c:		Execution context
- *
- * Staged sockets are closed (they sent nothing), and so are the forwarded
- * ports, bound but not served yet.
- */
-void udp_mig_unstage(struct ctx *c)
-{
-	int idx;
-
-	for (idx = flow_next(FLOW_UDP, -1); idx >= 0;
-	     idx = flow_next(FLOW_UDP, idx)) {
-		if (udp_flows[idx].mig == UDP_MIG_STAGED ||
-		    udp_flows[idx].mig == UDP_MIG_PENDING)
-			udp_flow_close(c, idx);
-	}
-	if (!udp_lpolled)
-		udp_listen_stop(c);
-}
-
-/**
- * udp_mig_release() - Source, state handed over: close every flow and the
- *		       forwarded ports
- * @c:		Execution context
- *
- * A target on the same host binds the same ports; if the migration fails,
- * the flows come back from our stream (udp_mig_stage()).
- */
-void udp_mig_release(struct ctx *c)
-{
-	int idx;
-
-	for (idx = flow_next(FLOW_UDP, -1); idx >= 0;
-	     idx = flow_next(FLOW_UDP, idx))
-		udp_flow_close(c, idx);
-	udp_listen_stop(c);
 }
