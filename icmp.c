@@ -458,6 +458,31 @@ void icmp_timer(struct ctx *c)
 /* ---------------------------------------------------------------- */
 
 /**
+ * icmp_mig_rec_ok() - Check one record
+ * @r:		Record
+ *
+ * Return: true if both addresses have one family, the destination is
+ *	   unicast, the host-side identifier is not 0, the padding zero
+ */
+static bool icmp_mig_rec_ok(const struct mig_icmp_flow *r)
+{
+	union inany_addr d, s;
+	const struct in_addr *d4;
+
+	memcpy(&d, r->dst, 16);
+	memcpy(&s, r->src, 16);
+	d4 = inany_v4(&d);
+	if (!d4 != !inany_v4(&s) || !r->hid || r->pad)
+		return false;
+	if (d4)
+		return d4->s_addr != htonl(INADDR_ANY) &&
+		       d4->s_addr != htonl(INADDR_BROADCAST) &&
+		       !IN_MULTICAST(ntohl(d4->s_addr));
+	return !IN6_IS_ADDR_UNSPECIFIED(&d.a6) &&
+	       !IN6_IS_ADDR_MULTICAST(&d.a6);
+}
+
+/**
  * icmp_mig_save() - MIG_SEC_ICMP: a count, then one record per flow
  * @c:		Execution context
  * @b:		Buffer to append to
@@ -502,37 +527,14 @@ int icmp_mig_save(struct ctx *c, struct mig_buf *b)
 		r.id = htons(f->id);
 		r.hid = htons(hid);
 		r.seq = htons(f->seq);
+		if (!icmp_mig_rec_ok(&r))
+			continue;	/* the target would refuse it */
 		if ((rc = mig_buf_put(b, &r, sizeof(r))))
 			return rc;
 		n++;
 	}
 	mig_recs_end(b, at, n);
 	return 0;
-}
-
-/**
- * icmp_mig_rec_ok() - Check one record
- * @r:		Record
- *
- * Return: true if both addresses have one family, the destination is
- *	   unicast, the host-side identifier is not 0, the padding zero
- */
-static bool icmp_mig_rec_ok(const struct mig_icmp_flow *r)
-{
-	union inany_addr d, s;
-	const struct in_addr *d4;
-
-	memcpy(&d, r->dst, 16);
-	memcpy(&s, r->src, 16);
-	d4 = inany_v4(&d);
-	if (!d4 != !inany_v4(&s) || !r->hid || r->pad)
-		return false;
-	if (d4)
-		return d4->s_addr != htonl(INADDR_ANY) &&
-		       d4->s_addr != htonl(INADDR_BROADCAST) &&
-		       !IN_MULTICAST(ntohl(d4->s_addr));
-	return !IN6_IS_ADDR_UNSPECIFIED(&d.a6) &&
-	       !IN6_IS_ADDR_MULTICAST(&d.a6);
 }
 
 /**

@@ -41,6 +41,41 @@
 					 * gives up */
 
 /**
+ * udp_mig_rec_ok() - Check one record
+ * @r:		Record
+ *
+ * Return: true if its fields are valid: kind, zero padding, one address
+ *	   family, no port 0, unicast addresses (the local address of a
+ *	   forwarded port may be unspecified)
+ */
+static bool udp_mig_rec_ok(const struct mig_udp_flow *r)
+{
+	union inany_addr g, f, l, p;
+	bool v4;
+
+	memcpy(&g, r->gaddr, 16);
+	memcpy(&f, r->faddr, 16);
+	memcpy(&l, r->laddr, 16);
+	memcpy(&p, r->raddr, 16);
+	v4 = inany_v4(&g);
+
+	if ((r->kind != MIG_UDP_OWN && r->kind != MIG_UDP_FWD) ||
+	    r->pad[0] || r->pad[1] || r->pad[2])
+		return false;
+	if (v4 != !!inany_v4(&f) || v4 != !!inany_v4(&l) ||
+	    v4 != !!inany_v4(&p))
+		return false;
+	if (!udp_dst_ok(&g, ntohs(r->gport)) ||
+	    !udp_dst_ok(&f, ntohs(r->fport)) ||
+	    !udp_dst_ok(&p, ntohs(r->rport)) || !r->lport)
+		return false;
+	if (r->kind == MIG_UDP_FWD &&
+	    (v4 ? !inany_v4(&l)->s_addr : IN6_IS_ADDR_UNSPECIFIED(&l.a6)))
+		return true;	/* bound to any address */
+	return udp_dst_ok(&l, 1);
+}
+
+/**
  * udp_mig_rec() - Fill the record of a flow
  * @c:		Execution context
  * @idx:	Flow index, live
@@ -89,7 +124,8 @@ static int udp_mig_rec(const struct ctx *c, unsigned idx,
  * @c:		Execution context
  * @b:		Buffer to append to
  *
- * A flow whose socket can't tell its local address is left out, logged.
+ * A flow whose socket can't tell its local address, or whose record the
+ * target would refuse, is left out, logged.
  *
  * Return: 0, -ENOMEM
  */
@@ -104,7 +140,10 @@ int udp_mig_save(struct ctx *c, struct mig_buf *b)
 		return (int)at;
 	for (idx = flow_next(FLOW_UDP, -1); idx >= 0;
 	     idx = flow_next(FLOW_UDP, idx)) {
-		if ((rc = udp_mig_rec(c, idx, &r))) {
+		rc = udp_mig_rec(c, idx, &r);
+		if (!rc && !udp_mig_rec_ok(&r))
+			rc = -EINVAL;	/* the target would refuse it */
+		if (rc) {
 			warn_ratelimit("UDP: flow %d not migrated: %s", idx,
 				       strerror(-rc));
 			continue;
@@ -115,41 +154,6 @@ int udp_mig_save(struct ctx *c, struct mig_buf *b)
 	}
 	mig_recs_end(b, at, n);
 	return 0;
-}
-
-/**
- * udp_mig_rec_ok() - Check one record
- * @r:		Record
- *
- * Return: true if its fields are valid: kind, zero padding, one address
- *	   family, no port 0, unicast addresses (the local address of a
- *	   forwarded port may be unspecified)
- */
-static bool udp_mig_rec_ok(const struct mig_udp_flow *r)
-{
-	union inany_addr g, f, l, p;
-	bool v4;
-
-	memcpy(&g, r->gaddr, 16);
-	memcpy(&f, r->faddr, 16);
-	memcpy(&l, r->laddr, 16);
-	memcpy(&p, r->raddr, 16);
-	v4 = inany_v4(&g);
-
-	if ((r->kind != MIG_UDP_OWN && r->kind != MIG_UDP_FWD) ||
-	    r->pad[0] || r->pad[1] || r->pad[2])
-		return false;
-	if (v4 != !!inany_v4(&f) || v4 != !!inany_v4(&l) ||
-	    v4 != !!inany_v4(&p))
-		return false;
-	if (!udp_dst_ok(&g, ntohs(r->gport)) ||
-	    !udp_dst_ok(&f, ntohs(r->fport)) ||
-	    !udp_dst_ok(&p, ntohs(r->rport)) || !r->lport)
-		return false;
-	if (r->kind == MIG_UDP_FWD &&
-	    (v4 ? !inany_v4(&l)->s_addr : IN6_IS_ADDR_UNSPECIFIED(&l.a6)))
-		return true;	/* bound to any address */
-	return udp_dst_ok(&l, 1);
 }
 
 /**

@@ -16,7 +16,7 @@
 #       the host-side port the target took over.
 #   (b) peer-opened UDP through the forward, IPv4 and IPv6: a host client
 #       sends "q<N>" every 0.1 s to MF_FWD on 127.0.0.1 (::1); the guest
-#       echoes it (socat PIPE).  Answers must come from MF_FWD before and
+#       echoes it (socat PIPE, which may answer two in one).  Answers must come from MF_FWD before and
 #       after the migration, and for what was sent after it.
 #   (c) ping from the guest to 192.0.2.3 (the peer namespace), once a
 #       second: a raw socket there sees the echo requests: one identifier
@@ -235,13 +235,16 @@ mf_fwd_check() {
 		$2 == "s" { sent[$3] = $1; next }
 		$2 == "r" {
 			if ($3 != from || $4 != port) bad++
-			n = substr($5, 2) + 0
-			if (n in got) next
-			got[n] = 1
-			if (!first || n < lo) lo = n
-			first = 1
 			if ($1 < t0) before++
 			if ($1 > t1) after++
+			# The guest echo may answer two in one: "q5q6"
+			k = split($5, q, "q")
+			for (j = 2; j <= k; j++) {
+				n = q[j] + 0
+				got[n] = 1
+				if (!first || n < lo) lo = n
+				first = 1
+			}
 		}
 		END {
 			for (n in sent) {
