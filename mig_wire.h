@@ -64,6 +64,8 @@ enum mig_sec_id {
 	MIG_SEC_END = 0,	/* last section, no payload */
 	MIG_SEC_GUEST = 1,	/* struct mig_guest */
 	MIG_SEC_TCP = 2,	/* count, then struct mig_tcp_conn + queues */
+	MIG_SEC_UDP = 3,	/* count, then struct mig_udp_flow each */
+	MIG_SEC_ICMP = 4,	/* count, then struct mig_icmp_flow each */
 	MIG_SEC_TCP2 = 5,	/* count, struct mig_tcp_rec + queues each,
 				 * then the address table (tcp_mig_wire.c) */
 };
@@ -227,5 +229,60 @@ struct mig_tcp_rec {
 	__be32 rcv_wup;
 } __attribute__((packed));
 static_assert(sizeof(struct mig_tcp_rec) == 108, "wire size");
+
+/**
+ * struct mig_udp_flow - One UDP flow in MIG_SEC_UDP (version 2), big-endian
+ * @gaddr:	Flow key: guest's address (IPv4-mapped for IPv4)
+ * @faddr:	Flow key: foreign address, as the guest sees it
+ * @gport:	Flow key: guest's port
+ * @fport:	Flow key: foreign port
+ * @laddr:	Host side, local address: of the flow's own socket, or the
+ *		address the forwarded port is bound to (may be unspecified)
+ * @raddr:	Host side, peer: the socket's connected peer, or the latest
+ *		sender to the forwarded port
+ * @lport:	Host side, local port: own socket's, or the forwarded port
+ * @rport:	Host side, peer's port
+ * @kind:	MIG_UDP_OWN or MIG_UDP_FWD
+ * @pad:	Zero
+ *
+ * All four addresses have one family.
+ */
+struct mig_udp_flow {
+	uint8_t gaddr[16];
+	uint8_t faddr[16];
+	__be16 gport;
+	__be16 fport;
+	uint8_t laddr[16];
+	uint8_t raddr[16];
+	__be16 lport;
+	__be16 rport;
+	uint8_t kind;
+	uint8_t pad[3];
+} __attribute__((packed));
+static_assert(sizeof(struct mig_udp_flow) == 76, "wire size");
+
+#define MIG_UDP_OWN		1	/* guest-opened: own connected socket */
+#define MIG_UDP_FWD		2	/* through a forwarded port (-u) */
+
+/**
+ * struct mig_icmp_flow - One echo flow in MIG_SEC_ICMP (version 2),
+ *			  big-endian
+ * @dst:	Destination as the guest addressed it (IPv4-mapped for IPv4)
+ * @src:	Guest's source address, same family
+ * @id:		Guest's echo identifier
+ * @hid:	Echo identifier on the host side (the ping socket's port),
+ *		not 0
+ * @seq:	Last sequence number the guest sent
+ * @pad:	Zero
+ */
+struct mig_icmp_flow {
+	uint8_t dst[16];
+	uint8_t src[16];
+	__be16 id;
+	__be16 hid;
+	__be16 seq;
+	__be16 pad;
+} __attribute__((packed));
+static_assert(sizeof(struct mig_icmp_flow) == 40, "wire size");
 
 #endif /* MIG_WIRE_H */

@@ -52,6 +52,8 @@
 #include "tcp_migrate.h"
 #include "tcp_restore.h"
 #include "tcp_listen.h"
+#include "udp.h"
+#include "icmp.h"
 
 #define MIG_READ_CHUNK		(1 << 16)	/* bytes read at once */
 
@@ -165,16 +167,25 @@ static const struct mig_section mig_sec_tcp2 = {
 	MIG_SEC_TCP2, "TCP", tcp_mig_save, tcp_mig_check2, tcp_mig_stage2,
 };
 
+static const struct mig_section mig_sec_udp = {
+	MIG_SEC_UDP, "UDP", udp_mig_save, udp_mig_check, udp_mig_stage,
+};
+
+static const struct mig_section mig_sec_icmp = {
+	MIG_SEC_ICMP, "ICMP", icmp_mig_save, icmp_mig_check, icmp_mig_stage,
+};
+
 /* One table per version, never changed once released */
 static const struct mig_section *const mig_v1[] = {
 	&mig_sec_guest, &mig_sec_tcp, NULL,
 };
 
-/* Version 2: compact TCP records; a reader of version 1 would skip them
- * and lose every connection, so it may not read this (min_version 2)
+/* Version 2: compact TCP records, UDP and ICMP echo flows.  A reader of
+ * version 1 would skip the TCP records and lose every connection, so it
+ * may not read this (min_version 2)
  */
 static const struct mig_section *const mig_v2[] = {
-	&mig_sec_guest, &mig_sec_tcp2, NULL,
+	&mig_sec_guest, &mig_sec_tcp2, &mig_sec_udp, &mig_sec_icmp, NULL,
 };
 
 static const struct mig_section *const *const mig_versions[] = {
@@ -605,8 +616,25 @@ static int mig_hand_over(struct ctx *c, struct mig_xfer *x)
 	return 0;
 }
 
+/**
+ * mig_dgram_release() - Source post: close UDP and ICMP flows, and the
+ *			 forwarded UDP ports, for a target on this host
+ * @c:		Execution context
+ * @x:		Transfer
+ *
+ * Return: 0
+ */
+static int mig_dgram_release(struct ctx *c, struct mig_xfer *x)
+{
+	(void)x;
+	udp_mig_release(c);
+	icmp_mig_release(c);
+	return 0;
+}
+
 static const struct mig_step mig_source_post[] = {
-	{ "release", mig_release }, { "hand-over", mig_hand_over }, { 0 },
+	{ "release", mig_release }, { "release-dgram", mig_dgram_release },
+	{ "hand-over", mig_hand_over }, { 0 },
 };
 
 /**
@@ -682,8 +710,24 @@ static int mig_unstage(struct ctx *c, struct mig_xfer *x)
 	return 0;
 }
 
+/**
+ * mig_dgram_unstage() - Target, failed: close staged UDP and ICMP flows
+ * @c:		Execution context
+ * @x:		Transfer
+ *
+ * Return: 0
+ */
+static int mig_dgram_unstage(struct ctx *c, struct mig_xfer *x)
+{
+	(void)x;
+	udp_mig_unstage(c);
+	icmp_mig_unstage(c);
+	return 0;
+}
+
 static const struct mig_step mig_target_fail[] = {
-	{ "unstage", mig_unstage }, { 0 },
+	{ "unstage", mig_unstage }, { "unstage-dgram", mig_dgram_unstage },
+	{ 0 },
 };
 
 /**
@@ -876,8 +920,10 @@ static int mig_start(void *opaque, int fd, uint32_t dir)
 	int flags, rc;
 
 	mig_abort(c);
-	if (mig.phase == MIG_STAGED)
+	if (mig.phase == MIG_STAGED) {
 		tcp_mig_unstage();
+		mig_dgram_unstage(c, &mig);
+	}
 	if (mig.phase == MIG_HANDED_OVER || mig.phase == MIG_ROLLBACK)
 		warn("migrate: a new transfer while the last one's connections "
 		     "were not taken back: they are lost");
@@ -954,8 +1000,10 @@ static int mig_check(void *opaque)
 static void mig_reset(void *opaque)
 {
 	mig_abort(opaque);
-	if (mig.phase == MIG_STAGED)
+	if (mig.phase == MIG_STAGED) {
 		tcp_mig_unstage();
+		mig_dgram_unstage(opaque, &mig);
+	}
 	tcp_mig_unguard();
 	if (mig.phase != MIG_HANDED_OVER)
 		mig_forget(&mig);
@@ -983,9 +1031,11 @@ static int mig_activate(struct ctx *c)
 	clock_gettime(CLOCK_MONOTONIC, &mig.lap);
 	mig.times[0] = '\0';
 	rc = tcp_mig_activate(c);
-	mig_lap(&mig, "activate");
 	if (rc < 0)
 		return rc;
+	udp_mig_activate(c);
+	icmp_mig_activate(c);
+	mig_lap(&mig, "activate");
 	info("migrate: guest runs, phases, ms:%s", mig.times);
 	mig_forget(&mig);
 	return 0;
@@ -1072,6 +1122,8 @@ void migrate_guest_runs(struct ctx *c)
 void migrate_timer(struct ctx *c)
 {
 	tcp_mig_timer(c);
+	udp_mig_timer(c);
+	icmp_mig_timer(c);
 	if (mig.phase == MIG_ROLLBACK)
 		mig_rollback(c);
 	else if (mig.phase == MIG_STAGED && mig.guest_runs)

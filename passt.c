@@ -273,8 +273,10 @@ static void front_end_gone(struct ctx *c)
 static void guest_runs(struct ctx *c)
 {
 	migrate_guest_runs(c);
-	if (!migrate_source_done(c))
+	if (!migrate_source_done(c)) {
 		tcp_listen_start(c);
+		udp_listen_start(c);
+	}
 }
 
 /**

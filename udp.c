@@ -17,15 +17,23 @@
  * the guest from the address and port it used, so a reply from 127.0.0.1
  * appears to come from the gateway.
  *
- * Outside to guest (-u): udp_init() binds one socket per forwarded host
- * port and family.  A datagram from host peer P to host port H goes to the
+ * Outside to guest (-u): udp_init() checks that every forwarded host port
+ * and family can be bound, and udp_listen_start() binds one socket for
+ * each once our guest runs (a migration target on the same host must not
+ * take datagrams while the source's guest runs: SO_REUSEPORT would share
+ * them out), udp_listen_stop() closes them when our state is handed over.  A datagram from host peer P to host port H goes to the
  * guest's port fwd_port_to_guest(H), from fwd_nat_inbound(P) (the gateway
  * address if P is local) and P's port.  That makes a flow without a socket
  * of its own: the guest's replies go back out through the listening
- * socket, to P (the latest peer that used the flow).
+ * socket of H, looked up when sent, to P (the latest peer that used the
+ * flow).
  *
  * Flows idle for UDP_TIMEOUT_MS are freed by udp_timer(), which closes
  * their own sockets, never the shared listening ones.
+ *
+ * Migration (MIG_SEC_UDP): udp_migrate.c.  A migrated flow still being
+ * rebuilt (udp_flow.h, enum udp_mig) is left alone by the timer, and the
+ * guest's datagrams for it are dropped until its socket is back.
  *
  * Bad input: a datagram from the guest shorter than its header, with a
  * length field past the packet, from or to port 0, or to an unspecified,
@@ -45,6 +53,7 @@
 #include <unistd.h>
 
 #include "udp.h"
+#include "udp_flow.h"
 #include "flow.h"
 #include "fwd.h"
 #include "tap_out.h"
@@ -56,24 +65,23 @@
 #define IP4_HDR_LEN		20
 #define IP6_HDR_LEN		40
 
-/**
- * struct udp_flow - UDP state of one flow
- * @fd:		Own connected socket (guest-initiated), or -1
- * @lfd:	Listening socket replies go out of (host-initiated), or -1
- * @dst:	Peer as the host sees it: fwd_nat_outbound() of the key's
- *		foreign address for @fd, the latest sender for @lfd
- * @dport:	Port of @dst, host order
- * @last:	Last datagram either way (CLOCK_MONOTONIC)
- */
-struct udp_flow {
-	int fd;
-	int lfd;
-	union inany_addr dst;
-	uint16_t dport;
-	struct timespec last;
-};
-
 static struct udp_flow udp_flows[FLOW_MAX];
+
+/**
+ * udp_flow_at() - The UDP state of a flow
+ * @idx:	Flow index, below FLOW_MAX
+ *
+ * Return: its entry
+ */
+struct udp_flow *udp_flow_at(unsigned idx)
+{
+	ASSERT(idx < FLOW_MAX);
+	return &udp_flows[idx];
+}
+static int udp_lsock[2][65536];	/* listening sockets: fd + 1, 0 if none;
+				 * [0] IPv4, [1] IPv6, by host port */
+static bool udp_lbound;		/* listening sockets are bound */
+static bool udp_lpolled;	/* and in epoll */
 static uint8_t udp_buf[UDP_HDR_LEN + UDP_MAX_PAYLOAD];
 static struct udp_stats stats;
 
@@ -99,8 +107,8 @@ const struct udp_stats *udp_stats(void)
  *
  * Return: 0 on success, -EAFNOSUPPORT for another family
  */
-static int udp_sa_to(const union sockaddr_inany *sa, union inany_addr *a,
-		     uint16_t *port)
+int udp_sa_to(const union sockaddr_inany *sa, union inany_addr *a,
+	      uint16_t *port)
 {
 	if (sa->sa.sa_family == AF_INET) {
 		inany_from_v4(a, sa->sa4.sin_addr);
@@ -122,7 +130,7 @@ static int udp_sa_to(const union sockaddr_inany *sa, union inany_addr *a,
  *
  * Return: false for port 0, unspecified, multicast or limited broadcast
  */
-static bool udp_dst_ok(const union inany_addr *a, uint16_t port)
+bool udp_dst_ok(const union inany_addr *a, uint16_t port)
 {
 	const struct in_addr *a4 = inany_v4(a);
 
@@ -149,7 +157,7 @@ static bool udp_dst_ok(const union inany_addr *a, uint16_t port)
  *
  * #syscalls close
  */
-static void udp_flow_close(const struct ctx *c, unsigned idx)
+void udp_flow_close(const struct ctx *c, unsigned idx)
 {
 	struct udp_flow *f = &udp_flows[idx];
 
@@ -157,8 +165,50 @@ static void udp_flow_close(const struct ctx *c, unsigned idx)
 		ev_del(c->epollfd, f->fd);
 		close_fd(&f->fd);
 	}
-	f->lfd = -1;
+	f->hport = 0;
+	f->mig = UDP_MIG_NONE;
 	flow_free(idx);
+}
+
+/**
+ * udp_sock_open() - A socket connected to a flow's peer
+ * @f:		Flow, with @dst and @dport set, and @laddr and @lport if @bound
+ * @bound:	Bind to @laddr and @lport first (a migrated flow), else
+ *		connect() picks them
+ *
+ * Return: socket, or -errno (-EADDRINUSE: someone holds the port)
+ *
+ * #syscalls socket bind connect close
+ */
+int udp_sock_open(const struct udp_flow *f, bool bound)
+{
+	int af = inany_v4(&f->dst) ? AF_INET : AF_INET6, fd, rc;
+	union sockaddr_inany sa;
+	socklen_t sl;
+
+	fd = socket(af, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    IPPROTO_UDP);
+	if (fd < 0)
+		return -errno;
+	if (fd >= (1 << 23)) {
+		rc = -EMFILE;		/* doesn't fit an event tag */
+		goto err_close;
+	}
+	sl = inany_sockaddr(&sa.ss, &f->laddr, f->lport);
+	if (bound && bind(fd, &sa.sa, sl)) {
+		rc = -errno;
+		goto err_close;
+	}
+	sl = inany_sockaddr(&sa.ss, &f->dst, f->dport);
+	if (connect(fd, &sa.sa, sl)) {
+		rc = -errno;
+		goto err_close;
+	}
+	return fd;
+
+err_close:
+	close(fd);
+	return rc;
 }
 
 /**
@@ -169,37 +219,22 @@ static void udp_flow_close(const struct ctx *c, unsigned idx)
  *
  * Return: 0 on success, -errno on failure (no socket left open)
  *
- * #syscalls socket connect close
+ * #syscalls close
  */
 static int udp_flow_sock(const struct ctx *c, unsigned idx,
 			 struct udp_flow *f)
 {
-	int af = inany_v4(&f->dst) ? AF_INET : AF_INET6, fd, rc;
-	union sockaddr_inany sa;
-	socklen_t sl = inany_sockaddr(&sa.ss, &f->dst, f->dport);
+	int fd = udp_sock_open(f, false), rc;
 
-	fd = socket(af, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		    IPPROTO_UDP);
 	if (fd < 0)
-		return -errno;
-	if (fd >= (1 << 23)) {
-		rc = -EMFILE;		/* doesn't fit an event tag */
-		goto err_close;
-	}
-	if (connect(fd, &sa.sa, sl)) {
-		rc = -errno;
-		goto err_close;
-	}
+		return fd;
 	rc = ev_add(c->epollfd, fd, EPOLLIN, EV_UDP, idx);
-	if (rc)
-		goto err_close;
-
+	if (rc) {
+		close(fd);
+		return rc;
+	}
 	f->fd = fd;
 	return 0;
-
-err_close:
-	close(fd);
-	return rc;
 }
 
 /**
@@ -223,7 +258,7 @@ static int udp_flow_new_out(const struct ctx *c, const struct flow_key *key)
 
 	f = &udp_flows[idx];
 	memset(f, 0, sizeof(*f));
-	f->fd = f->lfd = -1;
+	f->fd = -1;
 	fwd_nat_outbound(c, &key->faddr, key->fport, &f->dst);
 	f->dport = key->fport;
 	f->last = c->now;
@@ -245,6 +280,18 @@ static int udp_flow_new_out(const struct ctx *c, const struct flow_key *key)
 /* ---------------------------------------------------------------- */
 
 /**
+ * udp_lsock_fd() - Listening socket of a forwarded port
+ * @v4:		IPv4 (else IPv6)
+ * @port:	Host port, host order
+ *
+ * Return: socket, or -1 if we don't listen there (now)
+ */
+static int udp_lsock_fd(bool v4, uint16_t port)
+{
+	return udp_lsock[v4 ? 0 : 1][port] - 1;
+}
+
+/**
  * udp_send_host() - Send a guest's payload on a flow's socket
  * @f:		Flow
  * @data:	Payload
@@ -258,14 +305,17 @@ static int udp_send_host(struct udp_flow *f, const void *data, size_t len)
 {
 	union sockaddr_inany sa;
 	socklen_t sl = inany_sockaddr(&sa.ss, &f->dst, f->dport);
+	int lfd = udp_lsock_fd(inany_v4(&f->dst), f->hport);
 	ssize_t n;
 
 	if (f->fd >= 0)		/* connected */
 		n = sendto(f->fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL,
 			   NULL, 0);
-	else
-		n = sendto(f->lfd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL,
+	else if (f->hport && lfd >= 0)
+		n = sendto(lfd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL,
 			   &sa.sa, sl);
+	else			/* migrated, its port not back yet */
+		n = -1, errno = EAGAIN;
 	if (n < 0) {
 		stats.send_fail++;
 		return -errno;
@@ -437,14 +487,14 @@ void udp_sock_handler(struct ctx *c, union evtag tag, uint32_t events)
  *		       port
  * @c:		Execution context
  * @key:	Key as the guest will see it
- * @lfd:	Listening socket the datagram came on
+ * @hport:	Forwarded port the datagram came on, host order
  * @peer:	Host peer address
  * @pport:	Host peer port, host order
  *
  * Return: flow index, or -errno (counted)
  */
 static int udp_listen_flow(const struct ctx *c, const struct flow_key *key,
-			   int lfd, const union inany_addr *peer,
+			   uint16_t hport, const union inany_addr *peer,
 			   uint16_t pport)
 {
 	struct udp_flow *f;
@@ -459,12 +509,12 @@ static int udp_listen_flow(const struct ctx *c, const struct flow_key *key,
 		f = &udp_flows[idx];
 		memset(f, 0, sizeof(*f));
 		f->fd = -1;
-		f->lfd = lfd;
+		f->hport = hport;
 	}
 
 	f = &udp_flows[idx];
-	if (f->fd < 0) {	/* replies go to the latest sender */
-		f->lfd = lfd;
+	if (f->fd < 0 && !f->mig) {	/* replies go to the latest sender */
+		f->hport = hport;
 		f->dst = *peer;
 		f->dport = pport;
 	}
@@ -475,12 +525,11 @@ static int udp_listen_flow(const struct ctx *c, const struct flow_key *key,
 /**
  * udp_listen_one() - Pass one datagram from a forwarded port to the guest
  * @c:		Execution context
- * @fd:		Listening socket
- * @hport:	Host port it's bound to, host order
+ * @hport:	Host port the listening socket is bound to, host order
  * @sa:		Sender
  * @plen:	Payload length, at udp_buf + UDP_HDR_LEN
  */
-static void udp_listen_one(struct ctx *c, int fd, uint16_t hport,
+static void udp_listen_one(struct ctx *c, uint16_t hport,
 			   const union sockaddr_inany *sa, size_t plen)
 {
 	union inany_addr peer;
@@ -499,7 +548,7 @@ static void udp_listen_one(struct ctx *c, int fd, uint16_t hport,
 	key.gport = fwd_port_to_guest(&c->udp, hport);
 	key.fport = pport;
 
-	if (udp_listen_flow(c, &key, fd, &peer, pport) < 0)
+	if (udp_listen_flow(c, &key, hport, &peer, pport) < 0)
 		return;
 	udp_send_guest(c, &key.faddr, key.fport, &key.gaddr, key.gport, plen);
 }
@@ -533,7 +582,7 @@ void udp_listen_handler(struct ctx *c, union evtag tag, uint32_t events)
 				continue;
 			break;
 		}
-		udp_listen_one(c, tag.fd, (uint16_t)tag.idx, &sa, n);
+		udp_listen_one(c, (uint16_t)tag.idx, &sa, n);
 	}
 }
 
@@ -541,13 +590,14 @@ void udp_listen_handler(struct ctx *c, union evtag tag, uint32_t events)
 /* Set-up and timer                                                  */
 /* ---------------------------------------------------------------- */
 
+
 /**
  * udp_listen_sock() - Bind a socket for one forwarded port and family
  * @c:		Execution context
  * @af:		AF_INET or AF_INET6
  * @port:	Host port, host order
  *
- * Return: 0 on success, -errno on failure
+ * Return: socket on success, -errno on failure
  *
  * #syscalls socket setsockopt bind close
  */
@@ -583,10 +633,7 @@ static int udp_listen_sock(const struct ctx *c, int af, uint16_t port)
 		rc = -errno;
 		goto err_close;
 	}
-	rc = ev_add(c->epollfd, fd, EPOLLIN, EV_UDP_LISTEN, port);
-	if (rc)
-		goto err_close;
-	return 0;
+	return fd;
 
 err_close:
 	close(fd);
@@ -594,46 +641,137 @@ err_close:
 }
 
 /**
- * udp_init() - Bind sockets for the forwarded ports (-u)
- * @c:		Execution context, with c->epollfd open
+ * udp_listen_bind() - Bind every forwarded port and enabled family
+ * @c:		Execution context
  *
  * One socket per forwarded port and enabled family (IPv6 sockets are
  * IPv6-only), or only the family of the address given in the spec.  A
- * port we can't bind is reported and skipped.
+ * port we can't bind is reported and skipped.  Nothing is read from them
+ * before udp_listen_start().
  *
- * Return: 0 if every socket was bound, else -errno of the first failure
- *	   (the others are bound and served)
+ * Return: 0 if every socket was bound (or already was), else -errno of
+ *	   the first failure (the others are bound)
  */
-int udp_init(struct ctx *c)
+int udp_listen_bind(const struct ctx *c)
 {
 	const struct fwd_ports *fwd = &c->udp;
 	bool v4 = c->v4 && fwd->addr.family != AF_INET6;
 	bool v6 = c->v6 && fwd->addr.family != AF_INET;
 	unsigned port, failed = 0;
-	int rc, rc4, rc6, first = 0;
+	int rc, first = 0, i;
 
+	if (udp_lbound)
+		return 0;
+	udp_lbound = true;
 	for (port = 1; port <= 65535; port++) {
 		if (!fwd_port_forwarded(fwd, port))
 			continue;
-		rc4 = v4 ? udp_listen_sock(c, AF_INET, port) : 0;
-		rc6 = v6 ? udp_listen_sock(c, AF_INET6, port) : 0;
-		rc = rc4 ? rc4 : rc6;
-		if (!rc)
-			continue;
-		if (!failed++) {
-			first = rc;
-			warn("UDP: can't bind forwarded port %u: %s", port,
-			     strerror(-rc));
+		for (i = 0; i < 2; i++) {
+			if (!(i ? v6 : v4))
+				continue;
+			rc = udp_listen_sock(c, i ? AF_INET6 : AF_INET, port);
+			if (rc >= 0) {
+				udp_lsock[i][port] = rc + 1;
+				continue;
+			}
+			if (!failed++) {
+				first = rc;
+				warn("UDP: can't bind forwarded port %u: %s",
+				     port, strerror(-rc));
+			}
 		}
 	}
 	if (failed > 1)
-		warn("UDP: %u forwarded ports could not be bound", failed);
+		warn("UDP: %u forwarded sockets could not be bound", failed);
 	return first;
+}
+
+/**
+ * udp_listen_start() - Our guest runs: serve the forwarded ports
+ * @c:		Execution context
+ *
+ * Binds them first if needed.  Does nothing if we serve them already.
+ */
+void udp_listen_start(const struct ctx *c)
+{
+	unsigned port;
+	int i, fd;
+
+	if (udp_lpolled)
+		return;
+	udp_listen_bind(c);
+	udp_lpolled = true;
+	for (i = 0; i < 2; i++) {
+		for (port = 1; port <= 65535; port++) {
+			if ((fd = udp_lsock[i][port] - 1) < 0)
+				continue;
+			if (ev_add(c->epollfd, fd, EPOLLIN, EV_UDP_LISTEN,
+				   port))
+				warn("UDP: can't serve forwarded port %u", port);
+		}
+	}
+}
+
+/**
+ * udp_listen_stop() - Close the sockets of the forwarded ports
+ * @c:		Execution context
+ *
+ * Our state was handed over (or a start-up check is done): datagrams to
+ * the forwarded ports are for another daemon now.
+ *
+ * #syscalls close
+ */
+void udp_listen_stop(const struct ctx *c)
+{
+	unsigned port;
+	int i, fd;
+
+	for (i = 0; i < 2; i++) {
+		for (port = 1; port <= 65535; port++) {
+			if ((fd = udp_lsock[i][port] - 1) < 0)
+				continue;
+			ev_del(c->epollfd, fd);
+			close(fd);
+			udp_lsock[i][port] = 0;
+		}
+	}
+	udp_lbound = udp_lpolled = false;
+}
+
+/**
+ * udp_listen_unbind() - Close the forwarded ports if bound, not served yet
+ * @c:		Execution context
+ *
+ * A load that bound them (udp_mig_stage()) failed, or was replaced.
+ */
+void udp_listen_unbind(const struct ctx *c)
+{
+	if (!udp_lpolled)
+		udp_listen_stop(c);
+}
+
+/**
+ * udp_init() - Check that the forwarded ports (-u) can be bound
+ * @c:		Execution context, with c->epollfd open
+ *
+ * They are bound for real when our guest runs: udp_listen_start().
+ *
+ * Return: 0 if every socket could be bound, else -errno of the first
+ *	   failure
+ */
+int udp_init(struct ctx *c)
+{
+	int rc = udp_listen_bind(c);
+
+	udp_listen_stop(c);
+	return rc;
 }
 
 /**
  * udp_timer() - Free flows idle for UDP_TIMEOUT_MS
  * @c:		Execution context, c->now current
+ *
+ * Migrated flows still being rebuilt are left to udp_mig_timer().
  */
 void udp_timer(struct ctx *c)
 {
@@ -641,7 +779,8 @@ void udp_timer(struct ctx *c)
 
 	for (idx = flow_next(FLOW_UDP, -1); idx >= 0;
 	     idx = flow_next(FLOW_UDP, idx)) {
-		if (timespec_diff_ms(&c->now, &udp_flows[idx].last) >=
+		if (!udp_flows[idx].mig &&
+		    timespec_diff_ms(&c->now, &udp_flows[idx].last) >=
 		    UDP_TIMEOUT_MS)
 			udp_flow_close(c, idx);
 	}

@@ -4,6 +4,7 @@
 
 #include "ctx.h"
 #include "inany.h"
+#include "mig_buf.h"
 
 /* Event kinds (see util.h) */
 enum {
@@ -43,5 +44,15 @@ void udp_sock_handler(struct ctx *c, union evtag tag, uint32_t events);
 void udp_listen_handler(struct ctx *c, union evtag tag, uint32_t events);
 void udp_timer(struct ctx *c);
 const struct udp_stats *udp_stats(void);
+void udp_listen_start(const struct ctx *c);
+void udp_listen_stop(const struct ctx *c);
+
+int udp_mig_save(struct ctx *c, struct mig_buf *b);
+int udp_mig_check(const struct ctx *c, const uint8_t *p, size_t len);
+int udp_mig_stage(struct ctx *c, const uint8_t *p, size_t len);
+void udp_mig_activate(struct ctx *c);
+void udp_mig_timer(struct ctx *c);
+void udp_mig_unstage(struct ctx *c);
+void udp_mig_release(struct ctx *c);
 
 #endif /* UDP_H */

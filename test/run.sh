@@ -13,8 +13,10 @@
 # Environment: PASST (daemon binary, default ./passt), PASST_REPAIR (its
 # TCP_REPAIR helper, default passt-repair beside it), GUEST_KERNEL,
 # GUEST_INITRD, QEMU; ONLY: the groups to run, of "basic tcp_udp migrate
-# migfail migsyn" (default all; migrate includes migfail, the failed migrations
-# and the ping-pong), e.g. ONLY=tcp_udp or ONLY="basic migrate" or
+# migfail migsyn migflows" (default all; migrate includes migfail, the
+# failed migrations and the ping-pong; migsyn is TCP handshakes across a
+# migration, migrate_syn.sh; migflows is UDP and ping across a migration,
+# migrate_flows.sh), e.g. ONLY=tcp_udp or ONLY="basic migrate" or
 # ONLY=migfail; MIG_RUNS: the number of migrations with streams running
 # (default 5); MIG_PINGPONG: migrations in a row in the ping-pong (4);
 # MIGFAIL_ONLY: the fault tests of group migfail to run, of "f1 f2 f3 f4
@@ -30,6 +32,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/tcp_udp.sh"
 . "$here/migrate.sh"
 . "$here/migrate_syn.sh"
+. "$here/migrate_flows.sh"
 
 MTU_DEFAULT=65520
 DHCP_CMD='udhcpc -i eth0 -s /etc/udhcpc.script -O mtu -n -q -f -t 5 -T 2'
@@ -283,8 +286,8 @@ main() {
 	t0=$(now)
 	for g in ${ONLY:-}; do
 		case "$g" in
-		basic|tcp_udp|migrate|migfail|migsyn) ;;
-		*) echo "ONLY: unknown group '$g' (basic tcp_udp migrate migfail migsyn)"; exit 1 ;;
+		basic|tcp_udp|migrate|migfail|migsyn|migflows) ;;
+		*) echo "ONLY: unknown group '$g' (basic tcp_udp migrate migfail migsyn migflows)"; exit 1 ;;
 		esac
 	done
 	for g in ${MIGFAIL_ONLY:-}; do
@@ -337,6 +340,9 @@ main() {
 	fi
 	if only migsyn; then
 		migsyn_tests
+	fi
+	if only migflows; then
+		migflows_tests
 	fi
 
 	if [ ${#BOOT_TIMES[@]} -gt 0 ]; then

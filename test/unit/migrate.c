@@ -165,6 +165,7 @@ static void test_migrate_build_layout_as_documented(void **state)
 
 	/* Header */
 	assert_int_equal(s1.len, 16 + (8 + GUEST_LEN + 4) + (8 + 8 + 4) +
+			 2 * (8 + 4 + 4) +
 			 (8 + 4));
 	assert_memory_equal(s1.b, "passtvms", 8);
 	assert_int_equal(be32_get(s1.b + 8), MIGRATE_VERSION);
@@ -188,8 +189,15 @@ static void test_migrate_build_layout_as_documented(void **state)
 	assert_int_equal(be32_get(p + 12), 0);
 	assert_int_equal(be32_get(p + 16), crc32c_ref(0, p, 16));
 
+	/* UDP, id 3, and ICMP, id 4: no flow, a zero count each */
+	for (p += 20; be32_get(p) != 0; p += 16) {
+		assert_true(be32_get(p) == 3 || be32_get(p) == 4);
+		assert_int_equal(be32_get(p + 4), 4);
+		assert_int_equal(be32_get(p + 8), 0);
+		assert_int_equal(be32_get(p + 12), crc32c_ref(0, p, 12));
+	}
+
 	/* End marker, nothing after it */
-	p += 20;
 	assert_int_equal(be32_get(p), 0);
 	assert_int_equal(be32_get(p + 4), 0);
 	assert_int_equal(be32_get(p + 8), crc32c_ref(0, p, 8));
@@ -206,15 +214,17 @@ static void test_migrate_round_trip(void **state)
 	guest_put(g, &src);
 
 	n = parse(&s1);
-	assert_int_equal(n, 2);
+	assert_int_equal(n, 4);
 	assert_non_null(refs[0].sec);
 	assert_int_equal(refs[0].sec->id, MIG_SEC_GUEST);
 	assert_int_equal(refs[0].len, GUEST_LEN);
 	assert_non_null(refs[1].sec);
 	assert_int_equal(refs[1].sec->id, MIG_SEC_TCP2);
 	assert_int_equal(refs[1].len, 8);
-	assert_null(refs[2].p);
-	assert_null(refs[2].sec);
+	assert_int_equal(refs[2].sec->id, MIG_SEC_UDP);
+	assert_int_equal(refs[3].sec->id, MIG_SEC_ICMP);
+	assert_null(refs[4].p);
+	assert_null(refs[4].sec);
 	assert_unchanged();			/* parsing touched nothing */
 
 	memcpy(&want, &c, sizeof(c));
@@ -255,7 +265,7 @@ static void test_migrate_round_trip_partial(void **state)
 	c.v4 = false;
 	snapshot();
 
-	assert_int_equal(parse(&s1), 2);
+	assert_int_equal(parse(&s1), 4);
 	memcpy(&want, &c, sizeof(c));
 	guest_ref_apply(&want, g);
 	assert_memory_equal(&want, &snap, sizeof(c));	/* nothing applies */
@@ -299,7 +309,7 @@ static void test_migrate_truncated_every_length(void **state)
 {
 	(void)state;
 	build_src();
-	truncated_parse(&s1, 2);
+	truncated_parse(&s1, 4);
 
 	tp_three(&tp);
 	sb_full(&s1, 1, 1, &tp);	/* the landed version */
@@ -926,7 +936,7 @@ static void test_migrate_save_valid(void **state)
 	snapshot();
 
 	assert_int_equal(save_pipe(&s1), 0);
-	assert_int_equal(parse(&s1), 2);
+	assert_int_equal(parse(&s1), 4);
 	assert_int_equal(be32_get(refs[1].p), 0);	/* no connection */
 	assert_true(logged(LOG_INFO, "wrote"));
 
@@ -1005,7 +1015,7 @@ static void test_migrate_save_pipe_full(void **state)
 	}
 	close(fds[0]);
 	assert_int_equal(x_check(), 0);
-	assert_int_equal(parse(&s1), 2);
+	assert_int_equal(parse(&s1), 4);
 }
 
 static void test_migrate_save_reader_closes_midway(void **state)
@@ -1118,7 +1128,7 @@ static void test_migrate_transfer_replaced_or_reset(void **state)
 	assert_int_equal(pipe2(a, O_CLOEXEC), 0);
 	assert_int_equal(x_start(a[0], VHOST_USER_STATE_LOAD), 0);
 	assert_int_equal(save_pipe(&s2), 0);
-	assert_int_equal(parse(&s2), 2);
+	assert_int_equal(parse(&s2), 4);
 	assert_int_equal(fcntl(a[0], F_GETFD), -1);
 	close(a[1]);
 	assert_unchanged();

@@ -437,6 +437,7 @@ static void forwarded(int af, const char *peer_str, const char *gw_str,
 	c.v4 = af == AF_INET;
 	c.v6 = af == AF_INET6;
 	assert_int_equal(udp_init(&c), 0);
+	udp_listen_start(&c);		/* the guest runs */
 
 	peer = server(af, &pport);
 	memset(&from, 0, sizeof(from));
