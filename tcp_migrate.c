@@ -20,14 +20,14 @@
  * tcp_mig_freeze() puts every connection with a socket (established,
  * half-closed, or in its handshake) in repair mode, closes its window
  * (the receive buffer shrunk; two window probes for peers that sent data
- * lately), then makes it deaf (tcp_mig_deaf(): a TCP-MD5 key the peer
+ * lately), then makes it deaf (tcp_deaf(): a TCP-MD5 key the peer
  * doesn't have), so the kernel takes nothing the dump would miss: the
  * peer sends it again later.
  * tcp_mig_save() dumps each socket (reading the receive queue again until
  * its sequence number holds still).  Once the whole stream is written,
  * tcp_mig_release() puts a deaf listener on each local address and port,
  * so that nothing the peer sends before the target has the connection
- * gets a RST (tcp_mig_guard()), and closes the sockets: in repair mode
+ * gets a RST (tcp_guard_add()), and closes the sockets: in repair mode
  * that sends nothing, and frees the addresses for the target.  If the
  * transfer fails before that, tcp_mig_thaw() takes them out of repair
  * mode and they carry on.  If the migration fails after it, migrate.c
@@ -60,6 +60,8 @@
 #include <unistd.h>
 
 #include "tcp_migrate.h"
+#include "tcp_guard.h"
+#include "tcp_deaf.h"
 #include "tcp_mig_wire.h"
 #include "tcp.h"
 #include "tcp_conn.h"
@@ -72,7 +74,6 @@
 #define TCP_MIG_PROBES		2	/* window probes while freezing */
 #define TCP_MIG_PROBE_WAIT_MS	12	/* at most, for data to come in */
 #define TCP_MIG_BUSY_MS		500	/* peer sent as recently: busy */
-#define TCP_MIG_MD5_KEY		"passt: deaf while migrating"	/* any key */
 
 #ifndef TCP_REPAIR_WINDOW
 #define TCP_REPAIR_WINDOW	29
@@ -96,16 +97,6 @@ static struct {
 } frozen;
 
 static bool thaw_pending;	/* tcp_mig_thaw() waits for the helper */
-
-/**
- * struct tcp_mig_guards - Listeners holding the addresses of dumped sockets
- * @fd:		Sockets
- * @n:		How many
- */
-static struct {
-	int fd[FLOW_MAX];
-	unsigned n;
-} guards;
 
 /**
  * tcp_mig_movable() - Does a connection move with a migration?
@@ -158,169 +149,6 @@ static void tcp_mig_close_window(int fd)
 	w.rcv_wnd = 0;
 	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR_WINDOW, &w, sizeof(w)))
 		debug("migrate: can't close window: %s", strerror(errno));
-}
-
-/**
- * tcp_mig_md5_key() - Give a socket a TCP-MD5 key for every peer, or drop it
- * @fd:		TCP socket
- * @af:		Its family
- * @mapped:	For AF_INET6: the key for IPv4-mapped peers instead (the
- *		kernel keeps it as an IPv4 key, prefix length 0 of 32)
- * @on:		Add the key, or delete it
- *
- * #syscalls setsockopt
- *
- * Return: 0, -1 with errno set
- */
-static int tcp_mig_md5_key(int fd, int af, bool mapped, bool on)
-{
-	struct tcp_md5sig m;
-
-	memset(&m, 0, sizeof(m));
-	m.tcpm_flags = TCP_MD5SIG_FLAG_PREFIX;
-	if (af == AF_INET6) {
-		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&m.tcpm_addr;
-
-		a6->sin6_family = AF_INET6;
-		if (mapped) {	/* ::ffff:0.0.0.0, IPv4 prefix length 0 */
-			a6->sin6_addr.s6_addr[10] = 0xff;
-			a6->sin6_addr.s6_addr[11] = 0xff;
-		}
-	} else {
-		m.tcpm_addr.ss_family = AF_INET;
-	}
-	if (on) {
-		m.tcpm_keylen = sizeof(TCP_MIG_MD5_KEY) - 1;
-		memcpy(m.tcpm_key, TCP_MIG_MD5_KEY, m.tcpm_keylen);
-	}
-	return setsockopt(fd, IPPROTO_TCP, TCP_MD5SIG_EXT, &m, sizeof(m));
-}
-
-/**
- * tcp_mig_md5() - Make a socket deaf with a TCP-MD5 key, or hear again
- * @fd:		TCP socket, listening or connected
- * @on:		Deaf, or hearing
- *
- * A socket with a TCP-MD5 key (RFC 2385) for a peer drops every segment
- * from that peer without a matching signature, before TCP looks at it:
- * nothing is queued, acknowledged or answered with a RST.  Our peers use
- * no key, so a key for all of them drops all they send.  What we send
- * meanwhile carries a signature they drop too, but a frozen socket sends
- * nothing.  Unlike a socket filter, which the kernel compiles for each
- * socket, a key costs a small allocation.  An IPv6 socket may talk to
- * IPv4-mapped peers (a dual-stack listener accepts those): it gets a key
- * for those as well, whose prefix length counts IPv4 bits.
- *
- * Return: 0, -1 with errno set
- *
- * #syscalls getsockopt
- */
-static int tcp_mig_md5(int fd, bool on)
-{
-	socklen_t sl = sizeof(int);
-	int af;
-
-	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &af, &sl))
-		return -1;
-	if (tcp_mig_md5_key(fd, af, false, on))
-		return on || errno != ENOENT ? -1 : 0;
-	if (af == AF_INET6 && tcp_mig_md5_key(fd, af, true, on) &&
-	    (on || errno != ENOENT)) {
-		if (on)
-			tcp_mig_md5_key(fd, af, false, false);
-		return -1;
-	}
-	return 0;
-}
-
-/**
- * tcp_mig_filter() - Make sockets deaf with a socket filter, or hear again
- * @c:		Execution context
- * @fds:	Sockets
- * @n:		How many
- * @on:		Attach a filter that accepts nothing, or detach it
- *
- * The kernel compiles a filter for each socket, which takes tens of
- * microseconds, but leaves the socket as it was, segmentation offloads
- * included (a TCP-MD5 key turns those off for good).  Most kernels let
- * any process filter its own sockets; some want CAP_NET_ADMIN, and then
- * the helper attaches it for us, REPAIR_BATCH sockets a request.
- *
- * In tcp_migrate.c, not repair.c, so that tests can stand in for the
- * helper (repair_set() called from another object can be wrapped).
- *
- * Return: 0, -errno if some socket is left as it was (logged)
- *
- * #syscalls setsockopt
- */
-static int tcp_mig_filter(struct ctx *c, const int *fds, size_t n,
-			  bool on)
-{
-	static bool eperm;	/* attaching takes the helper, here */
-	int left[REPAIR_BATCH], rc = 0, r;
-	size_t i, k = 0, failed = 0;
-
-	for (i = 0; i < n; i++) {
-		if (!(on && eperm) && !repair_filter(fds[i], on))
-			continue;
-		eperm |= on && errno == EPERM;
-		left[k++] = fds[i];
-		if (k < REPAIR_BATCH && i + 1 < n)
-			continue;
-		if ((r = repair_set(c, left, k, on ? REPAIR_DEAF :
-							 REPAIR_HEAR))) {
-			failed += k;
-			rc = r;
-		}
-		k = 0;
-	}
-	if (k && (r = repair_set(c, left, k, on ? REPAIR_DEAF : REPAIR_HEAR))) {
-		failed += k;
-		rc = r;
-	}
-	if (rc)
-		warn("migrate: can't %s the socket filter of %zu TCP sockets: "
-		     "%s", on ? "attach" : "detach", failed, strerror(-rc));
-	return rc;
-}
-
-/**
- * tcp_mig_deaf() - Drop every segment for sockets before TCP sees it
- * @c:		Execution context
- * @fds:	Sockets that won't carry data again: frozen ones, guards
- * @n:		How many
- * @on:		Make them deaf, or hearing again
- *
- * Deaf sockets drop what the peer sends before TCP processes it, so it is
- * neither queued nor acknowledged, and, as the socket still exists, not
- * answered with a RST either: the peer sends it again later.  We use a
- * TCP-MD5 key (tcp_mig_md5()), cheap to add and to remove; a kernel
- * without TCP-MD5 gets socket filters instead (tcp_mig_filter()).  A key
- * turns segmentation offloads off for the socket's lifetime: a frozen
- * connection that carries on after a failed transfer sends without them.
- *
- * Return: 0, -errno if some socket is left as it was (logged)
- */
-int tcp_mig_deaf(struct ctx *c, const int *fds, size_t n, bool on)
-{
-	size_t i, failed = 0;
-	int rc = 0;
-
-	for (i = 0; i < n; i++) {
-		if (!tcp_mig_md5(fds[i], on))
-			continue;
-		if (errno == ENOPROTOOPT || errno == EOPNOTSUPP) {
-			debug("migrate: no TCP-MD5 in this kernel: deaf "
-			      "sockets take socket filters");
-			return tcp_mig_filter(c, fds + i, n - i, on) ?: rc;
-		}
-		failed++;
-		rc = -errno;
-	}
-	if (rc)
-		warn("migrate: can't make %zu TCP sockets %s: %s", failed,
-		     on ? "deaf" : "hear again", strerror(-rc));
-	return rc;
 }
 
 /**
@@ -479,7 +307,7 @@ int tcp_mig_freeze(struct ctx *c)
 	 * it would acknowledge, and the dump might miss.  What the peer
 	 * still sends is dropped here, unseen, and sent again, to the target.
 	 */
-	if ((rc = tcp_mig_deaf(c, frozen.fd, frozen.n, true))) {
+	if ((rc = tcp_deaf(c, frozen.fd, frozen.n, true))) {
 		err("migrate: %u TCP connections can't move, so the migration "
 		    "fails", frozen.n);
 		tcp_mig_thaw(c);
@@ -855,65 +683,6 @@ static int tcp_mig_dump(const struct ctx *c, unsigned i, struct mig_buf *b)
 }
 
 /**
- * tcp_mig_guard() - Hold the local address of a socket we are closing
- * @c:		Execution context
- * @fd:		Socket, frozen, deaf and dumped
- *
- * From the moment we close a socket until the target has rebuilt it,
- * nothing has the connection's addresses: a segment the peer sends
- * meanwhile (an ACK it delayed, data it had in flight) finds no socket,
- * and the kernel answers it with a RST, which ends the connection for the
- * peer.  A deaf listener on the same local address and port takes such
- * segments instead, and drops them: the peer sends them again later, to
- * the target.  There, the restored socket comes first, and our listener
- * only gets what no connection takes.  It would blackhole new connections
- * to that address and port, though, so it lives only as long as the
- * session with the front-end, which ends once the migration is done.
- *
- * Both ends of the port are reusable, so the target can bind to it too.
- * A listener is deaf before it listens: it never takes a connection.
- *
- * #syscalls socket setsockopt getsockname bind listen close
- */
-static void tcp_mig_guard(struct ctx *c, int fd)
-{
-	union {
-		struct sockaddr sa;
-		struct sockaddr_in sa4;
-		struct sockaddr_in6 sa6;
-	} addr;
-	socklen_t sl = sizeof(addr);
-	int one = 1, g;
-
-	if (guards.n >= ARRAY_SIZE(guards.fd) ||
-	    getsockname(fd, &addr.sa, &sl) ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)))
-		return;
-	g = socket(addr.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK |
-		   SOCK_CLOEXEC, IPPROTO_TCP);
-	if (g < 0)
-		return;
-	if (tcp_mig_deaf(c, &g, 1, true) ||
-	    setsockopt(g, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    setsockopt(g, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) ||
-	    bind(g, &addr.sa, sl) || listen(g, 1)) {
-		debug("migrate: can't guard a TCP port: %s", strerror(errno));
-		close(g);
-		return;
-	}
-	guards.fd[guards.n++] = g;
-}
-
-/**
- * tcp_mig_unguard() - Close the listeners of tcp_mig_guard()
- */
-void tcp_mig_unguard(void)
-{
-	while (guards.n)
-		close(guards.fd[--guards.n]);
-}
-
-/**
  * tcp_mig_save() - MIG_SEC_TCP2: count, each frozen connection, addresses
  * @c:		Execution context
  * @b:		Buffer
@@ -954,7 +723,7 @@ int tcp_mig_save(struct ctx *c, struct mig_buf *b)
  * tcp_mig_release() - Source: the stream is out, close the frozen sockets
  * @c:		Execution context
  *
- * Those in the stream get guards first (tcp_mig_guard()), but for those
+ * Those in the stream get guards first (tcp_guard_add()), but for those
  * still connecting: the target connects from another port, and the peer's
  * SYN-ACK to this one had better find nothing, and get a RST.  In repair
  * mode, closing sends nothing, and frees the addresses for the target.
@@ -965,9 +734,10 @@ void tcp_mig_release(struct ctx *c)
 
 	for (i = 0; i < frozen.n; i++) {	/* one socket more at a time */
 		if (!frozen.again[i])
-			tcp_mig_guard(c, frozen.fd[i]);
+			tcp_guard_add(c, frozen.fd[i]);
 		tcp_conn_drop(c, frozen.idx[i]);
 	}
+	tcp_guard_unprepare();			/* what the pool has left */
 	frozen.n = 0;
 }
 
@@ -993,9 +763,9 @@ void tcp_mig_thaw(struct ctx *c)
 	 * data and never send it: they stay frozen, and deaf, instead, and
 	 * tcp_mig_timer() tries again once a helper is back
 	 */
-	tcp_mig_deaf(c, frozen.fd, frozen.n, false);
+	tcp_deaf(c, frozen.fd, frozen.n, false);
 	if ((rc = repair_set(c, frozen.fd, frozen.n, REPAIR_OFF))) {
-		tcp_mig_deaf(c, frozen.fd, frozen.n, true);
+		tcp_deaf(c, frozen.fd, frozen.n, true);
 		if (!thaw_pending)
 			err("migrate: %u TCP connections can't leave repair "
 			    "mode (%s): they wait, frozen, for passt-repair",

@@ -11,7 +11,5 @@ int tcp_mig_save(struct ctx *c, struct mig_buf *b);
 void tcp_mig_release(struct ctx *c);
 void tcp_mig_thaw(struct ctx *c);
 void tcp_mig_timer(struct ctx *c);
-void tcp_mig_unguard(void);
-int tcp_mig_deaf(struct ctx *c, const int *fds, size_t n, bool on);
 
 #endif /* TCP_MIGRATE_H */

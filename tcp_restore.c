@@ -35,7 +35,7 @@
  *
  * Connections whose host side was closed both ways, with data left for
  * the guest, are rebuilt towards nobody (loopback, port 9) and stay deaf
- * (tcp_mig_deaf()).
+ * (tcp_deaf()).
  *
  * Handshakes: one in CS_SYN_SENT or CS_SYN_RCVD has an established host
  * socket, rebuilt like any other; once the guest runs, tcp_conn_adopt()
@@ -61,6 +61,7 @@
 #include "tcp_restore.h"
 #include "tcp_mig_wire.h"
 #include "tcp_migrate.h"
+#include "tcp_deaf.h"
 #include "tcp.h"
 #include "tcp_conn.h"
 #include "flow.h"
@@ -793,7 +794,7 @@ static int tcp_mig_stage_recs(struct ctx *c, const uint8_t *p,
 		if (staged.fd[i] < 0)
 			continue;
 		if (((r.fin & MIG_TCP_CLOSED) &&
-		     (rc = tcp_mig_deaf(c, &staged.fd[i], 1, true))) ||
+		     (rc = tcp_deaf(c, &staged.fd[i], 1, true))) ||
 		    (rc = tcp_mig_prepare(c, staged.fd[i], &r, i))) {
 			err("migrate: TCP connection %u can't be rebuilt: %s",
 			    i, strerror(-rc));

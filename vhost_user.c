@@ -175,6 +175,9 @@ static int vu_set_features(struct vu_dev *vdev, struct vhost_user_msg *msg)
 		warn("vhost-user: VIRTIO_F_VERSION_1 not acked, legacy driver?");
 
 	vdev->features = f;
+	if (vdev->mem.log_all != !!(f & BIT_ULL(VHOST_F_LOG_ALL)) &&
+	    vdev->devstate && vdev->devstate->logging)
+		vdev->devstate->logging(vdev->devstate_opaque, !vdev->mem.log_all);
 	vdev->mem.log_all = !!(f & BIT_ULL(VHOST_F_LOG_ALL));
 	for (i = 0; i < VHOST_USER_MAX_QUEUES; i++) {
 		struct virtq *vq = &vdev->vq[i];

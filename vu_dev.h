@@ -29,11 +29,14 @@ enum {
  * @check:	CHECK_DEVICE_STATE: 0 if the last transfer succeeded (on
  *		load: and its state was validated and applied), else -errno
  * @reset:	The session ended: abort a transfer in progress
+ * @logging:	Dirty logging turned on (a migration starts, the guest
+ *		still runs) or off (it ended, or was cancelled)
  */
 struct vu_devstate_ops {
 	int (*start)(void *opaque, int fd, uint32_t dir);
 	int (*check)(void *opaque);
 	void (*reset)(void *opaque);
+	void (*logging)(void *opaque, bool on);
 };
 
 /**

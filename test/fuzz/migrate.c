@@ -63,6 +63,7 @@
 #include "tcp.h"
 #include "tcp_conn.h"
 #include "tcp_migrate.h"
+#include "tcp_guard.h"
 #include "tcp_restore.h"
 #include "common.h"
 
@@ -501,7 +502,7 @@ static void rebuild(bool freeze, struct mig_buf *keep)
 	}
 	if (freeze) {
 		tcp_mig_release(&c);
-		tcp_mig_unguard();	/* as when the session ends */
+		tcp_guard_clear();	/* as when the session ends */
 	}
 	if (keep)
 		*keep = b;

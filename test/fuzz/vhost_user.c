@@ -119,7 +119,9 @@ static void ds_reset(void *opaque)
 	devstate_started = false;
 }
 
-static const struct vu_devstate_ops ds_ops = { ds_start, ds_check, ds_reset };
+static const struct vu_devstate_ops ds_ops = {
+	ds_start, ds_check, ds_reset, NULL,
+};
 
 /**
  * fd_new() - Make a descriptor of the kind a request carries

@@ -60,6 +60,7 @@
 #include "tcp.h"
 #include "tcp_conn.h"
 #include "tcp_migrate.h"
+#include "tcp_guard.h"
 #include "tcp_restore.h"
 
 #define HELPER_BIN	"./passt-repair"
@@ -233,7 +234,7 @@ static int teardown(void **state)
 		tcp_conn_drop(&c, (unsigned)idx);
 	flow_defer_handler();
 	tcp_mig_unstage();
-	tcp_mig_unguard();
+	tcp_guard_clear();
 	repair_close(&c);
 	if (helper_pid > 0)
 		helper_wait(out, sizeof(out));

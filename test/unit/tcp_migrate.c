@@ -50,6 +50,7 @@
 #include "tcp_conn.h"
 #include "tcp_guest.h"
 #include "tcp_migrate.h"
+#include "tcp_deaf.h"
 #include "tcp_restore.h"
 #include "tcp_mig_wire.h"
 #include "common.h"
@@ -1333,7 +1334,7 @@ static void test_tcp_migrate_migrate_real_data_after_dump(void **state)
  * addresses, so a segment from the peer just then (data, a delayed ACK)
  * was answered with a RST by the kernel: the peer's connection was gone
  * before the target restored its end.  The source now holds the port
- * with a deaf listener (tcp_mig_guard()), which drops such segments.
+ * with a deaf listener (tcp_guard_add()), which drops such segments.
  */
 static void tcp_real_gap(bool eperm, bool no_md5)
 {
@@ -1452,7 +1453,7 @@ static void deaf_check(bool v6)
 
 	assert_int_equal(setsockopt(s, IPPROTO_TCP, TCP_REPAIR, &one,
 				    sizeof(one)), 0);
-	assert_int_equal(tcp_mig_deaf(&c, &s, 1, true), 0);
+	assert_int_equal(tcp_deaf(&c, &s, 1, true), 0);
 	assert_int_equal(write(cl, "deaf", 4), 4);
 	assert_int_equal(shutdown(cl, SHUT_WR), 0);
 	usleep(100 * 1000);
@@ -1463,7 +1464,7 @@ static void deaf_check(bool v6)
 			 "left unacknowledged, not 2", ti.tcpi_unacked);
 	assert_int_equal(ti.tcpi_state, TCP_FIN_WAIT1);
 
-	assert_int_equal(tcp_mig_deaf(&c, &s, 1, false), 0);
+	assert_int_equal(tcp_deaf(&c, &s, 1, false), 0);
 	assert_int_equal(setsockopt(s, IPPROTO_TCP, TCP_REPAIR, &zero,
 				    sizeof(zero)), 0);
 	assert_int_equal(read_upto(s, b, 4, 5000), 4);	/* sent again */
@@ -1484,7 +1485,9 @@ static void test_tcp_migrate_deaf_ipv4_mapped(void **state)
 
 /* Many connections sharing their addresses: the stream carries each
  * address once, so that a connection costs its 108-byte record and its
- * queues; every connection comes back and carries data both ways
+ * queues; every connection comes back and carries data both ways.  The
+ * guards come from the pool made when dirty logging started (what's left
+ * of it is closed: the teardown counts descriptors)
  */
 static void test_tcp_migrate_migrate_real_compact(void **state)
 {
@@ -1506,6 +1509,11 @@ static void test_tcp_migrate_migrate_real_compact(void **state)
 		conn_install(pr[k].cfd, &key[k], (uint16_t)(41000 + k),
 			     pr[k].port, 0);
 	}
+
+	/* The migration starts: sockets for the guards, ahead */
+	c.vdev->devstate->logging(c.vdev->devstate_opaque, true);
+	assert_true(logged(LOG_DEBUG, "52 IPv4 and 16 IPv6 sockets ready to "
+			   "guard TCP ports"));
 	assert_int_equal(save_pipe(&s1), 0);
 	flow_defer_handler();
 	assert_true(parse(&s1) > 0);

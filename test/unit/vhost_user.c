@@ -605,7 +605,7 @@ static void test_vhost_user_unknown_request(void **state)
 
 /* Device state transfer: what the layer above is told, what QEMU gets */
 static struct {
-	int fd, start_rc, check_rc, resets;
+	int fd, start_rc, check_rc, resets, log_on, log_off;
 	uint32_t dir;
 } ds;
 
@@ -633,7 +633,44 @@ static void ds_reset(void *opaque)
 	ds.resets++;
 }
 
-static const struct vu_devstate_ops ds_ops = { ds_start, ds_check, ds_reset };
+static void ds_logging(void *opaque, bool on)
+{
+	(void)opaque;
+	if (on)
+		ds.log_on++;
+	else
+		ds.log_off++;
+}
+
+static const struct vu_devstate_ops ds_ops = {
+	ds_start, ds_check, ds_reset, ds_logging,
+};
+
+/* Dirty logging on and off, as QEMU turns it at a migration's start and
+ * end: the layer above hears of each change once
+ */
+static void test_vhost_user_devstate_logging(void **state)
+{
+	struct fx *f = *state;
+	uint64_t log = VU_GUEST_FEATURES | BIT_ULL(VHOST_F_LOG_ALL);
+
+	memset(&ds, 0, sizeof(ds));
+	f->vdev.devstate = &ds_ops;
+	assert_int_equal(xfer_u64(f, VHOST_USER_SET_FEATURES, 1,
+				  VU_GUEST_FEATURES, NULL, 0), 0);
+	assert_int_equal(ds.log_on + ds.log_off, 0);
+	assert_int_equal(xfer_u64(f, VHOST_USER_SET_FEATURES, 1, log, NULL, 0),
+			 0);
+	assert_int_equal(xfer_u64(f, VHOST_USER_SET_FEATURES, 1, log, NULL, 0),
+			 0);
+	assert_int_equal(ds.log_on, 1);
+	assert_int_equal(ds.log_off, 0);
+	assert_int_equal(xfer_u64(f, VHOST_USER_SET_FEATURES, 1,
+				  VU_GUEST_FEATURES, NULL, 0), 0);
+	assert_int_equal(ds.log_on, 1);
+	assert_int_equal(ds.log_off, 1);
+	f->vdev.devstate = NULL;
+}
 
 static int xfer_devstate(struct fx *f, uint32_t dir, uint32_t phase,
 			 unsigned nfds)
@@ -1627,6 +1664,7 @@ int main(void)
 		T(test_vhost_user_startup_qemu_order),
 		T(test_vhost_user_startup_dpdk_order),
 		T(test_vhost_user_enable_rule),
+		T(test_vhost_user_devstate_logging),
 		T(test_vhost_user_get_replies),
 		T(test_vhost_user_reply_ack),
 		T(test_vhost_user_unknown_request),
