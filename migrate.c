@@ -1040,16 +1040,19 @@ const struct vu_devstate_ops migrate_devstate_ops = {
 /**
  * mig_activate() - Staged connections carry on: our guest runs
  * @c:		Execution context
+ * @wait_held:	Connections whose addresses another socket still holds
+ *		wait for another try (taking ours back), else they are lost
  *
- * Return: 0, -errno if the helper failed (they stay staged, retried)
+ * Return: 0, -errno if the helper failed or connections are held (they
+ *	   stay staged, retried)
  */
-static int mig_activate(struct ctx *c)
+static int mig_activate(struct ctx *c, bool wait_held)
 {
 	int rc;
 
 	clock_gettime(CLOCK_MONOTONIC, &mig.lap);
 	mig.times[0] = '\0';
-	rc = tcp_mig_activate(c);
+	rc = tcp_mig_activate(c, wait_held);
 	if (rc < 0)
 		return rc;
 	udp_mig_activate(c);
@@ -1082,7 +1085,7 @@ static int mig_take_back(struct ctx *c)
 	    (rc = migrate_apply(c, x->refs)))
 		return rc;
 	x->phase = MIG_STAGED;
-	if ((rc = mig_activate(c)))
+	if ((rc = mig_activate(c, true)))
 		return rc;
 	tcp_guard_clear();
 	info("migrate: the migration failed: state taken back in %lld ms",
@@ -1101,8 +1104,10 @@ static void mig_rollback(struct ctx *c)
 	mig.phase = MIG_ROLLBACK;
 	if (timespec_diff_ms(&c->now, &mig.t_fail) < MIG_ROLLBACK_TIMEOUT_MS)
 		return;
-	err("migrate: connections not taken back after %u s: they are lost",
-	    MIG_ROLLBACK_TIMEOUT_MS / 1000);
+	err("migrate: connections not taken back after %u s: those still "
+	    "held elsewhere are lost", MIG_ROLLBACK_TIMEOUT_MS / 1000);
+	if (mig_activate(c, false))
+		mig_run(c, mig_target_fail);	/* nothing left to wait for */
 	tcp_guard_clear();
 	mig_forget(&mig);
 }
@@ -1120,7 +1125,7 @@ void migrate_guest_runs(struct ctx *c)
 	switch (mig.phase) {
 	case MIG_STAGED:
 		mig.guest_runs = true;
-		mig_activate(c);
+		mig_activate(c, false);
 		break;
 	case MIG_HANDED_OVER:
 		warn("migrate: our guest runs again after its state was handed "
@@ -1146,7 +1151,7 @@ void migrate_timer(struct ctx *c)
 	if (mig.phase == MIG_ROLLBACK)
 		mig_rollback(c);
 	else if (mig.phase == MIG_STAGED && mig.guest_runs)
-		mig_activate(c);	/* the helper failed the first time */
+		mig_activate(c, false);	/* the helper failed before */
 }
 
 /**

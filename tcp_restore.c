@@ -849,16 +849,19 @@ int tcp_mig_stage2(struct ctx *c, const uint8_t *p, size_t len)
  * tcp_mig_activate() - The guest runs: the staged connections carry on
  * @c:		Execution context
  *
+ * @wait_held:	A connection whose old socket still holds its addresses
+ *		(a target on this host that hasn't let go yet, when we take
+ *		our connections back) waits, with all the others, for another
+ *		try; if false, it is lost (logged), and the others go on
+ *
  * Each prepared socket is connected and filled (tcp_mig_rebuild()), all
- * leave repair mode together, and become ours.  A connection whose old
- * socket still holds its addresses (a target on this host that hasn't
- * let go yet, when we take our connections back) waits for another try.
+ * leave repair mode together, and become ours.
  *
  * Return: number of connections now running, -EADDRNOTAVAIL if some are
  *	   still held, -errno if the helper failed (they stay staged, for
  *	   another try)
  */
-int tcp_mig_activate(struct ctx *c)
+int tcp_mig_activate(struct ctx *c, bool wait_held)
 {
 	static int fds[FLOW_MAX];
 	unsigned i, n, ok = 0, again = 0, held;
@@ -874,7 +877,7 @@ int tcp_mig_activate(struct ctx *c)
 			continue;
 		rc = tcp_mig_rebuild(staged.fd[i], &r, i, q,
 				     q + ntohl(r.sndq_len));
-		if (rc == -EADDRNOTAVAIL) {
+		if (rc == -EADDRNOTAVAIL && wait_held) {
 			held++;		/* its old socket is still there */
 		} else if (rc) {
 			err("migrate: TCP connection %u lost: %s", i,

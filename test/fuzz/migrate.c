@@ -560,7 +560,7 @@ static void apply(const struct mig_sec_ref *refs, bool helper,
 	if (helper)
 		peers_make(refs);
 	migrate_apply(&c, refs);
-	tcp_mig_activate(&c);		/* the guest runs */
+	tcp_mig_activate(&c, false);		/* the guest runs */
 	peers_start();
 	pump();
 	live = flow_next(FLOW_TCP, -1) >= 0;

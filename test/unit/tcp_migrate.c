@@ -1602,6 +1602,45 @@ static void test_tcp_migrate_migrate_compact_hostile(void **state)
 	}
 }
 
+/* Found by the fuzzer, fixed: two records with the same host addresses
+ * and ports.  The second one's connect() finds the first one's socket
+ * there (EADDRNOTAVAIL), and activation kept both staged, retrying for
+ * ever.  A target loses that one (logged) and runs the other.
+ */
+static void test_tcp_migrate_migrate_same_tuple_twice(void **state)
+{
+	static uint8_t p[1024];
+	size_t i, len, rlen = sizeof(struct mig_tcp_rec);
+	struct flow_key key;
+	struct pair pr;
+
+	(void)state;
+	if (!can_repair())
+		skip();
+	helper = HELPER_INPROC;
+	pair_open(&pr, 0);
+	conn_install(pr.cfd, &key, 41200, pr.port, 0);
+	assert_int_equal(save_pipe(&s1), 0);
+	flow_defer_handler();
+	assert_true(parse(&s1) > 0);
+	for (i = 0; refs[i].sec->id != MIG_SEC_TCP2; i++)
+		;
+	len = refs[i].len;
+	assert_int_equal(len, 4 + rlen + 4 + 3 * 16);	/* no queues */
+
+	/* count 2, the record twice (another guest port), the table */
+	be32_put(p, 2);
+	memcpy(p + 4, refs[i].p + 4, rlen);
+	memcpy(p + 4 + rlen, refs[i].p + 4, rlen + 4 + 3 * 16);
+	p[4 + rlen + offsetof(struct mig_tcp_rec, gport) + 1] ^= 1;
+	sb_one(&s2, MIG_SEC_TCP2, p, len + rlen);
+	assert_true(parse(&s2) > 0);
+	assert_int_equal(migrate_apply(&c, refs), 0);
+	assert_int_equal(tcp_mig_activate(&c, false), 1);
+	assert_false(tcp_mig_staged());
+	assert_true(logged(LOG_ERR, "TCP connection 1 lost"));
+}
+
 /* Found here, fixed: tcp_migrate.c, tcp_mig_save() closed each socket
  * once dumped, before the stream was written: if the front-end's reader
  * went away then, the connections were lost with the transfer.  Now they
@@ -2395,6 +2434,7 @@ int main(void)
 		T(test_tcp_migrate_deaf_ipv4_mapped),
 		T(test_tcp_migrate_migrate_real_compact),
 		T(test_tcp_migrate_migrate_compact_hostile),
+		T(test_tcp_migrate_migrate_same_tuple_twice),
 		T(test_tcp_migrate_migrate_real_reader_gone),
 		T(test_tcp_migrate_migrate_real_port_time_wait),
 		T(test_tcp_migrate_migrate_real_restored_time_wait),
