@@ -1058,7 +1058,7 @@ static int mig_activate(struct ctx *c, bool wait_held)
 	udp_mig_activate(c);
 	icmp_mig_activate(c);
 	mig_lap(&mig, "activate");
-	info("migrate: guest runs, phases, ms:%s", mig.times);
+	info("migrate: guest-run phases, ms:%s", mig.times);
 	mig_forget(&mig);
 	return 0;
 }

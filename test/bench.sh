@@ -299,6 +299,7 @@ mig_one() {
 			gwait /tmp/conns '^open ' 100")
 		[ "$out" = "open $n" ] ||
 			echo "# $impl: opening $n connections: $(echo "$out" | tr '\n' ' ')"
+		sleep 1		# idle: no peer sent anything for a second
 	fi
 	if ! mig_run 120 3; then
 		echo "# $impl $n connections: $MIG_ERR"
@@ -311,7 +312,7 @@ mig_one() {
 	res "$impl" "$row state write ms" "${ms:--}"
 	mig_phases "$impl" "$row" save "$MIG_SRC_LOG"
 	mig_phases "$impl" "$row" load "$PASST_LOG"
-	mig_phases "$impl" "$row" "guest runs" "$PASST_LOG"
+	mig_phases "$impl" "$row" guest-run "$PASST_LOG"
 	res "$impl" "$row downtime ms" "$MIG_DOWNTIME"
 	res "$impl" "$row total ms" "$MIG_TOTAL"
 	out=

@@ -53,7 +53,7 @@
 #include <unistd.h>
 
 #define CHUNK		16384		/* bytes per send() or recv() */
-#define CONNS_MAX	1000		/* conns mode: most connections */
+#define CONNS_MAX	16384		/* conns mode: most connections */
 #define SLICE		1000		/* conns mode: bytes per connection */
 #define STOP_EVERY	(1 << 20)	/* send mode: bytes between looks for
 					 * the stop file */
