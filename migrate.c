@@ -323,6 +323,8 @@ static int mig_hdr_check(const uint8_t *p, size_t len,
 	}
 
 	*table = mig_versions[MIN(version, (uint32_t)MIGRATE_VERSION)];
+	info("migrate: stream version %" PRIu32 " (oldest reader %" PRIu32
+	     ")", version, min_version);
 	if (version > MIGRATE_VERSION)
 		info("migrate: stream version %" PRIu32 ", reading it as %u",
 		     version, MIGRATE_VERSION);
