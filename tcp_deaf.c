@@ -79,14 +79,21 @@ static int tcp_deaf_md5_key(int fd, int af, bool mapped, bool on)
 static int tcp_deaf_md5(int fd, bool on)
 {
 	socklen_t sl = sizeof(int);
-	int af;
+	int af = AF_INET;
 
-	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &af, &sl))
+	/* Most sockets are IPv4 ones: try that first, ask if refused */
+	if (!tcp_deaf_md5_key(fd, AF_INET, false, on))
+		return 0;
+	if (errno == ENOENT && !on)
+		return 0;
+	if (errno != EINVAL ||
+	    getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &af, &sl) ||
+	    af != AF_INET6)
 		return -1;
+
 	if (tcp_deaf_md5_key(fd, af, false, on))
 		return on || errno != ENOENT ? -1 : 0;
-	if (af == AF_INET6 && tcp_deaf_md5_key(fd, af, true, on) &&
-	    (on || errno != ENOENT)) {
+	if (tcp_deaf_md5_key(fd, af, true, on) && (on || errno != ENOENT)) {
 		if (on)
 			tcp_deaf_md5_key(fd, af, false, false);
 		return -1;

@@ -86,32 +86,37 @@ static int tcp_guard_sock(struct ctx *c, int af)
 /**
  * tcp_guard_add() - Hold the local address of a socket we are closing
  * @c:		Execution context
- * @fd:		Socket, frozen, deaf and dumped
+ * @fd:		Socket, frozen (in repair mode), deaf and dumped
+ * @local:	Its local address if known, else read here
+ * @len:	Length of @local, 0 if not known
  *
- * Failing that is logged, and the connection goes on without: a segment
- * from the peer before the target has it would then reset it.
+ * In repair mode, the socket's port is reusable whatever it was before
+ * (SK_FORCE_REUSE): the guard binds next to it.  Failing that is logged,
+ * and the connection goes on without: a segment from the peer before the
+ * target has it would then reset it.
  *
- * #syscalls getsockname setsockopt bind listen close
+ * #syscalls getsockname bind listen close
  */
-void tcp_guard_add(struct ctx *c, int fd)
+void tcp_guard_add(struct ctx *c, int fd, const struct sockaddr *local,
+		   socklen_t len)
 {
-	union {
-		struct sockaddr sa;
-		struct sockaddr_in sa4;
-		struct sockaddr_in6 sa6;
-	} addr;
-	socklen_t sl = sizeof(addr);
-	int one = 1, s, k;
+	struct sockaddr_storage ss;
+	int s, k;
 
-	if (g.n >= ARRAY_SIZE(g.fd) || getsockname(fd, &addr.sa, &sl) ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)))
+	if (g.n >= ARRAY_SIZE(g.fd))
 		goto fail;
-	k = addr.sa.sa_family == AF_INET6;
+	if (!len) {
+		len = sizeof(ss);
+		if (getsockname(fd, (struct sockaddr *)&ss, &len))
+			goto fail;
+		local = (struct sockaddr *)&ss;
+	}
+	k = local->sa_family == AF_INET6;
 	if (g.npool[k])
 		s = g.pool[k][--g.npool[k]];
-	else if ((s = tcp_guard_sock(c, addr.sa.sa_family)) < 0)
+	else if ((s = tcp_guard_sock(c, local->sa_family)) < 0)
 		goto fail;
-	if (bind(s, &addr.sa, sl) || listen(s, 1)) {
+	if (bind(s, local, len) || listen(s, 1)) {
 		close(s);
 		goto fail;
 	}

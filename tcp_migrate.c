@@ -86,6 +86,8 @@
  * @rcvbuf:	Their SO_RCVBUF before freezing, to thaw them, 0 to leave it
  * @again:	Dumped still connecting: the target connects again, and no
  *		guard holds the port
+ * @local:	Local address, from the dump, for the guard
+ * @local_len:	Its length, 0 if the dump didn't read it
  * @n:		How many
  */
 static struct {
@@ -93,6 +95,8 @@ static struct {
 	int fd[FLOW_MAX];
 	int rcvbuf[FLOW_MAX];
 	bool again[FLOW_MAX];
+	struct sockaddr_in6 local[FLOW_MAX];
+	socklen_t local_len[FLOW_MAX];
 	unsigned n;
 } frozen;
 
@@ -155,8 +159,10 @@ static void tcp_mig_close_window(int fd)
  * tcp_mig_busy() - Frozen sockets whose peer sent data lately, shrunk
  * @busy:	Their descriptors, set
  *
- * Their receive buffer goes down to the least, so that the window probes
- * to come offer as little as possible; tcp_mig_thaw() puts it back.
+ * Their receive buffer goes down to the least, and their window is closed,
+ * so that the window probes to come offer as little as possible;
+ * tcp_mig_thaw() puts the buffer back.  A quiet peer's socket keeps its
+ * window: the peer learns nothing of it, and the target offers it again.
  *
  * Return: how many
  *
@@ -182,6 +188,7 @@ static unsigned tcp_mig_busy(int *busy)
 			       &sl))
 			frozen.rcvbuf[i] = 0;
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &quiet, sizeof(quiet));
+		tcp_mig_close_window(fd);
 		busy[n++] = fd;
 	}
 	return n;
@@ -274,8 +281,6 @@ int tcp_mig_freeze(struct ctx *c)
 		tcp_conn_at(frozen.idx[i])->flags |= CONN_FROZEN;
 		frozen.again[i] = false;
 		frozen.rcvbuf[i] = 0;
-		if (!tcp_mig_connecting(i))
-			tcp_mig_close_window(frozen.fd[i]);
 	}
 
 	/* Leaving repair mode sends a window probe: an ACK with our window,
@@ -402,7 +407,8 @@ static void tcp_mig_addr(const struct sockaddr_storage *sa, uint8_t *addr,
  * #syscalls getsockname getpeername getsockopt
  */
 static int tcp_mig_sock_info(int fd, struct mig_tcp_conn *r,
-			     uint8_t *tcpi_state)
+			     uint8_t *tcpi_state, struct sockaddr_in6 *local,
+			     socklen_t *local_len)
 {
 	struct sockaddr_storage sa;
 	struct tcp_repair_window w;
@@ -424,6 +430,10 @@ static int tcp_mig_sock_info(int fd, struct mig_tcp_conn *r,
 			return -errno;
 		tcp_mig_addr(&sa, r->laddr, (uint8_t *)r +
 			     offsetof(struct mig_tcp_conn, lport));
+		if (sl <= sizeof(*local)) {
+			memcpy(local, &sa, sl);
+			*local_len = sl;
+		}
 	}
 
 	sl = sizeof(ti);
@@ -511,7 +521,9 @@ static int tcp_mig_dump_sndq(int fd, uint8_t st, struct mig_tcp_conn *r,
 		r->snd_una = htonl(write_seq);
 		return 0;
 	}
-	if (ioctl(fd, SIOCOUTQ, &outq) || ioctl(fd, SIOCOUTQNSD, &nsd))
+	nsd = 0;
+	if (ioctl(fd, SIOCOUTQ, &outq) ||
+	    (outq && ioctl(fd, SIOCOUTQNSD, &nsd)))
 		return -errno;
 	if (outq < (int)fin_unacked || nsd < 0 || nsd > outq)
 		return -EIO;
@@ -671,7 +683,9 @@ static int tcp_mig_dump(const struct ctx *c, unsigned i, struct mig_buf *b)
 		return -ENOMEM;
 	b->len += sizeof(w);
 
-	if ((rc = tcp_mig_sock_info(fd, &r, &st)) ||
+	frozen.local_len[i] = 0;
+	if ((rc = tcp_mig_sock_info(fd, &r, &st, &frozen.local[i],
+				    &frozen.local_len[i])) ||
 	    (rc = tcp_mig_dump_sndq(fd, st, &r, b)) ||
 	    (rc = tcp_mig_dump_rcvq(fd, st, &r, b)) ||
 	    (rc = tcp_mig_rec_put(&r, &w))) {
@@ -734,7 +748,9 @@ void tcp_mig_release(struct ctx *c)
 
 	for (i = 0; i < frozen.n; i++) {	/* one socket more at a time */
 		if (!frozen.again[i])
-			tcp_guard_add(c, frozen.fd[i]);
+			tcp_guard_add(c, frozen.fd[i],
+				      (struct sockaddr *)&frozen.local[i],
+				      frozen.local_len[i]);
 		tcp_conn_drop(c, frozen.idx[i]);
 	}
 	tcp_guard_unprepare();			/* what the pool has left */
