@@ -25,13 +25,15 @@
 #
 # 3. Live migration of a TCG guest (lib.sh's mig_target and mig_run: a target
 #    daemon with its TCP_REPAIR helper and an incoming QEMU, in the same
-#    namespace) with 0, 10, 100 and 1000 idle TCP connections open from the
-#    guest to an echo server on the host side.  Prints the size of the
-#    daemon's device state and the time it took to write it (from the
-#    source daemon's log line "migrate: wrote N bytes of state in T ms";
-#    "-" for a daemon that logs none), and the downtime and total time
-#    query-migrate reports.  After each migration the connections are used
-#    once (comment line: how many still echoed).
+#    namespace) with 0, 10, 100, 1,000 and 10,000 TCP connections open from
+#    the guest to an echo server on the host side, idle for a second.
+#    Prints the size of the daemon's device state and the time it took to
+#    write it (from the source daemon's log line "migrate: wrote N bytes of
+#    state in T ms"; "-" for a daemon that logs none), the time of each
+#    phase the daemons log (source: freeze, dump, write, release; target:
+#    read, check, restore, and activate once the guest runs), and the
+#    downtime and total time query-migrate reports.  After each migration
+#    the connections are used once (comment line: how many still echoed).
 #
 # Environment:
 #   BENCH_TIME   seconds per measurement (default 10)
@@ -41,6 +43,8 @@
 #                run the same on it, and print both with the ratio ours/peer
 #   BENCH_PEER_REPAIR  the peer's TCP_REPAIR helper (default:
 #                passt-repair-upstream beside BENCH_PEER)
+#   BENCH_MIG_CONNS  the numbers of connections of part 3 ("0 10 100 1000
+#                10000")
 #   BENCH_PARTS  "iperf pmd mig fail" (default): which parts to run;
 #                "fail" runs the failed-migration tests (test/migrate.sh,
 #                group migfail) on our daemon and prints, per fault, the
