@@ -109,6 +109,10 @@ mig_boot() {
 	local name=$1 helper=$2 out
 	shift 2
 	MIG_OPTS=("$@")
+	# A helper left by an earlier group is not this guest's: its exit
+	# status must not count as the next old source's helper's
+	[ -z "$REPAIR_PID" ] || lib_kill "$REPAIR_PID"
+	REPAIR_PID=
 	daemon_start "$name" "${MIG_OPTS[@]}" 2>"$WORK/$name.err" ||
 		fail "daemon did not start: $(oneline < "$WORK/$name.err")" ||
 		return 1
