@@ -246,6 +246,24 @@ static socklen_t tcp_mig_sockaddr(const uint8_t *a, __be16 port,
 }
 
 /**
+ * tcp_mig_nobody() - Loopback socket address for a connection to nobody
+ * @r:		Record, host side closed both ways (MIG_TCP_CLOSED)
+ * @port:	Port, network order
+ * @sa:		Socket address, set: loopback of the guest's family
+ *
+ * Return: its length
+ */
+static socklen_t tcp_mig_nobody(const struct mig_tcp_conn *r, __be16 port,
+				struct sockaddr_storage *sa)
+{
+	static const uint8_t lo4[16] = { [10] = 0xff, [11] = 0xff,
+					 [12] = 127, [15] = 1 };
+	static const uint8_t lo6[16] = { [15] = 1 };
+
+	return tcp_mig_sockaddr(tcp_mig_v4(r->gaddr) ? lo4 : lo6, port, sa);
+}
+
+/**
  * tcp_mig_fill() - Write data into the selected repair queue, or send it
  * @fd:		Socket
  * @p:		Data
@@ -386,9 +404,6 @@ static int tcp_mig_fill_err(unsigned i, const char *name, uint32_t len)
 static int tcp_mig_prepare(struct ctx *c, int fd, const struct mig_tcp_conn *r,
 			   unsigned i)
 {
-	static const uint8_t lo4[16] = { [10] = 0xff, [11] = 0xff,
-					 [12] = 127, [15] = 1 };
-	static const uint8_t lo6[16] = { [15] = 1 };
 	uint32_t snd_seq = ntohl(r->snd_una), rcv_seq = ntohl(r->rcv_seq);
 	struct sockaddr_storage sa;
 	socklen_t sl;
@@ -402,7 +417,7 @@ static int tcp_mig_prepare(struct ctx *c, int fd, const struct mig_tcp_conn *r,
 		/* Only the guest is left: a connection to nobody, deaf, on
 		 * a loopback port of its own, just to hold the data
 		 */
-		sl = tcp_mig_sockaddr(tcp_mig_v4(r->gaddr) ? lo4 : lo6, 0, &sa);
+		sl = tcp_mig_nobody(r, 0, &sa);
 	} else {
 		sl = tcp_mig_sockaddr(r->laddr, r->lport, &sa);
 	}
@@ -441,9 +456,6 @@ static int tcp_mig_prepare(struct ctx *c, int fd, const struct mig_tcp_conn *r,
 static int tcp_mig_rebuild(int fd, const struct mig_tcp_conn *r, unsigned i,
 			   const uint8_t *sndq, const uint8_t *rcvq)
 {
-	static const uint8_t lo4[16] = { [10] = 0xff, [11] = 0xff,
-					 [12] = 127, [15] = 1 };
-	static const uint8_t lo6[16] = { [15] = 1 };
 	uint32_t sndq_len = ntohl(r->sndq_len), unsent = ntohl(r->sndq_unsent);
 	struct tcp_repair_window w = {
 		.snd_wl1 = ntohl(r->snd_wl1), .snd_wnd = ntohl(r->snd_wnd),
@@ -457,8 +469,7 @@ static int tcp_mig_rebuild(int fd, const struct mig_tcp_conn *r, unsigned i,
 	socklen_t sl;
 
 	if (r->fin & MIG_TCP_CLOSED)
-		sl = tcp_mig_sockaddr(tcp_mig_v4(r->gaddr) ? lo4 : lo6,
-				      htons(TCP_MIG_NOBODY_PORT), &sa);
+		sl = tcp_mig_nobody(r, htons(TCP_MIG_NOBODY_PORT), &sa);
 	else
 		sl = tcp_mig_sockaddr(r->raddr, r->rport, &sa);
 	if (connect(fd, (struct sockaddr *)&sa, sl))
