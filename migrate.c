@@ -923,10 +923,8 @@ static int mig_start(void *opaque, int fd, uint32_t dir)
 	int flags, rc;
 
 	mig_abort(c);
-	if (mig.phase == MIG_STAGED) {
-		tcp_mig_unstage();
-		mig_dgram_unstage(c, &mig);
-	}
+	if (mig.phase == MIG_STAGED)
+		mig_run(c, mig_target_fail);	/* let go of what we staged */
 	if (mig.phase == MIG_HANDED_OVER || mig.phase == MIG_ROLLBACK)
 		warn("migrate: a new transfer while the last one's connections "
 		     "were not taken back: they are lost");
@@ -1003,10 +1001,8 @@ static int mig_check(void *opaque)
 static void mig_reset(void *opaque)
 {
 	mig_abort(opaque);
-	if (mig.phase == MIG_STAGED) {
-		tcp_mig_unstage();
-		mig_dgram_unstage(opaque, &mig);
-	}
+	if (mig.phase == MIG_STAGED)
+		mig_run(opaque, mig_target_fail);	/* let go, silently */
 	tcp_guard_clear();
 	if (mig.phase != MIG_HANDED_OVER)
 		mig_forget(&mig);
