@@ -678,6 +678,12 @@ static void pair_open(struct pair *p, int peer_rcvbuf)
 	p->cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	assert_true(p->cfd >= 0);
 	kept[nkept++] = p->cfd;		/* if the daemon doesn't take it */
+	/* A port of its own: connect() may pick one that another test's
+	 * connection already has, and then no guard could bind to it
+	 */
+	sa.sin_port = 0;
+	assert_int_equal(bind(p->cfd, (struct sockaddr *)&sa, sl), 0);
+	sa.sin_port = htons(p->port);
 	assert_int_equal(connect(p->cfd, (struct sockaddr *)&sa, sl), 0);
 	p->sfd = accept4(p->lfd, NULL, NULL, SOCK_CLOEXEC);
 	assert_true(p->sfd >= 0);
