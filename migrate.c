@@ -18,8 +18,10 @@
  * are NULL-terminated arrays of handlers:
  *
  *   source pre:   freeze (TCP sockets into repair mode), build the stream
- *   source post:  on success, close the repaired sockets silently and stop
- *                 serving: we exit once QEMU hangs up; on failure, thaw
+ *   source post:  on success, stop serving: we exit once QEMU hangs up,
+ *                 and close the repaired sockets silently once QEMU has
+ *                 our answer to CHECK_DEVICE_STATE (mig_release());
+ *                 on failure, thaw
  *   target pre:   parse and check the whole stream: header, versions,
  *                 CRCs, every section's sizes and limits, touching nothing
  *   target post:  apply every section
@@ -49,6 +51,7 @@
 #include <unistd.h>
 
 #include "migrate.h"
+#include "mig_guest.h"
 #include "tcp_migrate.h"
 #include "tcp_restore.h"
 #include "tcp_guard.h"
@@ -61,98 +64,6 @@
 /* ---------------------------------------------------------------- */
 /* Sections                                                          */
 /* ---------------------------------------------------------------- */
-
-/**
- * mig_guest_save() - MIG_SEC_GUEST: the guest's addresses and lease
- * @c:		Execution context
- * @b:		Buffer to append to
- *
- * Return: 0, -ENOMEM
- */
-static int mig_guest_save(struct ctx *c, struct mig_buf *b)
-{
-	struct mig_guest g = { 0 };
-
-	memcpy(g.mac, c->guest_mac, sizeof(g.mac));
-	g.mac_set = c->guest_mac_set;
-	g.v4 = c->v4;
-	g.v6 = c->v6;
-	g.prefix4 = (uint8_t)c->ip4.prefix_len;
-	g.prefix6 = (uint8_t)c->ip6.prefix_len;
-	memcpy(g.addr4, &c->ip4.addr, 4);
-	memcpy(g.addr4_seen, &c->ip4.addr_seen, 4);
-	memcpy(g.addr6, &c->ip6.addr, 16);
-	memcpy(g.addr6_seen, &c->ip6.addr_seen, 16);
-	memcpy(g.addr6_ll_seen, &c->ip6.addr_ll_seen, 16);
-	return mig_buf_put(b, &g, sizeof(g));
-}
-
-/**
- * mig_guest_check() - Check a MIG_SEC_GUEST payload
- * @c:		Execution context
- * @p:		Payload
- * @len:	Its length
- *
- * Return: 0, -EINVAL if malformed
- */
-static int mig_guest_check(const struct ctx *c, const uint8_t *p, size_t len)
-{
-	struct mig_guest g;
-
-	(void)c;
-	if (len != sizeof(g))
-		return -EINVAL;
-	memcpy(&g, p, sizeof(g));
-	if (g.mac_set > 1 || g.v4 > 1 || g.v6 > 1 || g.prefix4 > 32 ||
-	    g.prefix6 > 128)
-		return -EINVAL;
-	return 0;
-}
-
-/**
- * mig_guest_load() - Apply MIG_SEC_GUEST: the guest keeps its addresses
- * @c:		Execution context
- * @p:		Checked payload
- * @len:	Its length
- *
- * The guest doesn't ask again for the address it holds: if our own
- * configuration differs, its lease wins, so renewals keep it.
- *
- * Return: 0
- */
-static int mig_guest_load(struct ctx *c, const uint8_t *p, size_t len)
-{
-	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
-	struct mig_guest g;
-
-	ASSERT(len == sizeof(g));
-	memcpy(&g, p, sizeof(g));
-
-	if (g.mac_set) {
-		memcpy(c->guest_mac, g.mac, sizeof(c->guest_mac));
-		c->guest_mac_set = true;
-	}
-	if (g.v4 && c->v4) {
-		if (memcmp(&c->ip4.addr, g.addr4, 4) != 0)
-			info("migrate: guest keeps its IPv4 lease %s (not %s)",
-			     inet_ntop(AF_INET, g.addr4, a, sizeof(a)),
-			     inet_ntop(AF_INET, &c->ip4.addr, b, sizeof(b)));
-		memcpy(&c->ip4.addr, g.addr4, 4);
-		c->ip4.prefix_len = g.prefix4;
-		memcpy(&c->ip4.addr_seen, g.addr4_seen, 4);
-	}
-	if (g.v6 && c->v6) {
-		if (memcmp(&c->ip6.addr, g.addr6, 16) != 0)
-			info("migrate: guest keeps its IPv6 lease %s (not %s)",
-			     inet_ntop(AF_INET6, g.addr6, a, sizeof(a)),
-			     inet_ntop(AF_INET6, &c->ip6.addr, b, sizeof(b)));
-		memcpy(&c->ip6.addr, g.addr6, 16);
-		c->ip6.prefix_len = g.prefix6;
-		memcpy(&c->ip6.addr_seen, g.addr6_seen, 16);
-		memcpy(&c->ip6.addr_ll_seen, g.addr6_ll_seen, 16);
-	}
-	return 0;
-}
 
 static const struct mig_section mig_sec_guest = {
 	MIG_SEC_GUEST, "guest", mig_guest_save, mig_guest_check,
@@ -470,6 +381,8 @@ enum mig_phase {
 };
 
 #define MIG_ROLLBACK_TIMEOUT_MS	60000	/* then the connections are lost */
+#define MIG_RELEASE_WAIT_MS	1000	/* for CHECK_DEVICE_STATE, at most */
+#define MIG_HELD_WAIT_MS	2000	/* target: for addresses still held */
 #define MIG_TIMES_LEN		192	/* log of phase times */
 
 /**
@@ -482,7 +395,8 @@ enum mig_phase {
  * @buf:	The stream being written or read
  * @off:	Source: bytes of @buf written so far
  * @refs:	Target: sections of @buf, parsed and checked once
- * @frozen:	Source: TCP connections are frozen (tcp_mig_freeze())
+ * @frozen:	Source: TCP connections are frozen (tcp_mig_freeze()), until
+ *		thawed or, once handed over, released (mig_release())
  * @phase:	What the last transfer left
  * @kept:	Stream kept for @phase: ours on the source, the loaded one
  *		on the target (staged connections point into it)
@@ -491,6 +405,9 @@ enum mig_phase {
  * @times:	Phase times so far, for the log: " name ms" each
  * @t_fail:	Source: when the guest came back after a hand-over
  * @guest_runs:	Staged connections wait for nothing but the helper
+ * @release_due:	Source: CHECK_DEVICE_STATE came, release once answered
+ * @t_run:	Target: when the guest started, for MIG_HELD_WAIT_MS
+ * @dgram_active:	Target: UDP and ICMP flows carry on already
  */
 struct mig_xfer {
 	int fd;
@@ -508,6 +425,9 @@ struct mig_xfer {
 	char times[MIG_TIMES_LEN];
 	struct timespec t_fail;
 	bool guest_runs;
+	bool release_due;
+	struct timespec t_run;
+	bool dgram_active;
 };
 
 static struct mig_xfer mig = { .fd = -1, .result = -ENODATA };
@@ -532,7 +452,7 @@ static void mig_forget(struct mig_xfer *x)
 {
 	mig_buf_free(&x->kept);
 	x->phase = MIG_IDLE;
-	x->guest_runs = false;
+	x->guest_runs = x->dgram_active = false;
 }
 
 /**
@@ -581,25 +501,6 @@ static const struct mig_step mig_source_pre[] = {
 };
 
 /**
- * mig_release() - Source post: close the dumped sockets, silently
- * @c:		Execution context
- * @x:		Transfer
- *
- * The whole stream is written, but the pipe not closed yet: the target
- * restores nothing before it has seen our end of file, and needs the
- * addresses of the repaired sockets free by then.  They are closed
- * without a FIN or RST, guards left on their ports (tcp_mig_release()).
- *
- * Return: 0
- */
-static int mig_release(struct ctx *c, struct mig_xfer *x)
-{
-	tcp_mig_release(c);
-	x->frozen = false;
-	return 0;
-}
-
-/**
  * mig_hand_over() - Source post: the state is out, keep it for a rollback
  * @c:		Execution context
  * @x:		Transfer
@@ -636,8 +537,8 @@ static int mig_dgram_release(struct ctx *c, struct mig_xfer *x)
 }
 
 static const struct mig_step mig_source_post[] = {
-	{ "release", mig_release }, { "release-dgram", mig_dgram_release },
-	{ "hand-over", mig_hand_over }, { 0 },
+	{ "release-dgram", mig_dgram_release }, { "hand-over", mig_hand_over },
+	{ 0 },
 };
 
 /**
@@ -770,6 +671,37 @@ static int mig_run(struct ctx *c, const struct mig_step *h)
 			return rc;
 	}
 	return 0;
+}
+
+/**
+ * mig_release() - Source, handed over: close the dumped sockets, silently
+ * @c:		Execution context
+ *
+ * Frozen sockets are deaf, and hold their connections' addresses: a
+ * segment from a peer meanwhile finds them, and is dropped.  Only a
+ * target on this host needs the addresses free, and only to connect its
+ * sockets, once its guest runs, after QEMU has had our answer to
+ * CHECK_DEVICE_STATE.  So the release waits for that answer (QEMU's
+ * guest stays stopped until then): it runs after it, or when anything
+ * else happens to the handed-over state (a rollback, a hang-up, a new
+ * transfer), or after MIG_RELEASE_WAIT_MS without an answer.  A target
+ * that comes first waits for the addresses (tcp_mig_activate()).  The
+ * sockets are closed without a FIN or RST, guards left on their ports
+ * (tcp_mig_release()).
+ */
+static void mig_release(struct ctx *c)
+{
+	struct timespec t;
+
+	if (!mig.frozen)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	mig.lap = t;
+	mig.times[0] = '\0';
+	tcp_mig_release(c);
+	mig.frozen = mig.release_due = false;
+	mig_lap(&mig, "release");
+	info("migrate: after-check phases, ms:%s", mig.times);
 }
 
 /**
@@ -923,6 +855,7 @@ static int mig_start(void *opaque, int fd, uint32_t dir)
 	int flags, rc;
 
 	mig_abort(c);
+	mig_release(c);
 	if (mig.phase == MIG_STAGED)
 		mig_run(c, mig_target_fail);	/* let go of what we staged */
 	if (mig.phase == MIG_HANDED_OVER || mig.phase == MIG_ROLLBACK)
@@ -986,6 +919,7 @@ static int mig_check(void *opaque)
 		warn("migrate: state transfer incomplete at CHECK_DEVICE_STATE");
 		mig_end(c, -EINPROGRESS);
 	}
+	mig.release_due = mig.frozen;	/* once QEMU has our answer */
 	return mig.result;
 }
 
@@ -1001,6 +935,7 @@ static int mig_check(void *opaque)
 static void mig_reset(void *opaque)
 {
 	mig_abort(opaque);
+	mig_release(opaque);
 	if (mig.phase == MIG_STAGED)
 		mig_run(opaque, mig_target_fail);	/* let go, silently */
 	tcp_guard_clear();
@@ -1038,23 +973,28 @@ const struct vu_devstate_ops migrate_devstate_ops = {
 /**
  * mig_activate() - Staged connections carry on: our guest runs
  * @c:		Execution context
- * @wait_held:	Connections whose addresses another socket still holds
- *		wait for another try (taking ours back), else they are lost
+ * @held:	What a connection whose addresses another socket still holds
+ *		does, see enum tcp_mig_held
  *
  * Return: 0, -errno if the helper failed or connections are held (they
  *	   stay staged, retried)
  */
-static int mig_activate(struct ctx *c, bool wait_held)
+static int mig_activate(struct ctx *c, enum tcp_mig_held held)
 {
 	int rc;
 
 	clock_gettime(CLOCK_MONOTONIC, &mig.lap);
 	mig.times[0] = '\0';
-	rc = tcp_mig_activate(c, wait_held);
+	rc = tcp_mig_activate(c, held);
+	if (rc < 0 && (rc != -EADDRNOTAVAIL || held != TCP_MIG_HELD_WAIT))
+		return rc;
+	if (!mig.dgram_active) {
+		udp_mig_activate(c);
+		icmp_mig_activate(c);
+		mig.dgram_active = true;
+	}
 	if (rc < 0)
 		return rc;
-	udp_mig_activate(c);
-	icmp_mig_activate(c);
 	mig_lap(&mig, "activate");
 	info("migrate: guest-run phases, ms:%s", mig.times);
 	mig_forget(&mig);
@@ -1083,7 +1023,7 @@ static int mig_take_back(struct ctx *c)
 	    (rc = migrate_apply(c, x->refs)))
 		return rc;
 	x->phase = MIG_STAGED;
-	if ((rc = mig_activate(c, true)))
+	if ((rc = mig_activate(c, TCP_MIG_HELD_WAIT_ALL)))
 		return rc;
 	tcp_guard_clear();
 	info("migrate: the migration failed: state taken back in %lld ms",
@@ -1104,7 +1044,7 @@ static void mig_rollback(struct ctx *c)
 		return;
 	err("migrate: connections not taken back after %u s: those still "
 	    "held elsewhere are lost", MIG_ROLLBACK_TIMEOUT_MS / 1000);
-	if (mig_activate(c, false))
+	if (mig_activate(c, TCP_MIG_HELD_LOSE))
 		mig_run(c, mig_target_fail);	/* nothing left to wait for */
 	tcp_guard_clear();
 	mig_forget(&mig);
@@ -1123,12 +1063,14 @@ void migrate_guest_runs(struct ctx *c)
 	switch (mig.phase) {
 	case MIG_STAGED:
 		mig.guest_runs = true;
-		mig_activate(c, false);
+		mig.t_run = c->now;
+		mig_activate(c, TCP_MIG_HELD_WAIT);
 		break;
 	case MIG_HANDED_OVER:
 		warn("migrate: our guest runs again after its state was handed "
 		     "over: taking the state back");
 		mig.t_fail = c->now;
+		mig_release(c);		/* if QEMU never asked for the result */
 		mig_rollback(c);
 		break;
 	case MIG_IDLE:
@@ -1146,10 +1088,31 @@ void migrate_timer(struct ctx *c)
 	tcp_mig_timer(c);
 	udp_mig_timer(c);
 	icmp_mig_timer(c);
-	if (mig.phase == MIG_ROLLBACK)
+	if (mig.phase == MIG_ROLLBACK) {
 		mig_rollback(c);
-	else if (mig.phase == MIG_STAGED && mig.guest_runs)
-		mig_activate(c, false);	/* the helper failed before */
+	} else if (mig.phase == MIG_STAGED && mig.guest_runs) {
+		/* The helper failed, or addresses were held, before */
+		bool wait = timespec_diff_ms(&c->now, &mig.t_run) <
+			    MIG_HELD_WAIT_MS;
+
+		mig_activate(c, wait ? TCP_MIG_HELD_WAIT : TCP_MIG_HELD_LOSE);
+	} else if (mig.frozen && !mig.running &&
+		   timespec_diff_ms(&c->now, &mig.t0) > MIG_RELEASE_WAIT_MS) {
+		mig_release(c);		/* QEMU never asked for the result */
+	}
+}
+
+/**
+ * migrate_answered() - A front-end request was answered
+ * @c:		Execution context
+ *
+ * After the answer to CHECK_DEVICE_STATE, a source releases the sockets
+ * it handed over (mig_release()): QEMU doesn't wait for that.
+ */
+void migrate_answered(struct ctx *c)
+{
+	if (mig.release_due)
+		mig_release(c);
 }
 
 /**

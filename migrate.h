@@ -55,5 +55,6 @@ void migrate_handler(struct ctx *c, uint32_t events);
 bool migrate_source_done(const struct ctx *c);
 void migrate_guest_runs(struct ctx *c);
 void migrate_timer(struct ctx *c);
+void migrate_answered(struct ctx *c);
 
 #endif /* MIGRATE_H */

@@ -325,6 +325,7 @@ static NORETURN void loop(struct ctx *c)
 				else if (vu_queue_ready(c->vdev,
 							VHOST_USER_RX_QUEUE))
 					guest_runs(c);
+				migrate_answered(c);
 				break;
 			case EV_DEVSTATE:
 				migrate_handler(c, ev);

@@ -662,6 +662,7 @@ static int tcp_mig_install(struct ctx *c, int fd, const struct mig_tcp_conn *r,
  *		until tcp_mig_activate() or tcp_mig_unstage())
  * @n:		How many
  * @built:	Connected and filled, in repair mode (tcp_mig_rebuild())
+ * @done:	Carries on, or lost: nothing left to do
  * @compact:	Records are struct mig_tcp_rec (MIG_SEC_TCP2), not struct
  *		mig_tcp_conn (MIG_SEC_TCP)
  * @table:	With @compact, the address table of their section
@@ -669,6 +670,7 @@ static int tcp_mig_install(struct ctx *c, int fd, const struct mig_tcp_conn *r,
 static struct {
 	int fd[FLOW_MAX];
 	bool built[FLOW_MAX];
+	bool done[FLOW_MAX];
 	const uint8_t *rec[FLOW_MAX];
 	unsigned n;
 	bool compact;
@@ -779,7 +781,7 @@ static int tcp_mig_stage_recs(struct ctx *c, const uint8_t *p,
 		tcp_mig_rec(i, &r);
 		off += rlen + ntohl(r.sndq_len) + ntohl(r.rcvq_len);
 		staged.fd[i] = -1;
-		staged.built[i] = false;
+		staged.built[i] = staged.done[i] = false;
 		staged.n = i + 1;
 		if (r.state == CS_CONNECTING)
 			continue;	/* tcp_mig_again(), once the guest runs */
@@ -857,39 +859,27 @@ int tcp_mig_stage2(struct ctx *c, const uint8_t *p, size_t len)
 }
 
 /**
- * tcp_mig_activate() - The guest runs: the staged connections carry on
- * @c:		Execution context
+ * tcp_mig_build_all() - Connect and fill every prepared socket
+ * @held:	What a connection whose addresses are still held does
  *
- * @wait_held:	A connection whose old socket still holds its addresses
- *		(a target on this host that hasn't let go yet, when we take
- *		our connections back) waits, with all the others, for another
- *		try; if false, it is lost (logged), and the others go on
- *
- * Each prepared socket is connected and filled (tcp_mig_rebuild()), all
- * leave repair mode together, and become ours.
- *
- * Return: number of connections now running, -EADDRNOTAVAIL if some are
- *	   still held, -errno if the helper failed (they stay staged, for
- *	   another try)
+ * Return: how many are held, and wait
  */
-int tcp_mig_activate(struct ctx *c, bool wait_held)
+static unsigned tcp_mig_build_all(enum tcp_mig_held held)
 {
-	static int fds[FLOW_MAX];
-	unsigned i, n, ok = 0, again = 0, held;
 	struct mig_tcp_conn r;
+	unsigned i, n = 0;
 	int rc;
 
-	if (!staged.n)
-		return 0;
-	for (i = 0, held = 0; i < staged.n; i++) {
-		const uint8_t *q = tcp_mig_rec(i, &r);
+	for (i = 0; i < staged.n; i++) {
+		const uint8_t *q;
 
 		if (staged.fd[i] < 0 || staged.built[i])
 			continue;
+		q = tcp_mig_rec(i, &r);
 		rc = tcp_mig_rebuild(staged.fd[i], &r, i, q,
 				     q + ntohl(r.sndq_len));
-		if (rc == -EADDRNOTAVAIL && wait_held) {
-			held++;		/* its old socket is still there */
+		if (rc == -EADDRNOTAVAIL && held != TCP_MIG_HELD_LOSE) {
+			n++;		/* its old socket is still there */
 		} else if (rc) {
 			err("migrate: TCP connection %u lost: %s", i,
 			    strerror(-rc));
@@ -899,12 +889,43 @@ int tcp_mig_activate(struct ctx *c, bool wait_held)
 			staged.built[i] = true;
 		}
 	}
-	if (held) {
+	return n;
+}
+
+/**
+ * tcp_mig_activate() - The guest runs: the staged connections carry on
+ * @c:		Execution context
+ * @held:	What a connection whose old socket still holds its addresses
+ *		does (a source on this host that hasn't let go yet, or a
+ *		target, when we take our connections back)
+ *
+ * Each prepared socket is connected and filled (tcp_mig_rebuild()), those
+ * built leave repair mode together, and become ours.  Called again, for
+ * those that waited, it does the rest.
+ *
+ * Return: number of connections now running, -EADDRNOTAVAIL if some are
+ *	   still held, -errno if the helper failed (they stay staged, for
+ *	   another try)
+ */
+int tcp_mig_activate(struct ctx *c, enum tcp_mig_held held)
+{
+	static int fds[FLOW_MAX];
+	unsigned i, n = 0, ok = 0, again = 0, nheld;
+	struct mig_tcp_conn r;
+	int rc;
+
+	if (!staged.n)
+		return 0;
+	nheld = tcp_mig_build_all(held);
+	if (nheld && held == TCP_MIG_HELD_WAIT_ALL) {
 		debug("migrate: %u TCP connections still held by their old "
-		      "sockets, trying again", held);
+		      "sockets, trying again", nheld);
 		return -EADDRNOTAVAIL;
 	}
-	n = tcp_mig_staged_fds(fds, false);
+	for (i = 0; i < staged.n; i++) {
+		if (staged.fd[i] >= 0 && staged.built[i] && !staged.done[i])
+			fds[n++] = staged.fd[i];
+	}
 	if ((rc = repair_set(c, fds, n, REPAIR_OFF))) {
 		err("migrate: can't leave repair mode: %s", strerror(-rc));
 		return rc;
@@ -913,6 +934,9 @@ int tcp_mig_activate(struct ctx *c, bool wait_held)
 	for (i = 0; i < staged.n; i++) {
 		const uint8_t *q = tcp_mig_rec(i, &r);
 
+		if (staged.done[i] || (staged.fd[i] >= 0 && !staged.built[i]))
+			continue;		/* done, or held: later */
+		staged.done[i] = true;
 		q += ntohl(r.sndq_len) - ntohl(r.sndq_unsent);
 		if (r.state == CS_CONNECTING) {
 			rc = tcp_mig_again(c, &r);
@@ -928,6 +952,11 @@ int tcp_mig_activate(struct ctx *c, bool wait_held)
 		else
 			ok++;
 		staged.fd[i] = -1;
+	}
+	if (nheld) {
+		info("migrate: %u of %u TCP connections running, %u waiting "
+		     "for their old sockets to let go", ok, staged.n, nheld);
+		return -EADDRNOTAVAIL;
 	}
 	info("migrate: %u of %u TCP connections running, %u of them "
 	     "connecting again", ok, staged.n, again);

@@ -30,8 +30,9 @@
 #    Prints the size of the daemon's device state and the time it took to
 #    write it (from the source daemon's log line "migrate: wrote N bytes of
 #    state in T ms"; "-" for a daemon that logs none), the time of each
-#    phase the daemons log (source: freeze, dump, write, release; target:
-#    read, check, restore, and activate once the guest runs), and the
+#    phase the daemons log (source: freeze, dump, write, and release once
+#    QEMU has the answer to CHECK_DEVICE_STATE; target: read, check,
+#    restore, and activate once the guest runs), and the
 #    downtime and total time query-migrate reports.  After each migration
 #    the connections are used once (comment line: how many still echoed).
 #
@@ -315,6 +316,7 @@ mig_one() {
 	res "$impl" "$row state bytes" "${bytes:--}"
 	res "$impl" "$row state write ms" "${ms:--}"
 	mig_phases "$impl" "$row" save "$MIG_SRC_LOG"
+	mig_phases "$impl" "$row" after-check "$MIG_SRC_LOG"
 	mig_phases "$impl" "$row" load "$PASST_LOG"
 	mig_phases "$impl" "$row" guest-run "$PASST_LOG"
 	res "$impl" "$row downtime ms" "$MIG_DOWNTIME"
@@ -334,7 +336,7 @@ mig_one() {
 # mig_phases() - record the phase times a daemon logged for a transfer
 # @1:	implementation
 # @2:	row prefix
-# @3:	"save" (source) or "load" (target)
+# @3:	"save" or "after-check" (source), "load" or "guest-run" (target)
 # @4:	the daemon's log
 mig_phases() {
 	local impl=$1 row=$2 dir=$3 log=$4 line name ms

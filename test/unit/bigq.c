@@ -389,7 +389,7 @@ static int move(const struct flow_key *key)
 		fail_msg("load failed: %s; logged:\n%s", strerror(-rc),
 			 errs);
 	}
-	rc = tcp_mig_activate(&c, false);
+	rc = tcp_mig_activate(&c, TCP_MIG_HELD_LOSE);
 	mig_buf_free(&b);
 	if (rc != 1)
 		fail_msg("activation: %d; logged:\n%s", rc, errs);

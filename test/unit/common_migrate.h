@@ -111,5 +111,6 @@ void x_reset(void);
 int load_pipe(const uint8_t *p, size_t len, bool handler);
 int load_pieces(const uint8_t *p, size_t len);
 int save_pipe(struct sb *s);
+void save_pipe_unchecked(struct sb *s);
 
 #endif /* TEST_UNIT_COMMON_MIGRATE_H */

@@ -52,6 +52,7 @@
 #include "tcp_migrate.h"
 #include "tcp_deaf.h"
 #include "tcp_restore.h"
+#include "tcp_guard.h"
 #include "tcp_mig_wire.h"
 #include "common.h"
 #include "common_migrate.h"
@@ -1611,7 +1612,8 @@ static void test_tcp_migrate_migrate_compact_hostile(void **state)
 /* Found by the fuzzer, fixed: two records with the same host addresses
  * and ports.  The second one's connect() finds the first one's socket
  * there (EADDRNOTAVAIL), and activation kept both staged, retrying for
- * ever.  A target loses that one (logged) and runs the other.
+ * ever.  A target runs the other at once, and loses that one (logged)
+ * once it stops waiting for its addresses.
  */
 static void test_tcp_migrate_migrate_same_tuple_twice(void **state)
 {
@@ -1642,7 +1644,15 @@ static void test_tcp_migrate_migrate_same_tuple_twice(void **state)
 	sb_one(&s2, MIG_SEC_TCP2, p, len + rlen);
 	assert_true(parse(&s2) > 0);
 	assert_int_equal(migrate_apply(&c, refs), 0);
-	assert_int_equal(tcp_mig_activate(&c, false), 1);
+	/* A target first runs what it can, and waits for the rest... */
+	assert_int_equal(tcp_mig_activate(&c, TCP_MIG_HELD_WAIT),
+			 -EADDRNOTAVAIL);
+	assert_true(flow_lookup(&key) >= 0);
+	assert_true(tcp_mig_staged());
+	assert_true(logged(LOG_INFO, "1 of 2 TCP connections running, 1 "
+				     "waiting"));
+	/* ...until it gives up on it (MIG_HELD_WAIT_MS): nothing more runs */
+	assert_int_equal(tcp_mig_activate(&c, TCP_MIG_HELD_LOSE), 0);
 	assert_false(tcp_mig_staged());
 	assert_true(logged(LOG_ERR, "TCP connection 1 lost"));
 }
@@ -1971,6 +1981,86 @@ static void test_tcp_migrate_rollback_waits_for_target(void **state)
 	assert_int_equal(write(pr.sfd, "late", 4), 4);
 	migrate_timer(&c);
 	conn_runs(&key, &pr, "late");
+}
+
+/* The source closes what it handed over only once QEMU has its answer to
+ * CHECK_DEVICE_STATE: QEMU's guest stays stopped until then, and nothing
+ * needs the sockets closed before.  Without a CHECK, the timer does it.
+ */
+static void test_tcp_migrate_release_after_check(void **state)
+{
+	struct flow_key key;
+	struct pair pr;
+	int round;
+
+	(void)state;
+	if (!can_repair())
+		skip();
+	helper = HELPER_INPROC;
+
+	for (round = 0; round < 2; round++) {
+		pair_open(&pr, 0);
+		conn_install(pr.cfd, &key, 40030 + round, pr.port, 0);
+		log_clear();
+		save_pipe_unchecked(&s1);
+		flow_defer_handler();
+		assert_true(flow_lookup(&key) >= 0);	/* frozen, still ours */
+		assert_false(logged(LOG_INFO, "after-check phases"));
+		assert_true(migrate_source_done(&c));
+
+		if (!round) {
+			assert_int_equal(x_check(), 0);
+		} else {
+			clock_gettime(CLOCK_MONOTONIC, &c.now);
+			migrate_timer(&c);		/* too early */
+			assert_true(flow_lookup(&key) >= 0);
+			c.now.tv_sec += 2;
+			migrate_timer(&c);
+		}
+		flow_defer_handler();
+		assert_true(flow_lookup(&key) < 0);
+		assert_true(logged(LOG_INFO, "after-check phases, ms: release"));
+		peer_untouched(pr.sfd);
+
+		assert_int_equal(load_pieces(s1.b, s1.len), 0);
+		migrate_guest_runs(&c);
+		conn_runs(&key, &pr, "");
+	}
+}
+
+/* A target on this host whose guest runs before the source has let go of
+ * a connection's addresses (the source releases once QEMU has its answer
+ * to CHECK_DEVICE_STATE) runs what it can, and the rest on a later try
+ */
+static void test_tcp_migrate_target_waits_for_release(void **state)
+{
+	struct mig_buf b = { 0 };
+	struct flow_key key;
+	struct pair pr;
+
+	(void)state;
+	if (!can_repair())
+		skip();
+	helper = HELPER_INPROC;
+
+	pair_open(&pr, 0);
+	conn_install(pr.cfd, &key, 40024, pr.port, 0);
+	assert_int_equal(tcp_mig_freeze(&c), 0);
+	assert_int_equal(tcp_mig_save(&c, &b), 0);
+	assert_int_equal(tcp_mig_stage2(&c, b.p, b.len), 0);
+
+	assert_int_equal(tcp_mig_activate(&c, TCP_MIG_HELD_WAIT),
+			 -EADDRNOTAVAIL);
+	assert_true(tcp_mig_staged());
+	assert_int_equal(write(pr.sfd, "held", 4), 4);
+
+	tcp_mig_release(&c);			/* the source lets go */
+	flow_defer_handler();
+	assert_int_equal(tcp_mig_activate(&c, TCP_MIG_HELD_WAIT), 1);
+	assert_false(tcp_mig_staged());
+	conn_runs(&key, &pr, "held");
+	mig_buf_free(&b);
+	tcp_guard_clear();
 }
 
 /* A target whose QEMU goes away before its guest ran lets go of what it
@@ -2450,6 +2540,8 @@ int main(void)
 		T(test_tcp_migrate_rollback_after_hand_over),
 		T(test_tcp_migrate_rollback_waits_for_target),
 		T(test_tcp_migrate_target_unstages_silently),
+		T(test_tcp_migrate_release_after_check),
+		T(test_tcp_migrate_target_waits_for_release),
 		T(test_tcp_migrate_thaw_waits_for_helper),
 		T(test_tcp_migrate_rollback_waits_for_helper),
 		T(test_tcp_migrate_migrate_real_data_after_dump),
