@@ -49,6 +49,7 @@ static_assert(FLOW_MAX < INT32_MAX, "indices fit int32_t");
  * @key:	Key, valid while @type is not FLOW_NONE
  * @hnext:	Next entry in the same hash chain, or FLOW_NIL
  * @lnext:	Next entry in the free or pending-free list, or FLOW_NIL
+ * @serial:	Which allocation this is (flow_serial())
  */
 struct flow_entry {
 	uint8_t type;
@@ -56,6 +57,7 @@ struct flow_entry {
 	struct flow_key key;
 	int32_t hnext;
 	int32_t lnext;
+	uint64_t serial;
 };
 
 static struct flow_entry flows[FLOW_MAX];
@@ -64,6 +66,7 @@ static int32_t flow_free_head;			/* free list */
 static int32_t flow_pending_head;		/* freed, awaiting the defer */
 static uint8_t flow_secret[FLOW_HASH_KEY_LEN];
 static struct flow_stats stats;
+static uint64_t flow_serials;			/* never reset: see flow_serial() */
 
 /* ---------------------------------------------------------------- */
 /* SipHash-2-4 (Aumasson and Bernstein, "SipHash: a fast short-input PRF") */
@@ -343,7 +346,21 @@ int flow_alloc(enum flow_type type, const struct flow_key *key)
 
 	stats.active++;
 	stats.allocs++;
+	flows[idx].serial = ++flow_serials;
 	return idx;
+}
+
+/**
+ * flow_serial() - Which allocation a flow is: never the same for two
+ * @idx:	Flow index
+ *
+ * Return: its number among all allocations since the process started
+ *	   (flow_init() doesn't reset it), from 1; 0 if never allocated
+ */
+uint64_t flow_serial(unsigned idx)
+{
+	ASSERT(idx < FLOW_MAX);
+	return flows[idx].serial;
 }
 
 /**

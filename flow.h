@@ -49,6 +49,7 @@ void flow_init(void);
 int flow_alloc(enum flow_type type, const struct flow_key *key);
 int flow_lookup(const struct flow_key *key);
 void flow_free(unsigned idx);
+uint64_t flow_serial(unsigned idx);
 void flow_defer_handler(void);
 bool flow_live(unsigned idx, enum flow_type type);
 const struct flow_key *flow_key(unsigned idx);

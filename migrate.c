@@ -956,10 +956,12 @@ static void mig_logging(void *opaque, bool on)
 {
 	if (mig.running || mig.phase != MIG_IDLE)
 		return;
-	if (on)
+	if (on) {
 		tcp_guard_prepare(opaque);
-	else
+		tcp_mig_names_prepare();
+	} else {
 		tcp_guard_unprepare();
+	}
 }
 
 const struct vu_devstate_ops migrate_devstate_ops = {

@@ -822,9 +822,7 @@ int tcp_sock_connect(const struct sockaddr_storage *sa, socklen_t sl)
 		    IPPROTO_TCP);
 	if (fd < 0)
 		return -errno;
-	/* Its TIME_WAIT remnant then doesn't keep a migration's guard
-	 * (tcp_migrate.c) off a later connection's port
-	 */
+	/* Its TIME_WAIT remnant can't keep a guard off a later connection */
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (connect(fd, (const struct sockaddr *)sa, sl) &&
 	    errno != EINPROGRESS) {
@@ -967,8 +965,9 @@ void tcp_sock_handler(struct ctx *c, union evtag tag, uint32_t events)
 	unsigned idx = tag.idx;
 	struct tcp_conn *conn = &tcp_conns[idx % FLOW_MAX];
 
-	if (!flow_live(idx, FLOW_TCP) || conn->fd != tag.fd)
-		return;		/* stale: freed in this batch */
+	if (!flow_live(idx, FLOW_TCP) || conn->fd != tag.fd ||
+	    (conn->flags & CONN_FROZEN))
+		return;		/* stale: freed in this batch; or frozen */
 
 	if (conn->state == CS_CONNECTING) {
 		if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))

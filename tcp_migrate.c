@@ -86,8 +86,6 @@
  * @rcvbuf:	Their SO_RCVBUF before freezing, to thaw them, 0 to leave it
  * @again:	Dumped still connecting: the target connects again, and no
  *		guard holds the port
- * @local:	Local address, from the dump, for the guard
- * @local_len:	Its length, 0 if the dump didn't read it
  * @n:		How many
  */
 static struct {
@@ -95,10 +93,29 @@ static struct {
 	int fd[FLOW_MAX];
 	int rcvbuf[FLOW_MAX];
 	bool again[FLOW_MAX];
-	struct sockaddr_in6 local[FLOW_MAX];
-	socklen_t local_len[FLOW_MAX];
 	unsigned n;
 } frozen;
+
+/**
+ * struct tcp_mig_names - Addresses of a connected socket, read for a flow
+ * @serial:	flow_serial() of the flow they were read for, 0 if none
+ * @fd:		Its socket then
+ * @local:	Local address (struct sockaddr_in for IPv4)
+ * @peer:	Peer address
+ * @local_len:	Length of @local
+ * @peer_len:	Length of @peer
+ *
+ * The addresses of a connected socket never change: they are read when a
+ * migration starts, while the guest runs (tcp_mig_names_prepare()), and
+ * the dump reads only those of connections opened since.  The flow's
+ * serial number and socket tell whether an entry is still the flow's.
+ */
+static struct tcp_mig_names {
+	uint64_t serial;
+	int fd;
+	struct sockaddr_in6 local, peer;
+	uint8_t local_len, peer_len;
+} names[FLOW_MAX];
 
 static bool thaw_pending;	/* tcp_mig_thaw() waits for the helper */
 
@@ -276,8 +293,7 @@ int tcp_mig_freeze(struct ctx *c)
 		return rc;
 	}
 
-	for (i = 0; i < frozen.n; i++) {
-		ev_del(c->epollfd, frozen.fd[i]);
+	for (i = 0; i < frozen.n; i++) {	/* events: ignored meanwhile */
 		tcp_conn_at(frozen.idx[i])->flags |= CONN_FROZEN;
 		frozen.again[i] = false;
 		frozen.rcvbuf[i] = 0;
@@ -374,14 +390,14 @@ static int tcp_mig_peek(int fd, struct mig_buf *b, size_t len)
 
 /**
  * tcp_mig_addr() - Socket address to an IPv4-mapped or IPv6 address
- * @sa:		Socket address
+ * @sa:		Socket address, struct sockaddr_in for IPv4
  * @addr:	Address, 16 bytes, set
  * @port:	Port, network order, 2 bytes, set
  */
-static void tcp_mig_addr(const struct sockaddr_storage *sa, uint8_t *addr,
+static void tcp_mig_addr(const struct sockaddr_in6 *sa, uint8_t *addr,
 			 uint8_t *port)
 {
-	if (sa->ss_family == AF_INET) {
+	if (sa->sin6_family == AF_INET) {
 		const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
 
 		memset(addr, 0, 10);
@@ -389,60 +405,108 @@ static void tcp_mig_addr(const struct sockaddr_storage *sa, uint8_t *addr,
 		memcpy(addr + 12, &s4->sin_addr, 4);
 		memcpy(port, &s4->sin_port, 2);
 	} else {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
-
-		memcpy(addr, &s6->sin6_addr, 16);
-		memcpy(port, &s6->sin6_port, 2);
+		memcpy(addr, &sa->sin6_addr, 16);
+		memcpy(port, &sa->sin6_port, 2);
 	}
 }
 
 /**
+ * tcp_mig_names_read() - Read the addresses of a flow's connected socket
+ * @idx:	Flow index
+ * @fd:		Its socket
+ *
+ * Return: its entry, NULL on failure (errno set)
+ *
+ * #syscalls getsockname getpeername
+ */
+static const struct tcp_mig_names *tcp_mig_names_read(unsigned idx, int fd)
+{
+	struct tcp_mig_names *nm = &names[idx];
+	socklen_t pl = sizeof(nm->peer), ll = sizeof(nm->local);
+
+	nm->serial = 0;
+	if (getpeername(fd, (struct sockaddr *)&nm->peer, &pl) ||
+	    getsockname(fd, (struct sockaddr *)&nm->local, &ll))
+		return NULL;
+	nm->peer_len = (uint8_t)pl;
+	nm->local_len = (uint8_t)ll;
+	nm->fd = fd;
+	nm->serial = flow_serial(idx);
+	return nm;
+}
+
+/**
+ * tcp_mig_names_get() - The addresses of a flow's connected socket
+ * @idx:	Flow index
+ * @fd:		Its socket
+ *
+ * Return: its entry, read before or now; NULL on failure (errno set)
+ */
+static const struct tcp_mig_names *tcp_mig_names_get(unsigned idx, int fd)
+{
+	const struct tcp_mig_names *nm = &names[idx];
+
+	if (nm->serial && nm->serial == flow_serial(idx) && nm->fd == fd)
+		return nm;
+	return tcp_mig_names_read(idx, fd);
+}
+
+/**
+ * tcp_mig_names_prepare() - A migration starts: read the addresses of
+ *			     every connected socket, while the guest runs
+ */
+void tcp_mig_names_prepare(void)
+{
+	unsigned n = 0;
+	int idx;
+
+	for (idx = flow_next(FLOW_TCP, -1); idx >= 0;
+	     idx = flow_next(FLOW_TCP, idx)) {
+		const struct tcp_conn *conn = tcp_conn_at((unsigned)idx);
+
+		if (conn->fd >= 0 && conn->state != CS_CONNECTING &&
+		    tcp_mig_names_read((unsigned)idx, conn->fd))
+			n++;
+	}
+	debug("migrate: addresses of %u TCP connections read ahead", n);
+}
+
+/**
  * tcp_mig_sock_info() - Addresses, options, window of a repaired socket
- * @fd:		Socket, in repair mode
+ * @idx:	Flow index
+ * @fd:		Its socket, in repair mode
  * @r:		Record, socket fields set
  * @tcpi_state:	Kernel TCP state, set
  *
  * Return: 0, -errno
  *
- * #syscalls getsockname getpeername getsockopt
+ * #syscalls getsockopt
  */
-static int tcp_mig_sock_info(int fd, struct mig_tcp_conn *r,
-			     uint8_t *tcpi_state, struct sockaddr_in6 *local,
-			     socklen_t *local_len)
+static int tcp_mig_sock_info(unsigned idx, int fd, struct mig_tcp_conn *r,
+			     uint8_t *tcpi_state)
 {
-	struct sockaddr_storage sa;
+	const struct tcp_mig_names *nm;
 	struct tcp_repair_window w;
 	struct tcp_info ti;
 	socklen_t sl;
 	uint32_t v;
-
-	sl = sizeof(sa);
-	if (getpeername(fd, (struct sockaddr *)&sa, &sl)) {
-		if (errno != ENOTCONN)
-			return -errno;
-		/* Both FINs done, the guest still reading: no peer left */
-		r->fin |= MIG_TCP_CLOSED;
-	} else {
-		tcp_mig_addr(&sa, r->raddr, (uint8_t *)r +
-			     offsetof(struct mig_tcp_conn, rport));
-		sl = sizeof(sa);
-		if (getsockname(fd, (struct sockaddr *)&sa, &sl))
-			return -errno;
-		tcp_mig_addr(&sa, r->laddr, (uint8_t *)r +
-			     offsetof(struct mig_tcp_conn, lport));
-		if (sl <= sizeof(*local)) {
-			memcpy(local, &sa, sl);
-			*local_len = sl;
-		}
-	}
 
 	sl = sizeof(ti);
 	memset(&ti, 0, sizeof(ti));
 	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &sl))
 		return -errno;
 	*tcpi_state = ti.tcpi_state;
-	if ((r->fin & MIG_TCP_CLOSED) && ti.tcpi_state != TCP_CLOSE)
-		return -ENOTCONN;
+	if (ti.tcpi_state == TCP_CLOSE) {
+		/* Both FINs done, the guest still reading: no peer left */
+		r->fin |= MIG_TCP_CLOSED;
+	} else if (!(nm = tcp_mig_names_get(idx, fd))) {
+		return -errno;
+	} else {
+		tcp_mig_addr(&nm->peer, r->raddr, (uint8_t *)r +
+			     offsetof(struct mig_tcp_conn, rport));
+		tcp_mig_addr(&nm->local, r->laddr, (uint8_t *)r +
+			     offsetof(struct mig_tcp_conn, lport));
+	}
 	r->opts = ti.tcpi_options;
 	r->snd_wscale = ti.tcpi_snd_wscale;
 	r->rcv_wscale = ti.tcpi_rcv_wscale;
@@ -683,9 +747,7 @@ static int tcp_mig_dump(const struct ctx *c, unsigned i, struct mig_buf *b)
 		return -ENOMEM;
 	b->len += sizeof(w);
 
-	frozen.local_len[i] = 0;
-	if ((rc = tcp_mig_sock_info(fd, &r, &st, &frozen.local[i],
-				    &frozen.local_len[i])) ||
+	if ((rc = tcp_mig_sock_info(idx, fd, &r, &st)) ||
 	    (rc = tcp_mig_dump_sndq(fd, st, &r, b)) ||
 	    (rc = tcp_mig_dump_rcvq(fd, st, &r, b)) ||
 	    (rc = tcp_mig_rec_put(&r, &w))) {
@@ -747,10 +809,14 @@ void tcp_mig_release(struct ctx *c)
 	unsigned i;
 
 	for (i = 0; i < frozen.n; i++) {	/* one socket more at a time */
+		const struct tcp_mig_names *nm = &names[frozen.idx[i]];
+		bool known = nm->serial == flow_serial(frozen.idx[i]) &&
+			     nm->fd == frozen.fd[i];
+
 		if (!frozen.again[i])
 			tcp_guard_add(c, frozen.fd[i],
-				      (struct sockaddr *)&frozen.local[i],
-				      frozen.local_len[i]);
+				      (const struct sockaddr *)&nm->local,
+				      known ? nm->local_len : 0);
 		tcp_conn_drop(c, frozen.idx[i]);
 	}
 	tcp_guard_unprepare();			/* what the pool has left */
@@ -799,7 +865,7 @@ void tcp_mig_thaw(struct ctx *c)
 			setsockopt(conn->fd, SOL_SOCKET, SO_RCVBUF, &v,
 				   sizeof(v));
 		}
-		if (ev_add(c->epollfd, conn->fd, tcp_conn_events(conn), EV_TCP,
+		if (ev_mod(c->epollfd, conn->fd, tcp_conn_events(conn), EV_TCP,
 			   frozen.idx[i]))
 			warn("migrate: TCP flow %u: can't watch it again",
 			     frozen.idx[i]);

@@ -11,5 +11,6 @@ int tcp_mig_save(struct ctx *c, struct mig_buf *b);
 void tcp_mig_release(struct ctx *c);
 void tcp_mig_thaw(struct ctx *c);
 void tcp_mig_timer(struct ctx *c);
+void tcp_mig_names_prepare(void);
 
 #endif /* TCP_MIGRATE_H */

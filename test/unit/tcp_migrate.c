@@ -2063,6 +2063,55 @@ static void test_tcp_migrate_target_waits_for_release(void **state)
 	tcp_guard_clear();
 }
 
+/* Addresses read when a migration starts (dirty logging on) serve the dump
+ * only for the flow they were read for: a connection closed since, whose
+ * flow entry and descriptor number a new one took, is dumped with its own
+ */
+static void test_tcp_migrate_names_read_ahead(void **state)
+{
+	struct flow_key ka, kb;
+	struct mig_tcp_conn r;
+	struct pair a, b;
+	unsigned ia, ib;
+	const uint8_t *p;
+	size_t len;
+
+	(void)state;
+	if (!can_repair())
+		skip();
+	helper = HELPER_INPROC;
+
+	pair_open(&a, 0);
+	ia = conn_install(a.cfd, &ka, 40040, a.port, 0);
+	c.vdev->devstate->logging(c.vdev->devstate_opaque, true);
+	assert_true(logged(LOG_DEBUG, "addresses of 1 TCP connections read"));
+
+	tcp_conn_drop(&c, ia);			/* closes a.cfd */
+	flow_defer_handler();
+	pair_open(&b, 0);
+	assert_int_equal(dup2(b.cfd, a.cfd), a.cfd);	/* its number again */
+	close(b.cfd);
+	b.cfd = a.cfd;
+	ib = conn_install(b.cfd, &kb, 40041, b.port, 0);
+	assert_int_equal(ib, ia);		/* its flow entry again */
+	assert_true(b.local.sin_port != a.local.sin_port);
+
+	assert_int_equal(save_pipe(&s1), 0);
+	flow_defer_handler();
+	assert_true(parse(&s1) > 0);
+	p = tcp_section(&len);
+	assert_int_equal(be32_get(p), 1);
+	memcpy(&r, p + 4, sizeof(r));
+	assert_int_equal(r.lport, b.local.sin_port);
+	assert_int_equal(ntohs(r.rport), b.port);
+	assert_int_equal(ntohs(r.gport), 40041);
+
+	assert_int_equal(load_pieces(s1.b, s1.len), 0);
+	migrate_guest_runs(&c);
+	conn_runs(&kb, &b, "");
+	c.vdev->devstate->logging(c.vdev->devstate_opaque, false);
+}
+
 /* A target whose QEMU goes away before its guest ran lets go of what it
  * rebuilt, sending nothing: the same stream rebuilds it all again later
  */
@@ -2542,6 +2591,7 @@ int main(void)
 		T(test_tcp_migrate_target_unstages_silently),
 		T(test_tcp_migrate_release_after_check),
 		T(test_tcp_migrate_target_waits_for_release),
+		T(test_tcp_migrate_names_read_ahead),
 		T(test_tcp_migrate_thaw_waits_for_helper),
 		T(test_tcp_migrate_rollback_waits_for_helper),
 		T(test_tcp_migrate_migrate_real_data_after_dump),
