@@ -213,6 +213,23 @@ static void tap_frame_cb(void *opaque, const uint8_t *frame, size_t len)
 }
 
 /**
+ * tx_poll() - Take a batch of the guest's frames, and answer each TCP
+ *	       connection once for all its segments in it
+ * @c:		Execution context
+ *
+ * Return: true if guest frames are still pending after this round
+ */
+static bool tx_poll(struct ctx *c)
+{
+	bool more;
+
+	tcp_guest_batch(c, true);
+	more = vu_frame_tx_poll(c->vdev, tap_frame_cb, c);
+	tcp_guest_batch(c, false);
+	return more;
+}
+
+/**
  * kick_handler() - The guest kicked a queue
  * @c:		Execution context
  * @tag:	Event tag, idx is the queue index
@@ -238,7 +255,7 @@ static bool kick_handler(struct ctx *c, union evtag tag)
 		return false;
 	}
 
-	return vu_frame_tx_poll(vdev, tap_frame_cb, c);
+	return tx_poll(c);
 }
 
 /**
@@ -364,7 +381,7 @@ static NORETURN void loop(struct ctx *c)
 		}
 
 		if (tx_pending)
-			tx_pending = vu_frame_tx_poll(c->vdev, tap_frame_cb, c);
+			tx_pending = tx_poll(c);
 		if (vu_sigbus_check(c->vdev))
 			front_end_gone(c);
 

@@ -148,13 +148,14 @@ static ssize_t tcp_write(const struct ctx *c, unsigned idx,
  * @c:		Execution context
  * @idx:	Flow index, established
  * @seg:	Segment
+ * @ack:	Set if the guest is to get an ACK
  *
  * Return: 0 on success, -errno if the socket failed
  *
  * #syscalls shutdown
  */
 static int tcp_guest_data(struct ctx *c, unsigned idx,
-			  const struct tcp_seg *seg)
+			  const struct tcp_seg *seg, bool *ack)
 {
 	struct tcp_conn *conn = tcp_conn_at(idx);
 	bool fin = seg->flags & TCP_F_FIN;
@@ -169,7 +170,7 @@ static int tcp_guest_data(struct ctx *c, unsigned idx,
 		/* A gap (we dropped something), or all old: say where we are */
 		if (off < 0)
 			tcp_stats_rw()->out_of_wnd++;
-		tcp_send_ack(c, idx);
+		*ack = true;
 		return 0;
 	}
 
@@ -185,8 +186,84 @@ static int tcp_guest_data(struct ctx *c, unsigned idx,
 		shutdown(conn->fd, SHUT_WR);
 		debug("TCP flow %u: guest closed, shut down host socket", idx);
 	}
-	tcp_send_ack(c, idx);
+	*ack = true;
 	return 0;
+}
+
+/**
+ * struct tcp_guest_due - Flows a batch of guest segments owes an answer
+ * @on:		A batch is open (tcp_guest_batch())
+ * @what:	TCP_DUE_ACK and TCP_DUE_DATA bits, by flow index
+ * @idx:	Flows with bits set, in the order they came
+ * @n:		How many
+ *
+ * Each data segment from the guest wants an ACK with our window, which
+ * takes two system calls, and each segment may have opened the guest's
+ * window for data from the host, which takes a recvmsg(): for a batch of
+ * segments, once per flow at its end does the same.
+ */
+static struct {
+	bool on;
+	uint8_t what[FLOW_MAX];
+	unsigned idx[FLOW_MAX];
+	unsigned n;
+} due;
+
+#define TCP_DUE_ACK	1
+#define TCP_DUE_DATA	2
+
+/**
+ * tcp_guest_answer() - Acknowledge the guest, send it data: now or at the
+ *			end of the batch
+ * @c:		Execution context
+ * @idx:	Flow index, live
+ * @ack:	The guest is to get an ACK
+ *
+ * Return: 0, -errno from tcp_data_to_guest() if done now
+ */
+static int tcp_guest_answer(struct ctx *c, unsigned idx, bool ack)
+{
+	if (!due.on) {
+		if (ack)
+			tcp_send_ack(c, idx);
+		return tcp_data_to_guest(c, idx);
+	}
+	if (!due.what[idx])
+		due.idx[due.n++] = idx;
+	due.what[idx] |= TCP_DUE_DATA | (ack ? TCP_DUE_ACK : 0);
+	return 0;
+}
+
+/**
+ * tcp_guest_batch() - Open a batch of guest segments, or close it and
+ *		       answer each flow once
+ * @c:		Execution context
+ * @open:	Open, else close
+ *
+ * A flow closed in the batch gets nothing: slots are reused only after
+ * the batch (flow_defer_handler()), so a stale entry is never another
+ * flow.
+ */
+void tcp_guest_batch(struct ctx *c, bool open)
+{
+	unsigned i;
+
+	due.on = open;
+	if (open)
+		return;
+	for (i = 0; i < due.n; i++) {
+		unsigned idx = due.idx[i];
+		uint8_t what = due.what[idx];
+
+		due.what[idx] = 0;
+		if (!flow_live(idx, FLOW_TCP) ||
+		    (tcp_conn_at(idx)->flags & CONN_FROZEN))
+			continue;
+		if (what & TCP_DUE_ACK)
+			tcp_send_ack(c, idx);
+		tcp_data_to_guest(c, idx);
+	}
+	due.n = 0;
 }
 
 /**
@@ -257,6 +334,7 @@ static int tcp_conn_segment(struct ctx *c, unsigned idx,
 			    const struct tcp_seg *seg)
 {
 	struct tcp_conn *conn = tcp_conn_at(idx);
+	bool ack = false;
 	int rc;
 
 	if (seg->flags & TCP_F_RST)
@@ -294,15 +372,17 @@ static int tcp_conn_segment(struct ctx *c, unsigned idx,
 		tcp_send_ack(c, idx);
 		return rc;
 	}
-	if (rc || tcp_guest_data(c, idx, seg)) {
+	if (rc || tcp_guest_data(c, idx, seg, &ack)) {
 		tcp_conn_reset(c, idx);
 		return 0;
 	}
 	if ((conn->flags & CONN_GUEST_FIN) && (conn->flags & CONN_FIN_ACKED)) {
+		if (ack)
+			tcp_send_ack(c, idx);	/* for its FIN, before we go */
 		tcp_conn_close(c, idx, false);
 		return 0;
 	}
-	return tcp_data_to_guest(c, idx);
+	return tcp_guest_answer(c, idx, ack);
 }
 
 /* ---------------------------------------------------------------- */

@@ -13,5 +13,6 @@ int tcp_tap_handler(struct ctx *c, const union inany_addr *src,
 		    const union inany_addr *dst, const uint8_t *l4,
 		    size_t len);
 int tcp_opts_parse(const uint8_t *opts, size_t len, struct tcp_opts *o);
+void tcp_guest_batch(struct ctx *c, bool open);
 
 #endif /* TCP_GUEST_H */

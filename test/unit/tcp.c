@@ -588,6 +588,56 @@ static void outbound_data_both_ways(bool v6)
 	close(lfd);
 }
 
+/* A batch of data segments from the guest (one pass over its TX queue)
+ * gets one ACK per connection for all of them, at the end of the batch,
+ * with everything written to the sockets, a FIN included
+ */
+static void test_tcp_batch_one_ack(void **state)
+{
+	static char chunk[1000], buf[20000];
+	struct guest g, g2;
+	struct tcp_hdr h;
+	uint16_t port;
+	int lfd, fd, fd2, i;
+	size_t got = 0;
+	ssize_t n;
+
+	(void)state;
+	lfd = server(AF_INET, &port);
+	guest_init(&g, false, 40010, port);
+	fd = g_connect(&g, lfd);
+	guest_init(&g2, false, 40011, port);
+	fd2 = g_connect(&g2, lfd);
+
+	memset(chunk, 'b', sizeof(chunk));
+	ncap = 0;
+	tcp_guest_batch(&c, true);
+	for (i = 0; i < 16; i++)
+		assert_int_equal(g_send(&g, TCP_F_ACK, chunk, sizeof(chunk),
+					NULL, 0), 0);
+	assert_int_equal(g_send(&g2, TCP_F_ACK | TCP_F_FIN, "bye", 3,
+				NULL, 0), 0);
+	assert_int_equal(ncap, 0);		/* nothing yet: */
+	tcp_guest_batch(&c, false);
+	assert_int_equal(ncap, 2);		/* one ACK each */
+	h = cap_hdr(0, NULL, NULL);
+	assert_int_equal(ntohl(h.ack), g.snd_nxt);	/* all 16 */
+	assert_int_equal(ntohs(h.dport), 40010);
+	h = cap_hdr(1, NULL, NULL);
+	assert_int_equal(ntohl(h.ack), g2.snd_nxt);	/* data and FIN */
+
+	while (got < 16 * sizeof(chunk) &&
+	       (n = read(fd, buf, sizeof(buf))) > 0)
+		got += (size_t)n;
+	assert_int_equal(got, 16 * sizeof(chunk));
+	assert_int_equal(read(fd2, buf, sizeof(buf)), 3);
+	assert_int_equal(read(fd2, buf, sizeof(buf)), 0);	/* the FIN */
+
+	close(fd);
+	close(fd2);
+	close(lfd);
+}
+
 static void test_tcp_outbound_v4(void **state)
 {
 	(void)state;
@@ -1120,6 +1170,7 @@ int main(void)
 		cmocka_unit_test(test_tcp_opts_good),
 		cmocka_unit_test(test_tcp_opts_hostile),
 		T(test_tcp_bad_headers),
+		T(test_tcp_batch_one_ack),
 		T(test_tcp_outbound_v4),
 		T(test_tcp_outbound_v6),
 		T(test_tcp_window_clamp_follows_guest),
