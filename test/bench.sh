@@ -8,7 +8,9 @@
 #
 # 1. iperf3 between the TCG guest and an iperf3 server on the daemon
 #    namespace's loopback (the guest connects to the gateway 192.0.2.2):
-#    guest to host and back (-R), 1 and 4 streams, BENCH_TIME seconds each.
+#    guest to host and back (-R), 1 and 4 streams, BENCH_TIME seconds each,
+#    for each guest MTU of BENCH_MTUS (the guest sets its link's MTU, as a
+#    guest that ignores DHCP's MTU option or is given --mtu would have it).
 #    Prints Gbit/s (iperf3's receiver side) and the daemon's CPU seconds
 #    (utime + stime from /proc/PID/stat) per GB moved.  Under TCG the guest
 #    is the bottleneck: these are end-to-end figures, not the daemon's limit.
@@ -38,6 +40,7 @@
 #
 # Environment:
 #   BENCH_TIME   seconds per measurement (default 10)
+#   BENCH_MTUS   guest MTUs of part 1 (default "65520 1500")
 #   BENCH_PEER   another daemon binary, e.g. upstream passt installed with
 #                ../shared/peer/get-upstream-passt DIR (DIR/passt-upstream;
 #                the shared folder beside the project):
@@ -64,6 +67,7 @@ BENCH_PEER=${BENCH_PEER:-}
 BENCH_PEER_REPAIR=${BENCH_PEER_REPAIR:-${BENCH_PEER:+$(dirname "$BENCH_PEER")/passt-repair-upstream}}
 BENCH_PARTS=${BENCH_PARTS:-iperf pmd mig fail}
 BENCH_MIG_CONNS=${BENCH_MIG_CONNS:-0 10 100 1000 10000}
+BENCH_MTUS=${BENCH_MTUS:-65520 1500}
 BENCH_PMD_MAIN=${BENCH_PMD_MAIN:-0}
 # shellcheck disable=SC2034 # read by lib.sh: no --debug, it costs CPU
 PASST_DEBUG=
@@ -156,7 +160,7 @@ EOF
 
 # bench_iperf() - boot a guest on one implementation, run the four iperf3s
 bench_iperf() {
-	local impl=$1 bin=$2
+	local impl=$1 bin=$2 mtu m
 	PASST=$bin daemon_start "$impl" 2>"$WORK/$impl.err" ||
 		{ echo "# $impl: daemon did not start: $(tr '\n' ' ' < "$WORK/$impl.err")"; return 1; }
 	if ! qemu_start "$PASST_SOCK" 2>"$WORK/$impl.qemu.err" ||
@@ -166,10 +170,16 @@ bench_iperf() {
 		daemon_stop
 		return 1
 	fi
-	iperf_one "$impl" "iperf3 guest->host 1 stream" -P 1
-	iperf_one "$impl" "iperf3 guest->host 4 streams" -P 4
-	iperf_one "$impl" "iperf3 host->guest 1 stream" -R -P 1
-	iperf_one "$impl" "iperf3 host->guest 4 streams" -R -P 4
+	for mtu in $BENCH_MTUS; do
+		m=
+		[ "$mtu" = 65520 ] || m=" MTU $mtu"
+		guest_run -t 10 "ip link set eth0 mtu $mtu" >/dev/null 2>&1 ||
+			echo "# $impl: guest MTU $mtu not set"
+		iperf_one "$impl" "iperf3$m guest->host 1 stream" -P 1
+		iperf_one "$impl" "iperf3$m guest->host 4 streams" -P 4
+		iperf_one "$impl" "iperf3$m host->guest 1 stream" -R -P 1
+		iperf_one "$impl" "iperf3$m host->guest 4 streams" -R -P 4
+	done
 	qemu_stop
 	daemon_stop
 }
