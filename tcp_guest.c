@@ -9,7 +9,8 @@
  * no flow opens one (tcp_conn_outbound() in tcp.c), a SYN-ACK completes
  * one we offered, an ACK moves the guest's window and drops acknowledged
  * bytes from the socket (recv(MSG_TRUNC), tcp_discard()), data is written
- * to the socket at once and acknowledged for what the socket took, a FIN
+ * to the socket at once and acknowledged for what the socket took (once
+ * per connection for a batch of segments, tcp_guest_batch()), a FIN
  * becomes shutdown(SHUT_WR) once all data is written, a RST closes the
  * socket with SO_LINGER 0.  What the guest makes us send goes through
  * tcp.c (the second part of tcp.h): calls run from this file into tcp.c,
