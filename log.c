@@ -7,7 +7,29 @@
  * file given with --log-file or, without one, to syslog.  The log file has
  * a size limit: when a write would pass it, the file is emptied and starts
  * again with a note saying so, so a guest that makes us log cannot fill the
- * disk.  Peer-triggered messages go through the *_ratelimit() wrappers.
+ * disk.
+ *
+ * Rate limiting: nearly anything a front-end, guest, peer or the repair
+ * helper does can make us log, so err(), warn() and info() (log.h) keep a
+ * struct log_rl at each call site, and so do the *_ratelimit() names.  A
+ * site logs a burst of LOG_RL_BURST lines at once; further lines in the
+ * same window of LOG_RL_INTERVAL_MS are only counted.  Once the window is over, one line "FILE:LINE: N
+ * similar messages suppressed" is written, at the priority of the site:
+ * from the periodic timer (log_ratelimit_flush()), or before the site's
+ * next line, whichever comes first, so a storm that stopped is accounted
+ * for too.  A window that opens less than a window after the last line
+ * held back lets only one line through: during a sustained storm a site
+ * writes two lines per window (the summary and one sample), not a new
+ * burst each time.  A whole window without a line gives the burst back.
+ *
+ * Why 5 lines and 5 s: a real event (a second front-end, a bad message)
+ * still shows up at once, with its details, and a storm costs a site at
+ * most 24 lines a minute, instead of the 8,000 a second seen with a
+ * front-end reconnecting in a loop.  The kernel's printk rate limit uses
+ * the same interval, so the two logs read alike.  Lines below the log
+ * level are neither logged nor counted.  A start-up loop with more than
+ * five lines from one site (ports that can't be bound, say) shows five
+ * and the count; die() is never held back.
  */
 
 #include <assert.h>
@@ -29,6 +51,7 @@ static bool log_syslog;
 static int log_fd = -1;
 static size_t log_max, log_written;
 static struct timespec log_start;
+static struct log_rl *log_rl_list;	/* sites with lines held back */
 
 static const char *const pri_name[] = {
 	"EMERG", "ALERT", "CRIT", "ERROR", "WARN", "NOTICE", "INFO", "DEBUG",
@@ -162,6 +185,94 @@ static void vlogmsg(int pri, const char *fmt, va_list ap)
 		(void)!write(STDERR_FILENO, line, n);
 	if (log_syslog && log_fd < 0)
 		syslog(pri < LOG_DEBUG ? pri : LOG_DEBUG, "%.*s", n - 1, line);
+}
+
+/**
+ * log_now_ms() - Monotonic clock for the rate limiter
+ *
+ * Return: CLOCK_MONOTONIC, milliseconds
+ *
+ * #syscalls clock_gettime
+ */
+static long long log_now_ms(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec * 1000LL + now.tv_nsec / 1000000;
+}
+
+/**
+ * log_rl_summary() - Write how many lines a site held back, if any
+ * @rl:		Call site
+ */
+static void log_rl_summary(struct log_rl *rl)
+{
+	if (rl->suppressed)
+		logmsg(rl->pri, "%s: %lu similar messages suppressed",
+		       rl->site, rl->suppressed);
+	rl->suppressed = 0;
+}
+
+/**
+ * log_rl_pass() - Count a line of a rate-limited call site
+ * @rl:		Call site
+ * @pri:	Priority of the line
+ *
+ * Opens a new window if the last one is over, writing its summary first
+ * if log_ratelimit_flush() didn't.
+ *
+ * Return: true if the line is to be written, false if held back
+ */
+bool log_rl_pass(struct log_rl *rl, int pri)
+{
+	bool storm;
+	long long now;
+
+	if (pri > log_lvl)
+		return false;
+
+	now = log_now_ms();
+	if (!rl->start_ms || now - rl->start_ms >= LOG_RL_INTERVAL_MS) {
+		log_rl_summary(rl);
+		rl->start_ms = now;
+		rl->printed = 0;
+	}
+	rl->pri = pri;
+
+	storm = rl->last_drop_ms &&
+		rl->start_ms - rl->last_drop_ms < LOG_RL_INTERVAL_MS;
+	if (rl->printed < (storm ? 1U : LOG_RL_BURST)) {
+		rl->printed++;
+		return true;
+	}
+
+	rl->suppressed++;
+	rl->last_drop_ms = now;
+	if (!rl->listed) {
+		rl->listed = true;
+		rl->next = log_rl_list;
+		log_rl_list = rl;
+	}
+	return false;
+}
+
+/**
+ * log_ratelimit_flush() - Write the summary of every window that is over
+ *
+ * Called from the periodic timer: a storm that stopped gets its summary
+ * even if the site never logs again.  The window itself ends with the
+ * site's next line.
+ */
+void log_ratelimit_flush(void)
+{
+	long long now = log_now_ms();
+	struct log_rl *rl;
+
+	for (rl = log_rl_list; rl; rl = rl->next) {
+		if (now - rl->start_ms >= LOG_RL_INTERVAL_MS)
+			log_rl_summary(rl);
+	}
 }
 
 /**

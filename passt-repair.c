@@ -22,6 +22,15 @@
  * The helper may start before passt has bound its socket: it retries for
  * up to CONNECT_TIMEOUT_MS.  It exits 0 when passt closes the connection.
  *
+ * Or it may start before anyone knows the socket's name (KubeVirt, on the
+ * target of a migration): given a directory, it waits there for a UNIX
+ * socket whose name ends in ".repair", for up to DIR_TIMEOUT_MS, then
+ * goes on as if given that path.  It watches the directory with inotify,
+ * and looks again every DIR_RESCAN_MS anyway (inotify may be unavailable,
+ * or out of watches).  Anything else named *.repair is ignored; two such
+ * sockets at once are an error, as the helper can't tell which daemon is
+ * its own.  --timeout sets either wait.
+ *
  * Bad input: a request that isn't exactly one byte of data with 1 to
  * REPAIR_BATCH descriptors (or, for the buffer commands, exactly five
  * bytes, a value from 1 to REPAIR_BUF_MAX and exactly one descriptor),
@@ -37,13 +46,19 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <dirent.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -53,6 +68,10 @@
 
 #define CONNECT_TIMEOUT_MS	5000	/* passt may not be listening yet */
 #define CONNECT_RETRY_MS	100
+#define DIR_TIMEOUT_MS		60000	/* the daemon isn't even started yet */
+#define DIR_RESCAN_MS		1000	/* without inotify events, look anyway */
+#define TIMEOUT_MAX_S		86400	/* --timeout: a day */
+#define SOCK_SUFFIX		".repair"
 #define REQ_BUF			8	/* bytes: room to see a long request */
 
 static_assert(REPAIR_ON == TCP_REPAIR_ON && REPAIR_OFF == TCP_REPAIR_OFF &&
@@ -98,13 +117,17 @@ static NORETURN PRINTF(1, 2) void fail(const char *fmt, ...)
  */
 static void usage(FILE *f)
 {
-	fputs("Usage: passt-repair PATH\n"
+	fputs("Usage: passt-repair [--timeout SECONDS] PATH\n"
 	      "Connect to passt's UNIX socket PATH (its --repair-path), and\n"
 	      "set TCP_REPAIR on the sockets it passes, for live migration\n"
 	      "(and socket filters, and buffer sizes of restored sockets).\n"
+	      "If PATH is a directory, wait there for a socket whose name\n"
+	      "ends in .repair, and use that one.\n"
 	      "Needs CAP_NET_ADMIN. Exits 0 when passt closes the connection.\n"
-	      "  -h, --help	show this help\n"
-	      "  --version	show the version\n", f);
+	      "  --timeout SECONDS	how long to wait for the socket (default\n"
+	      "			5 for a socket path, 60 for a directory)\n"
+	      "  -h, --help		show this help\n"
+	      "  --version		show the version\n", f);
 }
 
 /**
@@ -127,12 +150,13 @@ static long long ms_since(const struct timespec *t0)
 /**
  * helper_connect() - Connect to passt, waiting for it to listen
  * @path:	Socket path
+ * @timeout_ms:	How long to retry while the path is missing or refuses
  *
  * Return: connected socket; exits on failure
  *
  * #syscalls socket connect close clock_gettime nanosleep
  */
-static int helper_connect(const char *path)
+static int helper_connect(const char *path, long long timeout_ms)
 {
 	const struct timespec pause = { 0, CONNECT_RETRY_MS * 1000000L };
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
@@ -157,11 +181,123 @@ static int helper_connect(const char *path)
 
 		if (rc != ENOENT && rc != ECONNREFUSED && rc != EINTR)
 			fail("can't connect to %s: %s", path, strerror(rc));
-		if (ms_since(&t0) >= CONNECT_TIMEOUT_MS)
-			fail("can't connect to %s: %s (waited %d ms)", path,
-			     strerror(rc), CONNECT_TIMEOUT_MS);
+		if (ms_since(&t0) >= timeout_ms)
+			fail("can't connect to %s: %s (waited %lld ms)", path,
+			     strerror(rc), timeout_ms);
 		nanosleep(&pause, NULL);
 	}
+}
+
+/**
+ * dir_scan() - Look for the one UNIX socket named *.repair in a directory
+ * @dir:	Directory
+ * @path:	Its path joined with the name found, on success
+ * @size:	Size of @path
+ *
+ * Return: true if found; false if none (yet); exits if there are two, or
+ *	   the directory can't be read
+ *
+ * #syscalls openat getdents64 newfstatat close
+ */
+static bool dir_scan(const char *dir, char *path, size_t size)
+{
+	size_t slen = strlen(SOCK_SUFFIX);
+	char found[NAME_MAX + 1] = "";
+	const struct dirent *d;
+	DIR *dp = opendir(dir);
+
+	if (!dp)
+		fail("can't read directory %s: %s", dir, strerror(errno));
+	while ((d = readdir(dp))) {
+		size_t len = strlen(d->d_name);
+		struct stat st;
+
+		if (len <= slen ||
+		    strcmp(d->d_name + len - slen, SOCK_SUFFIX) != 0)
+			continue;
+		if (fstatat(dirfd(dp), d->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
+		    !S_ISSOCK(st.st_mode))
+			continue;		/* gone already, or no socket */
+		if (*found) {
+			closedir(dp);
+			fail("two sockets in %s: %s and %s, give the path of "
+			     "one", dir, found, d->d_name);
+		}
+		snprintf(found, sizeof(found), "%s", d->d_name);
+	}
+	closedir(dp);
+
+	if (!*found)
+		return false;
+	if (snprintf(path, size, "%s/%s", dir, found) >= (int)size)
+		fail("socket path %s/%s too long", dir, found);
+	return true;
+}
+
+/**
+ * dir_wait() - Wait for a socket named *.repair to appear in a directory
+ * @dir:	Directory
+ * @timeout_ms:	How long to wait
+ * @path:	Path of the socket found
+ * @size:	Size of @path
+ *
+ * The watch is set before the first look, so a socket bound in between
+ * is seen either way.  Without inotify, the directory is read every
+ * DIR_RESCAN_MS.
+ *
+ * Exits if nothing comes in time.
+ *
+ * #syscalls inotify_init1 inotify_add_watch poll read close clock_gettime
+ */
+static void dir_wait(const char *dir, long long timeout_ms, char *path,
+		     size_t size)
+{
+	int ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	struct timespec t0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (ifd >= 0 &&
+	    inotify_add_watch(ifd, dir, IN_CREATE | IN_MOVED_TO | IN_ATTRIB |
+					IN_ONLYDIR) < 0) {
+		close(ifd);
+		ifd = -1;
+	}
+
+	while (!dir_scan(dir, path, size)) {
+		struct pollfd pfd = { .fd = ifd, .events = POLLIN };
+		long long left = timeout_ms - ms_since(&t0);
+		char ev[4096];
+
+		if (left <= 0) {
+			fail("no socket named *%s in %s after %lld s",
+			     SOCK_SUFFIX, dir, timeout_ms / 1000);
+		}
+		if (poll(&pfd, 1, (int)MIN(left, DIR_RESCAN_MS)) > 0)
+			while (read(ifd, ev, sizeof(ev)) > 0)
+				;		/* drained: look again */
+	}
+	if (ifd >= 0)
+		close(ifd);
+}
+
+/**
+ * timeout_parse() - Parse the value of --timeout
+ * @arg:	Seconds, 1 to TIMEOUT_MAX_S
+ *
+ * Return: milliseconds; exits if @arg isn't such a number
+ */
+static long long timeout_parse(const char *arg)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno || end == arg || *end || *arg == '-' || !v ||
+	    v > TIMEOUT_MAX_S)
+		fail("invalid --timeout '%s' (1 to %d seconds)", arg,
+		     TIMEOUT_MAX_S);
+	return v * 1000LL;
 }
 
 /**
@@ -344,14 +480,19 @@ static uint8_t req_handle(const struct req *r)
 /**
  * main() - Entry point
  * @argc:	Argument count
- * @argv:	Socket path, or --help, --version
+ * @argv:	Socket path or directory, optionally after --timeout SECONDS;
+ *		or --help, --version
  *
  * Return: 0 once passt closes the connection, 1 on errors
  *
- * #syscalls sendto close
+ * #syscalls sendto close newfstatat
  */
 int main(int argc, char **argv)
 {
+	char found[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	long long timeout_ms = 0;
+	const char *path;
+	struct stat st;
 	struct req r;
 	int s;
 
@@ -364,12 +505,23 @@ int main(int argc, char **argv)
 		fputs("passt-repair " VERSION "\n", stdout);
 		return EXIT_SUCCESS;
 	}
+	if (argc == 4 && !strcmp(argv[1], "--timeout")) {
+		timeout_ms = timeout_parse(argv[2]);
+		argv += 2;
+		argc -= 2;
+	}
 	if (argc != 2 || argv[1][0] == '-') {
 		usage(stderr);
 		return EXIT_FAILURE;
 	}
 
-	s = helper_connect(argv[1]);
+	path = argv[1];
+	if (!stat(path, &st) && S_ISDIR(st.st_mode)) {
+		dir_wait(path, timeout_ms ? timeout_ms : DIR_TIMEOUT_MS,
+			 found, sizeof(found));
+		path = found;
+	}
+	s = helper_connect(path, timeout_ms ? timeout_ms : CONNECT_TIMEOUT_MS);
 	while (req_parse(s, &r)) {
 		uint8_t answer = req_handle(&r);
 		ssize_t n;

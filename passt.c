@@ -192,6 +192,7 @@ static void timer_handler(struct ctx *c)
 
 	tcp_timer(c);
 	migrate_timer(c);
+	log_ratelimit_flush();
 
 	if (++ticks < SLOW_TIMER_TICKS)
 		return;

@@ -18,6 +18,7 @@
  *   just before the daemon closes a socket it dumped
  * - logmsg(): keeps the recent messages, so tests check what is logged;
  *   MIGRATE_TEST_DEBUG=1 in the environment also prints them
+ * - log_rl_pass(): lets every line through, for tests that repeat a fault
  *
  * mig_setup() and mig_teardown() count descriptors in /proc/self/fd around
  * every test.
@@ -277,6 +278,15 @@ void __wrap_logmsg(int pri, const char *fmt, ...)
 	if (log_echo)
 		__real_logmsg(pri, "%s", logs[slot].msg);
 	errno = saved;
+}
+
+/* Test double: no rate limit, every line reaches __wrap_logmsg() */
+bool __wrap_log_rl_pass(struct log_rl *rl, int pri);
+bool __wrap_log_rl_pass(struct log_rl *rl, int pri)
+{
+	(void)rl;
+	(void)pri;
+	return true;
 }
 
 void log_clear(void)

@@ -19,7 +19,7 @@
  * scaffolding of both, wrapped functions included, is in common_migrate.c.
  */
 
-/* WRAP: tap_send_l4 repair_ready setsockopt repair_set socket recv close logmsg */
+/* WRAP: tap_send_l4 repair_ready setsockopt repair_set socket recv close logmsg log_rl_pass */
 
 #include <dirent.h>
 #include <errno.h>

@@ -15,9 +15,10 @@
  *
  * The built passt-repair binary, if present, is tested as a black box:
  * protocol errors, errors reported for non-TCP descriptors, exit on hang-up,
- * start before the daemon listens; and, as root only, real TCP sockets over
- * loopback: repair mode is seen to be on when TCP_REPAIR_QUEUE can be set
- * (it fails with EPERM otherwise).
+ * start before the daemon listens, or before its socket exists (given a
+ * directory, with a decoy file named like the socket); and, as root only,
+ * real TCP sockets over loopback: repair mode is seen to be on when
+ * TCP_REPAIR_QUEUE can be set (it fails with EPERM otherwise).
  *
  * Descriptors are counted in /proc/self/fd around every test.
  */
@@ -628,7 +629,9 @@ static bool helper_present(void)
 	return !access(HELPER_BIN, X_OK);
 }
 
-static struct helper helper_spawn(const char *arg)
+/* Start the helper with up to three arguments (NULL-terminated) */
+static struct helper helper_spawn_args(const char *a0, const char *a1,
+				       const char *a2)
 {
 	struct helper h;
 	int p[2];
@@ -640,12 +643,17 @@ static struct helper helper_spawn(const char *arg)
 	if (!h.pid) {
 		dup2(p[1], STDERR_FILENO);
 		dup2(p[1], STDOUT_FILENO);
-		execl(HELPER_BIN, HELPER_BIN, arg, (char *)NULL);
+		execl(HELPER_BIN, HELPER_BIN, a0, a1, a2, (char *)NULL);
 		_exit(127);
 	}
 	close(p[1]);
 	h.err = p[0];
 	return h;
+}
+
+static struct helper helper_spawn(const char *arg)
+{
+	return helper_spawn_args(arg, NULL, NULL);
 }
 
 /* Wait (up to 10 s) for the helper to exit: its status, its output */
@@ -709,12 +717,21 @@ static void test_repair_helper_args(void **state)
 		skip();
 	h = helper_spawn("--help");
 	assert_int_equal(helper_wait(&h, out, sizeof(out)), 0);
-	assert_non_null(strstr(out, "Usage: passt-repair PATH"));
+	assert_non_null(strstr(out, "Usage: passt-repair [--timeout SECONDS] PATH"));
 	h = helper_spawn("--version");
 	assert_int_equal(helper_wait(&h, out, sizeof(out)), 0);
 	assert_string_equal(out, "passt-repair " VERSION "\n");
 	h = helper_spawn("--bogus");
 	assert_int_equal(helper_wait(&h, out, sizeof(out)), 1);
+	h = helper_spawn_args("--timeout", "0", tmpdir);
+	assert_int_equal(helper_wait(&h, out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "invalid --timeout '0'"));
+	h = helper_spawn_args("--timeout", "2s", tmpdir);
+	assert_int_equal(helper_wait(&h, out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "invalid --timeout '2s'"));
+	h = helper_spawn_args("--timeout", tmpdir, NULL);
+	assert_int_equal(helper_wait(&h, out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "Usage:"));
 
 	memset(path, 'x', sizeof(path) - 1);
 	path[sizeof(path) - 1] = '\0';
@@ -754,6 +771,120 @@ static void test_repair_helper_waits_and_exits(void **state)
 	assert_int_equal(helper_wait(&h, out, sizeof(out)), 0);
 	assert_string_equal(out, "");
 	assert_int_equal(repair_listen(&c), 0);
+}
+
+/* A directory of its own, with a regular file named like a socket */
+static void dir_make(char *dir, size_t size, char *decoy, size_t dsize)
+{
+	int fd;
+
+	snprintf(dir, size, "%s/d", tmpdir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(decoy, dsize, "%s/x.repair", dir);
+	fd = open(decoy, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+}
+
+static void dir_remove(const char *dir, const char *decoy)
+{
+	assert_int_equal(unlink(decoy), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
+/* KubeVirt's way: given a directory, the helper waits for the daemon's
+ * socket to appear there, ignoring a file that only has the name, then
+ * serves requests and exits when the daemon hangs up
+ */
+static void test_repair_helper_dir_waits(void **state)
+{
+	char dir[80], decoy[100], out[512];
+	struct helper h;
+	int p[2], st;
+
+	(void)state;
+	if (!helper_present())
+		skip();
+	repair_close(&c);
+	dir_make(dir, sizeof(dir), decoy, sizeof(decoy));
+	h = helper_spawn(dir);
+	usleep(1500000);		/* past the first rescan */
+	assert_int_equal(waitpid(h.pid, &st, WNOHANG), 0);
+
+	snprintf(c.repair_path, sizeof(c.repair_path), "%s/net.sock.repair",
+		 dir);
+	assert_int_equal(repair_listen(&c), 0);
+	helper_accept();
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	assert_int_equal(repair_set(&c, p, 1, REPAIR_ON), -ENOTSOCK);
+	assert_true(repair_ready(&c));
+	repair_close(&c);
+	assert_int_equal(helper_wait(&h, out, sizeof(out)), 0);
+	assert_string_equal(out, "");
+	close(p[0]);
+	close(p[1]);
+
+	dir_remove(dir, decoy);
+	snprintf(c.repair_path, sizeof(c.repair_path), "%s/sock.repair",
+		 tmpdir);
+	assert_int_equal(repair_listen(&c), 0);
+}
+
+/* Nothing but a regular file named *.repair: it gives up, and says so */
+static void test_repair_helper_dir_timeout(void **state)
+{
+	char dir[80], decoy[100], out[512];
+	struct timespec t0, t1;
+	struct helper h;
+	long long ms;
+
+	(void)state;
+	if (!helper_present())
+		skip();
+	dir_make(dir, sizeof(dir), decoy, sizeof(decoy));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	h = helper_spawn_args("--timeout", "1", dir);
+	assert_int_equal(helper_wait(&h, out, sizeof(out)), 1);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000LL +
+	     (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	assert_true(ms >= 1000 && ms < 5000);
+	assert_non_null(strstr(out, "passt-repair: no socket named *.repair"));
+	assert_non_null(strstr(out, "after 1 s\n"));
+	assert_true(strchr(out, '\n') == out + strlen(out) - 1);
+	dir_remove(dir, decoy);
+}
+
+/* Two sockets: it can't tell which daemon is its own, and won't guess */
+static void test_repair_helper_dir_two_sockets(void **state)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	char dir[80], decoy[100], out[512];
+	struct helper h;
+	int s[2], i;
+
+	(void)state;
+	if (!helper_present())
+		skip();
+	dir_make(dir, sizeof(dir), decoy, sizeof(decoy));
+	for (i = 0; i < 2; i++) {
+		s[i] = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/%d.repair",
+			 dir, i);
+		assert_int_equal(bind(s[i], (struct sockaddr *)&addr,
+				      sizeof(addr)), 0);
+		assert_int_equal(listen(s[i], 1), 0);
+	}
+	h = helper_spawn(dir);
+	assert_int_equal(helper_wait(&h, out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "two sockets in"));
+	for (i = 0; i < 2; i++) {
+		close(s[i]);
+		snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/%d.repair",
+			 dir, i);
+		assert_int_equal(unlink(addr.sun_path), 0);
+	}
+	dir_remove(dir, decoy);
 }
 
 /* Errors from setsockopt() come back as -errno; the helper stays */
@@ -974,6 +1105,9 @@ int main(void)
 		T(test_repair_listen_path),
 		T(test_repair_helper_args),
 		T(test_repair_helper_waits_and_exits),
+		T(test_repair_helper_dir_waits),
+		T(test_repair_helper_dir_timeout),
+		T(test_repair_helper_dir_two_sockets),
 		T(test_repair_helper_reports_errno),
 		T(test_repair_helper_protocol_errors),
 		T(test_repair_helper_tcp_repair),
