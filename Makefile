@@ -23,7 +23,7 @@ SRCS	:= passt.c conf.c io.c log.c util.c netlink.c checksum.c vhost_user.c \
 	   arp.c dhcp.c dns.c icmp.c ndp.c dhcpv6.c pcap.c flow.c fwd.c udp.c \
 	   udp_migrate.c \
 	   tcp.c tcp_guest.c tcp_listen.c repair.c migrate.c mig_guest.c mig_buf.c \
-	   mig_stream.c \
+	   mig_stream.c mig_copy.c \
 	   tcp_migrate.c tcp_restore.c tcp_mig_wire.c tcp_guard.c tcp_deaf.c \
 	   isolation.c
 OBJS	:= $(SRCS:.c=.o)

@@ -52,6 +52,7 @@
 
 #include "migrate.h"
 #include "mig_guest.h"
+#include "mig_copy.h"
 #include "tcp_migrate.h"
 #include "tcp_restore.h"
 #include "tcp_guard.h"
@@ -668,6 +669,7 @@ static void mig_end(struct ctx *c, int rc)
 		     save ? "wrote" : "read", mig.off,
 		     timespec_diff_ms(&now, &mig.t0));
 	info("migrate: %s phases, ms:%s", save ? "save" : "load", mig.times);
+	mig_copy_write(c, save, mig.buf.p ? &mig.buf : &mig.kept);
 	mig_buf_free(&mig.buf);
 }
 
@@ -1059,6 +1061,7 @@ void migrate_init(struct ctx *c)
 {
 	c->vdev->devstate = &migrate_devstate_ops;
 	c->vdev->devstate_opaque = c;
+	mig_copy_init(c);	/* before the sandbox */
 }
 
 /**
