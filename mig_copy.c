@@ -18,8 +18,11 @@
  * which must be allowed to write in DIR.
  *
  * The copy is written once the transfer is over and its pipe closed
- * (migrate.c, mig_end()): QEMU isn't kept waiting for it.  A stream that
- * failed is copied too, as far as it went: that is the one worth reading.
+ * (migrate.c, mig_end()), before we answer CHECK_DEVICE_STATE: the time
+ * of one file write (well under a millisecond for a stream of kilobytes)
+ * adds to the guest's downtime, and only with this debugging option.  A
+ * stream that failed is copied too, as far as it went: that is the one
+ * worth reading.
  * Failing to write a copy is logged, the partial file removed, and the
  * migration goes on as if we had never tried.
  */
