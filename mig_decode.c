@@ -156,53 +156,60 @@ static void dec_tcp(const uint8_t *p, size_t len, bool compact, FILE *out)
 }
 
 /**
- * dec_udp() - Print a checked MIG_SEC_UDP payload
- * @p:		Payload
- * @len:	Its length
+ * dec_udp() - Print one flow of a checked MIG_SEC_UDP payload
+ * @i:		Its number in the section
+ * @rec:	Record, from the stream (any alignment)
  * @out:	Where to
  */
-static void dec_udp(const uint8_t *p, size_t len, FILE *out)
+static void dec_udp(long i, const uint8_t *rec, FILE *out)
 {
-	long n = mig_recs(p, len, sizeof(struct mig_udp_flow), UINT32_MAX), i;
 	char g[INET6_ADDRSTRLEN], f[INET6_ADDRSTRLEN];
 	char l[INET6_ADDRSTRLEN], h[INET6_ADDRSTRLEN];
 	struct mig_udp_flow r;
 
-	fprintf(out, "  %ld flows\n", n < 0 ? 0 : n);
-	for (i = 0; i < n; i++) {
-		memcpy(&r, p + sizeof(__be32) + (size_t)i * sizeof(r),
-		       sizeof(r));
-		fprintf(out, "  udp %ld: %s, guest [%s]:%u <-> [%s]:%u, host "
-			"[%s]:%u <-> [%s]:%u\n", i,
-			r.kind == MIG_UDP_FWD ? "forwarded port" : "own socket",
-			dec_addr(r.gaddr, g), ntohs(r.gport),
-			dec_addr(r.faddr, f), ntohs(r.fport),
-			dec_addr(r.laddr, l), ntohs(r.lport),
-			dec_addr(r.raddr, h), ntohs(r.rport));
-	}
+	memcpy(&r, rec, sizeof(r));
+	fprintf(out, "  udp %ld: %s, guest [%s]:%u <-> [%s]:%u, host "
+		"[%s]:%u <-> [%s]:%u\n", i,
+		r.kind == MIG_UDP_FWD ? "forwarded port" : "own socket",
+		dec_addr(r.gaddr, g), ntohs(r.gport), dec_addr(r.faddr, f),
+		ntohs(r.fport), dec_addr(r.laddr, l), ntohs(r.lport),
+		dec_addr(r.raddr, h), ntohs(r.rport));
 }
 
 /**
- * dec_icmp() - Print a checked MIG_SEC_ICMP payload
- * @p:		Payload
- * @len:	Its length
+ * dec_icmp() - Print one flow of a checked MIG_SEC_ICMP payload
+ * @i:		Its number in the section
+ * @rec:	Record, from the stream (any alignment)
  * @out:	Where to
  */
-static void dec_icmp(const uint8_t *p, size_t len, FILE *out)
+static void dec_icmp(long i, const uint8_t *rec, FILE *out)
 {
-	long n = mig_recs(p, len, sizeof(struct mig_icmp_flow), UINT32_MAX), i;
 	char d[INET6_ADDRSTRLEN], s[INET6_ADDRSTRLEN];
 	struct mig_icmp_flow r;
 
+	memcpy(&r, rec, sizeof(r));
+	fprintf(out, "  icmp %ld: guest %s -> %s, id %u, host id %u, "
+		"last seq %u\n", i, dec_addr(r.src, s), dec_addr(r.dst, d),
+		ntohs(r.id), ntohs(r.hid), ntohs(r.seq));
+}
+
+/**
+ * dec_recs() - Print a checked section of fixed-size records (mig_rec.h)
+ * @p:		Payload: count, then records
+ * @len:	Its length
+ * @size:	Size of one record
+ * @one:	Prints one record
+ * @out:	Where to
+ */
+static void dec_recs(const uint8_t *p, size_t len, size_t size,
+		     void (*one)(long i, const uint8_t *rec, FILE *out),
+		     FILE *out)
+{
+	long n = mig_recs(p, len, size, UINT32_MAX), i;
+
 	fprintf(out, "  %ld flows\n", n < 0 ? 0 : n);
-	for (i = 0; i < n; i++) {
-		memcpy(&r, p + sizeof(__be32) + (size_t)i * sizeof(r),
-		       sizeof(r));
-		fprintf(out, "  icmp %ld: guest %s -> %s, id %u, host id %u, "
-			"last seq %u\n", i, dec_addr(r.src, s),
-			dec_addr(r.dst, d), ntohs(r.id), ntohs(r.hid),
-			ntohs(r.seq));
-	}
+	for (i = 0; i < n; i++)
+		one(i, p + sizeof(__be32) + (size_t)i * size, out);
 }
 
 /**
@@ -221,10 +228,12 @@ static void dec_body(const struct mig_stream_sec *sec, FILE *out)
 		dec_tcp(sec->p, sec->len, sec->id == MIG_SEC_TCP2, out);
 		break;
 	case MIG_SEC_UDP:
-		dec_udp(sec->p, sec->len, out);
+		dec_recs(sec->p, sec->len, sizeof(struct mig_udp_flow),
+			 dec_udp, out);
 		break;
 	case MIG_SEC_ICMP:
-		dec_icmp(sec->p, sec->len, out);
+		dec_recs(sec->p, sec->len, sizeof(struct mig_icmp_flow),
+			 dec_icmp, out);
 		break;
 	default:
 		break;
