@@ -23,11 +23,15 @@ SRCS	:= passt.c conf.c io.c log.c util.c netlink.c checksum.c vhost_user.c \
 	   arp.c dhcp.c dns.c icmp.c ndp.c dhcpv6.c pcap.c flow.c fwd.c udp.c \
 	   udp_migrate.c \
 	   tcp.c tcp_guest.c tcp_listen.c repair.c migrate.c mig_guest.c mig_buf.c \
+	   mig_stream.c mig_copy.c \
 	   tcp_migrate.c tcp_restore.c tcp_mig_wire.c tcp_guard.c tcp_deaf.c \
 	   isolation.c
 OBJS	:= $(SRCS:.c=.o)
 BIN	:= passt
 REPAIR_BIN := passt-repair
+# passt-ctl: the operator's tool, built from the daemon's own modules
+CTL_BIN	:= passt-ctl
+CTL_SRCS := passt-ctl.c mig_decode.c
 
 # Unit tests: test/unit/<name>.c, one binary each, linked against the
 # daemon's modules gathered in an archive (all but passt.o: the linker takes
@@ -37,7 +41,7 @@ REPAIR_BIN := passt-repair
 # so that a new test is one new file.  Helpers, not tests: test/unit/common*.c
 # and test/frontend.c (the fake vhost-user front-end).
 comma	:= ,
-LIB_OBJS := $(filter-out passt.o,$(OBJS))
+LIB_OBJS := $(filter-out passt.o,$(OBJS)) mig_decode.o
 UNIT_HELPERS := $(wildcard test/unit/common*.c) test/frontend.c
 UNIT_HDRS := $(wildcard test/unit/*.h) test/frontend.h $(wildcard *.h)
 UNIT	:= $(filter-out common%,$(patsubst test/unit/%.c,%,$(wildcard test/unit/*.c)))
@@ -51,7 +55,7 @@ link_group = -Wl,--start-group $(1) -Wl,--end-group
 
 .PHONY: FORCE all clean check unit integration integration-valgrind valgrind cppcheck clang-tidy layers demo bench
 
-all: $(BIN) $(REPAIR_BIN)
+all: $(BIN) $(REPAIR_BIN) $(CTL_BIN)
 
 $(BIN): $(OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -67,6 +71,9 @@ FORCE:
 isolation.valgrind.o: isolation.c seccomp_allow.h $(wildcard *.h)
 	$(CC) $(CPPFLAGS) -DPASST_VALGRIND $(CFLAGS) -c -o $@ $<
 passt.valgrind: $(filter-out isolation.o,$(OBJS)) isolation.valgrind.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(CTL_BIN): passt-ctl.o libpasst.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(REPAIR_BIN): passt-repair.c
@@ -121,7 +128,7 @@ bench: $(BIN)
 
 cppcheck:
 	cppcheck --std=c11 --error-exitcode=1 --enable=warning,portability \
-		--inline-suppr --quiet -D_GNU_SOURCE $(SRCS) passt-repair.c
+		--inline-suppr --quiet -D_GNU_SOURCE $(SRCS) passt-repair.c $(CTL_SRCS)
 
 # Includes run one way (no cycle between modules), no .c over 1,200 lines
 layers:
@@ -130,15 +137,15 @@ layers:
 clang-tidy:
 	clang-tidy --quiet --warnings-as-errors='*' \
 		--checks='-*,bugprone-*,-bugprone-easily-swappable-parameters,-bugprone-reserved-identifier,-bugprone-narrowing-conversions,-bugprone-macro-parentheses,cert-err34-c' \
-		$(SRCS) passt-repair.c -- $(CPPFLAGS) -std=c11
+		$(SRCS) passt-repair.c $(CTL_SRCS) -- $(CPPFLAGS) -std=c11
 
-install: $(BIN) $(REPAIR_BIN)
+install: $(BIN) $(REPAIR_BIN) $(CTL_BIN)
 	install -D -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/$(BIN)
 	install -D -m 755 $(REPAIR_BIN) $(DESTDIR)$(PREFIX)/bin/$(REPAIR_BIN)
 	install -D -m 644 doc/passt.1 $(DESTDIR)$(PREFIX)/share/man/man1/passt.1
 
 clean:
-	rm -f $(BIN) $(REPAIR_BIN) passt.valgrind *.o libpasst.a $(UNIT_BIN) \
+	rm -f $(BIN) $(REPAIR_BIN) $(CTL_BIN) passt.valgrind *.o libpasst.a $(UNIT_BIN) \
 		test/unit/*.o test/unit/libunit.a test/*.o test/hostile seccomp_allow.h
 
 # Fuzzing (test/fuzz/): libFuzzer targets linked with the real modules,

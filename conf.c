@@ -53,7 +53,7 @@ static_assert((0x9a & 0x03) == 0x02, "our MAC: local, unicast");
 enum {
 	OPT_VHOST_USER = 256, OPT_SOCKET_PATH, OPT_TRACE, OPT_LOG_SIZE,
 	OPT_FQDN, OPT_PRINT_CAPS, OPT_VERSION, OPT_RUNAS, OPT_STDERR,
-	OPT_REPAIR_PATH, OPT_COUNT
+	OPT_REPAIR_PATH, OPT_STATE_COPY, OPT_COUNT
 };
 
 /* "+": no permutation, so each call looks at argv[optind] as it was before */
@@ -65,6 +65,7 @@ static const struct option conf_longopts[] = {
 	{ "socket-path",	required_argument,	NULL, OPT_SOCKET_PATH },
 	{ "fd",			required_argument,	NULL, 'F' },
 	{ "repair-path",	required_argument,	NULL, OPT_REPAIR_PATH },
+	{ "state-copy",		required_argument,	NULL, OPT_STATE_COPY },
 	{ "one-off",		no_argument,		NULL, '1' },
 	{ "foreground",		no_argument,		NULL, 'f' },
 	{ "pid",		required_argument,	NULL, 'P' },
@@ -147,6 +148,7 @@ static void conf_usage(FILE *f)
 	      "  -F, --fd N		use connected vhost-user socket N\n"
 	      "  --repair-path PATH	UNIX socket for passt-repair (migration)\n"
 	      "	  default: socket path + .repair, none with --fd\n"
+	      "  --state-copy DIR	save a copy of each migration state stream\n"
 	      "  -1, --one-off		exit when the front-end disconnects\n"
 	      "  -f, --foreground	don't run in background\n"
 	      "  -P, --pid FILE	write our PID to FILE\n"
@@ -603,6 +605,9 @@ static void conf_opt(struct ctx *c, struct conf_args *a, int opt,
 		break;
 	case OPT_REPAIR_PATH:
 		conf_str(c->repair_path, sizeof(c->repair_path), arg, name);
+		break;
+	case OPT_STATE_COPY:
+		conf_str(c->state_copy, sizeof(c->state_copy), arg, name);
 		break;
 	case 'P':
 		conf_str(c->pid_file, sizeof(c->pid_file), arg, name);

@@ -113,6 +113,8 @@ struct ip6_ctx {
  * @log_file:	Log file path, empty for syslog/stderr
  * @log_size:	Log file size limit, bytes
  * @pcap:	-p: capture file for guest frames, empty if none
+ * @state_copy:	--state-copy: directory for copies of migration state
+ *		streams (mig_copy.c), empty if none
  * @runas:	--runas: user to become when started as root, empty: nobody
  * @mtu:	MTU given to the guest (DHCP option 26, NDP)
  * @our_mac:	MAC address of the gateway as seen by the guest
@@ -144,6 +146,7 @@ struct ctx {
 	char log_file[PATH_MAX];
 	size_t log_size;
 	char pcap[PATH_MAX];
+	char state_copy[PATH_MAX];
 	char runas[64];
 
 	unsigned mtu;

@@ -52,6 +52,7 @@
 
 #include "migrate.h"
 #include "mig_guest.h"
+#include "mig_copy.h"
 #include "tcp_migrate.h"
 #include "tcp_restore.h"
 #include "tcp_guard.h"
@@ -194,52 +195,16 @@ static const struct mig_section *mig_sec_find(
 }
 
 /**
- * mig_hdr_check() - Check a stream's header, pick our table for it
- * @p:		Stream
- * @len:	Its length
- * @table:	Set to the table to read it with
+ * migrate_section() - The section table entry a reader of ours uses
+ * @version:	Version of the stream being read (checked: not 0)
+ * @id:		Section id
  *
- * Return: 0, -EINVAL if it's not a stream of ours, -ENOTSUP if it needs a
- *	   newer reader
+ * Return: entry, NULL for a section id we skip
  */
-static int mig_hdr_check(const uint8_t *p, size_t len,
-			 const struct mig_section *const **table)
+const struct mig_section *migrate_section(uint32_t version, uint32_t id)
 {
-	uint32_t version, min_version;
-	struct mig_hdr h;
-
-	if (len < sizeof(h)) {
-		err("migrate: stream truncated in its header (%zu bytes)", len);
-		return -EINVAL;
-	}
-	memcpy(&h, p, sizeof(h));
-	version = ntohl(h.version);
-	min_version = ntohl(h.min_version);
-
-	if (be64toh(h.magic) != MIGRATE_MAGIC) {
-		err("migrate: not a passt state stream (magic 0x%016" PRIx64
-		    ")", be64toh(h.magic));
-		return -EINVAL;
-	}
-	if (!version || !min_version || min_version > version) {
-		err("migrate: bad stream version %" PRIu32 " (oldest reader %"
-		    PRIu32 ")", version, min_version);
-		return -EINVAL;
-	}
-	if (min_version > MIGRATE_VERSION) {
-		err("migrate: stream version %" PRIu32 " needs a reader of "
-		    "version %" PRIu32 ", we are %u", version, min_version,
-		    MIGRATE_VERSION);
-		return -ENOTSUP;
-	}
-
-	*table = mig_versions[MIN(version, (uint32_t)MIGRATE_VERSION)];
-	info("migrate: stream version %" PRIu32 " (oldest reader %" PRIu32
-	     ")", version, min_version);
-	if (version > MIGRATE_VERSION)
-		info("migrate: stream version %" PRIu32 ", reading it as %u",
-		     version, MIGRATE_VERSION);
-	return 0;
+	return mig_sec_find(mig_versions[MIN(version, (uint32_t)MIGRATE_VERSION)],
+			    id);
 }
 
 /**
@@ -255,60 +220,29 @@ static int mig_hdr_check(const uint8_t *p, size_t len,
 int migrate_parse(const struct ctx *c, const uint8_t *p, size_t len,
 		  struct mig_sec_ref refs[MIGRATE_SECTIONS_MAX])
 {
-	const struct mig_section *const *table;
-	size_t off = sizeof(struct mig_hdr);
+	struct mig_stream_sec sec;
+	struct mig_stream s;
 	unsigned n = 0, i;
 	int rc;
 
 	memset(refs, 0, sizeof(*refs) * MIGRATE_SECTIONS_MAX);
-	if ((rc = mig_hdr_check(p, len, &table)))
+	if ((rc = mig_stream_start(&s, p, len))) {
+		err("migrate: %s", s.why);
 		return rc;
+	}
+	info("migrate: stream version %" PRIu32 " (oldest reader %" PRIu32
+	     ")", s.version, s.min_version);
+	if (s.version > MIGRATE_VERSION)
+		info("migrate: stream version %" PRIu32 ", reading it as %u",
+		     s.version, MIGRATE_VERSION);
 
-	for (;;) {
-		struct mig_sec_hdr h;
-		uint32_t id, slen, crc;
-		__be32 be;
-
-		if (len - off < sizeof(h) + MIG_SEC_TRAILER) {
-			err("migrate: stream truncated at byte %zu", off);
-			return -EINVAL;
-		}
-		memcpy(&h, p + off, sizeof(h));
-		id = ntohl(h.id);
-		slen = ntohl(h.len);
-		if (slen > len - off - sizeof(h) - MIG_SEC_TRAILER) {
-			err("migrate: section %" PRIu32 " at byte %zu: length %"
-			    PRIu32 " past the end", id, off, slen);
-			return -EINVAL;
-		}
-		memcpy(&be, p + off + sizeof(h) + slen, sizeof(be));
-		crc = crc32c(0, p + off, sizeof(h) + slen);
-		if (crc != ntohl(be)) {
-			err("migrate: section %" PRIu32 " at byte %zu: bad CRC",
-			    id, off);
-			return -EINVAL;
-		}
-
-		if (id == MIG_SEC_END) {
-			off += sizeof(h) + slen + MIG_SEC_TRAILER;
-			if (slen || off != len) {
-				err("migrate: %zu bytes after the end marker",
-				    len - off + slen);
-				return -EINVAL;
-			}
-			break;
-		}
-
-		if (n == MIGRATE_SECTIONS_MAX - 1) {
-			err("migrate: more than %u sections",
-			    MIGRATE_SECTIONS_MAX - 1);
-			return -EINVAL;
-		}
-		refs[n].sec = mig_sec_find(table, id);
-		refs[n].p = p + off + sizeof(h);
-		refs[n].len = slen;
+	while ((rc = mig_stream_next(&s, &sec)) > 0) {
+		refs[n].sec = migrate_section(s.version, sec.id);
+		refs[n].p = sec.p;
+		refs[n].len = sec.len;
 		if (!refs[n].sec)
-			info("migrate: skipping unknown section %" PRIu32, id);
+			info("migrate: skipping unknown section %" PRIu32,
+			     sec.id);
 		for (i = 0; refs[n].sec && i < n; i++) {
 			if (refs[i].sec == refs[n].sec) {
 				err("migrate: %s state twice in the stream",
@@ -317,7 +251,10 @@ int migrate_parse(const struct ctx *c, const uint8_t *p, size_t len,
 			}
 		}
 		n++;
-		off += sizeof(h) + slen + MIG_SEC_TRAILER;
+	}
+	if (rc < 0) {
+		err("migrate: byte %zu: %s", s.bad, s.why);
+		return rc;
 	}
 
 	for (i = 0; i < n; i++) {
@@ -732,6 +669,7 @@ static void mig_end(struct ctx *c, int rc)
 		     save ? "wrote" : "read", mig.off,
 		     timespec_diff_ms(&now, &mig.t0));
 	info("migrate: %s phases, ms:%s", save ? "save" : "load", mig.times);
+	mig_copy_write(c, save, mig.buf.p ? &mig.buf : &mig.kept);
 	mig_buf_free(&mig.buf);
 }
 
@@ -1125,6 +1063,7 @@ void migrate_init(struct ctx *c)
 {
 	c->vdev->devstate = &migrate_devstate_ops;
 	c->vdev->devstate_opaque = c;
+	mig_copy_init(c);	/* before the sandbox */
 }
 
 /**

@@ -6,6 +6,7 @@
 #include "vu_dev.h"
 #include "mig_buf.h"
 #include "mig_wire.h"
+#include "mig_stream.h"
 
 /**
  * struct mig_section - How one section is written and read
@@ -42,11 +43,10 @@ enum {
 	EV_DEVSTATE	= 4,	/* DEVICE_STATE pipe from the front-end */
 };
 
-#define MIGRATE_SECTIONS_MAX	16	/* sections in one stream */
-
 int migrate_parse(const struct ctx *c, const uint8_t *p, size_t len,
 		  struct mig_sec_ref refs[MIGRATE_SECTIONS_MAX]);
 int migrate_build(struct ctx *c, struct mig_buf *b);
+const struct mig_section *migrate_section(uint32_t version, uint32_t id);
 int migrate_apply(struct ctx *c, const struct mig_sec_ref *refs);
 
 extern const struct vu_devstate_ops migrate_devstate_ops;

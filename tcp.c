@@ -86,11 +86,6 @@
 #define TCP_ACCEPT_BATCH	32	/* connections accepted per event */
 #define TCP_OPT_LEN_SYN		8	/* MSS (4), NOP, window scale (3) */
 
-static const char *tcp_state_name[] = {
-	"CLOSED", "CONNECTING", "SYN_RCVD", "SYN_SENT", "ESTABLISHED",
-};
-static_assert(ARRAY_SIZE(tcp_state_name) == CS_COUNT, "names");
-
 static struct tcp_conn tcp_conns[FLOW_MAX];
 static struct tcp_stats stats;
 static uint8_t tcp_secret[FLOW_HASH_KEY_LEN];	/* for initial sequences */
@@ -349,7 +344,7 @@ void tcp_conn_close(const struct ctx *c, unsigned idx, bool reset)
 	struct tcp_conn *conn = &tcp_conns[idx];
 
 	debug("TCP flow %u: %s (%s)", idx, reset ? "reset" : "closed",
-	      tcp_state_name[conn->state]);
+	      tcp_state_str(conn->state));
 
 	if (conn->fd >= 0) {
 		if (reset) {

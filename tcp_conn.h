@@ -28,6 +28,22 @@ enum tcp_state {
 	CS_COUNT
 };
 
+/**
+ * tcp_state_str() - Name of a connection state, for logs and tools
+ * @state:	enum tcp_state, or any byte read from a stream
+ *
+ * Return: its name, "?" for a value past the table
+ */
+static inline const char *tcp_state_str(unsigned state)
+{
+	static const char *const name[] = {
+		"CLOSED", "CONNECTING", "SYN_RCVD", "SYN_SENT", "ESTABLISHED",
+	};
+	static_assert(sizeof(name) / sizeof(name[0]) == CS_COUNT, "names");
+
+	return state < CS_COUNT ? name[state] : "?";
+}
+
 /* Connection flags */
 #define CONN_GUEST_FIN		(1U << 0)	/* guest's FIN taken, SHUT_WR */
 #define CONN_RDHUP		(1U << 1)	/* host peer shut down writing */

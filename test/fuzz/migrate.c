@@ -28,6 +28,9 @@
  * Checked:
  * - migrate_parse() touches no state (context fields, flow table) and
  *   returns section references inside the input, terminated as documented;
+ * - passt-ctl's decoder (mig_decode()) refuses exactly the inputs that
+ *   migrate_parse() refuses, naming a byte within the input, and touches
+ *   no state either;
  * - whatever was applied can be written out again by migrate_build(), and
  *   migrate_parse() accepts what it wrote (what one daemon saves, another
  *   must load);
@@ -58,6 +61,7 @@
 #include "vu_dev.h"
 #include "flow.h"
 #include "migrate.h"
+#include "mig_decode.h"
 #include "tcp_mig_wire.h"
 #include "repair.h"
 #include "tcp.h"
@@ -576,6 +580,47 @@ static void apply(const struct mig_sec_ref *refs, bool helper,
  *
  * Return: 0
  */
+/**
+ * discard() - fopencookie() writer that takes everything, keeps nothing
+ * @cookie:	Unused
+ * @buf:	Bytes
+ * @len:	How many
+ *
+ * Return: @len
+ */
+static ssize_t discard(void *cookie, const char *buf, size_t len)
+{
+	(void)cookie;
+	fuzz_touch(buf, len);
+	return (ssize_t)len;
+}
+
+/**
+ * decode_check() - passt-ctl decode refuses what migrate_parse() refuses,
+ *		    and names a byte of the input
+ * @data:	Stream
+ * @size:	Its length
+ * @parsed:	migrate_parse() accepted it
+ */
+static void decode_check(const uint8_t *data, size_t size, bool parsed)
+{
+	static const cookie_io_functions_t io = { .write = discard };
+	static FILE *out;
+	struct mig_stream s;
+	int rc;
+
+	if (!out && !(out = fopencookie(NULL, "w", io)))
+		FUZZ_FAIL("fopencookie() failed");
+	rc = mig_decode(data, size, out, &s);
+	if (!rc != parsed)
+		FUZZ_FAIL("passt-ctl decode %s a stream migrate_parse() %s",
+			  rc ? "refused" : "accepted",
+			  parsed ? "accepted" : "refused");
+	if (rc && s.bad > size)
+		FUZZ_FAIL("first bad byte at %zu, the stream has %zu", s.bad,
+			  size);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct mig_sec_ref refs[MIGRATE_SECTIONS_MAX];
@@ -584,6 +629,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ctx_reset();
 	n = migrate_parse(&c, data, size, refs);
 	ctx_unchanged("migrate_parse()");
+	decode_check(data, size, n >= 0);
+	ctx_unchanged("mig_decode()");
 	if (n < 0)
 		return 0;
 	refs_check(data, size, refs, n);
