@@ -14,8 +14,7 @@
 # TCP_REPAIR helper, default passt-repair beside it), GUEST_KERNEL,
 # GUEST_INITRD, QEMU; ONLY: the groups to run, of "basic tcp_udp migrate
 # migfail migsyn migflows migcompat storm decode" (default all; migrate
-# includes
-# migfail, the failed migrations and the ping-pong; migsyn is TCP
+# includes migfail, the failed migrations and the ping-pong; migsyn is TCP
 # handshakes across a migration, migrate_syn.sh; migflows is UDP and ping
 # across a migration, migrate_flows.sh; migcompat is migrations from and
 # to the landed version 1 daemon, built from git history,
