@@ -14,7 +14,7 @@ fi
 
 pkgs="build-essential pkg-config libseccomp-dev libcap-ng-dev libcmocka-dev
       valgrind busybox-static cpio iperf3 socat iproute2 kmod xz-utils
-      zstd cppcheck clang-tidy procps python3 dnsmasq-base
+      zstd cppcheck clang-tidy procps python3 dnsmasq-base debootstrap e2fsprogs
       clang libclang-rt-14-dev"
 
 missing=
