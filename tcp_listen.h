@@ -4,7 +4,7 @@
 
 #include "ctx.h"
 
-/* Event kind (see util.h): a listening socket, index: its host port */
+/* Event kind (see util.h): a listening socket, index: FWD_REF(rule, port) */
 enum { EV_TCP_LISTEN = 8 };
 
 int tcp_listen_init(const struct ctx *c);
