@@ -260,6 +260,7 @@ static void front_end_gone(struct ctx *c)
 		repair_close(c);
 		exit(EXIT_SUCCESS);
 	}
+	tcp_listen_yield(c);	/* a failed migration's target */
 }
 
 /**

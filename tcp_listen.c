@@ -44,11 +44,13 @@
  *   listens later replaces it with the same one, so an older source that
  *   attaches none is served first too.
  *
- * Limits: a failed migration makes the source listen again, and it joins
- * the group behind a target that still listens: new connections go to the
- * target until it exits (libvirt stops it with its QEMU) or stops
- * listening.  A third daemon on the same ports would be moved into the
- * slot of a socket that leaves.  test/unit/fwd.c checks this ordering
+ * A failed migration makes the source listen again, and it joins the
+ * group behind the target, which still listens: new connections go to the
+ * target until it exits (libvirt stops it with its QEMU) or its front-end
+ * leaves before its guest ever ran (tcp_listen_yield(): it stops
+ * listening, resetting what waits in its backlog).  Limit: a third
+ * daemon on the same ports would be moved into the slot of a socket that
+ * leaves.  test/unit/fwd.c checks this ordering
  * against the running kernel.
  *
  * There is no peer input here.
@@ -66,6 +68,7 @@
 static int tcp_listen_fd[FWD_SLOTS_MAX];	/* listener by rule slot, -1 */
 static bool tcp_polled;			/* in epoll */
 static bool tcp_stopped;		/* shutdown() by tcp_listen_stop() */
+static bool tcp_served;			/* a guest took connections once */
 
 /**
  * tcp_listen_one() - Listen on one port of a rule
@@ -146,7 +149,7 @@ int tcp_listen_init(const struct ctx *c)
 
 	for (i = 0; i < ARRAY_SIZE(tcp_listen_fd); i++)
 		tcp_listen_fd[i] = -1;
-	tcp_polled = tcp_stopped = false;
+	tcp_polled = tcp_stopped = tcp_served = false;
 	if (!c->tcp.n)
 		return 0;
 
@@ -176,7 +179,7 @@ void tcp_listen_start(const struct ctx *c)
 
 	if (tcp_polled)
 		return;
-	tcp_polled = true;
+	tcp_polled = tcp_served = true;
 	for (i = 0; i < c->tcp.n; i++) {
 		const struct fwd_rule *r = &c->tcp.rules[i];
 
@@ -228,4 +231,19 @@ void tcp_listen_stop(const struct ctx *c)
 	tcp_polled = false;
 	tcp_stopped = true;
 	debug("TCP: stopped listening");
+}
+
+/**
+ * tcp_listen_yield() - The front-end left before any guest ran here
+ * @c:		Execution context
+ *
+ * A migration target whose migration failed: stop listening, so that the
+ * source, listening again, is first in the reuseport groups (see the DOC
+ * block).  Connections waiting in our backlog are reset.  A guest that
+ * runs later (a new front-end) listens again.
+ */
+void tcp_listen_yield(const struct ctx *c)
+{
+	if (!tcp_served)
+		tcp_listen_stop(c);
 }

@@ -10,5 +10,6 @@ enum { EV_TCP_LISTEN = 8 };
 int tcp_listen_init(const struct ctx *c);
 void tcp_listen_start(const struct ctx *c);
 void tcp_listen_stop(const struct ctx *c);
+void tcp_listen_yield(const struct ctx *c);
 
 #endif /* TCP_LISTEN_H */
