@@ -18,7 +18,8 @@
 # handshakes across a migration, migrate_syn.sh; migflows is UDP and ping
 # across a migration, migrate_flows.sh; migcompat is migrations from and
 # to the landed version 1 daemon, built from git history,
-# migrate_compat.sh), e.g. ONLY=tcp_udp or ONLY="basic migrate" or
+# migrate_compat.sh; forward: the -t/-u options as libvirt writes them,
+# forward.sh), e.g. ONLY=tcp_udp or ONLY="basic migrate" or
 # ONLY=migfail; MIG_RUNS: the number of migrations with streams running
 # (default 5); MIG_PINGPONG: migrations in a row in the ping-pong (4);
 # MIGFAIL_ONLY: the fault tests of group migfail to run, of "f1 f2 f3 f4
@@ -36,6 +37,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/migrate_syn.sh"
 . "$here/migrate_flows.sh"
 . "$here/migrate_compat.sh"
+. "$here/forward.sh"
 
 MTU_DEFAULT=65520
 DHCP_CMD='udhcpc -i eth0 -s /etc/udhcpc.script -O mtu -n -q -f -t 5 -T 2'
@@ -289,8 +291,8 @@ main() {
 	t0=$(now)
 	for g in ${ONLY:-}; do
 		case "$g" in
-		basic|tcp_udp|migrate|migfail|migsyn|migflows|migcompat) ;;
-		*) echo "ONLY: unknown group '$g' (basic tcp_udp migrate migfail migsyn migflows migcompat)"; exit 1 ;;
+		basic|tcp_udp|migrate|migfail|migsyn|migflows|migcompat|forward) ;;
+		*) echo "ONLY: unknown group '$g' (basic tcp_udp migrate migfail migsyn migflows migcompat forward)"; exit 1 ;;
 		esac
 	done
 	for g in ${MIGFAIL_ONLY:-}; do
@@ -349,6 +351,9 @@ main() {
 	fi
 	if only migcompat; then
 		migcompat_tests
+	fi
+	if only forward; then
+		forward_tests
 	fi
 
 	if [ ${#BOOT_TIMES[@]} -gt 0 ]; then
