@@ -344,7 +344,11 @@ void fwd_ephemeral(unsigned *lo, unsigned *hi)
 int fwd_reuseport_first(int fd)
 {
 	struct sock_filter code[] = { BPF_STMT(BPF_RET | BPF_K, 0) };
-	struct sock_fprog prog = { ARRAY_SIZE(code), code };
+	struct sock_fprog prog;
+
+	memset(&prog, 0, sizeof(prog));		/* padding: valgrind */
+	prog.len = ARRAY_SIZE(code);
+	prog.filter = code;
 
 	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog,
 		       sizeof(prog)))
