@@ -15,7 +15,7 @@
  * exactly one line on standard error, "passt: <problem>", naming the
  * option as it was typed.  Nothing is half-applied, since we exit.
  *
- * Port specifications (-t, -u) are parsed into bitmaps by
+ * Port specifications (-t, -u) are parsed into forwarding rules by
  * fwd_ports_parse() in fwd.c, see doc/passt.1 for their syntax.
  * Forwarding itself is tcp.c's and udp.c's business.
  */
@@ -166,8 +166,12 @@ static void conf_usage(FILE *f)
 	      "  -H, --hostname NAME	hostname for DHCP; --fqdn NAME\n"
 	      "  -i, --interface NAME	host interface for the defaults\n"
 	      "  -4, --ipv4-only; -6, --ipv6-only\n"
-	      "  -t, --tcp-ports SPEC	TCP ports to forward, see passt(1)\n"
-	      "  -u, --udp-ports SPEC	UDP ports to forward\n"
+	      "  -t, --tcp-ports SPEC	TCP ports to forward, may be repeated:\n"
+	      "			  none, or [ADDR[%DEV]/]ITEM[,ITEM]...\n"
+	      "			  ITEM: all, PORT[-PORT][:PORT[-PORT]]\n"
+	      "			  (host:guest), ~PORT[-PORT] (exclude)\n"
+	      "			  e.g. -t 127.0.0.1/2222:22 -t 8000-8010,~8005\n"
+	      "  -u, --udp-ports SPEC	UDP ports to forward, same SPEC\n"
 	      "  --print-capabilities	vhost-user back-end capabilities\n"
 	      "  -h, --help; --version\n", f);
 }
@@ -527,20 +531,23 @@ static void conf_fd(struct ctx *c, const char *arg, const char *name)
 }
 
 /**
- * conf_ports() - Parse a port forwarding spec (-t, -u) into @fwd
- * @fwd:	Ports of one protocol: zeroed before the first spec
+ * conf_ports() - Parse one port forwarding option (-t, -u) into @fwd
+ * @fwd:	Rules of one protocol: zeroed before the first option
  * @spec:	Spec, see fwd_ports_parse()
+ * @err:	Reason on failure, set
+ * @errlen:	Size of @err
  *
- * Return: 0 on success, -EINVAL on a malformed spec
+ * Return: 0 on success, -errno from fwd_ports_parse()
  */
-int conf_ports(struct fwd_ports *fwd, const char *spec)
+int conf_ports(struct fwd_ports *fwd, const char *spec, char *err,
+	       size_t errlen)
 {
-	return fwd_ports_parse(fwd, spec);
+	return fwd_ports_parse(fwd, spec, err, errlen);
 }
 
 /**
  * conf_tcp_udp() - -t, -u SPEC: port forwarding, may be repeated
- * @fwd:	Ports of one protocol
+ * @fwd:	Rules of one protocol
  * @none:	'none' seen for this protocol, updated
  * @arg:	Spec
  * @name:	Option name
@@ -549,11 +556,13 @@ static void conf_tcp_udp(struct fwd_ports *fwd, bool *none, const char *arg,
 			 const char *name)
 {
 	bool is_none = !strcmp(arg, "none");
+	char err[FWD_ERR_LEN];
 
-	if (*none || (is_none && fwd->mode != FWD_NONE))
+	if (*none || (is_none && fwd->n))
 		conf_fail("'none' conflicts with other %s options", name);
-	if (conf_ports(fwd, arg))
-		conf_fail("invalid port specification '%s' for %s", arg, name);
+	if (conf_ports(fwd, arg, err, sizeof(err)))
+		conf_fail("invalid port specification '%s' for %s: %s", arg,
+			  name, err);
 	*none = is_none;
 }
 

@@ -5,6 +5,7 @@
 #include "ctx.h"
 
 void conf(struct ctx *c, int argc, char **argv);
-int conf_ports(struct fwd_ports *fwd, const char *spec);
+int conf_ports(struct fwd_ports *fwd, const char *spec, char *err,
+	       size_t errlen);
 
 #endif /* CONF_H */

@@ -14,12 +14,14 @@
 
 #include <limits.h>
 #include <net/ethernet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
+#include "inany.h"
 #include "util.h"
 
 struct vu_dev;
@@ -33,26 +35,51 @@ struct vu_dev;
 #define MTU_MAX			65520
 #define ETH_MAX_FRAME		(ETH_HLEN + MTU_MAX)
 
+#define FWD_RULES_MAX		256	/* forwarding rules per protocol */
+#define FWD_SLOTS_MAX		(2 * 65536)	/* host ports, all rules of a
+						 * protocol together */
+
+/**
+ * struct fwd_rule - One range of host ports forwarded to the guest
+ * @addr:	Host address to bind, IPv4-mapped for AF_INET; unspecified
+ *		for any address of @af
+ * @ifname:	Interface to bind to (SO_BINDTODEVICE), empty for none
+ * @slot:	Index of @first in the protocol's table of listening
+ *		sockets (tcp_listen.c, udp.c): rules take consecutive slots
+ * @first:	First host port
+ * @last:	Last host port, >= @first
+ * @to:		Guest port @first maps to; the range maps one to one
+ * @af:		AF_INET or AF_INET6 (@addr's family), or AF_UNSPEC: any
+ *		address, every enabled family
+ * @weak:	From "all" or exclusions only: a port we can't bind, or in
+ *		the host's ephemeral range, is skipped quietly
+ * @opt:	Number of the -t/-u option it came from, from 1, for messages
+ */
+struct fwd_rule {
+	union inany_addr addr;
+	char ifname[IFNAMSIZ];
+	uint32_t slot;
+	uint16_t first;
+	uint16_t last;
+	uint16_t to;
+	uint8_t af;
+	bool weak;
+	uint16_t opt;
+};
+
 /**
  * struct fwd_ports - Port forwarding for one protocol (host to guest)
- * @mode:	FWD_NONE, FWD_SPEC (listed ports) or FWD_ALL
- * @map:	Bitmap of forwarded host ports
- * @excl:	Bitmap of ports excluded with ~N (with FWD_ALL)
- * @delta:	Guest port minus host port, modulo 2^16, per host port
- * @addr:	Host address to bind, AF_UNSPEC for any
+ * @n:		Rules in use, 0: nothing forwarded ("none")
+ * @opts:	-t or -u options parsed so far
+ * @slots:	Slots taken by the rules, see struct fwd_rule
+ * @rules:	Rules, in the order given; no two bind the same address,
+ *		interface and port
  */
 struct fwd_ports {
-	enum { FWD_NONE = 0, FWD_SPEC, FWD_ALL } mode;
-	uint8_t map[65536 / 8];
-	uint8_t excl[65536 / 8];
-	uint16_t delta[65536];
-	struct {
-		sa_family_t family;
-		union {
-			struct in_addr a4;
-			struct in6_addr a6;
-		};
-	} addr;
+	unsigned n;
+	unsigned opts;
+	uint32_t slots;
+	struct fwd_rule rules[FWD_RULES_MAX];
 };
 
 /**

@@ -18,61 +18,44 @@
  *   guest's too, so the guest would take it for itself), appears to come
  *   from the gateway address.
  *
- * Everything else goes through unchanged.  Forwarded ports (-t, -u) are
- * bitmaps in struct fwd_ports, with a per-port offset from host port to
- * guest port, parsed from the command line by fwd_ports_parse(): a
- * malformed spec is rejected with -EINVAL (conf.c reports it and exits).  None of this looks at peer data beyond addresses and ports,
- * which are all valid values: there is no bad input to reject here.
+ * Everything else goes through unchanged.
+ *
+ * Forwarded ports (-t, -u) are rules (struct fwd_rule): a range of host
+ * ports, the guest port of its first one, the host address to bind (or
+ * any, of both families) and optionally an interface (SO_BINDTODEVICE).
+ * Each -t or -u option is parsed on its own by fwd_ports_parse(): its
+ * ADDR[%DEV]/ prefix applies to its own ports only, its exclusions (~)
+ * cut holes in its own ranges, splitting them into more rules, and "all"
+ * or exclusions alone make "weak" rules (ports we can't bind are skipped
+ * quietly).  Two rules may forward the same port on different addresses
+ * or interfaces (one socket each); the same port on the same address and
+ * interface twice is an error, and so is anything malformed: conf.c
+ * reports the message we give, with the spec, and exits.  A listening
+ * socket's epoll index is FWD_REF(rule, port), from which tcp.c and udp.c
+ * find the guest port.
+ *
+ * None of this looks at peer data beyond addresses and ports, which are
+ * all valid values: there is no bad input to reject at run time.
  */
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <arpa/inet.h>
+#include <linux/filter.h>
 #include <net/if.h>
+#include <sys/socket.h>
 
 #include "fwd.h"
 
 #define FWD_DNS_PORT	53
 
-/**
- * fwd_bit() - Test a bit in a port bitmap
- * @map:	Bitmap, 65536 bits
- * @port:	Port
- *
- * Return: true if set
- */
-static bool fwd_bit(const uint8_t *map, uint16_t port)
-{
-	return map[port / 8] & (1U << (port % 8));
-}
-
-/**
- * fwd_port_forwarded() - Is a host port forwarded to the guest?
- * @fwd:	Forwarding spec of one protocol
- * @host_port:	Host port, host order
- *
- * Return: true if forwarded: listed (FWD_SPEC) or not excluded (FWD_ALL)
- */
-bool fwd_port_forwarded(const struct fwd_ports *fwd, uint16_t host_port)
-{
-	if (!host_port || fwd_bit(fwd->excl, host_port))
-		return false;
-	if (fwd->mode == FWD_ALL)
-		return true;
-	return fwd->mode == FWD_SPEC && fwd_bit(fwd->map, host_port);
-}
-
-/**
- * fwd_port_to_guest() - Guest port for a forwarded host port
- * @fwd:	Forwarding spec of one protocol
- * @host_port:	Host port, host order
- *
- * Return: guest port, host order
- */
-uint16_t fwd_port_to_guest(const struct fwd_ports *fwd, uint16_t host_port)
-{
-	return (uint16_t)(host_port + fwd->delta[host_port]);
-}
+#define FWD_EPHEMERAL_PATH	"/proc/sys/net/ipv4/ip_local_port_range"
+#define FWD_EPHEMERAL_LO	32768	/* Linux defaults, if unreadable */
+#define FWD_EPHEMERAL_HI	60999
 
 /**
  * fwd_is_dns4() - Is an IPv4 address one of the resolvers we announced?
@@ -205,51 +188,285 @@ void fwd_guest_addr(const struct ctx *c, int af, union inany_addr *gaddr)
 		    c->ip6.addr : c->ip6.addr_seen;
 }
 
-/**
- * fwd_bind_addr() - Address to bind a forwarded port's socket to
- * @fwd:	Forwarding spec, with its optional address
- * @af:		AF_INET or AF_INET6: the socket's family
- * @a:		Address, set: the spec's if it's of family @af, else "any"
- *		(IPv4-mapped 0.0.0.0 for AF_INET, :: for AF_INET6)
- */
-void fwd_bind_addr(const struct fwd_ports *fwd, int af, union inany_addr *a)
-{
-	memset(a, 0, sizeof(*a));
-	if (af == AF_INET) {
-		struct in_addr any = { htonl(INADDR_ANY) };
 
-		inany_from_v4(a, fwd->addr.family == AF_INET ?
-				 fwd->addr.a4 : any);
-	} else if (fwd->addr.family == AF_INET6) {
-		a->a6 = fwd->addr.a6;
+/* ---------------------------------------------------------------- */
+/* Forwarding rules                                                  */
+/* ---------------------------------------------------------------- */
+
+/**
+ * fwd_rule_at() - The rule an epoll reference points to
+ * @fwd:	Rules of one protocol
+ * @ref:	FWD_REF() of a listening socket we registered
+ *
+ * Return: the rule
+ */
+const struct fwd_rule *fwd_rule_at(const struct fwd_ports *fwd, uint32_t ref)
+{
+	const struct fwd_rule *r;
+
+	ASSERT(FWD_REF_RULE(ref) < fwd->n);
+	r = &fwd->rules[FWD_REF_RULE(ref)];
+	ASSERT(FWD_REF_PORT(ref) >= r->first && FWD_REF_PORT(ref) <= r->last);
+	return r;
+}
+
+/**
+ * fwd_guest_port() - Guest port for a host port of a rule
+ * @fwd:	Rules of one protocol
+ * @ref:	FWD_REF() of the listening socket
+ *
+ * Return: guest port, host order
+ */
+uint16_t fwd_guest_port(const struct fwd_ports *fwd, uint32_t ref)
+{
+	const struct fwd_rule *r = fwd_rule_at(fwd, ref);
+
+	return (uint16_t)(r->to + (FWD_REF_PORT(ref) - r->first));
+}
+
+/**
+ * fwd_low_ports() - Does a rule forward a host port below 1024?
+ * @fwd:	Rules of one protocol
+ *
+ * Return: true if binding its ports takes CAP_NET_BIND_SERVICE
+ */
+bool fwd_low_ports(const struct fwd_ports *fwd)
+{
+	unsigned i;
+
+	for (i = 0; i < fwd->n; i++) {
+		if (fwd->rules[i].first < 1024)
+			return true;
 	}
+	return false;
+}
+
+/**
+ * fwd_rule_addr() - Address a rule's socket of one family binds to
+ * @r:		Rule
+ * @af:		AF_INET or AF_INET6: the socket's family
+ * @a:		Address, set: the rule's, or "any" of @af (IPv4-mapped
+ *		0.0.0.0 for AF_INET, :: for AF_INET6)
+ */
+void fwd_rule_addr(const struct fwd_rule *r, int af, union inany_addr *a)
+{
+	struct in_addr any = { htonl(INADDR_ANY) };
+
+	if (r->af != AF_UNSPEC) {
+		*a = r->addr;
+		return;
+	}
+	memset(a, 0, sizeof(*a));
+	if (af == AF_INET)
+		inany_from_v4(a, any);
+}
+
+/**
+ * fwd_rule_find() - The rule whose socket has a local address and port
+ * @fwd:	Rules of one protocol
+ * @laddr:	Local address: a rule's, or "any" of one family
+ * @port:	Host port, host order
+ *
+ * Return: rule index, or -ENOENT
+ */
+int fwd_rule_find(const struct fwd_ports *fwd, const union inany_addr *laddr,
+		  uint16_t port)
+{
+	int af = inany_v4(laddr) ? AF_INET : AF_INET6;
+	union inany_addr a;
+	unsigned i;
+
+	for (i = 0; i < fwd->n; i++) {
+		const struct fwd_rule *r = &fwd->rules[i];
+
+		if (port < r->first || port > r->last ||
+		    (r->af != AF_UNSPEC && r->af != af))
+			continue;
+		fwd_rule_addr(r, af, &a);
+		if (inany_equals(&a, laddr))
+			return (int)i;
+	}
+	return -ENOENT;
+}
+
+/**
+ * fwd_ephemeral() - The host's ephemeral port range
+ * @lo:		First port, set
+ * @hi:		Last port, set
+ *
+ * Weak rules ("all", exclusions only) leave these alone: our own connect()
+ * calls need them.
+ *
+ * #syscalls openat read close
+ */
+void fwd_ephemeral(unsigned *lo, unsigned *hi)
+{
+	unsigned long l, h;
+	char buf[32], *end;
+	ssize_t n;
+	int fd;
+
+	*lo = FWD_EPHEMERAL_LO;
+	*hi = FWD_EPHEMERAL_HI;
+
+	fd = open(FWD_EPHEMERAL_PATH, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = 0;
+
+	errno = 0;
+	l = strtoul(buf, &end, 10);
+	h = strtoul(end, NULL, 10);
+	if (errno || !l || l > h || h > 65535)
+		return;
+	*lo = (unsigned)l;
+	*hi = (unsigned)h;
+}
+
+/**
+ * fwd_reuseport_first() - New connections and datagrams for a port go to
+ *			   the oldest socket of its SO_REUSEPORT group
+ * @fd:		Socket, in its group already (TCP: listening; UDP: bound)
+ *
+ * A classic BPF program returning 0 selects socks[0] of the group, see
+ * the DOC block of tcp_listen.c for why that is the oldest socket.  The
+ * program belongs to the group: attaching it from a later socket replaces
+ * the group's program with this same one.
+ *
+ * Return: 0 on success, -errno on failure
+ *
+ * #syscalls setsockopt
+ */
+int fwd_reuseport_first(int fd)
+{
+	struct sock_filter code[] = { BPF_STMT(BPF_RET | BPF_K, 0) };
+	struct sock_fprog prog;
+
+	memset(&prog, 0, sizeof(prog));		/* padding: valgrind */
+	prog.len = ARRAY_SIZE(code);
+	prog.filter = code;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog,
+		       sizeof(prog)))
+		return -errno;
+	return 0;
+}
+
+/**
+ * fwd_sock_setup() - Options and address of a rule's new socket
+ * @fd:		Socket
+ * @r:		Rule
+ * @type:	SOCK_STREAM or SOCK_DGRAM
+ * @v6only:	For an IPv6 socket: IPv6 only, else dual-stack
+ * @sa:		Address to bind
+ * @sl:		Its length
+ *
+ * Return: 0 on success, -errno on failure
+ *
+ * #syscalls setsockopt bind
+ */
+static int fwd_sock_setup(int fd, const struct fwd_rule *r, int type,
+			  bool v6only, const struct sockaddr_storage *sa,
+			  socklen_t sl)
+{
+	int one = 1, v6o = v6only;
+
+	if (type == SOCK_STREAM &&
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)))
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)))
+		return -errno;
+	if (sa->ss_family == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6o, sizeof(v6o)))
+		return -errno;
+	if (*r->ifname &&
+	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, r->ifname,
+		       strlen(r->ifname) + 1))
+		return -errno;
+	return bind(fd, (const struct sockaddr *)sa, sl) ? -errno : 0;
+}
+
+/**
+ * fwd_sock() - A socket for one port of a rule, bound
+ * @r:		Rule
+ * @type:	SOCK_STREAM or SOCK_DGRAM
+ * @af:		AF_INET or AF_INET6
+ * @v6only:	For AF_INET6: IPv6 only, else dual-stack (any address only)
+ * @port:	Host port, host order
+ *
+ * SO_REUSEPORT: a migration target on the same host binds the same ports
+ * while its source lives (fwd_reuseport_first() keeps the traffic on the
+ * source).  SO_BINDTODEVICE if the rule names an interface.
+ *
+ * Return: socket on success, -errno on failure
+ *
+ * #syscalls socket close
+ */
+int fwd_sock(const struct fwd_rule *r, int type, int af, bool v6only,
+	     uint16_t port)
+{
+	struct sockaddr_storage sa;
+	union inany_addr a;
+	socklen_t sl;
+	int fd, rc;
+
+	fwd_rule_addr(r, af, &a);
+	sl = inany_sockaddr(&sa, &a, port);
+	fd = socket(af, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	rc = fd >= (1 << 23) ? -EMFILE :	/* see union evtag */
+	     fwd_sock_setup(fd, r, type, v6only, &sa, sl);
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	return fd;
 }
 
 /* ---------------------------------------------------------------- */
 /* Port specs                                                        */
 /* ---------------------------------------------------------------- */
 
-/**
- * fwd_inany() - Parse an IPv4 or IPv6 address
- * @s:		String
- * @a4:		IPv4 result
- * @a6:		IPv6 result
- *
- * Return: AF_INET, AF_INET6, or 0 if @s is neither
- */
-static int fwd_inany(const char *s, struct in_addr *a4, struct in6_addr *a6)
-{
-	if (inet_pton(AF_INET, s, a4) == 1)
-		return AF_INET;
-	if (inet_pton(AF_INET6, s, a6) == 1)
-		return AF_INET6;
-	return 0;
-}
+#define FWD_ITEMS_MAX	64	/* items (ranges, exclusions) per option */
 
-/* Port bitmaps: one bit per port, port / 8 is the byte */
-#define BIT_SET(map, p)		((map)[(p) / 8] |= 1U << ((p) % 8))
-#define BIT_CLEAR(map, p)	((map)[(p) / 8] &= ~(1U << ((p) % 8)))
-#define BIT_ISSET(map, p)	(!!((map)[(p) / 8] & (1U << ((p) % 8))))
+/**
+ * struct fwd_range - A range of host ports, and where it maps to
+ * @first:	First host port
+ * @last:	Last host port
+ * @to:		Guest port for @first
+ */
+struct fwd_range {
+	uint16_t first;
+	uint16_t last;
+	uint16_t to;
+};
+
+/**
+ * struct fwd_spec - One -t or -u option, parsed
+ * @addr:	See struct fwd_rule
+ * @ifname:	See struct fwd_rule
+ * @af:		See struct fwd_rule
+ * @all:	"all", or exclusions only: every port but those excluded
+ * @n_in:	Ranges forwarded
+ * @n_ex:	Ranges excluded
+ * @in:		Ranges forwarded
+ * @ex:		Ranges excluded (@to unused)
+ */
+struct fwd_spec {
+	union inany_addr addr;
+	char ifname[IFNAMSIZ];
+	uint8_t af;
+	bool all;
+	unsigned n_in;
+	unsigned n_ex;
+	struct fwd_range in[FWD_ITEMS_MAX];
+	struct fwd_range ex[FWD_ITEMS_MAX];
+};
 
 /**
  * ports_num() - Parse a port number, 1 to 65535
@@ -267,7 +484,7 @@ static int ports_num(const char **p, const char *end, unsigned *port)
 	if (s == end || *s < '0' || *s > '9')
 		return -EINVAL;
 	for (; s < end && *s >= '0' && *s <= '9'; s++) {
-		v = v * 10 + (*s - '0');
+		v = v * 10 + (unsigned)(*s - '0');
 		if (v > 65535)
 			return -EINVAL;
 	}
@@ -304,20 +521,22 @@ static int ports_range(const char **p, const char *end, unsigned *first,
 }
 
 /**
- * ports_item() - Apply one item: ~PORT[-PORT] or PORT[-PORT][:PORT[-PORT]]
- * @fwd:	Ports of one protocol
+ * ports_item() - Parse one item: ~PORT[-PORT] or PORT[-PORT][:PORT[-PORT]]
+ * @sp:		Option being parsed, item added
  * @s:		Start of the item
  * @end:	End of the item (comma or end of string)
- * @incl:	Set if the item forwards ports (not an exclusion)
+ * @why:	Reason on failure, set
  *
- * Return: 0 on success, -EINVAL if malformed or overlapping
+ * Return: 0 on success, -EINVAL if malformed, -ENOSPC if too many items
  */
-static int ports_item(struct fwd_ports *fwd, const char *s, const char *end,
-		      bool *incl)
+static int ports_item(struct fwd_spec *sp, const char *s, const char *end,
+		      const char **why)
 {
-	unsigned h0, h1, g0, g1, p;
 	bool excl = *s == '~', hr, gr;
+	unsigned h0, h1, g0, g1;
+	struct fwd_range *r;
 
+	*why = "malformed item, or a port not from 1 to 65535";
 	if (excl)
 		s++;
 	if (ports_range(&s, end, &h0, &h1, &hr))
@@ -330,44 +549,41 @@ static int ports_item(struct fwd_ports *fwd, const char *s, const char *end,
 			return -EINVAL;
 		if (!gr)	/* A-B:C means A-B:C-(C+B-A) */
 			g1 = g0 + (h1 - h0);
+		*why = "host and guest ranges of different lengths";
 		if (g1 > 65535 || g1 - g0 != h1 - h0)
 			return -EINVAL;
 	}
+	*why = "malformed item";
 	if (s != end)
 		return -EINVAL;
 
-	for (p = h0; p <= h1; p++) {
-		if (excl) {
-			BIT_SET(fwd->excl, p);
-			continue;
-		}
-		if (BIT_ISSET(fwd->map, p))
-			return -EINVAL;
-		BIT_SET(fwd->map, p);
-		fwd->delta[p] = (uint16_t)(g0 - h0);
-	}
-	*incl |= !excl;
+	*why = "too many items";
+	if ((excl ? sp->n_ex : sp->n_in) >= FWD_ITEMS_MAX)
+		return -ENOSPC;
+	r = excl ? &sp->ex[sp->n_ex++] : &sp->in[sp->n_in++];
+	r->first = (uint16_t)h0;
+	r->last = (uint16_t)h1;
+	r->to = (uint16_t)g0;
 	return 0;
 }
 
 /**
  * ports_addr() - Parse the ADDR[%DEV] or %DEV part before the slash
- * @fwd:	Ports of one protocol
+ * @sp:		Option being parsed, address and interface set
  * @s:		Start of the spec
  * @len:	Length up to the slash
+ * @why:	Reason on failure, set
  *
- * The interface name is checked but not used yet: we bind to the address.
- *
- * Return: 0 on success, -EINVAL if malformed or differing from an address
- *	   given in an earlier spec for the same protocol
+ * Return: 0 on success, -EINVAL if malformed
  */
-static int ports_addr(struct fwd_ports *fwd, const char *s, size_t len)
+static int ports_addr(struct fwd_spec *sp, const char *s, size_t len,
+		      const char **why)
 {
 	char buf[INET6_ADDRSTRLEN + IFNAMSIZ + 1], *dev;
 	struct in6_addr a6;
 	struct in_addr a4;
-	int af;
 
+	*why = "malformed address or interface";
 	if (!len || len >= sizeof(buf))
 		return -EINVAL;
 	memcpy(buf, s, len);
@@ -375,94 +591,267 @@ static int ports_addr(struct fwd_ports *fwd, const char *s, size_t len)
 	dev = strchr(buf, '%');
 	if (dev) {
 		*dev++ = '\0';
-		if (!*dev || strlen(dev) >= IFNAMSIZ)
+		*why = "empty or too long interface name";
+		if (!*dev || strlen(dev) >= IFNAMSIZ || strchr(dev, '%'))
 			return -EINVAL;
+		strcpy(sp->ifname, dev);
 		if (!*buf)
-			return 0;
+			return 0;	/* %DEV: any address */
 	}
 
-	af = fwd_inany(buf, &a4, &a6);
-	if (!af)
+	*why = "not an IPv4 or IPv6 address";
+	if (inet_pton(AF_INET, buf, &a4) == 1) {
+		sp->af = AF_INET;
+		inany_from_v4(&sp->addr, a4);
+	} else if (inet_pton(AF_INET6, buf, &a6) == 1) {
+		sp->af = AF_INET6;
+		sp->addr.a6 = a6;
+	} else {
 		return -EINVAL;
-	if (fwd->addr.family && (fwd->addr.family != af ||
-	    (af == AF_INET ? memcmp(&fwd->addr.a4, &a4, sizeof(a4)) != 0 :
-			     memcmp(&fwd->addr.a6, &a6, sizeof(a6)) != 0)))
-		return -EINVAL;
-	fwd->addr.family = af;
-	if (af == AF_INET)
-		fwd->addr.a4 = a4;
-	else
-		fwd->addr.a6 = a6;
+	}
 	return 0;
 }
 
 /**
- * ports_finish() - Fill the map for FWD_ALL, then apply exclusions
- * @fwd:	Ports of one protocol
- */
-static void ports_finish(struct fwd_ports *fwd)
-{
-	unsigned p;
-
-	for (p = 1; p <= 65535; p++) {
-		if (BIT_ISSET(fwd->excl, p)) {
-			BIT_CLEAR(fwd->map, p);
-			fwd->delta[p] = 0;
-		} else if (fwd->mode == FWD_ALL) {
-			BIT_SET(fwd->map, p);
-			fwd->delta[p] = 0;
-		}
-	}
-}
-
-/**
- * fwd_ports_parse() - Parse a port forwarding spec (-t, -u) into @fwd
- * @fwd:	Ports of one protocol: zeroed before the first spec; later
- *		specs add to it
- * @spec:	"none", "all", or [ADDR[%DEV]/]ITEM[,ITEM]... with ITEM one of
- *		PORT[-PORT][:PORT[-PORT]] (host port, then guest port) or
- *		~PORT[-PORT] (exclusion); exclusions alone mean "all but"
+ * ports_items() - Parse the comma-separated list after the address
+ * @sp:		Option being parsed
+ * @s:		The list
+ * @why:	Reason on failure, set
  *
- * Return: 0 on success, -EINVAL on a malformed spec, a port 0 or past
- *	   65535, a backwards range, ranges of different lengths, a port
- *	   given twice, or "all" mixed with explicit ports.  On error @fwd
- *	   is left partly updated.
+ * Return: 0 on success, -EINVAL or -ENOSPC
  */
-int fwd_ports_parse(struct fwd_ports *fwd, const char *spec)
+static int ports_items(struct fwd_spec *sp, const char *s, const char **why)
 {
-	const char *s = spec, *slash = strchr(spec, '/'), *end;
-	bool incl = false;
-
-	if (!strcmp(spec, "none"))
-		return fwd->mode == FWD_NONE ? 0 : -EINVAL;
-	if (slash) {
-		if (ports_addr(fwd, spec, slash - spec))
-			return -EINVAL;
-		s = slash + 1;
-	}
-
-	if (!strcmp(s, "all")) {
-		if (fwd->mode != FWD_NONE)
-			return -EINVAL;
-		fwd->mode = FWD_ALL;
-		ports_finish(fwd);
-		return 0;
-	}
+	const char *end;
+	int rc;
 
 	for (;; s = end + 1) {
 		end = strchrnul(s, ',');
-		if (end == s || ports_item(fwd, s, end, &incl))
+		if (end - s == 3 && !strncmp(s, "all", 3) && !sp->all) {
+			sp->all = true;
+		} else if (end == s) {
+			*why = "empty item";
 			return -EINVAL;
+		} else if ((rc = ports_item(sp, s, end, why))) {
+			return rc;
+		}
 		if (!*end)
 			break;
 	}
-
-	if (incl && fwd->mode == FWD_ALL)
+	*why = "'all' mixed with explicit ports";
+	if (sp->all && sp->n_in)
 		return -EINVAL;
-	if (incl)
-		fwd->mode = FWD_SPEC;
-	else if (fwd->mode == FWD_NONE)
-		fwd->mode = FWD_ALL;
-	ports_finish(fwd);
+	if (!sp->n_in) {		/* "all", or exclusions only */
+		sp->all = true;
+		sp->in[0].first = sp->in[0].to = 1;
+		sp->in[0].last = 65535;
+		sp->n_in = 1;
+	}
 	return 0;
+}
+
+/**
+ * ports_overlap() - First port two ranges share
+ * @a:		Range
+ * @b:		Range
+ *
+ * Return: the port, 0 if none
+ */
+static unsigned ports_overlap(const struct fwd_range *a,
+			      const struct fwd_range *b)
+{
+	if (a->last < b->first || b->last < a->first)
+		return 0;
+	return a->first > b->first ? a->first : b->first;
+}
+
+/**
+ * ports_any() - Is an address "any" of its family?
+ * @a:		Address
+ *
+ * Return: true for 0.0.0.0 (IPv4-mapped) and ::
+ */
+static bool ports_any(const union inany_addr *a)
+{
+	const struct in_addr *a4 = inany_v4(a);
+
+	return a4 ? !a4->s_addr : IN6_IS_ADDR_UNSPECIFIED(&a->a6);
+}
+
+/**
+ * ports_same_sock() - Would two rules bind the same address and interface?
+ * @a:		Rule
+ * @b:		Rule
+ *
+ * Any address of both families (AF_UNSPEC) meets any address of one.
+ *
+ * Return: true if a port in both would be bound twice
+ */
+static bool ports_same_sock(const struct fwd_rule *a, const struct fwd_rule *b)
+{
+	if (strcmp(a->ifname, b->ifname) != 0)
+		return false;
+	if (a->af == b->af)
+		return inany_equals(&a->addr, &b->addr);
+	if (a->af == AF_UNSPEC)
+		return ports_any(&b->addr);
+	if (b->af == AF_UNSPEC)
+		return ports_any(&a->addr);
+	return false;
+}
+
+/**
+ * ports_add() - Add one piece of a forwarded range as a rule
+ * @fwd:	Rules of one protocol
+ * @sp:		Option it comes from
+ * @in:		Forwarded range it's a piece of
+ * @first:	First port of the piece
+ * @last:	Last port of the piece
+ * @err:	Message on failure, set
+ * @errlen:	Size of @err
+ *
+ * Return: 0 on success, -EEXIST if another rule binds a port of it to the
+ *	   same address, -ENOSPC if the rules or slots are used up
+ */
+static int ports_add(struct fwd_ports *fwd, const struct fwd_spec *sp,
+		     const struct fwd_range *in, unsigned first, unsigned last,
+		     char *err, size_t errlen)
+{
+	struct fwd_range piece = { (uint16_t)first, (uint16_t)last, 0 };
+	struct fwd_rule *r;
+	unsigned i, p;
+
+	if (fwd->n >= FWD_RULES_MAX ||
+	    fwd->slots + (last - first + 1) > FWD_SLOTS_MAX) {
+		snprintf(err, errlen, "too many forwarded ports or ranges");
+		return -ENOSPC;
+	}
+	r = &fwd->rules[fwd->n];
+	memset(r, 0, sizeof(*r));
+	r->addr = sp->addr;
+	memcpy(r->ifname, sp->ifname, IFNAMSIZ);
+	r->af = sp->af;
+	r->first = (uint16_t)first;
+	r->last = (uint16_t)last;
+	r->to = (uint16_t)(in->to + (first - in->first));
+	r->weak = sp->all;
+	r->opt = (uint16_t)fwd->opts;
+
+	for (i = 0; i < fwd->n; i++) {
+		struct fwd_range o = { fwd->rules[i].first,
+				       fwd->rules[i].last, 0 };
+
+		if (!ports_same_sock(r, &fwd->rules[i]) ||
+		    !(p = ports_overlap(&piece, &o)))
+			continue;
+		if (fwd->rules[i].opt == r->opt)
+			snprintf(err, errlen, "port %u given twice", p);
+		else
+			snprintf(err, errlen, "port %u already forwarded on "
+				 "this address by an earlier option", p);
+		return -EEXIST;
+	}
+	r->slot = fwd->slots;
+	fwd->slots += last - first + 1;
+	fwd->n++;
+	return 0;
+}
+
+/**
+ * ports_excluded() - Is a port excluded by an option?
+ * @sp:		Option
+ * @port:	Port
+ *
+ * Return: last port of the exclusion @port is in, 0 if not excluded
+ */
+static unsigned ports_excluded(const struct fwd_spec *sp, unsigned port)
+{
+	unsigned i, last = 0;
+
+	for (i = 0; i < sp->n_ex; i++) {
+		if (port >= sp->ex[i].first && port <= sp->ex[i].last &&
+		    sp->ex[i].last > last)
+			last = sp->ex[i].last;
+	}
+	return last;
+}
+
+/**
+ * ports_split() - Add a forwarded range, less the exclusions, as rules
+ * @fwd:	Rules of one protocol
+ * @sp:		Option it comes from
+ * @in:		Forwarded range
+ * @err:	Message on failure, set
+ * @errlen:	Size of @err
+ *
+ * Return: 0 on success, -EEXIST or -ENOSPC from ports_add()
+ */
+static int ports_split(struct fwd_ports *fwd, const struct fwd_spec *sp,
+		       const struct fwd_range *in, char *err, size_t errlen)
+{
+	unsigned p = in->first, start, x;
+	int rc;
+
+	while (p <= in->last) {
+		if ((x = ports_excluded(sp, p))) {
+			p = x + 1;
+			continue;
+		}
+		for (start = p; p <= in->last && !ports_excluded(sp, p); p++)
+			;
+		if ((rc = ports_add(fwd, sp, in, start, p - 1, err, errlen)))
+			return rc;
+	}
+	return 0;
+}
+
+/**
+ * fwd_ports_parse() - Parse one port forwarding option (-t, -u)
+ * @fwd:	Rules of one protocol: zeroed before the first option; each
+ *		option adds rules
+ * @spec:	"none", or [ADDR[%DEV]/]ITEM[,ITEM]... with ITEM one of
+ *		"all", PORT[-PORT][:PORT[-PORT]] (host port, then guest port)
+ *		or ~PORT[-PORT] (exclusion, from this option's ports);
+ *		exclusions alone mean "all but"
+ * @err:	Reason on failure, set (without the spec)
+ * @errlen:	Size of @err
+ *
+ * Return: 0 on success, -EINVAL on a malformed spec, a port 0 or past
+ *	   65535, a backwards range, ranges of different lengths, "all"
+ *	   mixed with explicit ports, or "none" with other options;
+ *	   -EEXIST for a port bound twice to the same address (and
+ *	   interface); -ENOSPC past FWD_RULES_MAX or FWD_SLOTS_MAX.  On
+ *	   error @fwd is left partly updated.
+ */
+int fwd_ports_parse(struct fwd_ports *fwd, const char *spec, char *err,
+		    size_t errlen)
+{
+	const char *s = spec, *slash = strchr(spec, '/'), *why = NULL;
+	struct fwd_spec sp;
+	unsigned i;
+	int rc;
+
+	fwd->opts++;
+	if (!strcmp(spec, "none")) {
+		snprintf(err, errlen, "'none' with other forwards");
+		return fwd->n ? -EINVAL : 0;
+	}
+
+	memset(&sp, 0, sizeof(sp));
+	if (slash) {
+		if ((rc = ports_addr(&sp, spec, (size_t)(slash - spec), &why)))
+			goto bad;
+		s = slash + 1;
+	}
+	if ((rc = ports_items(&sp, s, &why)))
+		goto bad;
+
+	for (i = 0; i < sp.n_in; i++) {
+		if ((rc = ports_split(fwd, &sp, &sp.in[i], err, errlen)))
+			return rc;
+	}
+	return 0;
+bad:
+	snprintf(err, errlen, "%s", why);
+	return rc;
 }

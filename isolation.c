@@ -78,14 +78,7 @@
  */
 static bool isolate_low_ports(const struct ctx *c)
 {
-	unsigned p;
-
-	for (p = 1; p < 1024; p++) {
-		if (fwd_port_forwarded(&c->tcp, (uint16_t)p) ||
-		    fwd_port_forwarded(&c->udp, (uint16_t)p))
-			return true;
-	}
-	return false;
+	return fwd_low_ports(&c->tcp) || fwd_low_ports(&c->udp);
 }
 
 /**

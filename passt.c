@@ -91,7 +91,7 @@ static int pid_file_open(const struct ctx *c)
 
 	if (!*c->pid_file)
 		return -1;
-	fd = open(c->pid_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = open(c->pid_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		die_perror("Can't open PID file %s", c->pid_file);
 	return fd;
@@ -278,6 +278,7 @@ static void front_end_gone(struct ctx *c)
 		repair_close(c);
 		exit(EXIT_SUCCESS);
 	}
+	tcp_listen_yield(c);	/* a failed migration's target */
 }
 
 /**

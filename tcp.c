@@ -893,7 +893,7 @@ err_free:
  * @c:		Execution context
  * @fd:		Accepted socket
  * @sa:		Peer address
- * @port:	Host port it connected to
+ * @ref:	FWD_REF() of the listening socket: rule, host port
  *
  * The guest sees a connection from the mapped peer address and port to
  * its own address at the mapped guest port.
@@ -901,7 +901,7 @@ err_free:
  * #syscalls close setsockopt
  */
 static void tcp_conn_inbound(struct ctx *c, int fd,
-			     const struct sockaddr_storage *sa, uint16_t port)
+			     const struct sockaddr_storage *sa, uint32_t ref)
 {
 	struct flow_key key = { .proto = IPPROTO_TCP };
 	struct linger l = { .l_onoff = 1, .l_linger = 0 };
@@ -921,7 +921,7 @@ static void tcp_conn_inbound(struct ctx *c, int fd,
 		goto refuse;
 	fwd_nat_inbound(c, &peer, &key.faddr);
 	key.fport = pport;
-	key.gport = fwd_port_to_guest(&c->tcp, port);
+	key.gport = fwd_guest_port(&c->tcp, ref);
 
 	idx = flow_alloc(FLOW_TCP, &key);
 	if (idx < 0)
@@ -934,7 +934,7 @@ static void tcp_conn_inbound(struct ctx *c, int fd,
 		return;
 	}
 	debug("TCP flow %d: host connection to port %u, guest port %u", idx,
-	      port, key.gport);
+	      FWD_REF_PORT(ref), key.gport);
 	tcp_send_ctl(c, (unsigned)idx, TCP_F_SYN, tcp_conns[idx].seq_acked);
 	return;
 
@@ -1000,7 +1000,7 @@ void tcp_sock_handler(struct ctx *c, union evtag tag, uint32_t events)
 /**
  * tcp_listen_handler() - New connections on a forwarded host port
  * @c:		Execution context
- * @tag:	Event tag: idx is the host port, fd the listening socket
+ * @tag:	Event tag: idx is FWD_REF(rule, port), fd the listening socket
  * @events:	EPOLL* events
  *
  * #syscalls accept4
@@ -1019,11 +1019,11 @@ void tcp_listen_handler(struct ctx *c, union evtag tag, uint32_t events)
 			     SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				warn_ratelimit("TCP: accept on port %u: %s",
-					       tag.idx, strerror(errno));
+				warn_ratelimit("TCP: accept: %s",
+					       strerror(errno));
 			return;
 		}
-		tcp_conn_inbound(c, fd, &sa, (uint16_t)tag.idx);
+		tcp_conn_inbound(c, fd, &sa, tag.idx);
 	}
 }
 

@@ -3,229 +3,247 @@
  *
  * DOC: Theory of operation
  *
- * At start-up, every host port forwarded with -t gets one socket, bound;
- * it starts listening only once a guest can take connections (its
- * receive queue is running: tcp_listen_start()), registered as
- * EV_TCP_LISTEN with the host port as index; tcp_listen_handler() in
- * tcp.c accepts on it.  A migration source stops listening when its
- * state is handed over (tcp_listen_stop()).  Sockets set SO_REUSEPORT, so
- * a migration target on the same host binds the same ports while the
- * source lives: listening only with a guest keeps new connections going
- * to the daemon that has one.  Sockets are IPv4 only,
- * IPv6 only, or dual-stack (IPv6 with IPV6_V6ONLY off) when both families
- * are enabled and no bind address was given.
+ * Every port of every -t rule (struct fwd_rule, fwd.c) gets one socket,
+ * bound to the rule's address (and interface, SO_BINDTODEVICE) and
+ * listening from start-up, before any front-end connects: a client that
+ * connects right after launch is accepted by the kernel and waits in the
+ * backlog.  The socket goes into epoll only once a guest can take
+ * connections (its receive queue runs: tcp_listen_start()), as
+ * EV_TCP_LISTEN with FWD_REF(rule, port) as index, so that
+ * tcp_listen_handler() in tcp.c finds the rule, hence the guest port.
+ * Sockets are IPv4 only, IPv6 only, or dual-stack (IPv6 with IPV6_V6ONLY
+ * off) for a rule without an address when both families are enabled.
  *
- * "All ports" (FWD_ALL) binds every port not excluded, not in the host's
- * ephemeral range (our own connect() calls need those) and not in use by
- * another process: those are skipped quietly (that takes tens of
- * thousands of descriptors: isolate_files() raised the limit at start-up).
- * A port listed explicitly that we can't bind is an error.
+ * Weak rules ("all", exclusions only) skip, quietly, the host's ephemeral
+ * range (our own connect() calls need it) and ports we can't bind (in use
+ * by another process); that takes tens of thousands of descriptors:
+ * isolate_files() raised the limit at start-up.  A port listed explicitly
+ * that we can't bind is an error at start-up.
+ *
+ * Same-host migration.  Sockets set SO_REUSEPORT, so a target on the same
+ * host binds and listens on the same ports while its source lives.  By
+ * default the kernel would spread new connections over both daemons by
+ * hash, and a failed migration would strand those queued in the target.
+ * So each listening socket attaches a classic BPF program to its
+ * reuseport group (fwd_reuseport_first()) that always returns 0: the
+ * kernel then picks socks[0] of the group.  The group is per bound
+ * address, port and interface.  Its order, as the kernel keeps it
+ * (net/core/sock_reuseport.c): a TCP socket joins at listen() and is
+ * appended at the end, so socks[0] is the oldest listener, the source's;
+ * a socket that leaves (shutdown() or close() of a listener) is replaced
+ * in its slot by the last one.  With the two daemons of a migration the
+ * target, alone left, becomes socks[0] when the source lets go.  So:
+ *
+ * - while the source lives and listens, new connections go to it (they
+ *   are migrated with the rest if they come before the hand-over);
+ * - at the hand-over the source stops listening (tcp_listen_stop():
+ *   shutdown(), which resets what it hasn't accepted yet and leaves the
+ *   group), and new connections queue in the target, served once its
+ *   guest runs;
+ * - the program is the group's, not the socket's: whichever daemon
+ *   listens later replaces it with the same one, so an older source that
+ *   attaches none is served first too.
+ *
+ * A failed migration makes the source listen again, and it joins the
+ * group behind the target, which still listens: new connections go to the
+ * target until it exits (libvirt stops it with its QEMU) or its front-end
+ * leaves before its guest ever ran (tcp_listen_yield(): it stops
+ * listening, resetting what waits in its backlog).  Limit: a third
+ * daemon on the same ports would be moved into the slot of a socket that
+ * leaves.  test/unit/fwd.c checks this ordering
+ * against the running kernel.
  *
  * There is no peer input here.
  */
 
 #include <errno.h>
-#include <fcntl.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "tcp_listen.h"
 #include "fwd.h"
 
-#define TCP_EPHEMERAL_PATH	"/proc/sys/net/ipv4/ip_local_port_range"
-#define TCP_EPHEMERAL_LO	32768	/* Linux defaults, if unreadable */
-#define TCP_EPHEMERAL_HI	60999
-
-static int tcp_listen_fd[65536];	/* bound socket by host port, or -1 */
-static bool tcp_listening;		/* listen() done, in epoll */
+static int tcp_listen_fd[FWD_SLOTS_MAX];	/* listener by rule slot, -1 */
+static bool tcp_polled;			/* in epoll */
+static bool tcp_stopped;		/* shutdown() by tcp_listen_stop() */
+static bool tcp_served;			/* a guest took connections once */
 
 /**
- * tcp_listen() - Listen on one forwarded host port
+ * tcp_listen_one() - Listen on one port of a rule
  * @c:		Execution context
+ * @r:		Rule
  * @port:	Host port
  *
- * One socket per port: IPv4 only, IPv6 only, or dual-stack (IPv6 with
- * IPV6_V6ONLY off) when both families are on and no address was given.
+ * Return: socket on success, -errno on failure
  *
- * Return: 0 on success, -errno on failure
- *
- * #syscalls socket setsockopt bind close
+ * #syscalls listen close
  */
-static int tcp_listen(const struct ctx *c, uint16_t port)
+static int tcp_listen_one(const struct ctx *c, const struct fwd_rule *r,
+			  uint16_t port)
 {
-	const struct fwd_ports *fwd = &c->tcp;
-	struct sockaddr_storage sa;
-	int fd, rc, one = 1, v6only;
-	union inany_addr a;
-	socklen_t sl;
+	int af = r->af == AF_INET || (r->af == AF_UNSPEC && !c->v6) ?
+		 AF_INET : AF_INET6;
+	int fd, rc;
 
-	fwd_bind_addr(fwd, fwd->addr.family == AF_INET ||
-			   (fwd->addr.family == AF_UNSPEC && !c->v6) ?
-			   AF_INET : AF_INET6, &a);
-	sl = inany_sockaddr(&sa, &a, port);
-	v6only = fwd->addr.family == AF_INET6 || !c->v4;
-
-	fd = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		    IPPROTO_TCP);
+	fd = fwd_sock(r, SOCK_STREAM, af, r->af == AF_INET6 || !c->v4, port);
 	if (fd < 0)
-		return -errno;
-
-	/* SO_REUSEPORT: a migration target on the same host listens on the
-	 * same ports while its source still does, and binds the connections
-	 * it restores to them
-	 */
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) ||
-	    (sa.ss_family == AF_INET6 &&
-	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only,
-			sizeof(v6only))) ||
-	    bind(fd, (struct sockaddr *)&sa, sl)) {
+		return fd;
+	if (listen(fd, SOMAXCONN)) {
 		rc = -errno;
-		goto err_close;
+		close(fd);
+		return rc;
 	}
-	tcp_listen_fd[port] = fd;
-	return 0;
-
-err_close:
-	close(fd);
-	return rc;
+	if ((rc = fwd_reuseport_first(fd)))
+		warn("TCP: port %u: can't keep new connections on the oldest "
+		     "listener: %s", port, strerror(-rc));
+	return fd;
 }
 
 /**
- * tcp_ephemeral() - The host's ephemeral port range
- * @lo:		First port, set
- * @hi:		Last port, set
+ * tcp_listen_rule() - Listen on the ports of one rule
+ * @c:		Execution context
+ * @r:		Rule
+ * @lo:		First port of the ephemeral range
+ * @hi:		Last port of the ephemeral range
  *
- * "All ports" leaves these alone: our own connect() calls need them.
- *
- * #syscalls openat read close
+ * Return: ports listening on, or -errno for a port of a rule that isn't
+ *	   weak (the others are still tried)
  */
-static void tcp_ephemeral(unsigned *lo, unsigned *hi)
+static int tcp_listen_rule(const struct ctx *c, const struct fwd_rule *r,
+			   unsigned lo, unsigned hi)
 {
-	unsigned long l, h;
-	char buf[32], *end;
-	ssize_t n;
-	int fd;
+	unsigned port;
+	int n = 0, rc = 0;
 
-	*lo = TCP_EPHEMERAL_LO;
-	*hi = TCP_EPHEMERAL_HI;
+	for (port = r->first; port <= r->last; port++) {
+		int fd;
 
-	fd = open(TCP_EPHEMERAL_PATH, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return;
-	buf[n] = 0;
-
-	errno = 0;
-	l = strtoul(buf, &end, 10);
-	h = strtoul(end, NULL, 10);
-	if (errno || !l || l > h || h > 65535)
-		return;
-	*lo = (unsigned)l;
-	*hi = (unsigned)h;
+		if (r->weak && port >= lo && port <= hi)
+			continue;
+		fd = tcp_listen_one(c, r, (uint16_t)port);
+		if (fd >= 0) {
+			tcp_listen_fd[r->slot + port - r->first] = fd;
+			n++;
+		} else if (!r->weak) {
+			warn("TCP: can't listen on port %u (option %u): %s",
+			     port, r->opt, strerror(-fd));
+			if (!rc)
+				rc = fd;
+		}
+	}
+	return rc ? rc : n;
 }
 
 /**
  * tcp_listen_init() - Listen on the host ports forwarded to the guest
- * @c:		Execution context, epoll instance made
+ * @c:		Execution context
  *
  * Return: 0 on success, first -errno for a listed port we couldn't bind
- * (the others are still tried)
  */
 int tcp_listen_init(const struct ctx *c)
 {
-	unsigned port, lo = 0, hi = 0, n = 0;
-	int rc = 0;
+	unsigned i, lo, hi, n = 0;
+	int rc = 0, ret;
 
-	for (port = 0; port < ARRAY_SIZE(tcp_listen_fd); port++)
-		tcp_listen_fd[port] = -1;
-	tcp_listening = false;
-
-	if (c->tcp.mode == FWD_NONE)
+	for (i = 0; i < ARRAY_SIZE(tcp_listen_fd); i++)
+		tcp_listen_fd[i] = -1;
+	tcp_polled = tcp_stopped = tcp_served = false;
+	if (!c->tcp.n)
 		return 0;
-	if (c->tcp.mode == FWD_ALL) {
-		tcp_ephemeral(&lo, &hi);
+
+	fwd_ephemeral(&lo, &hi);
+	for (i = 0; i < c->tcp.n; i++) {
+		ret = tcp_listen_rule(c, &c->tcp.rules[i], lo, hi);
+		if (ret >= 0)
+			n += (unsigned)ret;
+		else if (!rc)
+			rc = ret;
 	}
-
-	for (port = 1; port <= 65535; port++) {
-		int ret;
-
-		if (!fwd_port_forwarded(&c->tcp, (uint16_t)port))
-			continue;
-		if (c->tcp.mode == FWD_ALL && port >= lo && port <= hi)
-			continue;
-
-		ret = tcp_listen(c, (uint16_t)port);
-		if (!ret) {
-			n++;
-		} else if (c->tcp.mode != FWD_ALL) {
-			warn("TCP: can't listen on port %u: %s", port,
-			     strerror(-ret));
-			if (!rc)
-				rc = ret;
-		}
-	}
-	info("TCP: %u host ports bound, listening once a guest is there", n);
+	info("TCP: listening on %u host ports", n);
 	return rc;
 }
 
 /**
- * tcp_listen_start() - A guest can take connections: listen, if not yet
+ * tcp_listen_start() - A guest can take connections: serve the listeners
  * @c:		Execution context
  *
- * #syscalls listen
+ * After tcp_listen_stop(), listen again first.
+ *
+ * #syscalls listen epoll_ctl
  */
 void tcp_listen_start(const struct ctx *c)
 {
-	unsigned port, n = 0;
+	unsigned i, port, n = 0;
 
-	if (tcp_listening || c->tcp.mode == FWD_NONE)
+	if (tcp_polled)
 		return;
-	tcp_listening = true;
-	for (port = 1; port < ARRAY_SIZE(tcp_listen_fd); port++) {
-		int fd = tcp_listen_fd[port];
+	tcp_polled = tcp_served = true;
+	for (i = 0; i < c->tcp.n; i++) {
+		const struct fwd_rule *r = &c->tcp.rules[i];
 
-		if (fd < 0)
-			continue;
-		if (listen(fd, SOMAXCONN) ||
-		    ev_add(c->epollfd, fd, EPOLLIN, EV_TCP_LISTEN, port)) {
-			warn("TCP: can't listen on port %u: %s", port,
-			     strerror(errno));
-			continue;
+		for (port = r->first; port <= r->last; port++) {
+			int fd = tcp_listen_fd[r->slot + port - r->first];
+
+			if (fd < 0)
+				continue;
+			if ((tcp_stopped && listen(fd, SOMAXCONN)) ||
+			    ev_add(c->epollfd, fd, EPOLLIN, EV_TCP_LISTEN,
+				   FWD_REF(i, port))) {
+				warn("TCP: can't listen on port %u: %s", port,
+				     strerror(errno));
+				continue;
+			}
+			if (tcp_stopped)
+				fwd_reuseport_first(fd);
+			n++;
 		}
-		n++;
 	}
-	debug("TCP: listening on %u host ports", n);
+	tcp_stopped = false;
+	debug("TCP: serving %u host ports", n);
 }
 
 /**
  * tcp_listen_stop() - Stop listening, keep the ports bound
  * @c:		Execution context
  *
- * Connections not accepted yet are reset.  tcp_listen_start() listens
- * again (a migration that failed after all, and a guest that goes on).
+ * Connections not accepted yet are reset; the sockets leave their
+ * reuseport groups, so that new connections go to a migration target on
+ * this host.  tcp_listen_start() listens again (a migration that failed
+ * after all, and a guest that goes on).
  *
  * #syscalls shutdown epoll_ctl
  */
 void tcp_listen_stop(const struct ctx *c)
 {
-	unsigned port;
+	unsigned i;
 
-	if (!tcp_listening)
+	if (tcp_stopped)
 		return;
-	tcp_listening = false;
-	for (port = 1; port < ARRAY_SIZE(tcp_listen_fd); port++) {
-		if (tcp_listen_fd[port] < 0)
+	for (i = 0; i < c->tcp.slots; i++) {
+		if (tcp_listen_fd[i] < 0)
 			continue;
-		ev_del(c->epollfd, tcp_listen_fd[port]);
-		shutdown(tcp_listen_fd[port], SHUT_RDWR);
+		if (tcp_polled)
+			ev_del(c->epollfd, tcp_listen_fd[i]);
+		shutdown(tcp_listen_fd[i], SHUT_RDWR);
 	}
+	tcp_polled = false;
+	tcp_stopped = true;
 	debug("TCP: stopped listening");
+}
+
+/**
+ * tcp_listen_yield() - The front-end left before any guest ran here
+ * @c:		Execution context
+ *
+ * A migration target whose migration failed: stop listening, so that the
+ * source, listening again, is first in the reuseport groups (see the DOC
+ * block).  Connections waiting in our backlog are reset.  A guest that
+ * runs later (a new front-end) listens again.
+ */
+void tcp_listen_yield(const struct ctx *c)
+{
+	if (!tcp_served)
+		tcp_listen_stop(c);
 }

@@ -4,11 +4,12 @@
 
 #include "ctx.h"
 
-/* Event kind (see util.h): a listening socket, index: its host port */
+/* Event kind (see util.h): a listening socket, index: FWD_REF(rule, port) */
 enum { EV_TCP_LISTEN = 8 };
 
 int tcp_listen_init(const struct ctx *c);
 void tcp_listen_start(const struct ctx *c);
 void tcp_listen_stop(const struct ctx *c);
+void tcp_listen_yield(const struct ctx *c);
 
 #endif /* TCP_LISTEN_H */

@@ -17,16 +17,18 @@
  * the guest from the address and port it used, so a reply from 127.0.0.1
  * appears to come from the gateway.
  *
- * Outside to guest (-u): udp_init() checks that every forwarded host port
- * and family can be bound, and udp_listen_start() binds one socket for
- * each once our guest runs (a migration target on the same host must not
- * take datagrams while the source's guest runs: SO_REUSEPORT would share
- * them out), udp_listen_stop() closes them when our state is handed over.  A datagram from host peer P to host port H goes to the
- * guest's port fwd_port_to_guest(H), from fwd_nat_inbound(P) (the gateway
- * address if P is local) and P's port.  That makes a flow without a socket
- * of its own: the guest's replies go back out through the listening
- * socket of H, looked up when sent, to P (the latest peer that used the
- * flow).
+ * Outside to guest (-u): udp_init() binds one socket per port of every
+ * rule (fwd.c) and family at start-up, so datagrams wait in the socket
+ * buffers until udp_listen_start() serves them once our guest runs.  A
+ * migration target on the same host binds the same ports (SO_REUSEPORT):
+ * datagrams go to the oldest socket of the group, the source's, until
+ * udp_listen_stop() closes it when our state is handed over (see
+ * tcp_listen.c).  A datagram from host peer P to host port H of rule R
+ * goes to the guest's port fwd_guest_port(R, H), from fwd_nat_inbound(P)
+ * (the gateway address if P is local) and P's port.  That makes a flow
+ * without a socket of its own: the guest's replies go back out through
+ * the listening socket of R and H, looked up when sent, to P (the latest
+ * peer that used the flow).
  *
  * Flows idle for UDP_TIMEOUT_MS are freed by udp_timer(), which closes
  * their own sockets, never the shared listening ones.
@@ -78,8 +80,9 @@ struct udp_flow *udp_flow_at(unsigned idx)
 	ASSERT(idx < FLOW_MAX);
 	return &udp_flows[idx];
 }
-static int udp_lsock[2][65536];	/* listening sockets: fd + 1, 0 if none;
-				 * [0] IPv4, [1] IPv6, by host port */
+static int udp_lsock[FWD_SLOTS_MAX][2];	/* listening sockets: fd + 1, 0 if
+					 * none; by rule slot, then [0] IPv4,
+					 * [1] IPv6 */
 static bool udp_lbound;		/* listening sockets are bound */
 static bool udp_lpolled;	/* and in epoll */
 static uint8_t udp_buf[UDP_HDR_LEN + UDP_MAX_PAYLOAD];
@@ -281,18 +284,24 @@ static int udp_flow_new_out(const struct ctx *c, const struct flow_key *key)
 
 /**
  * udp_lsock_fd() - Listening socket of a forwarded port
+ * @c:		Execution context
+ * @rule:	Index of the rule in c->udp
+ * @port:	Host port, host order, in the rule
  * @v4:		IPv4 (else IPv6)
- * @port:	Host port, host order
  *
  * Return: socket, or -1 if we don't listen there (now)
  */
-static int udp_lsock_fd(bool v4, uint16_t port)
+static int udp_lsock_fd(const struct ctx *c, unsigned rule, uint16_t port,
+			bool v4)
 {
-	return udp_lsock[v4 ? 0 : 1][port] - 1;
+	const struct fwd_rule *r = fwd_rule_at(&c->udp, FWD_REF(rule, port));
+
+	return udp_lsock[r->slot + port - r->first][v4 ? 0 : 1] - 1;
 }
 
 /**
  * udp_send_host() - Send a guest's payload on a flow's socket
+ * @c:		Execution context
  * @f:		Flow
  * @data:	Payload
  * @len:	Payload length, bytes
@@ -301,11 +310,13 @@ static int udp_lsock_fd(bool v4, uint16_t port)
  *
  * #syscalls sendto
  */
-static int udp_send_host(struct udp_flow *f, const void *data, size_t len)
+static int udp_send_host(const struct ctx *c, struct udp_flow *f,
+			 const void *data, size_t len)
 {
 	union sockaddr_inany sa;
 	socklen_t sl = inany_sockaddr(&sa.ss, &f->dst, f->dport);
-	int lfd = udp_lsock_fd(inany_v4(&f->dst), f->hport);
+	int lfd = f->hport ? udp_lsock_fd(c, f->hrule, f->hport,
+					  inany_v4(&f->dst)) : -1;
 	ssize_t n;
 
 	if (f->fd >= 0)		/* connected */
@@ -364,7 +375,7 @@ int udp_tap_handler(struct ctx *c, const union inany_addr *src,
 		return idx;
 
 	udp_flows[idx].last = c->now;
-	return udp_send_host(&udp_flows[idx], l4 + UDP_HDR_LEN,
+	return udp_send_host(c, &udp_flows[idx], l4 + UDP_HDR_LEN,
 			     ulen - UDP_HDR_LEN);
 
 bad:
@@ -487,14 +498,14 @@ void udp_sock_handler(struct ctx *c, union evtag tag, uint32_t events)
  *		       port
  * @c:		Execution context
  * @key:	Key as the guest will see it
- * @hport:	Forwarded port the datagram came on, host order
+ * @ref:	FWD_REF() of the socket the datagram came on
  * @peer:	Host peer address
  * @pport:	Host peer port, host order
  *
  * Return: flow index, or -errno (counted)
  */
 static int udp_listen_flow(const struct ctx *c, const struct flow_key *key,
-			   uint16_t hport, const union inany_addr *peer,
+			   uint32_t ref, const union inany_addr *peer,
 			   uint16_t pport)
 {
 	struct udp_flow *f;
@@ -509,12 +520,14 @@ static int udp_listen_flow(const struct ctx *c, const struct flow_key *key,
 		f = &udp_flows[idx];
 		memset(f, 0, sizeof(*f));
 		f->fd = -1;
-		f->hport = hport;
+		f->hport = FWD_REF_PORT(ref);
+		f->hrule = (uint16_t)FWD_REF_RULE(ref);
 	}
 
 	f = &udp_flows[idx];
 	if (f->fd < 0 && !f->mig) {	/* replies go to the latest sender */
-		f->hport = hport;
+		f->hport = FWD_REF_PORT(ref);
+		f->hrule = (uint16_t)FWD_REF_RULE(ref);
 		f->dst = *peer;
 		f->dport = pport;
 	}
@@ -525,11 +538,11 @@ static int udp_listen_flow(const struct ctx *c, const struct flow_key *key,
 /**
  * udp_listen_one() - Pass one datagram from a forwarded port to the guest
  * @c:		Execution context
- * @hport:	Host port the listening socket is bound to, host order
+ * @ref:	FWD_REF() of the listening socket: rule, host port
  * @sa:		Sender
  * @plen:	Payload length, at udp_buf + UDP_HDR_LEN
  */
-static void udp_listen_one(struct ctx *c, uint16_t hport,
+static void udp_listen_one(struct ctx *c, uint32_t ref,
 			   const union sockaddr_inany *sa, size_t plen)
 {
 	union inany_addr peer;
@@ -545,10 +558,10 @@ static void udp_listen_one(struct ctx *c, uint16_t hport,
 	key.proto = IPPROTO_UDP;
 	fwd_guest_addr(c, inany_v4(&peer) ? AF_INET : AF_INET6, &key.gaddr);
 	fwd_nat_inbound(c, &peer, &key.faddr);
-	key.gport = fwd_port_to_guest(&c->udp, hport);
+	key.gport = fwd_guest_port(&c->udp, ref);
 	key.fport = pport;
 
-	if (udp_listen_flow(c, &key, hport, &peer, pport) < 0)
+	if (udp_listen_flow(c, &key, ref, &peer, pport) < 0)
 		return;
 	udp_send_guest(c, &key.faddr, key.fport, &key.gaddr, key.gport, plen);
 }
@@ -556,7 +569,7 @@ static void udp_listen_one(struct ctx *c, uint16_t hport,
 /**
  * udp_listen_handler() - Datagrams to a forwarded port: to the guest
  * @c:		Execution context
- * @tag:	Event tag: host port, socket
+ * @tag:	Event tag: FWD_REF(rule, port), socket
  * @events:	epoll events
  *
  * #syscalls recvfrom
@@ -582,7 +595,7 @@ void udp_listen_handler(struct ctx *c, union evtag tag, uint32_t events)
 				continue;
 			break;
 		}
-		udp_listen_one(c, (uint16_t)tag.idx, &sa, n);
+		udp_listen_one(c, tag.idx, &sa, n);
 	}
 }
 
@@ -592,94 +605,95 @@ void udp_listen_handler(struct ctx *c, union evtag tag, uint32_t events)
 
 
 /**
- * udp_listen_sock() - Bind a socket for one forwarded port and family
- * @c:		Execution context
+ * udp_listen_sock() - Bind a socket for one port of a rule and one family
+ * @r:		Rule
  * @af:		AF_INET or AF_INET6
  * @port:	Host port, host order
  *
- * Return: socket on success, -errno on failure
+ * IPv6 sockets are IPv6 only.  Datagrams to the port go to the oldest
+ * socket of its reuseport group, see tcp_listen.c.
  *
- * #syscalls socket setsockopt bind close
+ * Return: socket on success, -errno on failure
  */
-static int udp_listen_sock(const struct ctx *c, int af, uint16_t port)
+static int udp_listen_sock(const struct fwd_rule *r, int af, uint16_t port)
 {
-	const struct fwd_ports *fwd = &c->udp;
-	union sockaddr_inany sa;
-	int fd, one = 1, rc;
-	union inany_addr a;
-	socklen_t sl;
+	int fd = fwd_sock(r, SOCK_DGRAM, af, true, port), rc;
 
-	fwd_bind_addr(fwd, af, &a);
-	sl = inany_sockaddr(&sa.ss, &a, port);
-
-	fd = socket(af, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		    IPPROTO_UDP);
-	if (fd < 0)
-		return -errno;
-	if (fd >= (1 << 23)) {
-		rc = -EMFILE;
-		goto err_close;
-	}
-	/* SO_REUSEPORT: a migration target on the same host binds the same
-	 * ports while its source still has them
-	 */
-	if ((af == AF_INET6 &&
-	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one))) ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one))) {
-		rc = -errno;
-		goto err_close;
-	}
-	if (bind(fd, &sa.sa, sl)) {
-		rc = -errno;
-		goto err_close;
-	}
+	if (fd >= 0 && (rc = fwd_reuseport_first(fd)))
+		warn("UDP: port %u: can't keep datagrams on the oldest "
+		     "socket: %s", port, strerror(-rc));
 	return fd;
-
-err_close:
-	close(fd);
-	return rc;
 }
 
 /**
- * udp_listen_bind() - Bind every forwarded port and enabled family
+ * udp_listen_rule() - Bind the ports of one rule, every family it takes
+ * @c:		Execution context
+ * @r:		Rule
+ * @lo:		First port of the ephemeral range
+ * @hi:		Last port of the ephemeral range
+ * @failed:	Sockets we couldn't bind, updated
+ *
+ * Return: 0, or the first -errno for a rule that isn't weak
+ */
+static int udp_listen_rule(const struct ctx *c, const struct fwd_rule *r,
+			   unsigned lo, unsigned hi, unsigned *failed)
+{
+	bool fam[2] = { c->v4 && r->af != AF_INET6, c->v6 && r->af != AF_INET };
+	unsigned port;
+	int rc, first = 0, i;
+
+	for (port = r->first; port <= r->last; port++) {
+		if (r->weak && port >= lo && port <= hi)
+			continue;
+		for (i = 0; i < 2; i++) {
+			if (!fam[i])
+				continue;
+			rc = udp_listen_sock(r, i ? AF_INET6 : AF_INET,
+					     (uint16_t)port);
+			if (rc >= 0) {
+				udp_lsock[r->slot + port - r->first][i] =
+					rc + 1;
+				continue;
+			}
+			if (r->weak)
+				continue;
+			if (!(*failed)++)
+				warn("UDP: can't bind forwarded port %u "
+				     "(option %u): %s", port, r->opt,
+				     strerror(-rc));
+			if (!first)
+				first = rc;
+		}
+	}
+	return first;
+}
+
+/**
+ * udp_listen_bind() - Bind every port of every rule, in the families
+ *		       enabled
  * @c:		Execution context
  *
- * One socket per forwarded port and enabled family (IPv6 sockets are
- * IPv6-only), or only the family of the address given in the spec.  A
- * port we can't bind is reported and skipped.  Nothing is read from them
- * before udp_listen_start().
+ * One socket per port and family (of the rule's address, or both).  A
+ * port we can't bind is reported and skipped; weak rules skip the host's
+ * ephemeral range, and ports in use, quietly.  Nothing is read from them
+ * before udp_listen_start(): datagrams wait in the socket buffers.
  *
  * Return: 0 if every socket was bound (or already was), else -errno of
  *	   the first failure (the others are bound)
  */
 int udp_listen_bind(const struct ctx *c)
 {
-	const struct fwd_ports *fwd = &c->udp;
-	bool v4 = c->v4 && fwd->addr.family != AF_INET6;
-	bool v6 = c->v6 && fwd->addr.family != AF_INET;
-	unsigned port, failed = 0;
-	int rc, first = 0, i;
+	unsigned i, lo, hi, failed = 0;
+	int rc, first = 0;
 
 	if (udp_lbound)
 		return 0;
 	udp_lbound = true;
-	for (port = 1; port <= 65535; port++) {
-		if (!fwd_port_forwarded(fwd, port))
-			continue;
-		for (i = 0; i < 2; i++) {
-			if (!(i ? v6 : v4))
-				continue;
-			rc = udp_listen_sock(c, i ? AF_INET6 : AF_INET, port);
-			if (rc >= 0) {
-				udp_lsock[i][port] = rc + 1;
-				continue;
-			}
-			if (!failed++) {
-				first = rc;
-				warn("UDP: can't bind forwarded port %u: %s",
-				     port, strerror(-rc));
-			}
-		}
+	fwd_ephemeral(&lo, &hi);
+	for (i = 0; i < c->udp.n; i++) {
+		rc = udp_listen_rule(c, &c->udp.rules[i], lo, hi, &failed);
+		if (rc && !first)
+			first = rc;
 	}
 	if (failed > 1)
 		warn("UDP: %u forwarded sockets could not be bound", failed);
@@ -694,20 +708,26 @@ int udp_listen_bind(const struct ctx *c)
  */
 void udp_listen_start(const struct ctx *c)
 {
-	unsigned port;
+	unsigned r, port;
 	int i, fd;
 
 	if (udp_lpolled)
 		return;
 	udp_listen_bind(c);
 	udp_lpolled = true;
-	for (i = 0; i < 2; i++) {
-		for (port = 1; port <= 65535; port++) {
-			if ((fd = udp_lsock[i][port] - 1) < 0)
-				continue;
-			if (ev_add(c->epollfd, fd, EPOLLIN, EV_UDP_LISTEN,
-				   port))
-				warn("UDP: can't serve forwarded port %u", port);
+	for (r = 0; r < c->udp.n; r++) {
+		const struct fwd_rule *rule = &c->udp.rules[r];
+
+		for (port = rule->first; port <= rule->last; port++) {
+			for (i = 0; i < 2; i++) {
+				fd = udp_lsock[rule->slot + port -
+					       rule->first][i] - 1;
+				if (fd >= 0 &&
+				    ev_add(c->epollfd, fd, EPOLLIN,
+					   EV_UDP_LISTEN, FWD_REF(r, port)))
+					warn("UDP: can't serve forwarded port "
+					     "%u", port);
+			}
 		}
 	}
 }
@@ -716,23 +736,24 @@ void udp_listen_start(const struct ctx *c)
  * udp_listen_stop() - Close the sockets of the forwarded ports
  * @c:		Execution context
  *
- * Our state was handed over (or a start-up check is done): datagrams to
- * the forwarded ports are for another daemon now.
+ * Our state was handed over: datagrams to the forwarded ports are for
+ * another daemon now (closing leaves the reuseport groups).
  *
  * #syscalls close
  */
 void udp_listen_stop(const struct ctx *c)
 {
-	unsigned port;
+	unsigned slot;
 	int i, fd;
 
-	for (i = 0; i < 2; i++) {
-		for (port = 1; port <= 65535; port++) {
-			if ((fd = udp_lsock[i][port] - 1) < 0)
+	for (slot = 0; slot < c->udp.slots; slot++) {
+		for (i = 0; i < 2; i++) {
+			if ((fd = udp_lsock[slot][i] - 1) < 0)
 				continue;
-			ev_del(c->epollfd, fd);
+			if (udp_lpolled)
+				ev_del(c->epollfd, fd);
 			close(fd);
-			udp_lsock[i][port] = 0;
+			udp_lsock[slot][i] = 0;
 		}
 	}
 	udp_lbound = udp_lpolled = false;
@@ -751,20 +772,17 @@ void udp_listen_unbind(const struct ctx *c)
 }
 
 /**
- * udp_init() - Check that the forwarded ports (-u) can be bound
+ * udp_init() - Bind the forwarded ports (-u), from start-up
  * @c:		Execution context, with c->epollfd open
  *
- * They are bound for real when our guest runs: udp_listen_start().
+ * They are served once our guest runs: udp_listen_start().
  *
  * Return: 0 if every socket could be bound, else -errno of the first
  *	   failure
  */
 int udp_init(struct ctx *c)
 {
-	int rc = udp_listen_bind(c);
-
-	udp_listen_stop(c);
-	return rc;
+	return udp_listen_bind(c);
 }
 
 /**

@@ -29,6 +29,7 @@ enum udp_mig {
  * @fd:		Own connected socket (guest-initiated), or -1
  * @hport:	Forwarded host port replies go out of (host-initiated), host
  *		order, or 0 for a flow with its own socket
+ * @hrule:	Index of the rule in c->udp that forwards @hport
  * @dst:	Peer as the host sees it: fwd_nat_outbound() of the key's
  *		foreign address for @fd, the latest sender for @hport
  * @dport:	Port of @dst, host order
@@ -40,6 +41,7 @@ enum udp_mig {
 struct udp_flow {
 	int fd;
 	uint16_t hport;
+	uint16_t hrule;
 	union inany_addr dst;
 	uint16_t dport;
 	struct timespec last;

@@ -96,8 +96,8 @@ static int udp_mig_rec(const struct ctx *c, unsigned idx,
 	socklen_t sl = sizeof(sa);
 
 	if (f->hport) {
-		fwd_bind_addr(&c->udp, inany_v4(&f->dst) ? AF_INET : AF_INET6,
-			      &la);
+		fwd_rule_addr(fwd_rule_at(&c->udp, FWD_REF(f->hrule, f->hport)),
+			      inany_v4(&f->dst) ? AF_INET : AF_INET6, &la);
 		lport = f->hport;
 	} else if (f->fd >= 0) {
 		if (getsockname(f->fd, &sa.sa, &sl))
@@ -253,9 +253,11 @@ static void udp_mig_stage_one(const struct ctx *c,
 	f->mig = UDP_MIG_STAGED;
 
 	if (fwd) {
+		rc = fwd_rule_find(&c->udp, &f->laddr, lport);
 		f->hport = lport;
-		if (!fwd_port_forwarded(&c->udp, lport) ||
-		    fwd_port_to_guest(&c->udp, lport) != key.gport ||
+		f->hrule = rc < 0 ? 0 : (uint16_t)rc;
+		if (rc < 0 ||
+		    fwd_guest_port(&c->udp, FWD_REF(rc, lport)) != key.gport ||
 		    !(inany_v4(&f->dst) ? c->v4 : c->v6))
 			udp_mig_drop(c, idx, "port not forwarded here");
 		return;

@@ -717,6 +717,7 @@ static int h_socket(bool v6, int type, uint16_t port, enum hrole role)
 static void ctx_setup(void)
 {
 	static struct vu_dev vdev;	/* the wrapped output ignores it */
+	char err[FWD_ERR_LEN];
 
 	c.vdev = &vdev;
 	c.mode_vu = true;
@@ -744,7 +745,8 @@ static void ctx_setup(void)
 	strcpy(c.fqdn, "guest.example.com");
 	strcpy(c.pcap, "/dev/null");
 
-	if (fwd_ports_parse(&c.tcp, "9000") || fwd_ports_parse(&c.udp, "9001"))
+	if (fwd_ports_parse(&c.tcp, "9000", err, sizeof(err)) ||
+	    fwd_ports_parse(&c.udp, "9001", err, sizeof(err)))
 		FUZZ_FAIL("port specs");
 
 	c.epollfd = epoll_create1(EPOLL_CLOEXEC);

@@ -29,6 +29,7 @@
 
 #include "ctx.h"
 #include "conf.h"
+#include "fwd.h"
 
 #define CHILD_OK	42	/* conf() returned in the child */
 #define CHILD_SKIP	77	/* can't set up the test environment */
@@ -41,166 +42,288 @@ static struct fwd_ports fwd;
 /* Port specs                                                        */
 /* ---------------------------------------------------------------- */
 
-static bool isset(const uint8_t *map, unsigned p)
+static char perr[FWD_ERR_LEN];		/* conf_ports() message */
+
+/* Parse one more option into fwd */
+static int more(const char *spec)
 {
-	return map[p / 8] & (1U << (p % 8));
+	perr[0] = '\0';
+	return conf_ports(&fwd, spec, perr, sizeof(perr));
 }
 
-static unsigned count(const uint8_t *map)
-{
-	unsigned p, n = 0;
-
-	for (p = 0; p < 65536; p++)
-		n += isset(map, p);
-	return n;
-}
-
+/* Parse one option into an empty fwd */
 static int ports(const char *spec)
 {
 	memset(&fwd, 0, sizeof(fwd));
-	return conf_ports(&fwd, spec);
+	return more(spec);
 }
 
-static void test_conf_ports_single(void **state)
+/* Guest port a host port maps to through rule i, 0 if not in it */
+static unsigned to(unsigned i, unsigned port)
+{
+	const struct fwd_rule *r = &fwd.rules[i];
+
+	assert_true(i < fwd.n);
+	if (port < r->first || port > r->last)
+		return 0;
+	return fwd_guest_port(&fwd, FWD_REF(i, port));
+}
+
+/* Rule i covers first..last, bound to addr (NULL: any) and dev */
+static void assert_rule(unsigned i, unsigned first, unsigned last,
+			const char *addr, const char *dev)
+{
+	const struct fwd_rule *r = &fwd.rules[i];
+	union inany_addr a;
+	struct in_addr a4;
+
+	assert_true(i < fwd.n);
+	assert_int_equal(r->first, first);
+	assert_int_equal(r->last, last);
+	assert_string_equal(r->ifname, dev ? dev : "");
+	if (!addr) {
+		assert_int_equal(r->af, AF_UNSPEC);
+		return;
+	}
+	if (inet_pton(AF_INET, addr, &a4) == 1) {
+		inany_from_v4(&a, a4);
+		assert_int_equal(r->af, AF_INET);
+	} else {
+		assert_int_equal(inet_pton(AF_INET6, addr, &a.a6), 1);
+		assert_int_equal(r->af, AF_INET6);
+	}
+	assert_memory_equal(&r->addr, &a, sizeof(a));
+}
+
+/* Every accepted form, one option at a time */
+static void test_conf_ports_forms(void **state)
 {
 	(void)state;
 	assert_int_equal(ports("22"), 0);
-	assert_int_equal(fwd.mode, FWD_SPEC);
-	assert_true(isset(fwd.map, 22));
-	assert_int_equal(count(fwd.map), 1);
-	assert_int_equal(count(fwd.excl), 0);
-	assert_int_equal(fwd.delta[22], 0);
-	assert_int_equal(fwd.addr.family, 0);
-}
+	assert_int_equal(fwd.n, 1);
+	assert_rule(0, 22, 22, NULL, NULL);
+	assert_int_equal(to(0, 22), 22);
+	assert_false(fwd.rules[0].weak);
 
-static void test_conf_ports_map(void **state)
-{
-	(void)state;
 	assert_int_equal(ports("8080:80"), 0);
-	assert_true(isset(fwd.map, 8080));
-	assert_false(isset(fwd.map, 80));
-	assert_int_equal(count(fwd.map), 1);
-	assert_int_equal((uint16_t)(8080 + fwd.delta[8080]), 80);
+	assert_int_equal(to(0, 8080), 80);
+	assert_int_equal(to(0, 80), 0);
 
 	assert_int_equal(ports("1000-1010:2000-2010"), 0);
-	assert_int_equal(count(fwd.map), 11);
-	assert_false(isset(fwd.map, 999));
-	assert_false(isset(fwd.map, 1011));
-	assert_int_equal(fwd.delta[1000], 1000);
-	assert_int_equal(fwd.delta[1010], 1000);
+	assert_rule(0, 1000, 1010, NULL, NULL);
+	assert_int_equal(to(0, 1010), 2010);
 
-	/* range onto a single start port: same length implied */
+	/* a range onto a single start port: same length implied */
 	assert_int_equal(ports("1000-1002:5"), 0);
-	assert_int_equal((uint16_t)(1002 + fwd.delta[1002]), 7);
-
-	/* downward and wrapping deltas */
+	assert_int_equal(to(0, 1002), 7);
 	assert_int_equal(ports("65535:1"), 0);
-	assert_int_equal((uint16_t)(65535 + fwd.delta[65535]), 1);
+	assert_int_equal(to(0, 65535), 1);
+
+	assert_int_equal(ports("22,25,80-82"), 0);
+	assert_int_equal(fwd.n, 3);
+	assert_rule(2, 80, 82, NULL, NULL);
+	assert_int_equal(fwd.slots, 5);
+	assert_int_equal(fwd.rules[2].slot, 2);
+
+	assert_int_equal(ports("192.0.2.1/22"), 0);
+	assert_rule(0, 22, 22, "192.0.2.1", NULL);
+	assert_int_equal(ports("2001:db8::1/22"), 0);
+	assert_rule(0, 22, 22, "2001:db8::1", NULL);
+	assert_int_equal(ports("192.0.2.1%eth0/22"), 0);
+	assert_rule(0, 22, 22, "192.0.2.1", "eth0");
+	assert_int_equal(ports("%eth0/22"), 0);
+	assert_rule(0, 22, 22, NULL, "eth0");
+	assert_int_equal(ports("0.0.0.0/22"), 0);
+	assert_rule(0, 22, 22, "0.0.0.0", NULL);
 }
 
-static void test_conf_ports_list_excl(void **state)
+/* Exclusions split the ranges of their own option */
+static void test_conf_ports_excl(void **state)
 {
 	(void)state;
-	assert_int_equal(ports("22,80-82,~81"), 0);
-	assert_int_equal(fwd.mode, FWD_SPEC);
-	assert_true(isset(fwd.map, 22));
-	assert_true(isset(fwd.map, 80));
-	assert_false(isset(fwd.map, 81));
-	assert_true(isset(fwd.map, 82));
-	assert_true(isset(fwd.excl, 81));
-	assert_int_equal(count(fwd.map), 3);
+	assert_int_equal(ports("2000-5000,~3000-3010"), 0);
+	assert_int_equal(fwd.n, 2);
+	assert_rule(0, 2000, 2999, NULL, NULL);
+	assert_rule(1, 3011, 5000, NULL, NULL);
+	assert_false(fwd.rules[0].weak);
 
-	/* exclusions alone: everything else */
-	assert_int_equal(ports("~22,~1000-1999"), 0);
-	assert_int_equal(fwd.mode, FWD_ALL);
-	assert_false(isset(fwd.map, 0));
-	assert_false(isset(fwd.map, 22));
-	assert_false(isset(fwd.map, 1500));
-	assert_true(isset(fwd.map, 23));
-	assert_true(isset(fwd.map, 65535));
-	assert_int_equal(count(fwd.map), 65535 - 1 - 1000);
-	assert_int_equal(count(fwd.excl), 1001);
+	/* mapped: the offset holds across the hole */
+	assert_int_equal(ports("10000-10010:20000,~10005"), 0);
+	assert_int_equal(to(1, 10006), 20006);
+
+	assert_int_equal(ports("192.0.2.1/20-30,~25"), 0);
+	assert_rule(0, 20, 24, "192.0.2.1", NULL);
+	assert_rule(1, 26, 30, "192.0.2.1", NULL);
+
+	/* exclusions alone: every other port, weak */
+	assert_int_equal(ports("~20000-20010"), 0);
+	assert_int_equal(fwd.n, 2);
+	assert_rule(0, 1, 19999, NULL, NULL);
+	assert_rule(1, 20011, 65535, NULL, NULL);
+	assert_true(fwd.rules[0].weak && fwd.rules[1].weak);
+
+	/* overlapping and edge exclusions */
+	assert_int_equal(ports("1-10,~1-3,~2-5,~10"), 0);
+	assert_int_equal(fwd.n, 1);
+	assert_rule(0, 6, 9, NULL, NULL);
+	assert_int_equal(ports("5,~5"), 0);
+	assert_int_equal(fwd.n, 0);
 }
 
 static void test_conf_ports_all_none(void **state)
 {
 	(void)state;
 	assert_int_equal(ports("all"), 0);
-	assert_int_equal(fwd.mode, FWD_ALL);
-	assert_int_equal(count(fwd.map), 65535);
-	assert_false(isset(fwd.map, 0));
+	assert_int_equal(fwd.n, 1);
+	assert_rule(0, 1, 65535, NULL, NULL);
+	assert_true(fwd.rules[0].weak);
+	assert_int_equal(to(0, 443), 443);
+
+	assert_int_equal(ports("all,~22"), 0);
+	assert_int_equal(fwd.n, 2);
+	assert_rule(1, 23, 65535, NULL, NULL);
+
+	assert_int_equal(ports("2001:db8::1%eth0/all"), 0);
+	assert_rule(0, 1, 65535, "2001:db8::1", "eth0");
 
 	assert_int_equal(ports("none"), 0);
-	assert_int_equal(fwd.mode, FWD_NONE);
-	assert_int_equal(count(fwd.map), 0);
+	assert_int_equal(fwd.n, 0);
+	assert_int_equal(more("22"), 0);
+	assert_int_equal(more("none"), -EINVAL);
+	assert_non_null(strstr(perr, "'none'"));
 }
 
-static void test_conf_ports_addr(void **state)
-{
-	struct in_addr a4;
-	struct in6_addr a6;
-
-	(void)state;
-	assert_int_equal(ports("192.0.2.1/22"), 0);
-	inet_pton(AF_INET, "192.0.2.1", &a4);
-	assert_int_equal(fwd.addr.family, AF_INET);
-	assert_memory_equal(&fwd.addr.a4, &a4, sizeof(a4));
-	assert_true(isset(fwd.map, 22));
-
-	assert_int_equal(ports("2001:db8::1/22"), 0);
-	inet_pton(AF_INET6, "2001:db8::1", &a6);
-	assert_int_equal(fwd.addr.family, AF_INET6);
-	assert_memory_equal(&fwd.addr.a6, &a6, sizeof(a6));
-	assert_int_equal(count(fwd.map), 1);
-
-	/* as libvirt writes them */
-	assert_int_equal(ports("2001:db8::1%eth0/all"), 0);
-	assert_int_equal(fwd.mode, FWD_ALL);
-	assert_int_equal(fwd.addr.family, AF_INET6);
-	assert_int_equal(ports("%eth0/2022:22"), 0);
-	assert_int_equal(fwd.addr.family, 0);
-	assert_true(isset(fwd.map, 2022));
-}
-
-static void test_conf_ports_repeat(void **state)
+/* libvirt: one option per <portForward>, each with its own address */
+static void test_conf_ports_libvirt(void **state)
 {
 	(void)state;
-	assert_int_equal(ports("22"), 0);
-	assert_int_equal(conf_ports(&fwd, "80:8080"), 0);
-	assert_true(isset(fwd.map, 22) && isset(fwd.map, 80));
-	assert_int_equal(count(fwd.map), 2);
-	assert_int_equal(conf_ports(&fwd, "22"), -EINVAL);	/* twice */
-	assert_int_equal(conf_ports(&fwd, "all"), -EINVAL);
-	assert_int_equal(conf_ports(&fwd, "none"), -EINVAL);
+	assert_int_equal(ports("127.0.0.1/2222:22"), 0);
+	assert_int_equal(more("fd00::2%eth0/18080,14433:3444"), 0);
+	assert_int_equal(fwd.n, 3);
+	assert_rule(0, 2222, 2222, "127.0.0.1", NULL);
+	assert_int_equal(to(0, 2222), 22);
+	assert_rule(1, 18080, 18080, "fd00::2", "eth0");
+	assert_int_equal(to(1, 18080), 18080);
+	assert_rule(2, 14433, 14433, "fd00::2", "eth0");
+	assert_int_equal(to(2, 14433), 3444);
+	assert_int_equal(fwd.rules[0].opt, 1);
+	assert_int_equal(fwd.rules[2].opt, 2);
 
-	assert_int_equal(ports("all"), 0);
-	assert_int_equal(conf_ports(&fwd, "22"), -EINVAL);
-	assert_int_equal(conf_ports(&fwd, "~22"), 0);
-	assert_false(isset(fwd.map, 22));
+	/* one without an address doesn't take another's */
+	assert_int_equal(more("8080"), 0);
+	assert_rule(3, 8080, 8080, NULL, NULL);
 
-	assert_int_equal(ports("192.0.2.1/22"), 0);
-	assert_int_equal(conf_ports(&fwd, "192.0.2.1/23"), 0);
-	assert_int_equal(conf_ports(&fwd, "192.0.2.2/24"), -EINVAL);
-	assert_int_equal(conf_ports(&fwd, "2001:db8::1/25"), -EINVAL);
+	/* same port, other addresses or interfaces: one socket each */
+	assert_int_equal(ports("192.0.2.1/80"), 0);
+	assert_int_equal(more("192.0.2.2/80"), 0);
+	assert_int_equal(more("2001:db8::1/80"), 0);
+	assert_int_equal(more("127.0.0.1/80"), 0);
+	assert_int_equal(more("80"), 0);
+	assert_int_equal(more("%eth0/80"), 0);
+	assert_int_equal(more("192.0.2.1%eth0/80"), 0);
+	assert_int_equal(fwd.n, 7);
 }
 
-static void test_conf_ports_invalid(void **state)
+/* The same address, interface and port twice */
+static void test_conf_ports_conflict(void **state)
 {
-	static const char *const bad[] = {
-		"", "0", "65536", "99999999999", "10-5", "0-10",
-		"1000-1010:2000-2005", "1:2-3", "abc", "22,", ",22", "22,,23",
-		"22:", "22-", "-22", "~", "~22:80", "22:0", "1.2.3/22", "/22",
-		"22 ", " 22", "+22", "22x", "0x16", "65530-65535:65531",
-		"2001:db8::1%/22", "%waytoolonginterfacename/22", "all,22",
-		"none,22", "192.0.2.1/none", "22/", "1-2-3", "~~22",
+	static const char *const twice[][2] = {
+		{ "22", "22" },
+		{ "22", "20-30" },
+		{ "22", "all" },
+		{ "22", "~80" },
+		{ "all", "22" },
+		{ "22", "0.0.0.0/22" },
+		{ "::/22", "22" },
+		{ "127.0.0.1/2222:22", "127.0.0.1/2222:23" },
+		{ "fd00::2%eth0/18080", "fd00::2%eth0/18000-18100" },
+		{ "%eth0/22", "%eth0/22" },
 	};
 	unsigned i;
 
 	(void)state;
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		if (ports(bad[i]) != -EINVAL)
-			fail_msg("spec '%s' accepted", bad[i]);
+	for (i = 0; i < ARRAY_SIZE(twice); i++) {
+		assert_int_equal(ports(twice[i][0]), 0);
+		if (more(twice[i][1]) != -EEXIST)
+			fail_msg("'%s' then '%s' accepted", twice[i][0],
+				 twice[i][1]);
+		assert_non_null(strstr(perr, "already forwarded"));
 	}
+
+	assert_int_equal(ports("22,22"), -EEXIST);
+	assert_string_equal(perr, "port 22 given twice");
+	assert_int_equal(ports("20-30,25:80"), -EEXIST);
+	assert_string_equal(perr, "port 25 given twice");
+	assert_int_equal(ports("20-30"), 0);
+	assert_int_equal(more("10-25"), -EEXIST);
+	assert_string_equal(perr, "port 20 already forwarded on this address "
+				 "by an earlier option");
+}
+
+static void test_conf_ports_invalid(void **state)
+{
+	static const struct {
+		const char *spec;
+		const char *why;
+	} bad[] = {
+		{ "", "empty item" },
+		{ "0", "malformed item, or a port not from 1 to 65535" },
+		{ "65536", "malformed item, or a port not from 1 to 65535" },
+		{ "99999999999", "malformed item, or a port not from" },
+		{ "10-5", "malformed item" }, { "0-10", "malformed item" },
+		{ "1000-1010:2000-2005", "host and guest ranges of different" },
+		{ "65530-65535:65531", "host and guest ranges of different" },
+		{ "1:2-3", "host and guest ranges" },
+		{ "abc", "malformed" }, { "22,", "empty item" },
+		{ ",22", "empty item" }, { "22,,23", "empty item" },
+		{ "22:", "malformed" }, { "22-", "malformed" },
+		{ "-22", "malformed" }, { "~", "malformed" },
+		{ "~22:80", "malformed" }, { "22:0", "malformed" },
+		{ "1.2.3/22", "not an IPv4 or IPv6 address" },
+		{ "fd00::2%eth0%eth1/22", "empty or too long interface" },
+		{ "localhost/22", "not an IPv4 or IPv6 address" },
+		{ "/22", "malformed address" }, { "22 ", "malformed" },
+		{ " 22", "malformed" }, { "+22", "malformed" },
+		{ "22x", "malformed" }, { "0x16", "malformed" },
+		{ "2001:db8::1%/22", "empty or too long interface name" },
+		{ "%waytoolonginterfacename/22", "empty or too long" },
+		{ "all,22", "'all' mixed with explicit ports" },
+		{ "all,all", "malformed" }, { "none,22", "malformed" },
+		{ "192.0.2.1/none", "malformed" },
+		{ "22/", "not an IPv4 or IPv6 address" },
+		{ "192.0.2.1/", "empty item" },
+		{ "1-2-3", "malformed" }, { "~~22", "malformed" },
+		{ "192.0.2.1/22/23", "malformed" },
+	};
+	unsigned i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		if (ports(bad[i].spec) != -EINVAL)
+			fail_msg("spec '%s' accepted", bad[i].spec);
+		if (strncmp(perr, bad[i].why, strlen(bad[i].why)))
+			fail_msg("spec '%s': '%s'", bad[i].spec, perr);
+	}
+}
+
+/* Rules and sockets are bounded, and say so */
+static void test_conf_ports_full(void **state)
+{
+	char spec[16];
+	unsigned i;
+
+	(void)state;
+	memset(&fwd, 0, sizeof(fwd));
+	for (i = 0; i < FWD_RULES_MAX; i++) {
+		snprintf(spec, sizeof(spec), "%u", 1000 + i);
+		assert_int_equal(more(spec), 0);
+	}
+	assert_int_equal(more("80"), -ENOSPC);
+	assert_string_equal(perr, "too many forwarded ports or ranges");
+
+	assert_int_equal(ports("all"), 0);
+	assert_int_equal(more("127.0.0.1/all"), 0);
+	assert_int_equal(more("127.0.0.2/1-10"), -ENOSPC);
 }
 
 /* ---------------------------------------------------------------- */
@@ -356,6 +479,14 @@ static void test_conf_repeats_conflicts(void **state)
 		    "-D");
 	expect_fail(ARGV("--vhost-user", "-t", "none", "-t", "22"), "-t");
 	expect_fail(ARGV("--vhost-user", "-t", "22", "-t", "22"), "-t");
+	expect_fail(ARGV("--vhost-user", "-t", "127.0.0.1/2222:22", "-t",
+			 "127.0.0.1/2222"),
+		    "invalid port specification '127.0.0.1/2222' for -t: port "
+		    "2222 already forwarded on this address by an earlier "
+		    "option");
+	expect_fail(ARGV("--vhost-user", "--udp-ports", "1.2.3/53"),
+		    "invalid port specification '1.2.3/53' for --udp-ports: "
+		    "not an IPv4 or IPv6 address");
 	expect_fail(ARGV("--vhost-user", "-4", "-6"), "-4");
 	expect_fail(ARGV("--vhost-user", "-q", "-d"), "--quiet");
 	expect_fail(ARGV("--vhost-user", "-6", "-a", "10.0.0.2"), "-6");
@@ -477,10 +608,14 @@ static void test_conf_full(void **state)
 	assert_string_equal(c.ifname, "lo");
 	assert_int_equal(c.ifi4, if_nametoindex("lo"));
 
-	assert_int_equal(c.tcp.mode, FWD_SPEC);
-	assert_true(isset(c.tcp.map, 22) && isset(c.tcp.map, 8080));
-	assert_int_equal(c.udp.mode, FWD_ALL);
-	assert_false(isset(c.udp.map, 53));
+	fwd = c.tcp;
+	assert_int_equal(fwd.n, 2);
+	assert_int_equal(to(0, 22), 22);
+	assert_int_equal(to(1, 8080), 80);
+	fwd = c.udp;
+	assert_int_equal(fwd.n, 2);
+	assert_rule(0, 1, 52, NULL, NULL);
+	assert_rule(1, 54, 65535, NULL, NULL);
 }
 
 /* Defaults, and conf() starting from a dirty context */
@@ -508,13 +643,33 @@ static void test_conf_defaults(void **state)
 	assert_string_equal(c.pid_file, "");
 	assert_string_equal(c.dns_search[0], "");
 	assert_int_equal(c.ip4.dns[0].s_addr, 0);
-	assert_int_equal(c.tcp.mode, FWD_NONE);
-	assert_int_equal(count(c.tcp.map), 0);
+	assert_int_equal(c.tcp.n, 0);
+	assert_int_equal(c.udp.n, 0);
 }
 
 #define ARGV_FIXED(...)							\
 	ARGV("--vhost-user", "-4", "-a", "10.0.0.2/24", "-g", "10.0.0.1",	\
 	     "-D", "none", "-S", "none", __VA_ARGS__)
+
+/* libvirt's options, as it writes them: one rule set each, own address */
+static void test_conf_libvirt_ports(void **state)
+{
+	(void)state;
+	conf_v(ARGV_FIXED("--tcp-ports", "127.0.0.1/2222:22", "--tcp-ports",
+			  "fd00::2%eth0/18080,14433:3444", "--udp-ports",
+			  "192.0.2.1/5353", "-t", "10000-10010,~10005"));
+	fwd = c.tcp;
+	assert_int_equal(fwd.n, 5);
+	assert_rule(0, 2222, 2222, "127.0.0.1", NULL);
+	assert_int_equal(to(0, 2222), 22);
+	assert_rule(2, 14433, 14433, "fd00::2", "eth0");
+	assert_int_equal(to(2, 14433), 3444);
+	assert_rule(3, 10000, 10004, NULL, NULL);
+	assert_rule(4, 10006, 10010, NULL, NULL);
+	fwd = c.udp;
+	assert_int_equal(fwd.n, 1);
+	assert_rule(0, 5353, 5353, "192.0.2.1", NULL);
+}
 
 /* --repair-path: default from the socket path, explicit, none with --fd */
 static void test_conf_repair_path(void **state)
@@ -654,13 +809,14 @@ static void test_conf_host_defaults(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_conf_ports_single),
-		cmocka_unit_test(test_conf_ports_map),
-		cmocka_unit_test(test_conf_ports_list_excl),
+		cmocka_unit_test(test_conf_ports_forms),
+		cmocka_unit_test(test_conf_ports_excl),
 		cmocka_unit_test(test_conf_ports_all_none),
-		cmocka_unit_test(test_conf_ports_addr),
-		cmocka_unit_test(test_conf_ports_repeat),
+		cmocka_unit_test(test_conf_ports_libvirt),
+		cmocka_unit_test(test_conf_ports_conflict),
 		cmocka_unit_test(test_conf_ports_invalid),
+		cmocka_unit_test(test_conf_ports_full),
+		cmocka_unit_test(test_conf_libvirt_ports),
 		cmocka_unit_test(test_conf_no_vhost_user),
 		cmocka_unit_test(test_conf_bad_options),
 		cmocka_unit_test(test_conf_repeats_conflicts),

@@ -47,6 +47,8 @@
 #include "log.h"
 #include "common.h"
 
+static char spec[32], err[FWD_ERR_LEN];	/* port specs parsed */
+
 #define UREC	76		/* doc: section 3, per flow */
 #define IREC	40		/* doc: section 4, per flow */
 
@@ -457,9 +459,8 @@ static void test_udp_migrate_forwarded(void **state)
 	udp_mig_unstage(&c);
 
 	/* Forwarded, to the same guest port */
-	c.udp.mode = FWD_SPEC;
-	c.udp.map[fport / 8] |= 1U << (fport % 8);
-	c.udp.delta[fport] = 1;
+	snprintf(spec, sizeof(spec), "%u:%u", fport, fport + 1);
+	assert_int_equal(fwd_ports_parse(&c.udp, spec, err, sizeof(err)), 0);
 	assert_int_equal(udp_mig_stage(&c, pl, sizeof(pl)), 0);
 	assert_int_equal(flow_stats()->active, 1);
 	udp_mig_activate(&c);		/* serves the forwarded ports too */

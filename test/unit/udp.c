@@ -16,6 +16,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <errno.h>
 #include <unistd.h>
@@ -33,7 +34,17 @@
 #include "checksum.h"
 #include "common.h"
 
+static char spec[32], err[FWD_ERR_LEN];	/* port specs parsed */
+
 static struct ctx c;
+
+/* fwd_rule_find() in c.udp for an address written out */
+static int rule_find(const char *addr, bool v6, uint16_t port)
+{
+	union inany_addr a = v6 ? any6(addr) : any4(addr);
+
+	return fwd_rule_find(&c.udp, &a, port);
+}
 
 /* What the last tap_send_l4() call carried */
 static struct {
@@ -250,21 +261,20 @@ static void test_udp_nat_inbound_and_ports(void **state)
 	fwd_guest_addr(&c, AF_INET6, &out);
 	assert_addr(&out, any6("2001:db8::2"));
 
-	/* Ports: listed, excluded, all-but, delta */
-	assert_false(fwd_port_forwarded(&c.udp, 5000));
-	c.udp.mode = FWD_SPEC;
-	c.udp.map[5000 / 8] |= 1U << (5000 % 8);
-	c.udp.delta[5000] = 10;
-	assert_true(fwd_port_forwarded(&c.udp, 5000));
-	assert_false(fwd_port_forwarded(&c.udp, 5001));
-	assert_int_equal(fwd_port_to_guest(&c.udp, 5000), 5010);
-	c.udp.delta[5000] = (uint16_t)-4999;
-	assert_int_equal(fwd_port_to_guest(&c.udp, 5000), 1);
-	c.udp.mode = FWD_ALL;
-	c.udp.excl[22 / 8] |= 1U << (22 % 8);
-	assert_true(fwd_port_forwarded(&c.udp, 5001));
-	assert_false(fwd_port_forwarded(&c.udp, 22));
-	assert_false(fwd_port_forwarded(&c.udp, 0));
+	/* Ports: mapped up and down, found by local address and port */
+	assert_int_equal(fwd_ports_parse(&c.udp, "5000:5010", err,
+					 sizeof(err)), 0);
+	assert_int_equal(fwd_ports_parse(&c.udp, "192.0.2.1/5000:1", err,
+					 sizeof(err)), 0);
+	assert_int_equal(fwd_guest_port(&c.udp, FWD_REF(0, 5000)), 5010);
+	assert_int_equal(fwd_guest_port(&c.udp, FWD_REF(1, 5000)), 1);
+	assert_int_equal(rule_find("0.0.0.0", false, 5000), 0);
+	assert_int_equal(rule_find("::", true, 5000), 0);
+	assert_int_equal(rule_find("192.0.2.1", false, 5000), 1);
+	assert_int_equal(rule_find("192.0.2.2", false, 5000),
+			 -ENOENT);
+	assert_int_equal(rule_find("0.0.0.0", false, 5001),
+			 -ENOENT);
 	memset(&c.udp, 0, sizeof(c.udp));
 }
 
@@ -431,9 +441,8 @@ static void forwarded(int af, const char *peer_str, const char *gw_str,
 	(void)peer_str;
 	tmp = server(af, &hport);	/* find a free port, then free it */
 	close(tmp);
-	c.udp.mode = FWD_SPEC;
-	c.udp.map[hport / 8] |= 1U << (hport % 8);
-	c.udp.delta[hport] = 1;		/* guest port = host port + 1 */
+	snprintf(spec, sizeof(spec), "%u:%u", hport, hport + 1);
+	assert_int_equal(fwd_ports_parse(&c.udp, spec, err, sizeof(err)), 0);
 	c.v4 = af == AF_INET;
 	c.v6 = af == AF_INET6;
 	assert_int_equal(udp_init(&c), 0);
@@ -487,6 +496,7 @@ static void forwarded(int af, const char *peer_str, const char *gw_str,
 	assert_int_equal(dispatch(1000), EV_UDP_LISTEN);
 	assert_int_equal(sent.calls, 2);
 	close(peer);
+	udp_listen_stop(&c);
 	memset(&c.udp, 0, sizeof(c.udp));
 }
 
