@@ -13,7 +13,8 @@
 # Environment: PASST (daemon binary, default ./passt), PASST_REPAIR (its
 # TCP_REPAIR helper, default passt-repair beside it), GUEST_KERNEL,
 # GUEST_INITRD, QEMU; ONLY: the groups to run, of "basic tcp_udp migrate
-# migfail migsyn migflows migcompat" (default all; migrate includes
+# migfail migsyn migflows migcompat libvirt" (default all; libvirt is
+# libvirt 11.3 starting the daemon, libvirt.sh; migrate includes
 # migfail, the failed migrations and the ping-pong; migsyn is TCP
 # handshakes across a migration, migrate_syn.sh; migflows is UDP and ping
 # across a migration, migrate_flows.sh; migcompat is migrations from and
@@ -36,6 +37,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/migrate_syn.sh"
 . "$here/migrate_flows.sh"
 . "$here/migrate_compat.sh"
+. "$here/libvirt.sh"
 
 MTU_DEFAULT=65520
 DHCP_CMD='udhcpc -i eth0 -s /etc/udhcpc.script -O mtu -n -q -f -t 5 -T 2'
@@ -289,8 +291,8 @@ main() {
 	t0=$(now)
 	for g in ${ONLY:-}; do
 		case "$g" in
-		basic|tcp_udp|migrate|migfail|migsyn|migflows|migcompat) ;;
-		*) echo "ONLY: unknown group '$g' (basic tcp_udp migrate migfail migsyn migflows migcompat)"; exit 1 ;;
+		basic|tcp_udp|migrate|migfail|migsyn|migflows|migcompat|libvirt) ;;
+		*) echo "ONLY: unknown group '$g' (basic tcp_udp migrate migfail migsyn migflows migcompat libvirt)"; exit 1 ;;
 		esac
 	done
 	for g in ${MIGFAIL_ONLY:-}; do
@@ -349,6 +351,9 @@ main() {
 	fi
 	if only migcompat; then
 		migcompat_tests
+	fi
+	if only libvirt; then
+		libvirt_tests
 	fi
 
 	if [ ${#BOOT_TIMES[@]} -gt 0 ]; then
