@@ -229,8 +229,13 @@ t_lv_start() {
 	out=$(lv_define 2>&1) || fail "virsh define: $(echo "$out" | oneline)" ||
 		return 1
 	lv_console
-	out=$(lv_virsh start "$LV_DOM" 2>&1) ||
-		fail "virsh start: $(echo "$out" | oneline)" || return 1
+	if ! out=$(lv_virsh start "$LV_DOM" 2>&1); then
+		# libvirt's message holds the daemon's whole command line first
+		echo "$out" | sed 's/^/# /'
+		fail "virsh start: $(echo "$out" | sed 's/.*unexpected exit status/exit status/' |
+			oneline)"
+		return 1
+	fi
 	QEMU_PID=$(cat "$LV_DIR/run/qemu/$LV_DOM.pid" 2>/dev/null)
 	pid_alive "$QEMU_PID" || fail "no QEMU running" || return 1
 	p=$(lv_passt_pid net0)
