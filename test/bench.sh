@@ -186,14 +186,21 @@ bench_iperf() {
 
 # --- 2. testpmd, no guest --------------------------------------------------
 # pmd_ensure() - dpdk-testpmd, installed if missing
+#
+# libvirt 11.3 (test/setup.sh) brings libudev1 from bookworm-backports, and
+# bookworm's dpdk-dev wants the udev of bookworm: with that libudev1, take
+# dpdk-dev's dependencies from bookworm-backports as well.
 pmd_ensure() {
+	local t=()
 	command -v dpdk-testpmd >/dev/null && return 0
 	echo "# installing dpdk-dev for dpdk-testpmd"
-	DEBIAN_FRONTEND=noninteractive apt-get -q -y install \
+	dpkg-query -W -f='${Version}' libudev1 2>/dev/null | grep -q bpo &&
+		t=(-t bookworm-backports)
+	DEBIAN_FRONTEND=noninteractive apt-get -q -y install "${t[@]}" \
 		--no-install-recommends dpdk-dev librte-net-virtio23 \
 		librte-mempool-ring23 >/dev/null 2>&1 ||
 		{ apt-get -q update >/dev/null 2>&1 &&
-		  DEBIAN_FRONTEND=noninteractive apt-get -q -y install \
+		  DEBIAN_FRONTEND=noninteractive apt-get -q -y install "${t[@]}" \
 			--no-install-recommends dpdk-dev librte-net-virtio23 \
 			librte-mempool-ring23 >/dev/null 2>&1; }
 	command -v dpdk-testpmd >/dev/null

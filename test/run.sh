@@ -13,16 +13,17 @@
 # Environment: PASST (daemon binary, default ./passt), PASST_REPAIR (its
 # TCP_REPAIR helper, default passt-repair beside it), GUEST_KERNEL,
 # GUEST_INITRD, QEMU; ONLY: the groups to run, of "basic tcp_udp migrate
-# migfail migsyn migflows migcompat storm decode distro forward" (default
-# all; migrate includes migfail, the failed migrations and the ping-pong;
-# migsyn is TCP handshakes across a migration, migrate_syn.sh; migflows is
-# UDP and ping across a migration, migrate_flows.sh; migcompat is
-# migrations from and to the landed version 1 daemon, built from git
+# migfail migsyn migflows migcompat storm decode distro forward libvirt"
+# (default all; migrate includes migfail, the failed migrations and the
+# ping-pong; migsyn is TCP handshakes across a migration, migrate_syn.sh;
+# migflows is UDP and ping across a migration, migrate_flows.sh; migcompat
+# is migrations from and to the landed version 1 daemon, built from git
 # history, migrate_compat.sh; storm is a storm of refused front-ends while
 # a guest runs, storm.sh; decode is --state-copy and passt-ctl decode on a
 # migration's streams, decode.sh; distro is a Debian guest built by
 # test/mkdebian.sh, distro.sh; forward: the -t/-u options as libvirt
-# writes them, forward.sh), e.g. ONLY=tcp_udp or ONLY="basic migrate" or
+# writes them, forward.sh; libvirt is libvirt 11.3 starting the daemon,
+# libvirt.sh), e.g. ONLY=tcp_udp or ONLY="basic migrate" or
 # ONLY=migfail; MIG_RUNS: the number of migrations with streams running
 # (default 5); MIG_PINGPONG: migrations in a row in the ping-pong (4);
 # MIGFAIL_ONLY: the fault tests of group migfail to run, of "f1 f2 f3 f4
@@ -44,6 +45,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/decode.sh"
 . "$here/distro.sh"
 . "$here/forward.sh"
+. "$here/libvirt.sh"
 
 MTU_DEFAULT=65520
 DHCP_CMD='udhcpc -i eth0 -s /etc/udhcpc.script -O mtu -n -q -f -t 5 -T 2'
@@ -298,8 +300,8 @@ main() {
 	for g in ${ONLY:-}; do
 		case "$g" in
 		basic|tcp_udp|migrate|migfail|migsyn|migflows|migcompat) ;;
-		storm|decode|distro|forward) ;;
-		*) echo "ONLY: unknown group '$g' (basic tcp_udp migrate migfail migsyn migflows migcompat storm decode distro forward)"; exit 1 ;;
+		storm|decode|distro|forward|libvirt) ;;
+		*) echo "ONLY: unknown group '$g' (basic tcp_udp migrate migfail migsyn migflows migcompat storm decode distro forward libvirt)"; exit 1 ;;
 		esac
 	done
 	for g in ${MIGFAIL_ONLY:-}; do
@@ -370,6 +372,9 @@ main() {
 	fi
 	if only forward; then
 		forward_tests
+	fi
+	if only libvirt; then
+		libvirt_tests
 	fi
 
 	if [ ${#BOOT_TIMES[@]} -gt 0 ]; then
