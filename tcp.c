@@ -511,13 +511,13 @@ static ssize_t tcp_peek(const struct tcp_conn *conn, uint8_t *buf,
 	mh.msg_iovlen = n;
 
 	rc = recvmsg(conn->fd, &mh, MSG_PEEK | MSG_DONTWAIT);
-	if (rc < 0)
-		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-	if ((size_t)rc > skip)
+	if (rc < 0 && errno != EWOULDBLOCK)
+		return -errno;
+	if (rc > 0 && (size_t)rc > skip)
 		return rc - (ssize_t)skip;
 	if (!rc && !skip)
 		return 0;	/* end of file, all of it sent */
-	/* Nothing past what we sent: end of file only if the peer said so */
+	/* Nothing new, or none (a migrated socket): EOF if the peer said so */
 	return (conn->flags & CONN_RDHUP) ? 0 : -EAGAIN;
 }
 

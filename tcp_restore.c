@@ -652,6 +652,11 @@ static int tcp_mig_install(struct ctx *c, int fd, const struct mig_tcp_conn *r,
 		tcp_conn_drop(c, (unsigned)idx);
 		return rc;
 	}
+	/* What the guest is owed goes now.  A FIN above all: the peer's came
+	 * to the old socket, this one will never report it, and with every
+	 * byte acknowledged no event or timer would ever send it.
+	 */
+	tcp_data_to_guest(c, (unsigned)idx);
 	return 0;
 }
 

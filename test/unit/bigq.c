@@ -54,6 +54,7 @@
 #include <cmocka.h>
 
 #include "ctx.h"
+#include "vu_dev.h"
 #include "flow.h"
 #include "migrate.h"
 #include "repair.h"
@@ -67,6 +68,7 @@
 #define WAIT_MS		20000		/* for the streams to drain */
 
 static struct ctx c;
+static struct vu_dev vdev;
 static char tmpdir[64];
 static pid_t helper_pid = -1;
 static int helper_err = -1;		/* its stderr and stdout */
@@ -203,6 +205,8 @@ static int setup(void **state)
 		return 0;
 	errs[0] = '\0';
 	memset(&c, 0, sizeof(c));
+	memset(&vdev, 0, sizeof(vdev));
+	c.vdev = &vdev;		/* activation sends the guest what it owes */
 	c.mode_vu = true;
 	c.repair_fd = c.repair_listen_fd = c.fd_conn = -1;
 	c.timerfd = -1;
