@@ -57,6 +57,7 @@
 #include "tcp_restore.h"
 #include "tcp_guard.h"
 #include "tcp_listen.h"
+#include "tcp.h"
 #include "udp.h"
 #include "icmp.h"
 
@@ -406,6 +407,24 @@ static void mig_keep(struct mig_xfer *x, enum mig_phase phase)
 }
 
 /**
+ * mig_accept() - Source pre: take the connections waiting on forwarded
+ *		  ports, then stop listening (tcp_listen_hand_over())
+ * @c:		Execution context
+ * @x:		Transfer
+ *
+ * They move with the others; new ones go to a target on this host.  If
+ * the transfer fails, we listen again once our guest runs again.
+ *
+ * Return: 0
+ */
+static int mig_accept(struct ctx *c, struct mig_xfer *x)
+{
+	(void)x;
+	tcp_listen_hand_over(c, tcp_listen_handler);
+	return 0;
+}
+
+/**
  * mig_freeze() - Source pre: freeze TCP connections into repair mode
  * @c:		Execution context
  * @x:		Transfer
@@ -434,7 +453,8 @@ static int mig_build(struct ctx *c, struct mig_xfer *x)
 }
 
 static const struct mig_step mig_source_pre[] = {
-	{ "freeze", mig_freeze }, { "dump", mig_build }, { 0 },
+	{ "accept", mig_accept }, { "freeze", mig_freeze },
+	{ "dump", mig_build }, { 0 },
 };
 
 /**
@@ -443,8 +463,8 @@ static const struct mig_step mig_source_pre[] = {
  * @x:		Transfer
  *
  * The rings are stopped already (GET_VRING_BASE): guest memory is not
- * touched again.  We stop listening on forwarded ports, so that new
- * connections go to the target.  If QEMU hangs up now, the migration
+ * touched again.  We stopped listening on forwarded ports before the
+ * freeze (mig_accept()).  If QEMU hangs up now, the migration
  * succeeded and we exit; if it starts our guest again, it failed, and we
  * take everything back (migrate_guest_runs()).
  *
@@ -452,7 +472,7 @@ static const struct mig_step mig_source_pre[] = {
  */
 static int mig_hand_over(struct ctx *c, struct mig_xfer *x)
 {
-	tcp_listen_stop(c);	/* new connections: for the target */
+	(void)c;
 	mig_keep(x, MIG_HANDED_OVER);
 	return 0;
 }

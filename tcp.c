@@ -1003,9 +1003,11 @@ void tcp_sock_handler(struct ctx *c, union evtag tag, uint32_t events)
  * @tag:	Event tag: idx is FWD_REF(rule, port), fd the listening socket
  * @events:	EPOLL* events
  *
+ * Return: true if a whole batch was accepted: more may wait
+ *
  * #syscalls accept4
  */
-void tcp_listen_handler(struct ctx *c, union evtag tag, uint32_t events)
+bool tcp_listen_handler(struct ctx *c, union evtag tag, uint32_t events)
 {
 	int i;
 
@@ -1021,10 +1023,11 @@ void tcp_listen_handler(struct ctx *c, union evtag tag, uint32_t events)
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				warn_ratelimit("TCP: accept: %s",
 					       strerror(errno));
-			return;
+			return false;
 		}
 		tcp_conn_inbound(c, fd, &sa, tag.idx);
 	}
+	return true;
 }
 
 /**

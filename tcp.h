@@ -18,7 +18,7 @@ enum { EV_TCP = 7 };
 
 int tcp_init(struct ctx *c);
 void tcp_sock_handler(struct ctx *c, union evtag tag, uint32_t events);
-void tcp_listen_handler(struct ctx *c, union evtag tag, uint32_t events);
+bool tcp_listen_handler(struct ctx *c, union evtag tag, uint32_t events);
 void tcp_timer(struct ctx *c);
 void tcp_rx_ready(struct ctx *c);
 

@@ -234,6 +234,44 @@ void tcp_listen_stop(const struct ctx *c)
 }
 
 /**
+ * tcp_listen_hand_over() - A migration source stops: take what waits in
+ *			    the backlogs, then stop listening
+ * @c:		Execution context
+ * @take:	Accepts a batch on a listener, true if more may wait:
+ *		tcp_listen_handler() (this file is below tcp.c)
+ *
+ * Called before the connections freeze.  What the kernel accepted on our
+ * listeners, and we didn't yet, becomes flows here, frozen and moved with
+ * the others (the target sends their SYN to the guest); once the others
+ * are dumped, anything accepted would be left behind, and a listener
+ * closed later would reset what waits in it.  Then the sockets leave
+ * their reuseport groups, and new connections queue in a target on this
+ * host.  Only a SYN completing between the last accept() and shutdown()
+ * is still reset.
+ */
+void tcp_listen_hand_over(struct ctx *c, tcp_listen_take_t take)
+{
+	unsigned i, port;
+
+	if (tcp_stopped)
+		return;
+	for (i = 0; i < c->tcp.n; i++) {
+		const struct fwd_rule *r = &c->tcp.rules[i];
+
+		for (port = r->first; port <= r->last; port++) {
+			union evtag tag = { .kind = EV_TCP_LISTEN,
+					    .idx = FWD_REF(i, port) };
+
+			tag.fd = tcp_listen_fd[r->slot + port - r->first];
+			if (tag.fd >= 0)
+				while (take(c, tag, EPOLLIN))
+					;
+		}
+	}
+	tcp_listen_stop(c);
+}
+
+/**
  * tcp_listen_yield() - The front-end left before any guest ran here
  * @c:		Execution context
  *
