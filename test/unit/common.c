@@ -12,14 +12,20 @@
  */
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <cmocka.h>
 
 #include "ctx.h"
@@ -213,4 +219,33 @@ int maps_count(void)
 		n += !!strstr(line, "/memfd:");
 	fclose(f);
 	return n;
+}
+
+/**
+ * netns_init() - Our own network namespace, loopback up, ping sockets
+ *		  allowed: for tests that open real sockets (needs root)
+ */
+void netns_init(void)
+{
+	struct ifreq ifr = { 0 };
+	int fd;
+
+	if (unshare(CLONE_NEWNET)) {
+		perror("unshare(CLONE_NEWNET), needs root");
+		exit(1);
+	}
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	strcpy(ifr.ifr_name, "lo");
+	if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0 ||
+	    (ifr.ifr_flags |= IFF_UP, ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)) {
+		perror("loopback up");
+		exit(1);
+	}
+	close(fd);
+	fd = open("/proc/sys/net/ipv4/ping_group_range", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "0 2147483647", 12) != 12) {
+		perror("ping_group_range");
+		exit(1);
+	}
+	close(fd);
 }

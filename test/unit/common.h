@@ -49,6 +49,7 @@ union inany_addr any4(const char *s);
 union inany_addr any6(const char *s);
 const uint8_t *at_guard(const uint8_t *data, size_t len);
 int fd_count(void);
+void netns_init(void);
 int maps_count(void);
 
 #endif /* TEST_UNIT_COMMON_H */

@@ -522,31 +522,6 @@ static void test_decode_after_end_marker(void **state)
 	assert_string_equal(s.why, "1 bytes after the end marker");
 }
 
-static void netns_init(void)
-{
-	struct ifreq ifr = { 0 };
-	int fd;
-
-	if (unshare(CLONE_NEWNET)) {
-		perror("unshare(CLONE_NEWNET), needs root");
-		exit(1);
-	}
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	strcpy(ifr.ifr_name, "lo");
-	if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0 ||
-	    (ifr.ifr_flags |= IFF_UP, ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)) {
-		perror("loopback up");
-		exit(1);
-	}
-	close(fd);
-	fd = open("/proc/sys/net/ipv4/ping_group_range", O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write(fd, "0 2147483647", 12) != 12) {
-		perror("ping_group_range");
-		exit(1);
-	}
-	close(fd);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {

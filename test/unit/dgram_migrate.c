@@ -936,32 +936,6 @@ static void test_migrate_bad_udp_section_refused(void **state)
 	close(s);
 }
 
-/* Our own network namespace, loopback up, ping sockets allowed */
-static void netns_init(void)
-{
-	struct ifreq ifr = { 0 };
-	int fd;
-
-	if (unshare(CLONE_NEWNET)) {
-		perror("unshare(CLONE_NEWNET), needs root");
-		exit(1);
-	}
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	strcpy(ifr.ifr_name, "lo");
-	if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0 ||
-	    (ifr.ifr_flags |= IFF_UP, ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)) {
-		perror("loopback up");
-		exit(1);
-	}
-	close(fd);
-	fd = open("/proc/sys/net/ipv4/ping_group_range", O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write(fd, "0 2147483647", 12) != 12) {
-		perror("ping_group_range");
-		exit(1);
-	}
-	close(fd);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
