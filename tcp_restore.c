@@ -723,20 +723,19 @@ void tcp_mig_unstage(void)
 }
 
 /**
- * tcp_mig_staged_fds() - The staged sockets, or those of live connections
+ * tcp_mig_staged_fds() - The staged sockets, or those built and waiting
  * @fds:	Array of FLOW_MAX, set
- * @live:	Only those whose host side is open (not MIG_TCP_CLOSED)
+ * @built:	Only those connected and filled (tcp_mig_rebuild()); sockets
+ *		of connections done or lost are -1 already
  *
  * Return: how many
  */
-static unsigned tcp_mig_staged_fds(int *fds, bool live)
+static unsigned tcp_mig_staged_fds(int *fds, bool built)
 {
-	struct mig_tcp_conn r;
 	unsigned i, n = 0;
 
 	for (i = 0; i < staged.n; i++) {
-		tcp_mig_rec(i, &r);
-		if (staged.fd[i] >= 0 && (!live || !(r.fin & MIG_TCP_CLOSED)))
+		if (staged.fd[i] >= 0 && (!built || staged.built[i]))
 			fds[n++] = staged.fd[i];
 	}
 	return n;
@@ -915,7 +914,7 @@ static unsigned tcp_mig_build_all(enum tcp_mig_held held)
 int tcp_mig_activate(struct ctx *c, enum tcp_mig_held held)
 {
 	static int fds[FLOW_MAX];
-	unsigned i, n = 0, ok = 0, again = 0, nheld;
+	unsigned i, n, ok = 0, again = 0, nheld;
 	struct mig_tcp_conn r;
 	int rc;
 
@@ -927,10 +926,7 @@ int tcp_mig_activate(struct ctx *c, enum tcp_mig_held held)
 		      "sockets, trying again", nheld);
 		return -EADDRNOTAVAIL;
 	}
-	for (i = 0; i < staged.n; i++) {
-		if (staged.fd[i] >= 0 && staged.built[i] && !staged.done[i])
-			fds[n++] = staged.fd[i];
-	}
+	n = tcp_mig_staged_fds(fds, true);
 	if ((rc = repair_set(c, fds, n, REPAIR_OFF))) {
 		err("migrate: can't leave repair mode: %s", strerror(-rc));
 		return rc;
