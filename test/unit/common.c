@@ -29,6 +29,8 @@
 #include <cmocka.h>
 
 #include "ctx.h"
+#include "mig_buf.h"
+#include "mig_wire.h"
 #include "util.h"
 #include "common.h"
 
@@ -248,4 +250,23 @@ void netns_init(void)
 		exit(1);
 	}
 	close(fd);
+}
+
+/**
+ * sec_put() - Append a migration stream section with a correct CRC
+ * @s:		Stream being built
+ * @id:		Section id
+ * @p:		Payload
+ * @len:	Its length
+ */
+void sec_put(struct mig_buf *s, uint32_t id, const void *p, size_t len)
+{
+	struct mig_sec_hdr h = { htonl(id), htonl((uint32_t)len) };
+	size_t at = s->len;
+	__be32 crc;
+
+	assert_int_equal(mig_buf_put(s, &h, sizeof(h)), 0);
+	assert_int_equal(mig_buf_put(s, p, len), 0);
+	crc = htonl(crc32c(0, s->p + at, s->len - at));
+	assert_int_equal(mig_buf_put(s, &crc, sizeof(crc)), 0);
 }

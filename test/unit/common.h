@@ -50,6 +50,8 @@ union inany_addr any6(const char *s);
 const uint8_t *at_guard(const uint8_t *data, size_t len);
 int fd_count(void);
 void netns_init(void);
+struct mig_buf;
+void sec_put(struct mig_buf *s, uint32_t id, const void *p, size_t len);
 int maps_count(void);
 
 #endif /* TEST_UNIT_COMMON_H */

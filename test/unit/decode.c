@@ -92,20 +92,6 @@ static void assert_printed(const char *needle)
 	}
 }
 
-/* Append a section with a correct CRC */
-static void sec_put(struct mig_buf *s, uint32_t id, const void *p,
-		    size_t len)
-{
-	struct mig_sec_hdr h = { htonl(id), htonl((uint32_t)len) };
-	size_t at = s->len;
-	__be32 crc;
-
-	assert_int_equal(mig_buf_put(s, &h, sizeof(h)), 0);
-	assert_int_equal(mig_buf_put(s, p, len), 0);
-	crc = htonl(crc32c(0, s->p + at, s->len - at));
-	assert_int_equal(mig_buf_put(s, &crc, sizeof(crc)), 0);
-}
-
 static int setup(void **state)
 {
 	static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };

@@ -791,20 +791,6 @@ static void test_icmp_migrate_check_refuses(void **state)
 /* Versions                                                          */
 /* ---------------------------------------------------------------- */
 
-/* Append a section with a correct CRC to @s */
-static void sec_put(struct mig_buf *s, uint32_t id, const void *p,
-		    size_t len)
-{
-	struct mig_sec_hdr h = { htonl(id), htonl((uint32_t)len) };
-	size_t at = s->len;
-	__be32 crc;
-
-	assert_int_equal(mig_buf_put(s, &h, sizeof(h)), 0);
-	assert_int_equal(mig_buf_put(s, p, len), 0);
-	crc = htonl(crc32c(0, s->p + at, s->len - at));
-	assert_int_equal(mig_buf_put(s, &crc, sizeof(crc)), 0);
-}
-
 /* Start a stream of ours (version 2) with one UDP and one ICMP flow */
 static uint16_t build_with_flows(int *s)
 {
